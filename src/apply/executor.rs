@@ -1,0 +1,406 @@
+//! Carries out one change: picks the IAM call from the change's address and action, checks
+//! the safety guards first, and turns the result into an [`OutcomeStatus`].
+
+use aws_sdk_iam::types::StatusType;
+use aws_smithy_runtime_api::client::result::SdkError;
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+use tokio::sync::OnceCell;
+
+use super::password::{self, SecretFile};
+use super::{ApplyOptions, OutcomeStatus, deny_policy};
+use crate::aws::{AccountClients, AwsError, aws_error};
+use crate::plan::{AccountPlan, Action, Address, Change, DENY_WITHOUT_MFA_POLICY, rule};
+use crate::state::PasswordPolicy;
+
+fn failed(error: impl Into<String>) -> OutcomeStatus {
+    OutcomeStatus::Failed {
+        error: error.into(),
+    }
+}
+
+fn skipped(reason: impl Into<String>) -> OutcomeStatus {
+    OutcomeStatus::Skipped {
+        reason: reason.into(),
+    }
+}
+
+fn done_or_failed<T>(result: Result<T, AwsError>) -> OutcomeStatus {
+    match result {
+        Ok(_) => OutcomeStatus::Done,
+        Err(err) => failed(err.to_string()),
+    }
+}
+
+/// Executes the changes of one account. Shared by the concurrent tasks of that account.
+pub(crate) struct Executor<'a> {
+    clients: &'a AccountClients,
+    opts: &'a ApplyOptions,
+    account_id: &'a str,
+    /// `aws`, `aws-cn`, `aws-us-gov`: the deny policy's ARN and document depend on it.
+    partition: String,
+    /// Length of generated console passwords.
+    password_length: u32,
+    /// The deny policy's ARN, or why it could not be made to exist: looked up (and created)
+    /// once per account however many attaches run at the same time.
+    deny_policy: OnceCell<Result<String, AwsError>>,
+}
+
+impl<'a> Executor<'a> {
+    pub(crate) fn new(
+        clients: &'a AccountClients,
+        plan: &'a AccountPlan,
+        opts: &'a ApplyOptions,
+    ) -> Self {
+        let partition = opts
+            .caller
+            .as_ref()
+            .and_then(|c| c.arn.strip_prefix("arn:"))
+            .and_then(|rest| rest.split(':').next())
+            .filter(|p| !p.is_empty())
+            .unwrap_or("aws")
+            .to_owned();
+        // The policy change runs last, so a new profile is created while the current policy
+        // (the change's `before`) is still in force; its password must pass both.
+        let in_force_after = opts
+            .password_policy
+            .clone()
+            .unwrap_or_else(PasswordPolicy::iam_default);
+        let in_force_now: Option<PasswordPolicy> = plan
+            .changes
+            .iter()
+            .find(|c| c.address == Address::PasswordPolicy)
+            .and_then(|c| serde_json::from_value(c.before.clone()).ok());
+        let password_length = password::required_length(
+            std::iter::once(&in_force_after).chain(in_force_now.as_ref()),
+        );
+        Self {
+            clients,
+            opts,
+            account_id: &plan.account_id,
+            partition,
+            password_length,
+            deny_policy: OnceCell::new(),
+        }
+    }
+
+    fn account(&self) -> &str {
+        &self.clients.target
+    }
+
+    fn trace(&self, address: &Address, operation: &str) {
+        tracing::debug!(account = %self.clients.target, address = %address, operation, "applying");
+    }
+
+    fn is_caller_user(&self, user: &str) -> bool {
+        self.opts
+            .caller
+            .as_ref()
+            .and_then(|c| c.user_name.as_deref())
+            == Some(user)
+    }
+
+    fn is_caller_key(&self, key_id: &str) -> bool {
+        self.opts
+            .caller
+            .as_ref()
+            .and_then(|c| c.access_key_id.as_deref())
+            == Some(key_id)
+    }
+
+    pub(crate) async fn run(&self, change: &Change) -> OutcomeStatus {
+        let address = &change.address;
+        match (address, change.action) {
+            (Address::PasswordPolicy, Action::Create | Action::Update) => {
+                self.put_password_policy(change).await
+            }
+            (Address::PasswordPolicy, Action::Delete) => {
+                self.trace(address, "iam:DeleteAccountPasswordPolicy");
+                let result = self
+                    .clients
+                    .iam
+                    .delete_account_password_policy()
+                    .send()
+                    .await;
+                done_or_failed(
+                    result.map_err(|e| {
+                        aws_error(self.account(), "iam:DeleteAccountPasswordPolicy", e)
+                    }),
+                )
+            }
+            (Address::LoginProfile(user), Action::Create) => {
+                self.create_login_profile(address, user).await
+            }
+            (Address::LoginProfile(user), Action::Delete) => {
+                if self.is_caller_user(user) {
+                    return skipped(
+                        "iamctl is signed in as this user: its own login profile is left alone",
+                    );
+                }
+                self.trace(address, "iam:DeleteLoginProfile");
+                let result = self
+                    .clients
+                    .iam
+                    .delete_login_profile()
+                    .user_name(user)
+                    .send()
+                    .await;
+                done_or_failed(
+                    result.map_err(|e| aws_error(self.account(), "iam:DeleteLoginProfile", e)),
+                )
+            }
+            (Address::LoginProfile(user), Action::ResetPassword) => {
+                self.trace(address, "iam:UpdateLoginProfile");
+                // No password: only the flag changes, the user keeps the current password
+                // until the next sign-in.
+                let result = self
+                    .clients
+                    .iam
+                    .update_login_profile()
+                    .user_name(user)
+                    .password_reset_required(true)
+                    .send()
+                    .await;
+                done_or_failed(
+                    result.map_err(|e| aws_error(self.account(), "iam:UpdateLoginProfile", e)),
+                )
+            }
+            (Address::AccessKey { user, key_id }, Action::Deactivate | Action::Delete) => {
+                self.access_key(change, user, key_id).await
+            }
+            (Address::UserPolicy { user, policy }, Action::Attach | Action::Detach)
+                if policy == DENY_WITHOUT_MFA_POLICY =>
+            {
+                self.user_policy(address, user, change.action).await
+            }
+            (address, action) => failed(format!(
+                "iamctl does not know how to {action} {address}; nothing was done"
+            )),
+        }
+    }
+
+    /// `UpdateAccountPasswordPolicy` has no partial update: every field is sent, and the
+    /// two optional ones are left out exactly when they mean "no limit".
+    async fn put_password_policy(&self, change: &Change) -> OutcomeStatus {
+        let policy: PasswordPolicy = match serde_json::from_value(change.after.clone()) {
+            Ok(policy) => policy,
+            Err(e) => {
+                return failed(format!(
+                    "the plan's password policy is incomplete ({e}); nothing was done"
+                ));
+            }
+        };
+        let int = |field: &str, value: u32| {
+            i32::try_from(value)
+                .map_err(|_| failed(format!("password policy {field} {value} is out of range")))
+        };
+        let (minimum_length, max_age, reuse) = match (
+            int("minimum_length", policy.minimum_length),
+            policy
+                .max_age_days
+                .map(|v| int("max_age_days", v))
+                .transpose(),
+            policy
+                .reuse_prevention
+                .map(|v| int("reuse_prevention", v))
+                .transpose(),
+        ) {
+            (Ok(a), Ok(b), Ok(c)) => (a, b, c),
+            (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => return e,
+        };
+        self.trace(&change.address, "iam:UpdateAccountPasswordPolicy");
+        let result = self
+            .clients
+            .iam
+            .update_account_password_policy()
+            .minimum_password_length(minimum_length)
+            .require_uppercase_characters(policy.require_uppercase)
+            .require_lowercase_characters(policy.require_lowercase)
+            .require_numbers(policy.require_numbers)
+            .require_symbols(policy.require_symbols)
+            .allow_users_to_change_password(policy.allow_users_to_change)
+            .set_max_password_age(max_age)
+            .set_password_reuse_prevention(reuse)
+            .hard_expiry(policy.hard_expiry)
+            .send()
+            .await;
+        done_or_failed(
+            result.map_err(|e| aws_error(self.account(), "iam:UpdateAccountPasswordPolicy", e)),
+        )
+    }
+
+    /// The password goes to its file first (synced), then to IAM; the file goes away again
+    /// when IAM certainly did not take the password.
+    async fn create_login_profile(&self, address: &Address, user: &str) -> OutcomeStatus {
+        let Some(dir) = &self.opts.secrets_dir else {
+            return failed("creating a console password needs --secrets-dir (nothing was created)");
+        };
+        let password = password::generate(self.password_length);
+        let file = match SecretFile::write_new(dir, user, &password) {
+            Ok(file) => file,
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                return failed(format!(
+                    "{} already exists and may hold the password of an earlier login profile; \
+                     move it away and apply again (nothing was created)",
+                    dir.join(format!("{user}.password")).display()
+                ));
+            }
+            Err(e) => {
+                return failed(format!(
+                    "writing the password file in {}: {e} (nothing was created)",
+                    dir.display()
+                ));
+            }
+        };
+        self.trace(address, "iam:CreateLoginProfile");
+        let result = self
+            .clients
+            .iam
+            .create_login_profile()
+            .user_name(user)
+            .password(password.expose())
+            .password_reset_required(true)
+            .send()
+            .await;
+        drop(password);
+        let err = match result {
+            Ok(_) => return OutcomeStatus::Done,
+            Err(err) => err,
+        };
+        // A timeout or dropped connection, or "already exists" after the SDK retried one,
+        // may hide a profile that was created with this password: keep its only copy.
+        let ambiguous = !matches!(err, SdkError::ServiceError(_));
+        let err = aws_error(self.account(), "iam:CreateLoginProfile", err);
+        if ambiguous || err.is_code("EntityAlreadyExists") {
+            return failed(format!(
+                "{err}; the password file {} was kept, since the login profile may exist with that password",
+                file.path().display()
+            ));
+        }
+        let path = file.path().to_owned();
+        match file.remove() {
+            Ok(()) => failed(err.to_string()),
+            Err(e) => failed(format!(
+                "{err}; removing the unused password file {}: {e}",
+                path.display()
+            )),
+        }
+    }
+
+    async fn access_key(&self, change: &Change, user: &str, key_id: &str) -> OutcomeStatus {
+        if self.is_caller_key(key_id) {
+            return skipped("iamctl is signed with this access key: it is left alone");
+        }
+        // A key found unused may have been used between plan and apply; acting on it then
+        // could break whoever just started using it.
+        if change.rule == rule::KEYS_MAX_UNUSED {
+            match self.used_since_plan(change, key_id).await {
+                Ok(false) => {}
+                Ok(true) => return skipped("used since the plan was made"),
+                Err(status) => return status,
+            }
+        }
+        let address = &change.address;
+        if change.action == Action::Deactivate {
+            self.trace(address, "iam:UpdateAccessKey");
+            let result = self
+                .clients
+                .iam
+                .update_access_key()
+                .user_name(user)
+                .access_key_id(key_id)
+                .status(StatusType::Inactive)
+                .send()
+                .await;
+            done_or_failed(result.map_err(|e| aws_error(self.account(), "iam:UpdateAccessKey", e)))
+        } else {
+            self.trace(address, "iam:DeleteAccessKey");
+            let result = self
+                .clients
+                .iam
+                .delete_access_key()
+                .user_name(user)
+                .access_key_id(key_id)
+                .send()
+                .await;
+            done_or_failed(result.map_err(|e| aws_error(self.account(), "iam:DeleteAccessKey", e)))
+        }
+    }
+
+    /// Whether IAM now reports a later use of the key than the plan saw. Compared in whole
+    /// seconds: the plan's date may come from the credential report, which has no fraction,
+    /// and a false "used since" would make every later apply skip the key again.
+    async fn used_since_plan(&self, change: &Change, key_id: &str) -> Result<bool, OutcomeStatus> {
+        let seen: Option<DateTime<Utc>> = match change.before.get("last_used") {
+            None | Some(Value::Null) => None,
+            Some(value) => Some(serde_json::from_value(value.clone()).map_err(|_| {
+                failed("the plan's last use of this key is not a date; nothing was done")
+            })?),
+        };
+        self.trace(&change.address, "iam:GetAccessKeyLastUsed");
+        let out = self
+            .clients
+            .iam
+            .get_access_key_last_used()
+            .access_key_id(key_id)
+            .send()
+            .await
+            .map_err(|e| {
+                failed(aws_error(self.account(), "iam:GetAccessKeyLastUsed", e).to_string())
+            })?;
+        let now = out
+            .access_key_last_used()
+            .and_then(|u| u.last_used_date())
+            .map(|d| d.secs());
+        Ok(match (seen, now) {
+            (_, None) => false,
+            (None, Some(_)) => true,
+            (Some(seen), Some(now)) => now > seen.timestamp(),
+        })
+    }
+
+    async fn user_policy(&self, address: &Address, user: &str, action: Action) -> OutcomeStatus {
+        if action == Action::Attach {
+            // Signed with access keys and no MFA, iamctl would deny itself everything.
+            if self.is_caller_user(user) {
+                return skipped(
+                    "iamctl is signed in as this user: the deny policy would lock it out",
+                );
+            }
+            let arn = match self.deny_policy_arn().await {
+                Ok(arn) => arn,
+                Err(err) => return failed(err.to_string()),
+            };
+            self.trace(address, "iam:AttachUserPolicy");
+            let result = self
+                .clients
+                .iam
+                .attach_user_policy()
+                .user_name(user)
+                .policy_arn(arn)
+                .send()
+                .await;
+            done_or_failed(result.map_err(|e| aws_error(self.account(), "iam:AttachUserPolicy", e)))
+        } else {
+            let arn = deny_policy::arn(&self.partition, self.account_id);
+            self.trace(address, "iam:DetachUserPolicy");
+            let result = self
+                .clients
+                .iam
+                .detach_user_policy()
+                .user_name(user)
+                .policy_arn(arn)
+                .send()
+                .await;
+            done_or_failed(result.map_err(|e| aws_error(self.account(), "iam:DetachUserPolicy", e)))
+        }
+    }
+
+    async fn deny_policy_arn(&self) -> Result<String, AwsError> {
+        let arn = deny_policy::arn(&self.partition, self.account_id);
+        self.deny_policy
+            .get_or_init(|| deny_policy::ensure(self.clients, &self.partition, &arn))
+            .await
+            .clone()
+    }
+}

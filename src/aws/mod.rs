@@ -1,0 +1,316 @@
+//! The one place SDK clients are built: credentials (the standard chain, a named profile, an
+//! assumed role), region, retries, timeouts, the endpoint override (`AWS_ENDPOINT_URL`,
+//! `AWS_ENDPOINT_URL_IAM`, read by `aws-config` itself), and the API-call counter. Also the
+//! translation of SDK errors into messages a person can act on.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::interceptors::Intercept;
+use aws_smithy_runtime_api::client::interceptors::context::BeforeSerializationInterceptorContextRef;
+use aws_smithy_runtime_api::client::orchestrator::Metadata;
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use aws_smithy_types::config_bag::ConfigBag;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+
+/// IAM is a global service; the SDK still wants a region to sign with.
+const FALLBACK_REGION: &str = "us-east-1";
+/// Adaptive retries back off under throttling (IAM throttles bulk readers readily).
+const MAX_ATTEMPTS: u32 = 8;
+
+/// How to reach one target account.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Target {
+    pub name: String,
+    pub role_arn: Option<String>,
+    pub external_id: Option<String>,
+    pub profile: Option<String>,
+}
+
+/// Counts API calls (executions, not retries) per `Service.Operation`, for `-v` and the
+/// benchmark. Cheap to clone; every client of a run shares one.
+#[derive(Debug, Clone, Default)]
+pub struct ApiCalls(Arc<Mutex<BTreeMap<String, u64>>>);
+
+impl ApiCalls {
+    fn record(&self, key: String) {
+        *self.0.lock().expect("counter lock").entry(key).or_default() += 1;
+    }
+
+    pub fn by_operation(&self) -> BTreeMap<String, u64> {
+        self.0.lock().expect("counter lock").clone()
+    }
+
+    pub fn total(&self) -> u64 {
+        self.0.lock().expect("counter lock").values().sum()
+    }
+}
+
+impl Intercept for ApiCalls {
+    fn name(&self) -> &'static str {
+        "iamctl::ApiCalls"
+    }
+
+    // Counted once per execution, before serialization: the operation's metadata is in the
+    // config bag by then (it is not yet at `read_before_execution`).
+    fn read_before_serialization(
+        &self,
+        _context: &BeforeSerializationInterceptorContextRef<'_>,
+        _runtime_components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        if let Some(metadata) = cfg.load::<Metadata>() {
+            self.record(format!("{}.{}", metadata.service(), metadata.name()));
+        }
+        Ok(())
+    }
+}
+
+/// The clients of one target account.
+#[derive(Debug, Clone)]
+pub struct AccountClients {
+    pub target: String,
+    pub iam: aws_sdk_iam::Client,
+    pub sts: aws_sdk_sts::Client,
+    pub config: SdkConfig,
+}
+
+/// Builds clients for targets from one ambient configuration, loaded once per run.
+#[derive(Debug, Clone)]
+pub struct ClientFactory {
+    ambient: SdkConfig,
+    calls: ApiCalls,
+}
+
+impl ClientFactory {
+    pub async fn new(calls: ApiCalls) -> Self {
+        Self {
+            ambient: load_config(None).await,
+            calls,
+        }
+    }
+
+    pub fn calls(&self) -> &ApiCalls {
+        &self.calls
+    }
+
+    /// Clients for `target`. Role assumption is lazy: a role that cannot be assumed shows up
+    /// as the error of the target's first call, naming `sts:AssumeRole`.
+    pub async fn for_target(&self, target: &Target) -> AccountClients {
+        let base = match &target.profile {
+            Some(profile) => load_config(Some(profile)).await,
+            None => self.ambient.clone(),
+        };
+        let config = match &target.role_arn {
+            Some(role_arn) => {
+                let mut provider = aws_config::sts::AssumeRoleProvider::builder(role_arn)
+                    .session_name(format!("iamctl-{}", sanitize_session_name(&target.name)))
+                    .configure(&base);
+                if let Some(external_id) = &target.external_id {
+                    provider = provider.external_id(external_id);
+                }
+                let provider = provider.build().await;
+                base.to_builder()
+                    .credentials_provider(
+                        aws_credential_types::provider::SharedCredentialsProvider::new(provider),
+                    )
+                    .build()
+            }
+            None => base,
+        };
+        self.clients(&target.name, config)
+    }
+
+    /// Clients on an explicit configuration (tests build one per emulated account, since
+    /// the process environment is shared by tests running in parallel).
+    pub fn clients_from_config(&self, target: &str, config: SdkConfig) -> AccountClients {
+        self.clients(target, config)
+    }
+
+    /// A factory over an explicit ambient configuration instead of the environment's.
+    pub fn with_config(ambient: SdkConfig, calls: ApiCalls) -> Self {
+        Self { ambient, calls }
+    }
+
+    fn clients(&self, target: &str, config: SdkConfig) -> AccountClients {
+        let retry = RetryConfig::adaptive().with_max_attempts(MAX_ATTEMPTS);
+        let iam = aws_sdk_iam::config::Builder::from(&config)
+            .retry_config(retry.clone())
+            .interceptor(self.calls.clone())
+            .build();
+        let sts = aws_sdk_sts::config::Builder::from(&config)
+            .retry_config(retry)
+            .interceptor(self.calls.clone())
+            .build();
+        AccountClients {
+            target: target.to_owned(),
+            iam: aws_sdk_iam::Client::from_conf(iam),
+            sts: aws_sdk_sts::Client::from_conf(sts),
+            config,
+        }
+    }
+}
+
+async fn load_config(profile: Option<&str>) -> SdkConfig {
+    let mut loader = aws_config::defaults(BehaviorVersion::latest()).timeout_config(
+        TimeoutConfig::builder()
+            .connect_timeout(Duration::from_secs(10))
+            .operation_attempt_timeout(Duration::from_secs(60))
+            .build(),
+    );
+    if let Some(profile) = profile {
+        loader = loader.profile_name(profile);
+    }
+    let config = loader.load().await;
+    if config.region().is_some() {
+        config
+    } else {
+        config
+            .to_builder()
+            .region(Region::new(FALLBACK_REGION))
+            .build()
+    }
+}
+
+/// Role session names allow `[\w+=,.@-]{2,64}`.
+fn sanitize_session_name(name: &str) -> String {
+    let cleaned: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "+=,.@_-".contains(c) {
+                c
+            } else {
+                '-'
+            }
+        })
+        .take(64 - "iamctl-".len())
+        .collect();
+    if cleaned.is_empty() {
+        "target".into()
+    } else {
+        cleaned
+    }
+}
+
+/// An AWS call that failed, said so that a person can act on it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct AwsError {
+    pub account: String,
+    /// `iam:GetCredentialReport`, `sts:AssumeRole`, ...
+    pub operation: String,
+    /// The AWS error code (`AccessDenied`, `NoSuchEntity`, `Throttling`), when there is one.
+    pub code: Option<String>,
+    pub message: String,
+}
+
+impl AwsError {
+    pub fn is_access_denied(&self) -> bool {
+        matches!(
+            self.code.as_deref(),
+            Some("AccessDenied" | "AccessDeniedException" | "UnauthorizedOperation")
+        )
+    }
+
+    pub fn is_code(&self, code: &str) -> bool {
+        self.code.as_deref() == Some(code)
+    }
+}
+
+impl fmt::Display for AwsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "account {}: {}: ", self.account, self.operation)?;
+        if let Some(code) = &self.code {
+            write!(f, "{code}: ")?;
+        }
+        f.write_str(&self.message)?;
+        if self.is_access_denied() {
+            write!(f, " (missing permission {})", self.operation)?;
+        }
+        Ok(())
+    }
+}
+
+/// Turns an SDK error into an [`AwsError`]. `operation` is the IAM action form
+/// (`iam:ListAccessKeys`), which is also the permission an AccessDenied lacks.
+pub fn aws_error<E, R>(account: &str, operation: &str, err: SdkError<E, R>) -> AwsError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: fmt::Debug,
+{
+    let (code, message) = match &err {
+        SdkError::ServiceError(service) => {
+            let e = service.err();
+            (
+                e.code().map(str::to_owned),
+                e.message().map_or_else(|| e.to_string(), str::to_owned),
+            )
+        }
+        SdkError::DispatchFailure(failure) => {
+            let kind = if failure.is_timeout() {
+                "timed out"
+            } else if failure.is_io() {
+                "connection failed"
+            } else {
+                "request failed"
+            };
+            (None, format!("{kind}: {}", error_chain(&err)))
+        }
+        SdkError::TimeoutError(_) => (None, "timed out".to_owned()),
+        _ => (None, error_chain(&err)),
+    };
+    AwsError {
+        account: account.to_owned(),
+        operation: operation.to_owned(),
+        code,
+        message,
+    }
+}
+
+/// The error and its sources on one line: SDK errors keep the useful part (credentials
+/// missing, role not assumable) several sources deep.
+pub fn error_chain(err: &dyn std::error::Error) -> String {
+    let mut out = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        source = cause.source();
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn access_denied_names_the_missing_permission() {
+        let err = AwsError {
+            account: "prod".into(),
+            operation: "iam:GenerateCredentialReport".into(),
+            code: Some("AccessDenied".into()),
+            message: "not authorized".into(),
+        };
+        assert_eq!(
+            err.to_string(),
+            "account prod: iam:GenerateCredentialReport: AccessDenied: not authorized (missing permission iam:GenerateCredentialReport)"
+        );
+    }
+
+    #[test]
+    fn session_names_are_made_valid() {
+        assert_eq!(sanitize_session_name("prod eu/1"), "prod-eu-1");
+        assert_eq!(sanitize_session_name(""), "target");
+        assert!(sanitize_session_name(&"x".repeat(100)).len() <= 57);
+    }
+}

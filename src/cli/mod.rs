@@ -1,0 +1,121 @@
+//! The commands: each turns parsed flags into calls of the library and says how the run
+//! ended. Exit codes are decided once, in `main`, from [`ExitStatus`].
+
+mod apply;
+pub mod args;
+mod plan;
+
+use std::io::{IsTerminal, Write};
+
+use miette::{IntoDiagnostic, Result, WrapErr};
+
+pub use args::Cli;
+use args::{Command, GlobalArgs};
+
+use crate::aws::ApiCalls;
+use crate::desired::{self, Desired};
+use crate::fleet::{self, TargetPlanInput};
+
+/// How a run ended, as far as the exit code is concerned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitStatus {
+    /// Exit 0.
+    Success,
+    /// Exit 2: `--detailed-exitcode` and the plan holds changes, or `--fail-on-findings`
+    /// and there are findings.
+    Attention,
+    /// Exit 1: something failed or was refused; the reason is already printed.
+    Failure,
+}
+
+pub async fn run(cli: Cli) -> Result<ExitStatus> {
+    let global = &cli.global;
+    match &cli.command {
+        Command::Plan(args) => plan::plan(global, args).await,
+        Command::Apply(args) => apply::apply(global, args).await,
+        Command::Validate => validate(global),
+        Command::Snapshot(args) => plan::snapshot(global, args).await,
+        Command::Schema => {
+            let schema = schemars::schema_for!(desired::DesiredDoc);
+            let text = serde_json::to_string_pretty(&schema).into_diagnostic()?;
+            print_stdout(&format!("{text}\n"))?;
+            Ok(ExitStatus::Success)
+        }
+    }
+}
+
+fn load_desired(global: &GlobalArgs) -> Result<Desired> {
+    desired::load(&global.config).map_err(miette::Report::new)
+}
+
+/// The desired state's targets that `-a/--account` selects, with their resolved rules.
+fn load_targets(global: &GlobalArgs) -> Result<(Desired, Vec<TargetPlanInput>)> {
+    let desired = load_desired(global)?;
+    let targets =
+        fleet::select_targets(&desired.doc, &global.accounts).map_err(miette::Report::new)?;
+    Ok((desired, targets))
+}
+
+fn validate(global: &GlobalArgs) -> Result<ExitStatus> {
+    let (desired, targets) = load_targets(global)?;
+    if !global.quiet {
+        let files = desired.files.len();
+        eprintln!(
+            "desired state is valid: {files} file{}, {} target{}",
+            if files == 1 { "" } else { "s" },
+            targets.len(),
+            if targets.len() == 1 { "" } else { "s" }
+        );
+    }
+    Ok(ExitStatus::Success)
+}
+
+/// Colour only on a terminal, and never under `--no-color` or a non-empty `NO_COLOR`.
+fn use_color(global: &GlobalArgs, stream_is_terminal: bool) -> bool {
+    let no_color_env = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    stream_is_terminal && !global.no_color && !no_color_env
+}
+
+fn stdout_color(global: &GlobalArgs) -> bool {
+    use_color(global, std::io::stdout().is_terminal())
+}
+
+/// Writes to stdout; a closed pipe (`iamctl plan | head`) is not an error worth a message.
+fn print_stdout(text: &str) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other.into_diagnostic().wrap_err("writing to stdout"),
+    }
+}
+
+/// Under `-v`, how many API calls the run made, per operation (the benchmark reads this).
+fn report_api_calls(global: &GlobalArgs, calls: &ApiCalls) {
+    if global.verbose == 0 {
+        return;
+    }
+    let by_operation = calls.by_operation();
+    let detail: Vec<String> = by_operation
+        .iter()
+        .map(|(op, n)| format!("{op}={n}"))
+        .collect();
+    eprintln!("api calls: {} ({})", calls.total(), detail.join(" "));
+}
+
+/// Writes `contents` to `path` through a temporary file in the same folder and a rename, so
+/// a reader never sees half a file.
+fn write_atomically(path: &std::path::Path, contents: &str) -> Result<()> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    let file_name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = dir.join(format!(".{file_name}.{}.tmp", std::process::id()));
+    std::fs::write(&tmp, contents)
+        .and_then(|()| std::fs::rename(&tmp, path))
+        .into_diagnostic()
+        .wrap_err_with(|| format!("writing {}", path.display()))
+}

@@ -1,0 +1,395 @@
+//! Reading desired state from a file or a folder of `*.toml` files, with every problem
+//! pointed at its file, line, column and key. Nothing here talks to AWS.
+//!
+//! Each top-level table and each `[[user]]`/`[[account]]` element is deserialized on its own,
+//! so that one mistake does not hide the next; `validate.rs` then checks values and
+//! cross-references, and its key paths are mapped back to positions in the source.
+
+use std::collections::BTreeMap;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use miette::{Diagnostic, NamedSource, SourceSpan};
+use serde::de::DeserializeOwned;
+use toml::Spanned;
+use toml::de::{DeTable, DeValue, ValueDeserializer};
+
+use super::model::*;
+use super::validate::validate;
+
+/// The desired state, loaded and valid.
+#[derive(Debug, Clone)]
+pub struct Desired {
+    pub doc: DesiredDoc,
+    pub files: Vec<PathBuf>,
+}
+
+#[derive(Debug, thiserror::Error, Diagnostic)]
+pub enum LoadError {
+    #[error("reading desired state {}: {source}", path.display())]
+    #[diagnostic(help("pass the desired-state file or folder with -c/--config"))]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("no *.toml file in {}", path.display())]
+    Empty { path: PathBuf },
+    #[error("the desired state has {} error{}", problems.len(), if problems.len() == 1 { "" } else { "s" })]
+    Invalid {
+        #[related]
+        problems: Vec<ConfigProblem>,
+    },
+}
+
+/// One mistake in a desired-state file, with where it is.
+#[derive(Debug, thiserror::Error, Diagnostic)]
+#[error("{file}:{line}:{column}: {key}: {message}")]
+pub struct ConfigProblem {
+    pub file: String,
+    pub line: usize,
+    pub column: usize,
+    /// The dotted key path (`users.console.max_unused_days`), or `(document)` for syntax errors.
+    pub key: String,
+    pub message: String,
+    #[source_code]
+    source_code: NamedSource<Arc<String>>,
+    #[label("{key}")]
+    span: SourceSpan,
+}
+
+/// Loads `path`: a single file, or every `*.toml` in a folder, merged.
+pub fn load(path: &Path) -> Result<Desired, LoadError> {
+    let io_error = |source| LoadError::Io {
+        path: path.to_owned(),
+        source,
+    };
+    let files = if path.is_dir() {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(path)
+            .map_err(io_error)?
+            .filter_map(|entry| entry.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|ext| ext == "toml") && p.is_file())
+            .collect();
+        files.sort();
+        if files.is_empty() {
+            return Err(LoadError::Empty {
+                path: path.to_owned(),
+            });
+        }
+        files
+    } else {
+        vec![path.to_owned()]
+    };
+    let mut sources = Vec::with_capacity(files.len());
+    for file in &files {
+        let text = std::fs::read_to_string(file).map_err(|source| LoadError::Io {
+            path: file.clone(),
+            source,
+        })?;
+        sources.push((file.display().to_string(), text));
+    }
+    let doc = load_sources(sources)?;
+    Ok(Desired { doc, files })
+}
+
+/// Loads named TOML texts as one document (the names are only used in messages).
+pub fn load_sources(sources: Vec<(String, String)>) -> Result<DesiredDoc, LoadError> {
+    let parsed: Vec<ParsedFile> = sources
+        .into_iter()
+        .map(|(name, text)| ParsedFile::parse(name, text))
+        .collect();
+    let mut problems: Vec<ConfigProblem> = parsed
+        .iter()
+        .flat_map(|f| f.problems.iter().cloned())
+        .map(|p| p.into_problem())
+        .collect();
+
+    // Merge: a top-level table may be set in one file only; arrays of tables concatenate.
+    let mut doc = DesiredDoc::default();
+    let mut table_origin: BTreeMap<&'static str, usize> = BTreeMap::new();
+    let mut user_origin: Vec<(usize, usize)> = Vec::new();
+    let mut account_origin: Vec<(usize, usize)> = Vec::new();
+    for (file_index, file) in parsed.iter().enumerate() {
+        let part = &file.doc;
+        for (key, present) in [
+            ("password_policy", part.password_policy.is_some()),
+            ("users", part.users.is_some()),
+            ("audit", part.audit.is_some()),
+        ] {
+            if !present {
+                continue;
+            }
+            if let Some(&first) = table_origin.get(key) {
+                problems.push(file.problem_at(
+                    key,
+                    format!("[{key}] is already set in {}; a top-level table may be set in one file only", parsed[first].name),
+                ));
+                continue;
+            }
+            table_origin.insert(key, file_index);
+            match key {
+                "password_policy" => doc.password_policy = part.password_policy.clone(),
+                "users" => doc.users = part.users.clone(),
+                _ => doc.audit = part.audit.clone(),
+            }
+        }
+        doc.user.extend(part.user.iter().cloned());
+        user_origin.extend(file.user_origin.iter().map(|&i| (file_index, i)));
+        doc.account.extend(part.account.iter().cloned());
+        account_origin.extend(file.account_origin.iter().map(|&i| (file_index, i)));
+    }
+
+    // Semantic checks run on the merged document; map each path back to its file.
+    for problem in validate(&doc) {
+        let (file_index, local_path) =
+            locate(&problem.path, &table_origin, &user_origin, &account_origin);
+        problems.push(parsed[file_index].problem_at(&local_path, problem.message));
+    }
+
+    if problems.is_empty() {
+        Ok(doc)
+    } else {
+        Err(LoadError::Invalid { problems })
+    }
+}
+
+/// Maps a path of the merged document to the file it came from and the path within that file.
+fn locate(
+    path: &str,
+    table_origin: &BTreeMap<&'static str, usize>,
+    user_origin: &[(usize, usize)],
+    account_origin: &[(usize, usize)],
+) -> (usize, String) {
+    for (array, origin) in [("user[", user_origin), ("account[", account_origin)] {
+        if let Some(rest) = path.strip_prefix(array) {
+            if let Some((index, tail)) = rest.split_once(']') {
+                if let Some(&(file, local)) =
+                    index.parse::<usize>().ok().and_then(|i| origin.get(i))
+                {
+                    return (file, format!("{array}{local}]{tail}"));
+                }
+            }
+        }
+    }
+    let table = path.split(['.', '[']).next().unwrap_or(path);
+    (
+        table_origin.get(table).copied().unwrap_or(0),
+        path.to_owned(),
+    )
+}
+
+/// A problem found while parsing one file, before it is turned into a diagnostic.
+#[derive(Debug, Clone)]
+struct RawProblem {
+    file: Arc<SourceFile>,
+    span: Range<usize>,
+    key: String,
+    message: String,
+}
+
+#[derive(Debug)]
+struct SourceFile {
+    name: String,
+    text: Arc<String>,
+}
+
+impl RawProblem {
+    fn into_problem(self) -> ConfigProblem {
+        let text = &self.file.text;
+        let start = self.span.start.min(text.len());
+        let before = &text[..start];
+        let line = before.matches('\n').count() + 1;
+        let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+        let len = self.span.end.saturating_sub(start).min(text.len() - start);
+        ConfigProblem {
+            file: self.file.name.clone(),
+            line,
+            column,
+            key: self.key,
+            message: self.message,
+            source_code: NamedSource::new(self.file.name.clone(), Arc::clone(text)),
+            span: SourceSpan::new(start.into(), len),
+        }
+    }
+}
+
+/// One parsed file: what deserialized, where every key is, and what went wrong.
+struct ParsedFile {
+    name: String,
+    source: Arc<SourceFile>,
+    doc: DesiredDoc,
+    /// For each element of `doc.user`/`doc.account`, its index in the file.
+    user_origin: Vec<usize>,
+    account_origin: Vec<usize>,
+    /// Key path -> span of the value (and of the key, for keys whose value is a table).
+    spans: BTreeMap<String, Range<usize>>,
+    /// Key path -> span of the key itself, which is where serde points at an unknown field.
+    key_spans: BTreeMap<String, Range<usize>>,
+    problems: Vec<RawProblem>,
+}
+
+const TOP_LEVEL_KEYS: &str = "password_policy, users, user, audit, account";
+
+impl ParsedFile {
+    fn parse(name: String, text: String) -> Self {
+        let text = Arc::new(text);
+        let source = Arc::new(SourceFile {
+            name: name.clone(),
+            text: Arc::clone(&text),
+        });
+        let mut file = ParsedFile {
+            name,
+            source,
+            doc: DesiredDoc::default(),
+            user_origin: Vec::new(),
+            account_origin: Vec::new(),
+            spans: BTreeMap::new(),
+            key_spans: BTreeMap::new(),
+            problems: Vec::new(),
+        };
+        let (root, syntax_errors) = DeTable::parse_recoverable(&text);
+        if !syntax_errors.is_empty() {
+            for error in syntax_errors {
+                let span = error.span().unwrap_or(0..0);
+                file.push(span, "(document)".into(), error.message().trim().to_owned());
+            }
+            return file;
+        }
+        index_spans("", root.get_ref(), &mut file.spans, &mut file.key_spans);
+        for (key, value) in root.into_inner() {
+            let key_name = key.get_ref().to_string();
+            match key_name.as_str() {
+                "password_policy" => file.doc.password_policy = file.part(value),
+                "users" => file.doc.users = file.part(value),
+                "audit" => file.doc.audit = file.part(value),
+                "user" | "account" => {
+                    let span = value.span();
+                    let DeValue::Array(items) = value.into_inner() else {
+                        file.push(
+                            span,
+                            key_name.clone(),
+                            format!(
+                                "{key_name} must be an array of tables, written [[{key_name}]]"
+                            ),
+                        );
+                        continue;
+                    };
+                    for (i, item) in items.into_iter().enumerate() {
+                        if key_name == "user" {
+                            if let Some(spec) = file.part::<UserSpec>(item) {
+                                file.doc.user.push(spec);
+                                file.user_origin.push(i);
+                            }
+                        } else if let Some(spec) = file.part::<AccountSpec>(item) {
+                            file.doc.account.push(spec);
+                            file.account_origin.push(i);
+                        }
+                    }
+                }
+                _ => file.push(
+                    key.span(),
+                    key_name.clone(),
+                    format!("unknown key `{key_name}`, expected one of {TOP_LEVEL_KEYS}"),
+                ),
+            }
+        }
+        file
+    }
+
+    /// Deserializes one part of the document, recording the first error in it.
+    fn part<T: DeserializeOwned>(&mut self, value: Spanned<DeValue<'_>>) -> Option<T> {
+        let whole = value.span();
+        match T::deserialize(ValueDeserializer::from(value)) {
+            Ok(spec) => Some(spec),
+            Err(error) => {
+                let span = error.span().unwrap_or(whole);
+                let key = self.key_at(&span);
+                self.push(span, key, error.message().trim().to_owned());
+                None
+            }
+        }
+    }
+
+    /// The innermost key whose value (or key) span contains `span`.
+    fn key_at(&self, span: &Range<usize>) -> String {
+        self.spans
+            .iter()
+            .chain(&self.key_spans)
+            .filter(|(_, s)| s.start <= span.start && span.end <= s.end.max(s.start + 1))
+            .min_by_key(|(_, s)| s.end - s.start)
+            .map_or_else(|| "(document)".to_owned(), |(path, _)| path.clone())
+    }
+
+    fn push(&mut self, span: Range<usize>, key: String, message: String) {
+        self.problems.push(RawProblem {
+            file: Arc::clone(&self.source),
+            span,
+            key,
+            message,
+        });
+    }
+
+    /// A problem at a key path of this file; falls back to the nearest enclosing key.
+    fn problem_at(&self, path: &str, message: String) -> ConfigProblem {
+        let mut probe = path;
+        let span = loop {
+            if let Some(span) = self.spans.get(probe) {
+                break span.clone();
+            }
+            match probe.rfind(['.', '[']) {
+                Some(cut) => probe = &probe[..cut],
+                None => break 0..0,
+            }
+        };
+        RawProblem {
+            file: Arc::clone(&self.source),
+            span,
+            key: path.to_owned(),
+            message,
+        }
+        .into_problem()
+    }
+}
+
+/// Records the span of every key path's value in `table`.
+fn index_spans(
+    prefix: &str,
+    table: &DeTable<'_>,
+    spans: &mut BTreeMap<String, Range<usize>>,
+    key_spans: &mut BTreeMap<String, Range<usize>>,
+) {
+    for (key, value) in table.iter() {
+        let path = format!("{prefix}{}", key.get_ref());
+        key_spans.insert(path.clone(), key.span());
+        index_value(&path, key.span(), value, spans, key_spans);
+    }
+}
+
+fn index_value(
+    path: &str,
+    key_span: Range<usize>,
+    value: &Spanned<DeValue<'_>>,
+    spans: &mut BTreeMap<String, Range<usize>>,
+    key_spans: &mut BTreeMap<String, Range<usize>>,
+) {
+    match value.get_ref() {
+        DeValue::Table(table) => {
+            // A `[table]` header's value span may be empty; point at the key then.
+            let span = value.span();
+            spans.insert(
+                path.to_owned(),
+                if span.is_empty() { key_span } else { span },
+            );
+            index_spans(&format!("{path}."), table, spans, key_spans);
+        }
+        DeValue::Array(items) => {
+            spans.insert(path.to_owned(), value.span());
+            for (i, item) in items.iter().enumerate() {
+                index_value(&format!("{path}[{i}]"), item.span(), item, spans, key_spans);
+            }
+        }
+        _ => {
+            spans.insert(path.to_owned(), value.span());
+        }
+    }
+}

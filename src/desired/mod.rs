@@ -1,0 +1,12 @@
+//! Desired state: the TOML model people write, loading it with precise errors, validating it,
+//! and resolving it into the per-target rules the engine reads.
+
+mod load;
+pub mod model;
+mod rules;
+mod validate;
+
+pub use load::{ConfigProblem, Desired, LoadError, load, load_sources};
+pub use model::DesiredDoc;
+pub use rules::{AccessKeyRules, ConsoleRules, Exemptions, PolicyRule, Rules, UserRule};
+pub use validate::{Problem, validate};

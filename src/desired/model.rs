@@ -1,0 +1,223 @@
+//! The desired-state file as written by people: every field optional, so that a target's own
+//! tables can override the top-level ones field by field. `rules.rs` resolves these into the
+//! plain values the engine reads. The JSON Schema (`iamctl schema`) is generated from these
+//! types, and the ranges below are the ones `validate.rs` enforces.
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// AWS's limits on `UpdateAccountPasswordPolicy`.
+pub const MINIMUM_LENGTH_RANGE: (i64, i64) = (6, 128);
+pub const MAX_AGE_DAYS_RANGE: (i64, i64) = (1, 1095);
+pub const REUSE_PREVENTION_RANGE: (i64, i64) = (1, 24);
+/// Day counts of the user rules: at least one day, at most ten years.
+pub const DAYS_RANGE: (i64, i64) = (1, 3650);
+pub const MAX_ACTIVE_KEYS_RANGE: (i64, i64) = (0, 2);
+
+/// One desired-state document (a file, or the merge of a folder's files).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(title = "iamctl desired state")]
+pub struct DesiredDoc {
+    /// The account password policy, whole: fields left out take IAM's defaults.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password_policy: Option<PasswordPolicySpec>,
+    /// Rules that apply to every IAM user that is not exempt.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub users: Option<UsersSpec>,
+    /// Per-user requirements, on top of the rules.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub user: Vec<UserSpec>,
+    /// Audit requirements.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audit: Option<AuditSpec>,
+    /// Target accounts. Without any, one target named `default` on ambient credentials.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub account: Vec<AccountSpec>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Ensure {
+    Present,
+    Absent,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordPolicySpec {
+    /// `absent` deletes the account's policy; no other field may be set then.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ensure: Option<Ensure>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 6, max = 128))]
+    pub minimum_length: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub require_uppercase: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub require_lowercase: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub require_numbers: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub require_symbols: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allow_users_to_change: Option<bool>,
+    /// Days before a password expires; absent: passwords never expire.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 1095))]
+    pub max_age_days: Option<i64>,
+    /// Number of previous passwords that cannot be reused; absent: no reuse prevention.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 24))]
+    pub reuse_prevention: Option<i64>,
+    /// Expired passwords can only be reset by an administrator.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hard_expiry: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UsersSpec {
+    /// User names or globs (`break-glass-*`): never changed, never reported.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exempt: Option<Vec<String>>,
+    /// Users carrying any of these tags (key = value) are exempt too.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exempt_tags: Option<BTreeMap<String, String>>,
+    /// Rules for users with a console password (login profile).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub console: Option<ConsoleSpec>,
+    /// Rules for access keys.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_keys: Option<AccessKeysSpec>,
+}
+
+/// What to do about a console user without MFA.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum WithoutMfa {
+    #[default]
+    Report,
+    /// Delete the login profile.
+    DisableConsole,
+    /// Attach the `iamctl-deny-without-mfa` policy until the user has MFA.
+    DenyUntilMfa,
+}
+
+/// What to do about an unused console password.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum OnUnusedConsole {
+    #[default]
+    Report,
+    DisableConsole,
+}
+
+/// What to do about an access key a rule flags.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum KeyAction {
+    #[default]
+    Report,
+    Deactivate,
+    Delete,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConsoleSpec {
+    /// Console users must have an MFA device.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub require_mfa: Option<bool>,
+    /// What to do when `require_mfa` is not met (default `report`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub without_mfa: Option<WithoutMfa>,
+    /// A console password unused this many days (or never used, profile older) is unused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 3650))]
+    pub max_unused_days: Option<i64>,
+    /// What to do about an unused console password (default `report`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_unused: Option<OnUnusedConsole>,
+    /// When apply makes the password policy stricter, require every console user to set a
+    /// new password at next sign-in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reset_on_policy_tightening: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AccessKeysSpec {
+    /// An active key older than this is expired.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 3650))]
+    pub max_age_days: Option<i64>,
+    /// What to do about an expired key (default `report`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_expired: Option<KeyAction>,
+    /// An active key unused this many days (or never used, key older) is unused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 3650))]
+    pub max_unused_days: Option<i64>,
+    /// What to do about an unused key (default `report`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_unused: Option<KeyAction>,
+    /// Delete keys that are already inactive.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delete_inactive: Option<bool>,
+    /// Users with more active keys than this are reported.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0, max = 2))]
+    pub max_active: Option<i64>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UserSpec {
+    /// The IAM user name.
+    pub name: String,
+    /// `false`: no login profile may exist (it is deleted). `true`: one must exist (it is
+    /// created with a generated password, written only to `--secrets-dir`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub console: Option<bool>,
+    /// `true`: the user must set a new password at next sign-in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password_reset_required: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AuditSpec {
+    /// A multi-region trail that logs management write events must exist and be logging.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub require_cloudtrail: Option<bool>,
+}
+
+/// A target account and its own overrides of the top-level tables.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AccountSpec {
+    /// Unique name of the target, used by `-a/--account` and in every output.
+    pub name: String,
+    /// Assume this role for the target.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role_arn: Option<String>,
+    /// External id for the role assumption.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external_id: Option<String>,
+    /// Named profile for the base credentials.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password_policy: Option<PasswordPolicySpec>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub users: Option<UsersSpec>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub user: Vec<UserSpec>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audit: Option<AuditSpec>,
+}

@@ -1,0 +1,279 @@
+//! The rules of one target, resolved: the target's own tables laid over the top-level ones
+//! field by field, defaults filled in. These are the plain values the engine reads.
+
+use std::collections::BTreeMap;
+
+use globset::{Glob, GlobSet, GlobSetBuilder};
+
+use super::model::*;
+use crate::state::{PasswordPolicy, User};
+
+/// What the target's password policy must be.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PolicyRule {
+    Present(PasswordPolicy),
+    Absent,
+}
+
+/// Users that no rule touches or reports.
+#[derive(Debug, Clone, Default)]
+pub struct Exemptions {
+    patterns: Vec<String>,
+    globs: GlobSet,
+    tags: BTreeMap<String, String>,
+}
+
+impl Exemptions {
+    /// Fails on a malformed glob; `validate` reports that with its location first.
+    pub fn new(
+        patterns: Vec<String>,
+        tags: BTreeMap<String, String>,
+    ) -> Result<Self, globset::Error> {
+        let mut builder = GlobSetBuilder::new();
+        for pattern in &patterns {
+            builder.add(Glob::new(pattern)?);
+        }
+        Ok(Self {
+            globs: builder.build()?,
+            patterns,
+            tags,
+        })
+    }
+
+    pub fn is_exempt(&self, user: &User) -> bool {
+        self.globs.is_match(&user.name)
+            || self
+                .tags
+                .iter()
+                .any(|(key, value)| user.tags.get(key) == Some(value))
+    }
+
+    pub fn patterns(&self) -> &[String] {
+        &self.patterns
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ConsoleRules {
+    pub require_mfa: bool,
+    pub without_mfa: WithoutMfa,
+    pub max_unused_days: Option<i64>,
+    pub on_unused: OnUnusedConsole,
+    pub reset_on_policy_tightening: bool,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AccessKeyRules {
+    pub max_age_days: Option<i64>,
+    pub on_expired: KeyAction,
+    pub max_unused_days: Option<i64>,
+    pub on_unused: KeyAction,
+    pub delete_inactive: bool,
+    pub max_active: Option<i64>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UserRule {
+    pub name: String,
+    pub console: Option<bool>,
+    pub password_reset_required: bool,
+}
+
+/// Everything the engine needs to know about what one target should look like.
+#[derive(Debug, Clone, Default)]
+pub struct Rules {
+    /// `None`: the password policy is not managed.
+    pub password_policy: Option<PolicyRule>,
+    pub exemptions: Exemptions,
+    pub console: ConsoleRules,
+    pub access_keys: AccessKeyRules,
+    /// Sorted by name, one entry per user.
+    pub users: Vec<UserRule>,
+    pub require_cloudtrail: bool,
+}
+
+impl Rules {
+    pub fn user_rule(&self, name: &str) -> Option<&UserRule> {
+        self.users
+            .binary_search_by(|rule| rule.name.as_str().cmp(name))
+            .ok()
+            .map(|i| &self.users[i])
+    }
+
+    /// True when some rule looks at users at all; when none does, a plan reads no user data.
+    pub fn concerns_users(&self) -> bool {
+        self.console != ConsoleRules::default()
+            || self.access_keys != AccessKeyRules::default()
+            || !self.users.is_empty()
+            || matches!(&self.password_policy, Some(PolicyRule::Present(_)) if self.console.reset_on_policy_tightening)
+    }
+}
+
+/// Lays `over` on `base` field by field: a field set in `over` wins.
+pub trait Overlay: Sized {
+    fn overlay(self, over: Self) -> Self;
+}
+
+impl<T: Overlay> Overlay for Option<T> {
+    fn overlay(self, over: Self) -> Self {
+        match (self, over) {
+            (Some(base), Some(over)) => Some(base.overlay(over)),
+            (base, over) => over.or(base),
+        }
+    }
+}
+
+macro_rules! overlay_fields {
+    ($ty:ty { $($field:ident),* $(,)? }) => {
+        impl Overlay for $ty {
+            fn overlay(self, over: Self) -> Self {
+                Self { $($field: over.$field.or(self.$field)),* }
+            }
+        }
+    };
+}
+
+overlay_fields!(PasswordPolicySpec {
+    ensure,
+    minimum_length,
+    require_uppercase,
+    require_lowercase,
+    require_numbers,
+    require_symbols,
+    allow_users_to_change,
+    max_age_days,
+    reuse_prevention,
+    hard_expiry,
+});
+overlay_fields!(ConsoleSpec {
+    require_mfa,
+    without_mfa,
+    max_unused_days,
+    on_unused,
+    reset_on_policy_tightening,
+});
+overlay_fields!(AccessKeysSpec {
+    max_age_days,
+    on_expired,
+    max_unused_days,
+    on_unused,
+    delete_inactive,
+    max_active,
+});
+overlay_fields!(AuditSpec { require_cloudtrail });
+
+impl Overlay for UsersSpec {
+    fn overlay(self, over: Self) -> Self {
+        Self {
+            exempt: over.exempt.or(self.exempt),
+            exempt_tags: over.exempt_tags.or(self.exempt_tags),
+            console: self.console.overlay(over.console),
+            access_keys: self.access_keys.overlay(over.access_keys),
+        }
+    }
+}
+
+impl Overlay for UserSpec {
+    fn overlay(self, over: Self) -> Self {
+        Self {
+            name: over.name,
+            console: over.console.or(self.console),
+            password_reset_required: over
+                .password_reset_required
+                .or(self.password_reset_required),
+        }
+    }
+}
+
+/// Converts a validated range-checked day count or length to the IAM type.
+fn as_u32(value: i64) -> u32 {
+    u32::try_from(value).expect("validated before resolution")
+}
+
+impl PasswordPolicySpec {
+    pub fn resolve(&self) -> PolicyRule {
+        if self.ensure == Some(Ensure::Absent) {
+            return PolicyRule::Absent;
+        }
+        let default = PasswordPolicy::iam_default();
+        PolicyRule::Present(PasswordPolicy {
+            minimum_length: self.minimum_length.map_or(default.minimum_length, as_u32),
+            require_uppercase: self.require_uppercase.unwrap_or(false),
+            require_lowercase: self.require_lowercase.unwrap_or(false),
+            require_numbers: self.require_numbers.unwrap_or(false),
+            require_symbols: self.require_symbols.unwrap_or(false),
+            allow_users_to_change: self.allow_users_to_change.unwrap_or(false),
+            max_age_days: self.max_age_days.map(as_u32),
+            reuse_prevention: self.reuse_prevention.map(as_u32),
+            hard_expiry: self.hard_expiry.unwrap_or(false),
+        })
+    }
+}
+
+impl DesiredDoc {
+    /// The rules of `target` (one of `self.account`, or `None` for the implicit `default`
+    /// target). The document must have passed validation.
+    pub fn rules_for(&self, target: Option<&AccountSpec>) -> Rules {
+        let (policy, users, audit, own_users) = match target {
+            Some(account) => (
+                self.password_policy
+                    .clone()
+                    .overlay(account.password_policy.clone()),
+                self.users.clone().overlay(account.users.clone()),
+                self.audit.clone().overlay(account.audit.clone()),
+                account.user.as_slice(),
+            ),
+            None => (
+                self.password_policy.clone(),
+                self.users.clone(),
+                self.audit.clone(),
+                &[][..],
+            ),
+        };
+        let users = users.unwrap_or_default();
+        let console = users.console.unwrap_or_default();
+        let keys = users.access_keys.unwrap_or_default();
+
+        let mut user_specs: BTreeMap<String, UserSpec> = BTreeMap::new();
+        for spec in self.user.iter().chain(own_users) {
+            let merged = match user_specs.remove(&spec.name) {
+                Some(base) => base.overlay(spec.clone()),
+                None => spec.clone(),
+            };
+            user_specs.insert(spec.name.clone(), merged);
+        }
+
+        Rules {
+            password_policy: policy.as_ref().map(PasswordPolicySpec::resolve),
+            exemptions: Exemptions::new(
+                users.exempt.unwrap_or_default(),
+                users.exempt_tags.unwrap_or_default(),
+            )
+            .expect("globs validated before resolution"),
+            console: ConsoleRules {
+                require_mfa: console.require_mfa.unwrap_or(false),
+                without_mfa: console.without_mfa.unwrap_or_default(),
+                max_unused_days: console.max_unused_days,
+                on_unused: console.on_unused.unwrap_or_default(),
+                reset_on_policy_tightening: console.reset_on_policy_tightening.unwrap_or(false),
+            },
+            access_keys: AccessKeyRules {
+                max_age_days: keys.max_age_days,
+                on_expired: keys.on_expired.unwrap_or_default(),
+                max_unused_days: keys.max_unused_days,
+                on_unused: keys.on_unused.unwrap_or_default(),
+                delete_inactive: keys.delete_inactive.unwrap_or(false),
+                max_active: keys.max_active,
+            },
+            users: user_specs
+                .into_values()
+                .map(|spec| UserRule {
+                    name: spec.name,
+                    console: spec.console,
+                    password_reset_required: spec.password_reset_required.unwrap_or(false),
+                })
+                .collect(),
+            require_cloudtrail: audit.and_then(|a| a.require_cloudtrail).unwrap_or(false),
+        }
+    }
+}

@@ -1,0 +1,12 @@
+//! iamctl keeps the IAM hygiene of AWS accounts equal to a declarative TOML file.
+//! See ARCHITECTURE.md for the map of this crate.
+
+pub mod apply;
+pub mod aws;
+pub mod cli;
+pub mod desired;
+pub mod fleet;
+pub mod live;
+pub mod plan;
+pub mod render;
+pub mod state;

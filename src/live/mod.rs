@@ -1,0 +1,198 @@
+//! Reading one account's live IAM state into an [`AccountState`]: a few bulk reads, then
+//! direct confirmations for only the users some rule concerns, bounded in concurrency.
+//! Snapshots of that state live in [`snapshot`]. Only this module and `apply/` talk to AWS.
+//!
+//! How a plan read goes (SPEC "Facts about live IAM" and "Performance budget"):
+//! 1. Bulk, concurrently: caller identity, password policy, and, when a rule looks at users,
+//!    `GetAccountAuthorizationDetails` (users, tags, attached policies) and the credential
+//!    report; trails when `require_cloudtrail` is on.
+//! 2. A provisional state is built from GAAD plus the report, and planned with the real
+//!    rules. Every user the plan touches is a candidate.
+//! 3. For each candidate, the facts its plan items were derived from are replaced by direct
+//!    reads (`ListAccessKeys`, `GetLoginProfile`, `ListMFADevices`, ...). The state is planned
+//!    again, and any item still resting on report data is confirmed in another round, until
+//!    none is: a plan never proposes a change from report data alone.
+
+mod account;
+mod cloudtrail;
+mod concern;
+mod credential_report;
+mod directory;
+pub mod snapshot;
+mod user_reads;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{DateTime, Utc};
+
+use crate::aws::{AccountClients, AwsError};
+use crate::desired::Rules;
+use crate::plan::plan_account;
+use crate::state::{AccountState, User};
+
+use concern::Facts;
+use credential_report::CredentialReport;
+use user_reads::{LastUsedPolicy, Reader, UserRequest};
+
+pub use credential_report::{PLACEHOLDER_KEY_PREFIX, PLACEHOLDER_MFA_SERIAL};
+pub use snapshot::{NamedAccount, Snapshot, SnapshotError, read_snapshot, write_snapshot};
+
+/// What to read.
+#[derive(Debug, Clone, Copy)]
+pub enum ReadScope<'a> {
+    /// For `plan` and `apply`: the bulk reads, plus only the direct reads these rules need.
+    /// Users no rule concerns keep the credential report's facts (see
+    /// [`PLACEHOLDER_KEY_PREFIX`]); no plan item is ever derived from them.
+    Rules(&'a Rules),
+    /// For `snapshot`: every user's keys (with last use), login profile and MFA devices, and
+    /// the trails.
+    Everything,
+}
+
+/// Rounds of confirmation before giving up on reaching a plan that rests only on direct
+/// reads. Each round confirms at least one more kind of fact for some user, and there are
+/// four kinds, so four rounds always suffice; the bound only guards against a bug looping.
+const MAX_CONFIRMATION_ROUNDS: usize = 6;
+
+/// Reads the live state of the account behind `clients`. Ages that decide which users need
+/// direct reads are measured at `as_of`, as the plan will measure them. At most
+/// `concurrency` per-user reads run at once.
+pub async fn read_account(
+    clients: &AccountClients,
+    scope: ReadScope<'_>,
+    as_of: DateTime<Utc>,
+    concurrency: usize,
+) -> Result<AccountState, AwsError> {
+    let (needs_users, needs_report, needs_trails) = match scope {
+        // The report only serves the account-wide user rules; `[[user]]` entries alone are
+        // confirmed directly, which is cheaper than generating a report.
+        ReadScope::Rules(rules) => (rules.concerns_users(), !Facts::read_by_user_rules(rules).is_empty(), rules.require_cloudtrail),
+        ReadScope::Everything => (true, true, true),
+    };
+
+    let (identity, password_policy, users, report, trails) = futures::try_join!(
+        account::read_identity(clients),
+        account::read_password_policy(clients),
+        async {
+            if needs_users { directory::read_users(clients).await.map(Some) } else { Ok(None) }
+        },
+        async {
+            if needs_report { credential_report::fetch(clients).await.map(Some) } else { Ok(None) }
+        },
+        async {
+            if needs_trails { cloudtrail::read_trails(clients).await.map(Some) } else { Ok(None) }
+        },
+    )?;
+
+    let mut users = users.unwrap_or_default();
+    let in_report = report.as_ref().map(|r| r.apply_to(&mut users)).unwrap_or_default();
+    let mut state = AccountState {
+        account_id: identity.account_id,
+        caller: Some(identity.caller),
+        password_policy,
+        users,
+        trails,
+        credential_report_generated_at: report.as_ref().and_then(|r| r.generated_at),
+    };
+
+    match scope {
+        ReadScope::Rules(rules) => confirm_for_rules(clients, rules, &mut state, report.as_ref(), &in_report, as_of, concurrency).await?,
+        ReadScope::Everything => read_every_user(clients, &mut state, report.as_ref(), concurrency).await?,
+    }
+    Ok(state)
+}
+
+/// Step 2 and 3 of the module comment: plan, confirm what the plan rests on, repeat.
+async fn confirm_for_rules(
+    clients: &AccountClients,
+    rules: &Rules,
+    state: &mut AccountState,
+    report: Option<&CredentialReport>,
+    in_report: &BTreeSet<String>,
+    as_of: DateTime<Utc>,
+    concurrency: usize,
+) -> Result<(), AwsError> {
+    if state.users.is_empty() {
+        return Ok(());
+    }
+    let reader = Reader {
+        clients,
+        last_used: match rules.access_keys.max_unused_days {
+            Some(days) => LastUsedPolicy::WhenPossiblyUnused { max_unused_days: days, as_of },
+            None => LastUsedPolicy::Never,
+        },
+        mfa_always: false,
+    };
+    let mut wanted = concern::seeds(rules, state, in_report);
+    let mut confirmed: BTreeMap<String, Facts> = BTreeMap::new();
+    for round in 0..MAX_CONFIRMATION_ROUNDS {
+        let plan = plan_account(&clients.target, rules, state, as_of);
+        concern::add_plan_items(&plan, &mut wanted);
+        let requests: Vec<UserRequest> = wanted
+            .iter()
+            .filter_map(|(name, want)| {
+                let missing = want.without(confirmed.get(name).copied().unwrap_or_default());
+                let user = state.user(name)?;
+                (!missing.is_empty()).then(|| request_for(rules, user, missing, report))
+            })
+            .collect();
+        if requests.is_empty() {
+            tracing::debug!(account = %clients.target, rounds = round, confirmed = confirmed.len(), "live state confirmed");
+            return Ok(());
+        }
+        tracing::debug!(account = %clients.target, round, users = requests.len(), "confirming users by direct reads");
+        let results = reader.read_users(requests, concurrency).await?;
+        for result in results {
+            *confirmed.entry(result.name.clone()).or_default() |= result.settled;
+            result.apply_to(&mut state.users);
+        }
+    }
+    Err(AwsError {
+        account: clients.target.clone(),
+        operation: "iam:ListAccessKeys".into(),
+        code: None,
+        message: format!("live state still unconfirmed after {MAX_CONFIRMATION_ROUNDS} rounds of direct reads (a bug in iamctl)"),
+    })
+}
+
+fn request_for(rules: &Rules, user: &User, want: Facts, report: Option<&CredentialReport>) -> UserRequest {
+    UserRequest {
+        name: user.name.clone(),
+        want,
+        login_profile: user.login_profile.is_some(),
+        deny_policy_attached: concern::deny_rule_on(rules) && concern::carries_deny_policy(user),
+        report_keys: report.and_then(|r| r.row(&user.name)).map(|row| row.keys.clone()).unwrap_or_default(),
+    }
+}
+
+/// `snapshot`: every user gets every direct read. The password's last use stays the
+/// credential report's: no cheaper direct source exists per user than the report itself.
+async fn read_every_user(
+    clients: &AccountClients,
+    state: &mut AccountState,
+    report: Option<&CredentialReport>,
+    concurrency: usize,
+) -> Result<(), AwsError> {
+    let reader = Reader { clients, last_used: LastUsedPolicy::Always, mfa_always: true };
+    let requests = state
+        .users
+        .iter()
+        .map(|user| UserRequest {
+            name: user.name.clone(),
+            want: Facts::PROFILE | Facts::MFA | Facts::KEYS,
+            login_profile: user.login_profile.is_some(),
+            deny_policy_attached: concern::carries_deny_policy(user),
+            report_keys: report.and_then(|r| r.row(&user.name)).map(|row| row.keys.clone()).unwrap_or_default(),
+        })
+        .collect();
+    for result in reader.read_users(requests, concurrency).await? {
+        result.apply_to(&mut state.users);
+    }
+    Ok(())
+}
+
+/// IAM timestamps have whole-second precision; emulators add fractions. Truncating keeps
+/// snapshots and plans identical whichever produced them.
+pub(crate) fn to_utc(t: &aws_smithy_types::DateTime) -> DateTime<Utc> {
+    DateTime::from_timestamp(t.secs(), 0).unwrap_or_default()
+}

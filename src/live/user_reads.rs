@@ -1,0 +1,268 @@
+//! Direct per-user reads that replace the credential report's facts: login profile, MFA
+//! devices, access keys and their last use, the password's last use. Users are read
+//! concurrently within a bound; one user's calls run in sequence, since later ones depend on
+//! earlier answers (no MFA read for a user found to have no console, for instance).
+
+use chrono::{DateTime, Duration, Utc};
+use futures::{StreamExt, TryStreamExt};
+
+use super::concern::Facts;
+use super::credential_report::ReportKey;
+use super::to_utc;
+use crate::aws::{AccountClients, AwsError, aws_error};
+use crate::state::{AccessKey, KeyStatus, LoginProfile, MfaDevice, User};
+
+/// Which access keys get `GetAccessKeyLastUsed`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum LastUsedPolicy {
+    /// No rule reads key use.
+    Never,
+    /// Active keys that `max_unused_days` could flag at `as_of`: old enough, and not shown
+    /// as recently used by the report (use only moves forward, so a recent use in the report
+    /// is a lower bound that already clears the key).
+    WhenPossiblyUnused { max_unused_days: i64, as_of: DateTime<Utc> },
+    /// Every key (snapshots).
+    Always,
+}
+
+/// What to read of one user.
+#[derive(Debug, Clone)]
+pub(crate) struct UserRequest {
+    pub name: String,
+    pub want: Facts,
+    /// Whether the user has a console password as far as is known now; decides the MFA and
+    /// password reads when the profile itself is not read.
+    pub login_profile: bool,
+    /// The deny-until-MFA policy is attached and the rule is on: MFA decides its detachment
+    /// even without a console password.
+    pub deny_policy_attached: bool,
+    pub report_keys: Vec<ReportKey>,
+}
+
+/// What was read. `settled` are the facts now known directly, or known not to matter.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct UserFacts {
+    pub name: String,
+    pub settled: Facts,
+    /// The user no longer exists (deleted since the user list was read).
+    pub vanished: bool,
+    pub login_profile: Option<Option<LoginProfile>>,
+    pub password_last_used: Option<Option<DateTime<Utc>>>,
+    pub mfa_devices: Option<Vec<MfaDevice>>,
+    pub access_keys: Option<Vec<AccessKey>>,
+}
+
+impl UserFacts {
+    /// Replaces the facts read in the matching user of `users` (sorted by name).
+    pub fn apply_to(self, users: &mut Vec<User>) {
+        let Ok(index) = users.binary_search_by(|u| u.name.as_str().cmp(&self.name)) else { return };
+        if self.vanished {
+            users.remove(index);
+            return;
+        }
+        let user = &mut users[index];
+        if let Some(profile) = self.login_profile {
+            user.login_profile = profile;
+            if user.login_profile.is_none() {
+                // "None: never used (or there is none)".
+                user.password_last_used = None;
+            }
+        }
+        if let Some(last_used) = self.password_last_used {
+            user.password_last_used = last_used;
+        }
+        if let Some(devices) = self.mfa_devices {
+            user.mfa_devices = devices;
+        }
+        if let Some(keys) = self.access_keys {
+            user.access_keys = keys;
+        }
+    }
+}
+
+pub(crate) struct Reader<'a> {
+    pub clients: &'a AccountClients,
+    pub last_used: LastUsedPolicy,
+    /// Read MFA devices whatever the console state (snapshots).
+    pub mfa_always: bool,
+}
+
+/// A per-user call failed because the user is gone.
+enum ReadError {
+    Vanished,
+    Aws(AwsError),
+}
+
+impl Reader<'_> {
+    /// Reads every request, at most `concurrency` users at a time. The results come back in
+    /// the order of `requests`, whatever order the calls finished in.
+    pub async fn read_users(&self, requests: Vec<UserRequest>, concurrency: usize) -> Result<Vec<UserFacts>, AwsError> {
+        let mut results: Vec<(usize, UserFacts)> = futures::stream::iter(requests.into_iter().enumerate())
+            .map(|(i, request)| async move { self.read_user(request).await.map(|facts| (i, facts)) })
+            .buffer_unordered(concurrency.max(1))
+            .try_collect()
+            .await?;
+        results.sort_by_key(|(i, _)| *i);
+        Ok(results.into_iter().map(|(_, facts)| facts).collect())
+    }
+
+    async fn read_user(&self, request: UserRequest) -> Result<UserFacts, AwsError> {
+        let name = request.name.clone();
+        match self.read_user_facts(request).await {
+            Ok(facts) => Ok(facts),
+            Err(ReadError::Vanished) => {
+                tracing::debug!(account = %self.clients.target, user = %name, "user deleted while being read");
+                Ok(UserFacts { name, vanished: true, ..Default::default() })
+            }
+            Err(ReadError::Aws(err)) => Err(err),
+        }
+    }
+
+    async fn read_user_facts(&self, request: UserRequest) -> Result<UserFacts, ReadError> {
+        let mut facts = UserFacts { name: request.name.clone(), ..Default::default() };
+        let want = request.want;
+        let mut has_console = request.login_profile;
+
+        if want.contains(Facts::PROFILE) {
+            let profile = self.login_profile(&request.name).await?;
+            has_console = profile.is_some();
+            facts.login_profile = Some(profile);
+            facts.settled |= Facts::PROFILE;
+        }
+        if want.contains(Facts::MFA) {
+            // Without a console password and without the deny policy, no rule reads MFA.
+            if has_console || request.deny_policy_attached || self.mfa_always {
+                facts.mfa_devices = Some(self.mfa_devices(&request.name).await?);
+            }
+            facts.settled |= Facts::MFA;
+        }
+        if want.contains(Facts::PASSWORD_LAST_USED) {
+            if has_console {
+                facts.password_last_used = Some(self.password_last_used(&request.name).await?);
+            }
+            facts.settled |= Facts::PASSWORD_LAST_USED;
+        }
+        if want.contains(Facts::KEYS) {
+            let mut keys = self.access_keys(&request.name).await?;
+            for key in &mut keys {
+                if self.needs_last_used(key, &request.report_keys) {
+                    key.last_used = self.key_last_used(&key.id).await?;
+                } else if let Some(reported) = request.report_keys.iter().find(|r| r.created.timestamp() == key.created.timestamp()) {
+                    // Not read directly, but the report's lower bound already shows the key
+                    // in use; keep it rather than claim the key was never used.
+                    key.last_used = reported.last_used;
+                }
+            }
+            facts.access_keys = Some(keys);
+            facts.settled |= Facts::KEYS;
+        }
+        Ok(facts)
+    }
+
+    fn needs_last_used(&self, key: &AccessKey, report_keys: &[ReportKey]) -> bool {
+        match self.last_used {
+            LastUsedPolicy::Never => false,
+            LastUsedPolicy::Always => true,
+            LastUsedPolicy::WhenPossiblyUnused { max_unused_days, as_of } => {
+                let limit = Duration::days(max_unused_days);
+                let old_enough = as_of - key.created > limit;
+                // The report's key with the same creation time is this key.
+                let recently_used_per_report = report_keys
+                    .iter()
+                    .filter(|r| r.created.timestamp() == key.created.timestamp())
+                    .any(|r| r.last_used.is_some_and(|used| as_of - used <= limit));
+                key.status == KeyStatus::Active && old_enough && !recently_used_per_report
+            }
+        }
+    }
+
+    /// NoSuchEntity from a call about the user itself: the user was deleted meanwhile.
+    fn fail(&self, operation: &str, err: AwsError) -> ReadError {
+        if err.is_code("NoSuchEntity") {
+            tracing::debug!(account = %self.clients.target, operation, "NoSuchEntity: {}", err.message);
+            ReadError::Vanished
+        } else {
+            ReadError::Aws(err)
+        }
+    }
+
+    /// NoSuchEntity here means "no login profile" (it cannot tell a deleted user apart).
+    async fn login_profile(&self, user: &str) -> Result<Option<LoginProfile>, ReadError> {
+        match self.clients.iam.get_login_profile().user_name(user).send().await {
+            Ok(out) => Ok(out.login_profile().map(|p| LoginProfile {
+                created: to_utc(p.create_date()),
+                password_reset_required: p.password_reset_required(),
+            })),
+            Err(e) => {
+                let err = aws_error(&self.clients.target, "iam:GetLoginProfile", e);
+                if err.is_code("NoSuchEntity") { Ok(None) } else { Err(ReadError::Aws(err)) }
+            }
+        }
+    }
+
+    async fn mfa_devices(&self, user: &str) -> Result<Vec<MfaDevice>, ReadError> {
+        const OPERATION: &str = "iam:ListMFADevices";
+        let mut pages = self.clients.iam.list_mfa_devices().user_name(user).into_paginator().send();
+        let mut devices = Vec::new();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| self.fail(OPERATION, aws_error(&self.clients.target, OPERATION, e)))?;
+            devices.extend(page.mfa_devices().iter().map(|d| MfaDevice {
+                serial: d.serial_number().to_owned(),
+                enabled_at: Some(to_utc(d.enable_date())),
+            }));
+        }
+        devices.sort_by(|a, b| a.serial.cmp(&b.serial));
+        Ok(devices)
+    }
+
+    async fn password_last_used(&self, user: &str) -> Result<Option<DateTime<Utc>>, ReadError> {
+        const OPERATION: &str = "iam:GetUser";
+        let out = self
+            .clients
+            .iam
+            .get_user()
+            .user_name(user)
+            .send()
+            .await
+            .map_err(|e| self.fail(OPERATION, aws_error(&self.clients.target, OPERATION, e)))?;
+        Ok(out.user().and_then(|u| u.password_last_used()).map(to_utc))
+    }
+
+    async fn access_keys(&self, user: &str) -> Result<Vec<AccessKey>, ReadError> {
+        const OPERATION: &str = "iam:ListAccessKeys";
+        // At most two keys per user: one page.
+        let mut pages = self.clients.iam.list_access_keys().user_name(user).into_paginator().send();
+        let mut keys = Vec::new();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| self.fail(OPERATION, aws_error(&self.clients.target, OPERATION, e)))?;
+            for key in page.access_key_metadata() {
+                let (Some(id), Some(created)) = (key.access_key_id(), key.create_date()) else { continue };
+                keys.push(AccessKey {
+                    id: id.to_owned(),
+                    status: match key.status() {
+                        Some(aws_sdk_iam::types::StatusType::Active) => KeyStatus::Active,
+                        // Expired and unknown statuses cannot sign requests.
+                        _ => KeyStatus::Inactive,
+                    },
+                    created: to_utc(created),
+                    last_used: None,
+                });
+            }
+        }
+        keys.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(keys)
+    }
+
+    async fn key_last_used(&self, key_id: &str) -> Result<Option<DateTime<Utc>>, ReadError> {
+        const OPERATION: &str = "iam:GetAccessKeyLastUsed";
+        let out = self
+            .clients
+            .iam
+            .get_access_key_last_used()
+            .access_key_id(key_id)
+            .send()
+            .await
+            .map_err(|e| ReadError::Aws(aws_error(&self.clients.target, OPERATION, e)))?;
+        Ok(out.access_key_last_used().and_then(|u| u.last_used_date()).map(to_utc))
+    }
+}

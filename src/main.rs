@@ -1,0 +1,67 @@
+//! The `iamctl` binary: parse the command line, set up logging, run the command, and decide
+//! the exit code in one place.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use iamctl::cli::{Cli, ExitStatus, run};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.global.verbose, cli.global.quiet);
+    init_error_reports(&cli);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: starting the async runtime: {error}");
+            return ExitCode::from(1);
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(ExitStatus::Success) => ExitCode::SUCCESS,
+        Ok(ExitStatus::Attention) => ExitCode::from(2),
+        Ok(ExitStatus::Failure) => ExitCode::from(1),
+        Err(report) => {
+            eprintln!("{report:?}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// Error reports point into the desired-state files. Lines are not wrapped (CI logs and
+/// tests grep them); colour only on a terminal, never under `--no-color`/`NO_COLOR`.
+fn init_error_reports(cli: &Cli) {
+    use std::io::IsTerminal;
+    let color = std::io::stderr().is_terminal()
+        && !cli.global.no_color
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let _ = miette::set_hook(Box::new(move |_| {
+        Box::new(
+            miette::MietteHandlerOpts::new()
+                .wrap_lines(false)
+                .color(color)
+                .build(),
+        )
+    }));
+}
+
+/// Logs go to stderr. Default: warnings; `-v`: iamctl's progress; `-vv`: the SDK's too.
+fn init_logging(verbose: u8, quiet: bool) {
+    let filter = match (quiet, verbose) {
+        (true, _) => "error",
+        (false, 0) => "warn",
+        (false, 1) => "warn,iamctl=info",
+        (false, _) => "info,iamctl=debug,aws_config=debug,aws_smithy_runtime=debug",
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("IAMCTL_LOG")
+                .unwrap_or_else(|_| filter.into()),
+        )
+        .with_writer(std::io::stderr)
+        .without_time()
+        .init();
+}

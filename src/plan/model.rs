@@ -1,0 +1,295 @@
+//! The plan as data: what would change in each account and what is only reported. Renderers
+//! print it, `apply` executes it, saved plans serialize it. It never holds a secret.
+
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// Version of the JSON plan format (`plan --format json` and saved plans).
+pub const FORMAT_VERSION: &str = "1";
+
+/// What a plan item is about. Serialized as the address grammar of SPEC.md:
+/// `password_policy`, `cloudtrail`, `user.NAME`, `user.NAME.login_profile`,
+/// `user.NAME.access_key.AKID`, `user.NAME.policy.POLICYNAME`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Address {
+    PasswordPolicy,
+    CloudTrail,
+    User(String),
+    LoginProfile(String),
+    AccessKey { user: String, key_id: String },
+    UserPolicy { user: String, policy: String },
+}
+
+impl Address {
+    /// The user this address belongs to, if any.
+    pub fn user(&self) -> Option<&str> {
+        match self {
+            Address::PasswordPolicy | Address::CloudTrail => None,
+            Address::User(user)
+            | Address::LoginProfile(user)
+            | Address::AccessKey { user, .. }
+            | Address::UserPolicy { user, .. } => Some(user),
+        }
+    }
+}
+
+impl fmt::Display for Address {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Address::PasswordPolicy => f.write_str("password_policy"),
+            Address::CloudTrail => f.write_str("cloudtrail"),
+            Address::User(user) => write!(f, "user.{user}"),
+            Address::LoginProfile(user) => write!(f, "user.{user}.login_profile"),
+            Address::AccessKey { user, key_id } => write!(f, "user.{user}.access_key.{key_id}"),
+            Address::UserPolicy { user, policy } => write!(f, "user.{user}.policy.{policy}"),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("not a plan address: {0:?}")]
+pub struct AddressParseError(String);
+
+impl FromStr for Address {
+    type Err = AddressParseError;
+
+    /// IAM user names may contain dots, so the suffixes are matched from the right; access key
+    /// ids never contain a dot, and the only policy iamctl manages has none either.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let err = || AddressParseError(s.to_owned());
+        match s {
+            "password_policy" => return Ok(Address::PasswordPolicy),
+            "cloudtrail" => return Ok(Address::CloudTrail),
+            _ => {}
+        }
+        let rest = s.strip_prefix("user.").ok_or_else(err)?;
+        if let Some(user) = rest.strip_suffix(".login_profile") {
+            return non_empty(user)
+                .map(|u| Address::LoginProfile(u.to_owned()))
+                .ok_or_else(err);
+        }
+        if let Some((user, key_id)) = rest.rsplit_once(".access_key.") {
+            if let (Some(user), Some(key_id)) = (non_empty(user), non_empty(key_id)) {
+                if !key_id.contains('.') {
+                    return Ok(Address::AccessKey {
+                        user: user.into(),
+                        key_id: key_id.into(),
+                    });
+                }
+            }
+        }
+        if let Some((user, policy)) = rest.rsplit_once(".policy.") {
+            if let (Some(user), Some(policy)) = (non_empty(user), non_empty(policy)) {
+                return Ok(Address::UserPolicy {
+                    user: user.into(),
+                    policy: policy.into(),
+                });
+            }
+        }
+        non_empty(rest)
+            .map(|u| Address::User(u.to_owned()))
+            .ok_or_else(err)
+    }
+}
+
+fn non_empty(s: &str) -> Option<&str> {
+    (!s.is_empty()).then_some(s)
+}
+
+impl Serialize for Address {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Address {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(deserializer)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    Create,
+    Update,
+    Delete,
+    Deactivate,
+    Attach,
+    Detach,
+    ResetPassword,
+}
+
+impl Action {
+    /// The one-character marker of the text rendering, after Terraform's.
+    pub fn marker(self) -> char {
+        match self {
+            Action::Create | Action::Attach => '+',
+            Action::Update => '~',
+            Action::Delete | Action::Detach => '-',
+            Action::Deactivate | Action::ResetPassword => '!',
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Create => "create",
+            Action::Update => "update",
+            Action::Delete => "delete",
+            Action::Deactivate => "deactivate",
+            Action::Attach => "attach",
+            Action::Detach => "detach",
+            Action::ResetPassword => "reset_password",
+        }
+    }
+}
+
+impl fmt::Display for Action {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One change `apply` would make. `before`/`after` describe the object at `address` (JSON
+/// `null` when it does not exist); `rule` names the desired-state key that asked for it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Change {
+    pub address: Address,
+    pub action: Action,
+    pub rule: String,
+    pub before: serde_json::Value,
+    pub after: serde_json::Value,
+}
+
+/// Something reported and not changed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Finding {
+    pub address: Address,
+    pub rule: String,
+    pub message: String,
+}
+
+/// The plan of one account. `error` is set (and the lists are empty) when the account could
+/// not be read; the other accounts are planned all the same.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccountPlan {
+    pub name: String,
+    pub account_id: String,
+    #[serde(default)]
+    pub changes: Vec<Change>,
+    #[serde(default)]
+    pub findings: Vec<Finding>,
+    /// Age marker of the bulk data the plan was read from (IAM serves a credential report
+    /// for up to 4 hours).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credential_report_generated_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+impl AccountPlan {
+    pub fn failed(name: impl Into<String>, account_id: impl Into<String>, error: String) -> Self {
+        Self {
+            name: name.into(),
+            account_id: account_id.into(),
+            changes: Vec::new(),
+            findings: Vec::new(),
+            credential_report_generated_at: None,
+            error: Some(error),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Summary {
+    pub changes: usize,
+    pub findings: usize,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub failed_accounts: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
+/// A plan over every target account, in target order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Plan {
+    pub format_version: String,
+    pub as_of: DateTime<Utc>,
+    pub accounts: Vec<AccountPlan>,
+    pub summary: Summary,
+}
+
+impl Plan {
+    pub fn new(as_of: DateTime<Utc>, accounts: Vec<AccountPlan>) -> Self {
+        let summary = Summary {
+            changes: accounts.iter().map(|a| a.changes.len()).sum(),
+            findings: accounts.iter().map(|a| a.findings.len()).sum(),
+            failed_accounts: accounts.iter().filter(|a| a.error.is_some()).count(),
+        };
+        Self {
+            format_version: FORMAT_VERSION.to_owned(),
+            as_of,
+            accounts,
+            summary,
+        }
+    }
+
+    /// The one place that decides whether `apply` has anything to do.
+    pub fn has_changes(&self) -> bool {
+        self.summary.changes > 0
+    }
+
+    pub fn has_findings(&self) -> bool {
+        self.summary.findings > 0
+    }
+
+    pub fn has_failures(&self) -> bool {
+        self.summary.failed_accounts > 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses_round_trip_through_their_text_form() {
+        let cases = [
+            Address::PasswordPolicy,
+            Address::CloudTrail,
+            Address::User("alice".into()),
+            Address::User("first.last@example.com".into()),
+            Address::LoginProfile("first.last".into()),
+            Address::AccessKey {
+                user: "ci.bot".into(),
+                key_id: "AKIAEXAMPLE1".into(),
+            },
+            Address::UserPolicy {
+                user: "bob".into(),
+                policy: "iamctl-deny-without-mfa".into(),
+            },
+        ];
+        for address in cases {
+            let text = address.to_string();
+            assert_eq!(text.parse::<Address>().unwrap(), address, "{text}");
+        }
+    }
+
+    #[test]
+    fn malformed_addresses_are_rejected() {
+        for text in ["", "user.", "users.alice", "user..login_profile", "policy"] {
+            assert!(text.parse::<Address>().is_err(), "{text:?} parsed");
+        }
+    }
+}

@@ -1,0 +1,201 @@
+//! The markdown rendering, for a pull-request comment: a summary table of the accounts, then a
+//! section per account that has something to show, with long lists folded so the comment stays
+//! readable on a large estate.
+
+use std::fmt::Write as _;
+
+use super::{Status, change_detail, policy_diff, report_age, status, summary_line, timestamp};
+use crate::plan::{AccountPlan, Address, Plan};
+
+/// The hidden first line of every comment, by which CI finds its own earlier comment and
+/// updates it instead of adding a new one.
+pub const MARKDOWN_MARKER: &str = "<!-- iamctl-plan -->";
+
+/// Lists longer than this are folded into a `<details>` block.
+const FOLD_ABOVE: usize = 10;
+
+/// The plan as a pull-request comment in GitHub-flavoured markdown.
+pub fn markdown(plan: &Plan) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "{MARKDOWN_MARKER}");
+    let _ = writeln!(out, "## iamctl plan");
+    let _ = writeln!(out);
+    let _ = writeln!(out, "**{}**", escape(&summary_line(plan)));
+    let _ = writeln!(out);
+    let _ = writeln!(out, "Evaluated as of `{}`.", timestamp(plan.as_of));
+
+    if !plan.accounts.is_empty() {
+        let _ = writeln!(out);
+        let _ = writeln!(
+            out,
+            "| account | account id | changes | findings | status |"
+        );
+        let _ = writeln!(out, "|---|---|--:|--:|---|");
+        for account in &plan.accounts {
+            let status = status(account);
+            // A failed account was not read: its counts are unknown, not zero.
+            let (changes, findings) = if status == Status::Failed {
+                ("—".to_owned(), "—".to_owned())
+            } else {
+                (
+                    account.changes.len().to_string(),
+                    account.findings.len().to_string(),
+                )
+            };
+            let _ = writeln!(
+                out,
+                "| {} | {} | {changes} | {findings} | {} |",
+                escape(&account.name),
+                code_cell(&account.account_id),
+                status.as_str(),
+            );
+        }
+    }
+
+    for account in &plan.accounts {
+        // Accounts with nothing to show are in the table; a section would only repeat it.
+        if status(account) == Status::InSync && account.findings.is_empty() {
+            continue;
+        }
+        let _ = writeln!(out);
+        render_account(&mut out, account, plan);
+    }
+    out
+}
+
+fn render_account(out: &mut String, account: &AccountPlan, plan: &Plan) {
+    let _ = writeln!(
+        out,
+        "### {} ({})",
+        escape(&account.name),
+        escape(&account.account_id)
+    );
+    if let Some(age) = report_age(account, plan.as_of) {
+        let _ = writeln!(out);
+        let _ = writeln!(out, "_{}_", escape(&age));
+    }
+
+    if let Some(error) = &account.error {
+        let _ = writeln!(out);
+        let _ = writeln!(
+            out,
+            "**Failed:** the account could not be read, so it was not planned."
+        );
+        let _ = writeln!(out);
+        out.push_str(&fenced("text", error));
+        return;
+    }
+
+    if !account.changes.is_empty() {
+        let mut table = String::new();
+        let _ = writeln!(table, "| address | action | rule | detail |");
+        let _ = writeln!(table, "|---|---|---|---|");
+        for change in &account.changes {
+            let detail = if change.address == Address::PasswordPolicy {
+                "diff below".to_owned()
+            } else {
+                change_detail(change)
+                    .map(|d| escape(&d))
+                    .unwrap_or_default()
+            };
+            let _ = writeln!(
+                table,
+                "| {} | {} {} | {} | {detail} |",
+                code_cell(&change.address.to_string()),
+                change.action.marker(),
+                change.action,
+                code_cell(&change.rule),
+            );
+        }
+        let _ = writeln!(out);
+        list(out, account.changes.len(), "change", "changes", &table);
+
+        for change in account
+            .changes
+            .iter()
+            .filter(|c| c.address == Address::PasswordPolicy)
+        {
+            let diff: String = policy_diff(change)
+                .into_iter()
+                .map(|(tag, line)| format!("{}{line}\n", tag.prefix()))
+                .collect();
+            let _ = writeln!(out);
+            let _ = writeln!(out, "`password_policy` ({}):", change.action);
+            let _ = writeln!(out);
+            out.push_str(&fenced("diff", &diff));
+        }
+    }
+
+    if !account.findings.is_empty() {
+        let mut table = String::new();
+        let _ = writeln!(table, "| address | finding | rule |");
+        let _ = writeln!(table, "|---|---|---|");
+        for finding in &account.findings {
+            let _ = writeln!(
+                table,
+                "| {} | {} | {} |",
+                code_cell(&finding.address.to_string()),
+                escape(&finding.message),
+                code_cell(&finding.rule),
+            );
+        }
+        let _ = writeln!(out);
+        list(out, account.findings.len(), "finding", "findings", &table);
+    }
+}
+
+/// A titled list; folded when it holds more than `FOLD_ABOVE` items.
+fn list(out: &mut String, len: usize, one: &str, many: &str, body: &str) {
+    let title = format!("{len} {}", if len == 1 { one } else { many });
+    if len > FOLD_ABOVE {
+        // GitHub renders markdown inside <details> only with blank lines around it.
+        let _ = writeln!(out, "<details><summary>{title}</summary>");
+        let _ = writeln!(out);
+        out.push_str(body);
+        let _ = writeln!(out);
+        let _ = writeln!(out, "</details>");
+    } else {
+        let _ = writeln!(out, "**{title}**");
+        let _ = writeln!(out);
+        out.push_str(body);
+    }
+}
+
+/// Text made inert for inline markdown and table cells: the characters that start markup or
+/// end a cell are backslash-escaped, and line breaks (which would end the table row) become
+/// spaces.
+fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '|' | '~' | '&' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '\r' | '\n' => out.push(' '),
+            c if c.is_control() => out.extend(c.escape_default()),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Text as inline code in a table cell. GitHub splits cells on `|` even inside code, where
+/// `\|` is the one escape that works; a backtick cannot be escaped there, so such text falls
+/// back to escaped plain text.
+fn code_cell(s: &str) -> String {
+    if s.contains('`') || s.chars().any(char::is_control) {
+        escape(s)
+    } else {
+        format!("`{}`", s.replace('|', "\\|"))
+    }
+}
+
+/// A fenced code block whose fence is longer than any backtick run in `body`, so the body
+/// cannot close it early.
+fn fenced(lang: &str, body: &str) -> String {
+    let longest = body.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    let fence = "`".repeat((longest + 1).max(3));
+    let newline = if body.ends_with('\n') { "" } else { "\n" };
+    format!("{fence}{lang}\n{body}{newline}{fence}\n")
+}

@@ -1,0 +1,324 @@
+//! Renderers: one `Plan`, printed for a terminal or CI log (`text`), for programs (`json`) and
+//! for a pull-request comment (`markdown`). Each is a pure function from a plan to a `String`;
+//! the CLI decides where it goes. Nothing here decides what the plan means: counts come from
+//! `Plan::summary`, "anything to do" from `Plan::has_changes`.
+
+mod json;
+mod markdown;
+mod text;
+
+use std::borrow::Cow;
+
+use chrono::{DateTime, TimeDelta, Utc};
+use serde_json::Value;
+
+use crate::plan::{AccountPlan, Action, Address, Change, Plan};
+
+pub use json::json;
+pub use markdown::{MARKDOWN_MARKER, markdown};
+pub use text::{TextOptions, text};
+
+/// The output formats of `plan --format`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, clap::ValueEnum)]
+pub enum Format {
+    /// For a terminal or a CI log.
+    #[default]
+    Text,
+    /// The plan as JSON, the same document a saved plan holds.
+    Json,
+    /// For a pull-request comment.
+    Markdown,
+}
+
+impl Format {
+    /// Renders `plan` in this format; `opts` only matters for `Text`.
+    pub fn render(self, plan: &Plan, opts: &TextOptions) -> String {
+        match self {
+            Format::Text => text(plan, opts),
+            Format::Json => json(plan),
+            Format::Markdown => markdown(plan),
+        }
+    }
+}
+
+/// The one-line verdict that ends the text output and heads the markdown comment, e.g.
+/// `Plan: 3 changes, 5 findings in 3 accounts (1 in sync, 1 failed).` or
+/// `No changes. 2 findings.`
+pub fn summary_line(plan: &Plan) -> String {
+    let summary = &plan.summary;
+    let accounts = plan.accounts.len();
+    let failed = summary.failed_accounts;
+    if plan.has_changes() {
+        let changed = plan
+            .accounts
+            .iter()
+            .filter(|a| status(a) == Status::Changes)
+            .count();
+        let in_sync = accounts.saturating_sub(changed + failed);
+        let mut others = Vec::new();
+        if in_sync > 0 {
+            others.push(format!("{in_sync} in sync"));
+        }
+        if failed > 0 {
+            others.push(format!("{failed} failed"));
+        }
+        let others = if others.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", others.join(", "))
+        };
+        return format!(
+            "Plan: {}, {} in {}{others}.",
+            count(summary.changes, "change", "changes"),
+            count(summary.findings, "finding", "findings"),
+            count(accounts, "account", "accounts"),
+        );
+    }
+    let findings = match summary.findings {
+        0 => "No findings".to_owned(),
+        n => count(n, "finding", "findings"),
+    };
+    if failed > 0 {
+        // Without the failed accounts' state "no changes" is only known for the others.
+        format!(
+            "No changes. {findings}. {failed} of {} failed.",
+            count(accounts, "account", "accounts")
+        )
+    } else {
+        format!("No changes. {findings}.")
+    }
+}
+
+fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// Where an account stands, for headers and the markdown summary table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Status {
+    Changes,
+    InSync,
+    Failed,
+}
+
+impl Status {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Status::Changes => "changes",
+            Status::InSync => "in sync",
+            Status::Failed => "failed",
+        }
+    }
+}
+
+pub(crate) fn status(account: &AccountPlan) -> Status {
+    if account.error.is_some() {
+        Status::Failed
+    } else if account.changes.is_empty() {
+        Status::InSync
+    } else {
+        Status::Changes
+    }
+}
+
+/// "credential report generated 2h 14m before as_of": the plan is only as fresh as the report
+/// it was read from (IAM hands out the same report for up to 4 hours).
+pub(crate) fn report_age(account: &AccountPlan, as_of: DateTime<Utc>) -> Option<String> {
+    let generated = account.credential_report_generated_at?;
+    let age = as_of - generated;
+    // A past `--as-of` can predate the report.
+    let (age, relation) = if age < TimeDelta::zero() {
+        (-age, "after")
+    } else {
+        (age, "before")
+    };
+    Some(format!(
+        "credential report generated {} {relation} as_of",
+        duration(age)
+    ))
+}
+
+/// A coarse duration: the two largest units, enough to judge freshness at a glance.
+fn duration(d: TimeDelta) -> String {
+    let (days, hours, minutes) = (d.num_days(), d.num_hours() % 24, d.num_minutes() % 60);
+    if days > 0 {
+        format!("{days}d {hours}h")
+    } else if hours > 0 {
+        format!("{hours}h {minutes}m")
+    } else if minutes > 0 {
+        format!("{minutes}m")
+    } else {
+        "less than 1m".to_owned()
+    }
+}
+
+/// One line of the password-policy diff.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum DiffTag {
+    Same,
+    Removed,
+    Added,
+}
+
+impl DiffTag {
+    /// The line prefix, as in a unified diff (markdown's ```diff highlighting keys on it).
+    pub(crate) fn prefix(self) -> &'static str {
+        match self {
+            DiffTag::Same => "  ",
+            DiffTag::Removed => "- ",
+            DiffTag::Added => "+ ",
+        }
+    }
+}
+
+/// The password policy before and after, as a line diff of its `key = value` rendering: every
+/// field is shown so the reader sees the whole policy, and only the changed lines are marked.
+pub(crate) fn policy_diff(change: &Change) -> Vec<(DiffTag, String)> {
+    let before = policy_lines(&change.before);
+    let after = policy_lines(&change.after);
+    let mut out: Vec<(DiffTag, String)> = Vec::new();
+    // Start of the current run of changed lines.
+    let mut run = 0;
+    for line in similar::TextDiff::from_lines(&before, &after).iter_all_changes() {
+        let tag = match line.tag() {
+            similar::ChangeTag::Equal => DiffTag::Same,
+            similar::ChangeTag::Delete => DiffTag::Removed,
+            similar::ChangeTag::Insert => DiffTag::Added,
+        };
+        if tag == DiffTag::Same {
+            run = out.len() + 1;
+        }
+        out.push((tag, line.value().trim_end_matches('\n').to_owned()));
+        // A diff prints a run of changed lines as all removals, then all additions; for
+        // `key = value` lines the old and new value of each key side by side read better.
+        // Both sides list the keys in the same order, so ordering by key keeps that order.
+        out[run..].sort_by(|(a_tag, a), (b_tag, b)| {
+            (field_rank(a), *a_tag == DiffTag::Added)
+                .cmp(&(field_rank(b), *b_tag == DiffTag::Added))
+        });
+    }
+    out
+}
+
+/// Where a `key = value` line sorts: by `POLICY_FIELDS`, then unknown keys by name.
+fn field_rank(line: &str) -> (usize, &str) {
+    let key = line.split_once(" = ").map_or(line, |(key, _)| key);
+    (
+        POLICY_FIELDS
+            .iter()
+            .position(|k| *k == key)
+            .unwrap_or(POLICY_FIELDS.len()),
+        key,
+    )
+}
+
+/// The order of the desired-state file (SPEC.md), so the diff reads like the file under review.
+const POLICY_FIELDS: [&str; 9] = [
+    "minimum_length",
+    "require_uppercase",
+    "require_lowercase",
+    "require_numbers",
+    "require_symbols",
+    "allow_users_to_change",
+    "max_age_days",
+    "reuse_prevention",
+    "hard_expiry",
+];
+
+/// A policy as TOML-like `key = value` lines. A `null` field is left out, as in the TOML file
+/// where an absent `max_age_days` means "never expires"; fields this list does not know (a newer
+/// plan) follow in name order so nothing is hidden.
+fn policy_lines(policy: &Value) -> String {
+    let mut out = String::new();
+    match policy {
+        Value::Null => {}
+        Value::Object(fields) => {
+            let known = POLICY_FIELDS
+                .iter()
+                .filter_map(|k| fields.get_key_value(*k));
+            let mut unknown: Vec<_> = fields
+                .iter()
+                .filter(|(k, _)| !POLICY_FIELDS.contains(&k.as_str()))
+                .collect();
+            unknown.sort_by(|a, b| a.0.cmp(b.0));
+            for (key, value) in known.chain(unknown) {
+                if !value.is_null() {
+                    out.push_str(&format!("{key} = {}\n", toml_value(value)));
+                }
+            }
+        }
+        other => out.push_str(&format!("{}\n", toml_value(other))),
+    }
+    out
+}
+
+fn toml_value(value: &Value) -> String {
+    // JSON's string, number and boolean literals are valid TOML; arrays and tables are rare
+    // enough here that their JSON form is readable.
+    value.to_string()
+}
+
+/// A compact before→after for changes other than the password policy, where it tells the
+/// reviewer something the action does not: which fields flip, and how old and how recently used
+/// a key or console password is that is being switched off. `None` when there is nothing to add.
+pub(crate) fn change_detail(change: &Change) -> Option<String> {
+    if change.address == Address::PasswordPolicy {
+        return None;
+    }
+    let mut parts = Vec::new();
+    let before = change.before.as_object();
+    match (before, change.after.as_object()) {
+        (Some(before), Some(after)) => {
+            for (key, new) in after {
+                let old = before.get(key).unwrap_or(&Value::Null);
+                if old != new {
+                    parts.push(format!("{key}: {} → {}", compact(old), compact(new)));
+                }
+            }
+        }
+        (Some(before), None) if change.action == Action::Delete => {
+            if let Some(status) = before.get("status") {
+                parts.push(format!("status: {}", compact(status)));
+            }
+        }
+        _ => {}
+    }
+    if let Some(before) = before {
+        let last_used = match change.address {
+            Address::AccessKey { .. } => Some(("last_used", "last used")),
+            Address::LoginProfile(_) => Some(("password_last_used", "password last used")),
+            _ => None,
+        };
+        // Only objects that carry their creation date carry their last use: a field that is
+        // absent next to `created` means "never used".
+        if let (Some((field, label)), Some(created)) = (last_used, before.get("created")) {
+            parts.push(format!("created {}", date(created)));
+            parts.push(format!(
+                "{label} {}",
+                before.get(field).map_or(Cow::Borrowed("never"), date)
+            ));
+        }
+    }
+    (!parts.is_empty()).then(|| parts.join(", "))
+}
+
+fn compact(value: &Value) -> Cow<'_, str> {
+    match value {
+        Value::Null => Cow::Borrowed("none"),
+        Value::String(s) => Cow::Borrowed(s),
+        other => Cow::Owned(other.to_string()),
+    }
+}
+
+/// The day of a timestamp; the finding messages and the rule give the exact age.
+fn date(value: &Value) -> Cow<'_, str> {
+    match value.as_str().map(|s| s.parse::<DateTime<Utc>>()) {
+        Some(Ok(at)) => Cow::Owned(at.format("%Y-%m-%d").to_string()),
+        _ => compact(value),
+    }
+}
+
+/// `as_of` as the JSON shows it, to the second.
+pub(crate) fn timestamp(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}

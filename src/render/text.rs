@@ -1,0 +1,199 @@
+//! The text rendering, for a terminal or a CI log: accounts in plan order, one line per change
+//! or finding, the password policy as a line diff, and one summary line at the end.
+
+use std::borrow::Cow;
+use std::fmt::Write as _;
+
+use owo_colors::{OwoColorize, Style};
+
+use super::{
+    DiffTag, Status, change_detail, policy_diff, report_age, status, summary_line, timestamp,
+};
+use crate::plan::{AccountPlan, Action, Address, Plan};
+
+/// How to print text.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TextOptions {
+    /// Colour with ANSI escapes. When false the output holds no escape at all, so it can be
+    /// grepped, diffed and pasted.
+    pub color: bool,
+}
+
+/// The plan for people reading a terminal or a CI log.
+pub fn text(plan: &Plan, opts: &TextOptions) -> String {
+    let paint = Painter { color: opts.color };
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{}",
+        paint.paint(
+            &format!("iamctl plan as of {}", timestamp(plan.as_of)),
+            Style::new().bold()
+        )
+    );
+    for account in &plan.accounts {
+        out.push('\n');
+        render_account(&mut out, account, plan, paint);
+    }
+    out.push('\n');
+    let summary = summary_line(plan);
+    let style = if plan.has_failures() {
+        Style::new().red().bold()
+    } else if plan.has_changes() {
+        Style::new().bold()
+    } else {
+        Style::new().green().bold()
+    };
+    let _ = writeln!(out, "{}", paint.paint(&summary, style));
+    out
+}
+
+fn render_account(out: &mut String, account: &AccountPlan, plan: &Plan, paint: Painter) {
+    let header = format!(
+        "account {} ({})",
+        one_line(&account.name),
+        one_line(&account.account_id)
+    );
+    let _ = writeln!(out, "{}", paint.paint(&header, Style::new().bold()));
+    if let Some(age) = report_age(account, plan.as_of) {
+        let _ = writeln!(out, "  {}", paint.paint(&age, Style::new().dimmed()));
+    }
+
+    if let Some(error) = &account.error {
+        let _ = writeln!(
+            out,
+            "  {} the account could not be read, so it was not planned:",
+            paint.paint("error:", Style::new().red().bold())
+        );
+        for line in clean(error).lines() {
+            let _ = writeln!(out, "    {}", paint.paint(line, Style::new().red()));
+        }
+        return;
+    }
+    if status(account) == Status::InSync && account.findings.is_empty() {
+        let _ = writeln!(
+            out,
+            "  {}",
+            paint.paint("no changes, no findings", Style::new().green())
+        );
+        return;
+    }
+
+    // Addresses are padded to one column so the actions and messages line up for scanning.
+    let width = account
+        .changes
+        .iter()
+        .map(|c| &c.address)
+        .chain(account.findings.iter().map(|f| &f.address))
+        .map(|a| one_line(&a.to_string()).chars().count())
+        .max()
+        .unwrap_or(0);
+
+    if !account.changes.is_empty() {
+        out.push('\n');
+    }
+    for change in &account.changes {
+        let style = action_style(change.action);
+        let address = one_line(&change.address.to_string()).into_owned();
+        let _ = writeln!(
+            out,
+            "  {} {address:<width$}  {} {}",
+            paint.paint(&change.action.marker().to_string(), style),
+            paint.paint(change.action.as_str(), style),
+            paint.paint(
+                &format!("({})", one_line(&change.rule)),
+                Style::new().dimmed()
+            ),
+        );
+        if change.address == Address::PasswordPolicy {
+            for (tag, line) in policy_diff(change) {
+                let style = match tag {
+                    DiffTag::Same => Style::new().dimmed(),
+                    DiffTag::Removed => Style::new().red(),
+                    DiffTag::Added => Style::new().green(),
+                };
+                let _ = writeln!(
+                    out,
+                    "    {}",
+                    paint.paint(&format!("{}{}", tag.prefix(), clean(&line)), style)
+                );
+            }
+        } else if let Some(detail) = change_detail(change) {
+            let _ = writeln!(
+                out,
+                "      {}",
+                paint.paint(&one_line(&detail), Style::new().dimmed())
+            );
+        }
+    }
+
+    if !account.findings.is_empty() {
+        out.push('\n');
+    }
+    for finding in &account.findings {
+        let address = one_line(&finding.address.to_string()).into_owned();
+        let _ = writeln!(
+            out,
+            "  {} {address:<width$}  {} {}",
+            paint.paint("*", Style::new().cyan().bold()),
+            one_line(&finding.message),
+            paint.paint(
+                &format!("({})", one_line(&finding.rule)),
+                Style::new().dimmed()
+            ),
+        );
+    }
+}
+
+fn action_style(action: Action) -> Style {
+    match action.marker() {
+        '+' => Style::new().green().bold(),
+        '~' => Style::new().yellow().bold(),
+        '-' => Style::new().red().bold(),
+        _ => Style::new().magenta().bold(),
+    }
+}
+
+/// Colours text only when asked, so that `color: false` never emits an escape.
+#[derive(Clone, Copy)]
+struct Painter {
+    color: bool,
+}
+
+impl Painter {
+    fn paint(self, text: &str, style: Style) -> String {
+        if self.color {
+            text.style(style).to_string()
+        } else {
+            text.to_owned()
+        }
+    }
+}
+
+/// Text from outside iamctl (AWS error messages, names from the config) with its control
+/// characters escaped, so it can neither drive the terminal nor break the layout. Newlines are
+/// kept for multi-line error blocks.
+fn clean(s: &str) -> Cow<'_, str> {
+    escape_controls(s, true)
+}
+
+/// Like `clean`, for text that must stay on one line.
+fn one_line(s: &str) -> Cow<'_, str> {
+    escape_controls(s, false)
+}
+
+fn escape_controls(s: &str, keep_newlines: bool) -> Cow<'_, str> {
+    let escaped = |c: char| c.is_control() && !(keep_newlines && c == '\n');
+    if !s.chars().any(escaped) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if escaped(c) {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}

@@ -1,0 +1,201 @@
+//! The model of one account's live IAM state: what `live/` reads from AWS (or a snapshot),
+//! what `plan/` compares the desired state against, and what `iamctl snapshot` writes.
+//!
+//! These types carry facts only, never a secret: there is no field for a password, a secret
+//! access key or a session token, so none can be serialized by accident.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// The account password policy, as IAM stores it. Field names follow the desired-state file.
+///
+/// `UpdateAccountPasswordPolicy` has no partial update: a field left out falls back to the
+/// default below, so a policy is always compared and written whole.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordPolicy {
+    pub minimum_length: u32,
+    pub require_uppercase: bool,
+    pub require_lowercase: bool,
+    pub require_numbers: bool,
+    pub require_symbols: bool,
+    pub allow_users_to_change: bool,
+    /// Days before a password expires; `None`: passwords never expire.
+    pub max_age_days: Option<u32>,
+    /// How many previous passwords cannot be reused; `None`: no reuse prevention.
+    pub reuse_prevention: Option<u32>,
+    pub hard_expiry: bool,
+}
+
+impl PasswordPolicy {
+    /// IAM's value of `MinimumPasswordLength` when the field is left out of the request.
+    pub const DEFAULT_MINIMUM_LENGTH: u32 = 6;
+
+    /// The policy IAM applies for every field left out, and the one in force when an account
+    /// has no policy at all.
+    pub fn iam_default() -> Self {
+        Self {
+            minimum_length: Self::DEFAULT_MINIMUM_LENGTH,
+            require_uppercase: false,
+            require_lowercase: false,
+            require_numbers: false,
+            require_symbols: false,
+            allow_users_to_change: false,
+            max_age_days: None,
+            reuse_prevention: None,
+            hard_expiry: false,
+        }
+    }
+
+    /// True when `self` is stricter than `other` in at least one field: a longer minimum, a
+    /// character class newly required, a shorter (or new) expiry, a longer (or new) reuse
+    /// history, or hard expiry newly on. Whether users may change their own password is not
+    /// a matter of strength and does not count.
+    pub fn is_stricter_than(&self, other: &PasswordPolicy) -> bool {
+        let newly = |new: bool, old: bool| new && !old;
+        self.minimum_length > other.minimum_length
+            || newly(self.require_uppercase, other.require_uppercase)
+            || newly(self.require_lowercase, other.require_lowercase)
+            || newly(self.require_numbers, other.require_numbers)
+            || newly(self.require_symbols, other.require_symbols)
+            || newly(self.hard_expiry, other.hard_expiry)
+            || match (self.max_age_days, other.max_age_days) {
+                (Some(new), Some(old)) => new < old,
+                (Some(_), None) => true,
+                (None, _) => false,
+            }
+            || match (self.reuse_prevention, other.reuse_prevention) {
+                (Some(new), Some(old)) => new > old,
+                (Some(_), None) => true,
+                (None, _) => false,
+            }
+    }
+}
+
+/// Who `iamctl` is signed in as, so that it never removes its own way in.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Caller {
+    pub arn: String,
+    /// Set when the caller is an IAM user of this account (not a role session).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_name: Option<String>,
+    /// The access key id the requests are signed with, when it is a long-lived user key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_key_id: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginProfile {
+    pub created: DateTime<Utc>,
+    pub password_reset_required: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MfaDevice {
+    pub serial: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enabled_at: Option<DateTime<Utc>>,
+}
+
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
+pub enum KeyStatus {
+    Active,
+    Inactive,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AccessKey {
+    pub id: String,
+    pub status: KeyStatus,
+    pub created: DateTime<Utc>,
+    /// `None`: never used.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_used: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct User {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub arn: String,
+    pub created: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub tags: BTreeMap<String, String>,
+    /// `None`: no console password.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub login_profile: Option<LoginProfile>,
+    /// `None`: the console password was never used (or there is none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password_last_used: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub mfa_devices: Vec<MfaDevice>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub access_keys: Vec<AccessKey>,
+    /// Names of the managed policies attached to the user.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attached_policies: Vec<String>,
+}
+
+impl User {
+    pub fn has_mfa(&self) -> bool {
+        !self.mfa_devices.is_empty()
+    }
+
+    pub fn has_console(&self) -> bool {
+        self.login_profile.is_some()
+    }
+}
+
+/// One CloudTrail trail as far as the audit rule cares.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Trail {
+    pub name: String,
+    pub home_region: String,
+    pub is_multi_region: bool,
+    pub is_logging: bool,
+    /// The trail's event selectors record management events of type write (or all).
+    pub records_management_writes: bool,
+}
+
+impl Trail {
+    /// A trail that sees IAM changes: IAM is a global service whose events land in
+    /// us-east-1, which a multi-region trail always covers.
+    pub fn watches_iam(&self) -> bool {
+        self.is_multi_region && self.is_logging && self.records_management_writes
+    }
+}
+
+/// Everything `plan` needs to know about one account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AccountState {
+    pub account_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub caller: Option<Caller>,
+    /// `None`: the account has no password policy.
+    pub password_policy: Option<PasswordPolicy>,
+    pub users: Vec<User>,
+    /// `None`: trails were not read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trails: Option<Vec<Trail>>,
+    /// When IAM generated the credential report this state was read from, if it was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credential_report_generated_at: Option<DateTime<Utc>>,
+}
+
+impl AccountState {
+    pub fn user(&self, name: &str) -> Option<&User> {
+        self.users.iter().find(|u| u.name == name)
+    }
+}

@@ -1,0 +1,386 @@
+#!/usr/bin/env python3
+"""Start moto's server as a stand-in for live IAM, for iamctl's integration tests.
+
+Prints exactly one line, `READY <port>`, on stdout once the server listens on
+127.0.0.1:<port>, then serves until its parent process dies or, when stdin is a
+pipe, until stdin closes. `tests/support/mod.rs` spawns it once per test binary.
+
+Facts about moto 5.2 (checked by experiment with boto3 against this launcher,
+moto 5.2.5) that iamctl and its tests rely on:
+
+(a) sts:AssumeRole into `arn:aws:iam::<any 12-digit id>:role/<anything>` works
+    without the role existing, with any base credentials. The session keys
+    (ASIA...) are bound to that account id: IAM calls signed with them read and
+    write that account only (a user created there is listed neither in another
+    such account nor in the default 123456789012), and GetCallerIdentity says
+    Account=<id>, Arn=arn:aws:sts::<id>:assumed-role/<role>/<session>.
+(b) Calls signed with a key from CreateAccessKey for a user in account X land
+    in account X (moto finds the key id among all accounts' keys), and
+    GetCallerIdentity returns Account=X, Arn=arn:aws:iam::X:user/<name> and
+    UserId=<the user's id>. Moto authorises nothing: an Inactive key signs
+    fine too, and the user needs no policy.
+(c) Both work. The first GenerateCredentialReport says State=STARTED, later
+    ones COMPLETE; GetCredentialReport works at once (before any Generate:
+    ReportNotPresent). ReportFormat text/csv, header:
+      user,arn,user_creation_time,password_enabled,password_last_used,
+      password_last_changed,password_next_rotation,mfa_active,
+      access_key_1_active,access_key_1_last_rotated,access_key_1_last_used_date,
+      access_key_1_last_used_region,access_key_1_last_used_service,
+      access_key_2_active,access_key_2_last_rotated,access_key_2_last_used_date,
+      access_key_2_last_used_region,access_key_2_last_used_service,
+      cert_1_active,cert_1_last_rotated,cert_2_active,cert_2_last_rotated
+    A user with a login profile, a virtual MFA device enabled and two keys,
+    the second inactive, none used yet (T* are times like 2026-11-23T12:49:19+00:00):
+      alice,arn:aws:iam::X:user/alice,Tuser,true,no_information,Tuser,
+      not_supported,true,true,Tkey1,N/A,not_supported,not_supported,false,
+      Tkey2,N/A,not_supported,not_supported,false,N/A,false,N/A
+    Unlike IAM: no `<root_account>` row; password_last_used is
+    `no_information` with a profile and `not_supported` without;
+    password_last_changed is the user's creation time, with or without a
+    profile; password_next_rotation and access_key_N_last_used_region/_service
+    are always `not_supported`; access_key_N_last_used_date is N/A or the
+    last-use time; keys are numbered in creation order. Unpatched, the CSV is
+    rebuilt on every Get and GeneratedTime is always 2015-02-02T20:02:02Z;
+    patched below to a snapshot dated by the latest Generate.
+(d) Yes. Every request a key signs (any service, even with the key Inactive)
+    records its use: GetAccessKeyLastUsed then returns LastUsedDate,
+    ServiceName (e.g. `iam`, `sts`) and Region (`us-east-1`); for a key never
+    used it returns ServiceName=N/A, Region=N/A and no LastUsedDate.
+(e) Yes. UserDetailList entries carry Path, UserName, UserId, Arn,
+    CreateDate, UserPolicyList, GroupList, AttachedManagedPolicies
+    (PolicyName, PolicyArn) and Tags (the key is absent when the user has none).
+(f) They work in server mode, per account. CreateTrail needs an existing S3
+    bucket in the same account and a name of 3+ characters. DescribeTrails
+    lists trails of its region plus multi-region trails homed elsewhere (with
+    HomeRegion, IsMultiRegionTrail; HasCustomEventSelectors stays false).
+    GetTrailStatus answers IsLogging (false until StartLogging), by name or
+    ARN, from any region for a multi-region trail. GetEventSelectors answers
+    only in the trail's home region (elsewhere TrailNotFoundException), and
+    unpatched returns no selectors for a trail nobody called
+    PutEventSelectors on (patched below). LookupEvents is not implemented
+    (HTTP 500).
+
+The monkeypatches in `patch_moto` correct moto gaps to documented AWS
+behaviour; each cites the behaviour it restores.
+
+Separately, `backdate_fixture` adds a TEST FIXTURE that is no AWS behaviour at
+all: `POST /_iamctl/backdate` moves creation and last-use times of a user, its
+access key and its login profile into the past, which neither AWS nor moto lets
+a client do (see `backdate` below for the JSON it takes; `Account::backdate` in
+tests/support/mod.rs sends it). Every other request reaches moto untouched.
+"""
+
+import json
+import logging
+import os
+import stat
+import threading
+from datetime import timedelta
+
+
+def patch_moto() -> None:
+    from moto.cloudtrail.models import Trail
+    from moto.core.responses import ActionResult
+    from moto.core.utils import utcnow
+    from moto.iam.exceptions import NotFoundException
+    from moto.iam.models import IAMBackend
+    from moto.iam.responses import IamResponse
+
+    def as_bool(value):
+        # The query protocol sends booleans as "true"/"false".
+        if value is None or isinstance(value, bool):
+            return value
+        return str(value).lower() == "true"
+
+    def login_profile_result(user):
+        return ActionResult(
+            {
+                "LoginProfile": {
+                    "UserName": user.name,
+                    "CreateDate": getattr(
+                        user, "login_profile_create_date", user.create_date
+                    ),
+                    "PasswordResetRequired": user.password_reset_required,
+                }
+            }
+        )
+
+    # CreateLoginProfile: IAM honours `PasswordResetRequired` (default false) and
+    # reports the profile's own CreateDate. Moto ignores the flag (keeping any
+    # value left from an earlier profile) and reports the user's CreateDate.
+    # https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreateLoginProfile.html
+    def create_login_profile(self):
+        user_name = self._get_param("UserName")
+        reset = as_bool(self._get_param("PasswordResetRequired")) or False
+        user = self.backend.create_login_profile(user_name, self._get_param("Password"))
+        user.password_reset_required = reset
+        user.login_profile_create_date = utcnow()
+        return login_profile_result(user)
+
+    # GetLoginProfile: the profile's own CreateDate (see above).
+    # https://docs.aws.amazon.com/IAM/latest/APIReference/API_GetLoginProfile.html
+    def get_login_profile(self):
+        return login_profile_result(
+            self.backend.get_login_profile(self._get_param("UserName"))
+        )
+
+    # UpdateLoginProfile: `Password` and `PasswordResetRequired` are both
+    # optional and IAM changes only what is given. Moto stores a missing
+    # password as None, which deletes the profile, and a missing flag as None.
+    # https://docs.aws.amazon.com/IAM/latest/APIReference/API_UpdateLoginProfile.html
+    def update_login_profile(self, user_name, password, password_reset_required):
+        user = self.get_user(user_name)
+        if not user.password:
+            raise NotFoundException(f"Login profile for {user_name} not found")
+        if password is not None:
+            user.password = password
+        reset = as_bool(password_reset_required)
+        if reset is not None:
+            user.password_reset_required = reset
+        return user
+
+    # GenerateCredentialReport / GetCredentialReport: IAM's report is a
+    # snapshot taken when it was generated, and GetCredentialReport's
+    # GeneratedTime says when. Moto rebuilds the CSV on every Get and always
+    # answers GeneratedTime 2015-02-02T20:02:02Z. Here each Generate takes a
+    # fresh snapshot (IAM would reuse one up to 4 hours old; tests need fresh).
+    # https://docs.aws.amazon.com/IAM/latest/APIReference/API_GetCredentialReport.html
+    build_report = IAMBackend.get_credential_report
+
+    def generate_report(self):
+        self.credential_report = True
+        self.credential_report_snapshot = (utcnow(), build_report(self))
+
+    def get_credential_report(self):
+        build_report(self.backend)  # raises ReportNotPresent before any Generate
+        generated, content = self.backend.credential_report_snapshot
+        return ActionResult(
+            {"Content": content, "ReportFormat": "text/csv", "GeneratedTime": generated}
+        )
+
+    # CloudTrail: a trail created without event selectors logs all read and
+    # write management events, and GetEventSelectors says so. Moto returns no
+    # selectors at all for such a trail.
+    # https://docs.aws.amazon.com/awscloudtrail/latest/APIReference/API_GetEventSelectors.html
+    trail_init = Trail.__init__
+
+    def init_trail(self, *args, **kwargs):
+        trail_init(self, *args, **kwargs)
+        self.event_selectors = [
+            {
+                "ReadWriteType": "All",
+                "IncludeManagementEvents": True,
+                "DataResources": [],
+                "ExcludeManagementEventSources": [],
+            }
+        ]
+
+    for cls, name, new in [
+        (IamResponse, "create_login_profile", create_login_profile),
+        (IamResponse, "get_login_profile", get_login_profile),
+        (IAMBackend, "update_login_profile", update_login_profile),
+        (IAMBackend, "generate_report", generate_report),
+        (IamResponse, "get_credential_report", get_credential_report),
+        (Trail, "__init__", init_trail),
+    ]:
+        # Fail at start-up, not somewhere in a test, if moto moved what we patch.
+        if not callable(getattr(cls, name, None)):
+            raise RuntimeError(f"moto has no {cls.__name__}.{name} to patch")
+        setattr(cls, name, new)
+
+
+# ---------------------------------------------------------------------------
+# TEST FIXTURE, not a correction of AWS behaviour. iamctl's rules act on ages
+# (an access key 120 days old, a console password unused for 60 days), and
+# neither AWS nor moto lets a client set when something was created or last
+# used. This endpoint does, by writing the very attributes moto reads when it
+# answers (moto 5.2.5, moto/iam/models.py):
+#   AccessKey.create_date    ListAccessKeys / CreateAccessKey CreateDate,
+#                            credential report access_key_N_last_rotated
+#   AccessKey.last_used      GetAccessKeyLastUsed, credential report
+#     (AccessKeyLastUsed)    access_key_N_last_used_date
+#   User.login_profile_create_date   GetLoginProfile CreateDate (patched above)
+#   User.password_last_used  GetUser / ListUsers PasswordLastUsed, credential
+#                            report password_last_used
+#   User.create_date         GetUser / ListUsers / GetAccountAuthorizationDetails
+#                            CreateDate, credential report user_creation_time
+#                            (and password_last_changed, see (c) above)
+# A credential report reflects them once generated after the back-dating
+# (GenerateCredentialReport snapshots, see patch_moto). A later request signed
+# with a back-dated key records a fresh last use, as in AWS.
+# ---------------------------------------------------------------------------
+
+BACKDATE_PATH = "/_iamctl/backdate"
+
+# JSON field -> what it back-dates. All "..._days_ago" values are days before
+# now (a non-negative number); at least one must be given.
+BACKDATE_FIELDS = {
+    "created_days_ago": "the access key's creation (needs access_key_id)",
+    "last_used_days_ago": "the access key's last use, by iam in us-east-1 "
+    "(needs access_key_id)",
+    "login_profile_created_days_ago": "the login profile's creation (needs a profile)",
+    "password_last_used_days_ago": "the user's last console sign-in",
+    "user_created_days_ago": "the user's creation",
+}
+
+
+class BackdateError(Exception):
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
+
+
+def backdate(spec: object) -> dict:
+    """Applies one back-dating request; returns what it set (ISO times, UTC).
+
+    `spec` is the JSON body: {"account": "<12-digit id>", "user": "<name>",
+    "access_key_id": "<AKIA...>" (for the key's dates), and one or more of the
+    BACKDATE_FIELDS}. Raises BackdateError(400) for a malformed request and
+    BackdateError(404) for an unknown account, user, key or login profile.
+    """
+    from moto.core.utils import utcnow
+    from moto.iam.models import AccessKeyLastUsed, iam_backends
+
+    if not isinstance(spec, dict):
+        raise BackdateError(400, "the body must be a JSON object")
+    known = {"account", "user", "access_key_id", *BACKDATE_FIELDS}
+    unknown = sorted(set(spec) - known)
+    if unknown:
+        raise BackdateError(400, f"unknown fields {unknown}; known: {sorted(known)}")
+    account, user_name = spec.get("account"), spec.get("user")
+    for name, value in [("account", account), ("user", user_name)]:
+        if not isinstance(value, str) or not value:
+            raise BackdateError(400, f"`{name}` must be a non-empty string")
+    days = {}
+    for field in BACKDATE_FIELDS:
+        value = spec.get(field)
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+            raise BackdateError(400, f"`{field}` must be a non-negative number of days")
+        days[field] = value
+    if not days:
+        raise BackdateError(400, f"nothing to back-date: give one of {list(BACKDATE_FIELDS)}")
+    key_id = spec.get("access_key_id")
+    wants_key = "created_days_ago" in days or "last_used_days_ago" in days
+    if wants_key and not (isinstance(key_id, str) and key_id):
+        raise BackdateError(400, "created_days_ago and last_used_days_ago need `access_key_id`")
+    if key_id is not None and not wants_key:
+        raise BackdateError(400, "`access_key_id` given without created_days_ago or last_used_days_ago")
+
+    # Only accounts something already happened in: a typo must not conjure one.
+    if account not in iam_backends:
+        raise BackdateError(404, f"moto has no IAM data for account {account}")
+    backend = iam_backends[account]["global"]
+    user = backend.users.get(user_name)
+    if user is None:
+        raise BackdateError(404, f"no user {user_name} in account {account}")
+    key = None
+    if wants_key:
+        key = next((k for k in user.access_keys if k.access_key_id == key_id), None)
+        if key is None:
+            raise BackdateError(404, f"user {user_name} in account {account} has no access key {key_id}")
+    if "login_profile_created_days_ago" in days and not user.password:
+        raise BackdateError(404, f"user {user_name} in account {account} has no login profile")
+
+    # Validated in full before changing anything: a rejected request changes nothing.
+    now = utcnow()
+    at = {field: now - timedelta(days=n) for field, n in days.items()}
+    if "created_days_ago" in at:
+        key.create_date = at["created_days_ago"]
+    if "last_used_days_ago" in at:
+        key.last_used = AccessKeyLastUsed(
+            timestamp=at["last_used_days_ago"], service="iam", region="us-east-1"
+        )
+    if "login_profile_created_days_ago" in at:
+        user.login_profile_create_date = at["login_profile_created_days_ago"]
+    if "password_last_used_days_ago" in at:
+        user.password_last_used = at["password_last_used_days_ago"]
+    if "user_created_days_ago" in at:
+        user.create_date = at["user_created_days_ago"]
+        # ListVirtualMFADevices answers a copy of the user taken when the
+        # device was enabled; keep its CreateDate in step.
+        for device in backend.virtual_mfa_devices.values():
+            if device.user is user and device.user_attribute:
+                device.user_attribute["CreateDate"] = user.create_date
+    return {field: value.isoformat() + "Z" for field, value in at.items()}
+
+
+def backdate_fixture(app):
+    """Wraps moto's WSGI app: serves POST BACKDATE_PATH, passes all else on."""
+
+    def answer(start_response, status: int, body: dict):
+        reasons = {200: "OK", 400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed"}
+        data = json.dumps(body).encode()
+        start_response(
+            f"{status} {reasons[status]}",
+            [("Content-Type", "application/json"), ("Content-Length", str(len(data)))],
+        )
+        return [data]
+
+    def wrapped(environ, start_response):
+        if environ.get("PATH_INFO") != BACKDATE_PATH:
+            return app(environ, start_response)
+        if environ.get("REQUEST_METHOD") != "POST":
+            return answer(start_response, 405, {"error": f"{BACKDATE_PATH} takes POST only"})
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+            raw = environ["wsgi.input"].read(length) if length > 0 else b""
+            try:
+                spec = json.loads(raw)
+            except ValueError as e:
+                raise BackdateError(400, f"the body is not JSON: {e}")
+            return answer(start_response, 200, {"backdated": backdate(spec)})
+        except BackdateError as e:
+            return answer(start_response, e.status, {"error": str(e)})
+
+    return wrapped
+
+
+def main() -> None:
+    # An ambient MOTO_ACCOUNT_ID would route every request to one account and
+    # break the per-test account isolation the harness relies on.
+    os.environ.pop("MOTO_ACCOUNT_ID", None)
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+
+    from moto.moto_server.werkzeug_app import (
+        DomainDispatcherApplication,
+        MotoRequestHandler,
+        create_backend_app,
+    )
+    from werkzeug.serving import make_server
+
+    patch_moto()
+    # What moto.server.ThreadedMotoServer does, with the test fixture around
+    # moto's app (ThreadedMotoServer has no way to wrap it).
+    app = backdate_fixture(DomainDispatcherApplication(create_backend_app))
+    server = make_server(
+        "127.0.0.1", 0, app, threaded=True, request_handler=MotoRequestHandler
+    )
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    port = server.server_address[1]
+
+    parent = os.getppid()
+    stop = threading.Event()
+    if stat.S_ISFIFO(os.fstat(0).st_mode) or stat.S_ISSOCK(os.fstat(0).st_mode):
+
+        def watch_stdin() -> None:
+            while os.read(0, 4096):
+                pass
+            stop.set()
+
+        threading.Thread(target=watch_stdin, daemon=True).start()
+
+    print(f"READY {port}", flush=True)
+    # Nobody reads stdout after READY: send any later output to stderr, so a
+    # stray print neither fills nor breaks the pipe.
+    os.dup2(2, 1)
+    while not stop.wait(0.5):
+        if os.getppid() != parent:
+            break
+    # Request threads may be mid-flight; nobody is left to answer anyway.
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    main()
