@@ -7,7 +7,19 @@ use clap::Parser;
 use iamctl::cli::{Cli, ExitStatus, run};
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    // Bad flags are bad input: exit 1 like every other input error (clap would exit 2,
+    // which `--detailed-exitcode` reserves for "the plan holds changes").
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => {
+            let _ = error.print();
+            return if error.use_stderr() {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
     init_logging(cli.global.verbose, cli.global.quiet);
     init_error_reports(&cli);
     let runtime = match tokio::runtime::Builder::new_multi_thread()

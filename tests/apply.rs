@@ -34,6 +34,7 @@ fn change(address: &str, action: Action, rule: &str, before: Value, after: Value
         rule: rule.to_owned(),
         before,
         after,
+        attribution: None,
     }
 }
 

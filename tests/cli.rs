@@ -304,3 +304,13 @@ fn apply_without_a_terminal_refuses_before_any_aws_call() {
         .assert()
         .code(1);
 }
+
+#[test]
+fn a_bad_flag_is_bad_input_and_exits_1_not_2() {
+    iamctl()
+        .args(["plan", "--bogus"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("unexpected argument '--bogus'"));
+    iamctl().arg("--help").assert().code(0);
+}

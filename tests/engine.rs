@@ -715,6 +715,24 @@ fn inactive_keys_are_untouched_unless_delete_inactive() {
 }
 
 #[test]
+fn with_delete_inactive_a_key_due_for_deactivation_is_deleted_at_once() {
+    // A key deactivated now would be deleted by delete_inactive on the next run; the engine
+    // deletes it in the same plan so that a plan right after apply is empty. The change keeps
+    // the rule that flagged the key.
+    let live = account([user("svc").key(K_OLD, 120, Some(100)).build()]);
+    for (body, rule) in [
+        ("max_age_days = 90\non_expired = \"deactivate\"", rule::KEYS_MAX_AGE),
+        ("max_unused_days = 45\non_unused = \"deactivate\"", rule::KEYS_MAX_UNUSED),
+    ] {
+        let keep = plan(&rules(&keys_toml(body)), &live);
+        assert_eq!(changes(&keep), [format!("deactivate user.svc.access_key.{K_OLD} ({rule})")]);
+        let delete = plan(&rules(&keys_toml(&format!("{body}\ndelete_inactive = true"))), &live);
+        assert_eq!(changes(&delete), [format!("delete user.svc.access_key.{K_OLD} ({rule})")]);
+        assert_eq!(delete.changes[0].after, Value::Null);
+    }
+}
+
+#[test]
 fn more_active_keys_than_max_active_is_a_finding() {
     let live = account([
         user("two-active")
@@ -1246,7 +1264,8 @@ without_mfa = "report"
             "reset_password user.alice.login_profile (user.password_reset_required)",
             "delete user.bob.login_profile (users.console.require_mfa)",
             "delete user.sandbox-1.login_profile (users.console.require_mfa)",
-            format!("deactivate user.svc.access_key.{K_NEW} (users.access_keys.max_age_days)")
+            // on_expired = "deactivate", but delete_inactive is on: deleted at once
+            format!("delete user.svc.access_key.{K_NEW} (users.access_keys.max_age_days)")
                 .as_str(),
             format!("delete user.svc.access_key.{K_OLD} (users.access_keys.delete_inactive)")
                 .as_str(),
@@ -1400,31 +1419,12 @@ fn applying_a_plan_leaves_nothing_to_change() {
         let first = plan(&rules, &live);
         let after = apply(&live, &first, as_of());
         let second = plan(&rules, &after);
-        if toml.contains("delete_inactive = true") {
-            // Known two-step: a key deactivated by the first apply is inactive on the next
-            // plan, and delete_inactive deletes it then. Nothing else may be left.
-            let deactivated: BTreeSet<String> = first
-                .changes
-                .iter()
-                .filter(|c| c.action == Action::Deactivate)
-                .map(|c| c.address.to_string())
-                .collect();
-            for change in &second.changes {
-                assert!(
-                    change.rule == rule::KEYS_DELETE_INACTIVE
-                        && deactivated.contains(&change.address.to_string()),
-                    "left after apply: {change:?}\nin\n{toml}"
-                );
-            }
-            let third = plan(&rules, &apply(&after, &second, as_of()));
-            assert!(third.changes.is_empty(), "{:?}", changes(&third));
-        } else {
-            assert!(
-                second.changes.is_empty(),
-                "left after apply: {:?}\nin\n{toml}",
-                changes(&second)
-            );
-        }
+        assert!(
+            second.changes.is_empty(),
+            "left after apply: {:?}\nin\n{toml}",
+            changes(&second)
+        );
+        assert!(!first.changes.is_empty());
     }
 }
 
@@ -1639,7 +1639,7 @@ fn the_example_plan() {
         rule::CONSOLE_RESET_ON_TIGHTENING
     ));
     assert!(has(Action::ResetPassword, rule::USER_PASSWORD_RESET));
-    assert!(has(Action::Deactivate, rule::KEYS_MAX_AGE));
+    assert!(has(Action::Delete, rule::KEYS_MAX_AGE));
     assert!(has(Action::Deactivate, rule::KEYS_MAX_UNUSED));
     assert!(has(Action::Delete, rule::KEYS_DELETE_INACTIVE));
     assert!(has(Action::Delete, rule::CONSOLE_MAX_UNUSED));

@@ -18,12 +18,21 @@ const CONCURRENCY: usize = 8;
 fn clients(account: &Account) -> (AccountClients, ApiCalls) {
     let calls = ApiCalls::default();
     let factory = ClientFactory::with_config(account.sdk_config(), calls.clone());
-    (factory.clients_from_config("test", account.sdk_config()), calls)
+    (
+        factory.clients_from_config("test", account.sdk_config()),
+        calls,
+    )
 }
 
-async fn read(account: &Account, scope: ReadScope<'_>, as_of: DateTime<Utc>) -> (AccountState, ApiCalls) {
+async fn read(
+    account: &Account,
+    scope: ReadScope<'_>,
+    as_of: DateTime<Utc>,
+) -> (AccountState, ApiCalls) {
     let (clients, calls) = clients(account);
-    let state = live::read_account(&clients, scope, as_of, CONCURRENCY).await.expect("read_account");
+    let state = live::read_account(&clients, scope, as_of, CONCURRENCY)
+        .await
+        .expect("read_account");
     (state, calls)
 }
 
@@ -32,28 +41,50 @@ fn count(calls: &ApiCalls, operation: &str) -> u64 {
 }
 
 /// The per-user operations, to assert that none happened.
-const PER_USER: [&str; 5] =
-    ["IAM.ListAccessKeys", "IAM.GetAccessKeyLastUsed", "IAM.GetLoginProfile", "IAM.ListMFADevices", "IAM.GetUser"];
+const PER_USER: [&str; 5] = [
+    "IAM.ListAccessKeys",
+    "IAM.GetAccessKeyLastUsed",
+    "IAM.GetLoginProfile",
+    "IAM.ListMFADevices",
+    "IAM.GetUser",
+];
 
 #[tokio::test]
 async fn without_user_rules_a_plan_reads_identity_and_policy_only() {
     let account = fresh_account().await;
-    seed_user(&account.iam().await, "someone", SeedUser { console: true, active_keys: 1, ..Default::default() }).await;
+    seed_user(
+        &account.iam().await,
+        "someone",
+        SeedUser {
+            console: true,
+            active_keys: 1,
+            ..Default::default()
+        },
+    )
+    .await;
 
     let rules = Rules {
-        password_policy: Some(iamctl::desired::PolicyRule::Present(PasswordPolicy::iam_default())),
+        password_policy: Some(iamctl::desired::PolicyRule::Present(
+            PasswordPolicy::iam_default(),
+        )),
         ..Default::default()
     };
     let (state, calls) = read(&account, ReadScope::Rules(&rules), Utc::now()).await;
 
     assert_eq!(state.account_id, account.id);
     assert_eq!(state.password_policy, None);
-    assert!(state.users.is_empty(), "no rule concerns users: none are read");
+    assert!(
+        state.users.is_empty(),
+        "no rule concerns users: none are read"
+    );
     assert_eq!(state.credential_report_generated_at, None);
     assert_eq!(state.trails, None);
     assert_eq!(
         calls.by_operation().into_iter().collect::<Vec<_>>(),
-        [("IAM.GetAccountPasswordPolicy".to_owned(), 1), ("STS.GetCallerIdentity".to_owned(), 1)]
+        [
+            ("IAM.GetAccountPasswordPolicy".to_owned(), 1),
+            ("STS.GetCallerIdentity".to_owned(), 1)
+        ]
     );
 }
 
@@ -98,7 +129,15 @@ async fn every_password_policy_field_is_read() {
 async fn users_come_with_tags_and_attached_policies() {
     let account = fresh_account().await;
     let iam = account.iam().await;
-    seed_user(&iam, "tagged", SeedUser { tags: &[("team", "payments"), ("iam-exempt", "true")], ..Default::default() }).await;
+    seed_user(
+        &iam,
+        "tagged",
+        SeedUser {
+            tags: &[("team", "payments"), ("iam-exempt", "true")],
+            ..Default::default()
+        },
+    )
+    .await;
     seed_user(&iam, "plain", SeedUser::default()).await;
     let policy = iam
         .create_policy()
@@ -110,17 +149,35 @@ async fn users_come_with_tags_and_attached_policies() {
         .policy
         .and_then(|p| p.arn)
         .expect("policy ARN");
-    iam.attach_user_policy().user_name("tagged").policy_arn(policy).send().await.expect("AttachUserPolicy");
+    iam.attach_user_policy()
+        .user_name("tagged")
+        .policy_arn(policy)
+        .send()
+        .await
+        .expect("AttachUserPolicy");
 
     let (state, _) = read(&account, ReadScope::Everything, Utc::now()).await;
     let names: Vec<_> = state.users.iter().map(|u| u.name.as_str()).collect();
     assert_eq!(names, ["plain", "tagged"], "sorted by name");
     let tagged = state.user("tagged").unwrap();
-    assert_eq!(tagged.tags.get("team").map(String::as_str), Some("payments"));
-    assert_eq!(tagged.tags.get("iam-exempt").map(String::as_str), Some("true"));
+    assert_eq!(
+        tagged.tags.get("team").map(String::as_str),
+        Some("payments")
+    );
+    assert_eq!(
+        tagged.tags.get("iam-exempt").map(String::as_str),
+        Some("true")
+    );
     assert_eq!(tagged.attached_policies, ["team-boundary"]);
-    assert_eq!(tagged.arn, format!("arn:aws:iam::{}:user/tagged", account.id));
-    assert!((Utc::now() - tagged.created).num_minutes().abs() < 10, "created {}", tagged.created);
+    assert_eq!(
+        tagged.arn,
+        format!("arn:aws:iam::{}:user/tagged", account.id)
+    );
+    assert!(
+        (Utc::now() - tagged.created).num_minutes().abs() < 10,
+        "created {}",
+        tagged.created
+    );
     assert!(state.user("plain").unwrap().tags.is_empty());
 }
 
@@ -128,7 +185,18 @@ async fn users_come_with_tags_and_attached_policies() {
 async fn credential_report_facts_stand_for_users_no_rule_concerns() {
     let account = fresh_account().await;
     let iam = account.iam().await;
-    seed_user(&iam, "steady", SeedUser { console: true, mfa: true, active_keys: 1, inactive_keys: 1, ..Default::default() }).await;
+    seed_user(
+        &iam,
+        "steady",
+        SeedUser {
+            console: true,
+            mfa: true,
+            active_keys: 1,
+            inactive_keys: 1,
+            ..Default::default()
+        },
+    )
+    .await;
 
     let mut rules = Rules::default();
     rules.console.require_mfa = true;
@@ -137,19 +205,36 @@ async fn credential_report_facts_stand_for_users_no_rule_concerns() {
 
     // The report was read and dated...
     let generated = state.credential_report_generated_at.expect("report read");
-    assert!((generated - before).num_minutes().abs() < 10, "generated {generated}");
+    assert!(
+        (generated - before).num_minutes().abs() < 10,
+        "generated {generated}"
+    );
     // ...and its facts stand for the user, whom no rule flags: no direct read.
     let steady = state.user("steady").unwrap();
     assert!(steady.login_profile.is_some());
     assert_eq!(steady.mfa_devices.len(), 1);
     assert_eq!(steady.mfa_devices[0].serial, live::PLACEHOLDER_MFA_SERIAL);
-    let keys: Vec<_> = steady.access_keys.iter().map(|k| (k.id.as_str(), k.status)).collect();
-    assert_eq!(keys, [("report-key-1", KeyStatus::Active), ("report-key-2", KeyStatus::Inactive)]);
+    let keys: Vec<_> = steady
+        .access_keys
+        .iter()
+        .map(|k| (k.id.as_str(), k.status))
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            ("report-key-1", KeyStatus::Active),
+            ("report-key-2", KeyStatus::Inactive)
+        ]
+    );
     for op in PER_USER {
         assert_eq!(count(&calls, op), 0, "{op}");
     }
     assert_eq!(count(&calls, "IAM.GetCredentialReport"), 1);
-    assert!(plan_account("test", &rules, &state, before).findings.is_empty());
+    assert!(
+        plan_account("test", &rules, &state, before)
+            .findings
+            .is_empty()
+    );
 }
 
 #[tokio::test]
@@ -161,7 +246,15 @@ async fn only_users_a_rule_concerns_are_read_directly() {
     for i in 0..20 {
         let name = format!("user-{i:02}");
         let active_keys = u8::from(with_keys.contains(&name.as_str()));
-        let keys = seed_user(&iam, &name, SeedUser { active_keys, ..Default::default() }).await;
+        let keys = seed_user(
+            &iam,
+            &name,
+            SeedUser {
+                active_keys,
+                ..Default::default()
+            },
+        )
+        .await;
         seeded.extend(keys.active.into_iter().map(|key| (name.clone(), key)));
     }
 
@@ -170,10 +263,18 @@ async fn only_users_a_rule_concerns_are_read_directly() {
     rules.access_keys.on_expired = KeyAction::Deactivate;
     let as_of = Utc::now() + Duration::days(60);
     let (state, calls) = read(&account, ReadScope::Rules(&rules), as_of).await;
-    eprintln!("20 users, 3 concerned (key age): {:?}", calls.by_operation());
+    eprintln!(
+        "20 users, 3 concerned (key age): {:?}",
+        calls.by_operation()
+    );
 
     assert_eq!(count(&calls, "IAM.ListAccessKeys"), 3);
-    for op in ["IAM.GetAccessKeyLastUsed", "IAM.GetLoginProfile", "IAM.ListMFADevices", "IAM.GetUser"] {
+    for op in [
+        "IAM.GetAccessKeyLastUsed",
+        "IAM.GetLoginProfile",
+        "IAM.ListMFADevices",
+        "IAM.GetUser",
+    ] {
         assert_eq!(count(&calls, op), 0, "{op}");
     }
     assert_eq!(count(&calls, "IAM.GetAccountAuthorizationDetails"), 1);
@@ -185,7 +286,9 @@ async fn only_users_a_rule_concerns_are_read_directly() {
         .changes
         .iter()
         .map(|c| match (&c.address, c.action) {
-            (Address::AccessKey { user, key_id }, Action::Deactivate) => (user.clone(), key_id.clone()),
+            (Address::AccessKey { user, key_id }, Action::Deactivate) => {
+                (user.clone(), key_id.clone())
+            }
             other => panic!("unexpected change {other:?}"),
         })
         .collect();
@@ -199,27 +302,49 @@ async fn unused_keys_get_their_last_use_read() {
     let account = fresh_account().await;
     let iam = account.iam().await;
     for name in ["a", "b"] {
-        seed_user(&iam, name, SeedUser { active_keys: 1, inactive_keys: 1, ..Default::default() }).await;
+        seed_user(
+            &iam,
+            name,
+            SeedUser {
+                active_keys: 1,
+                inactive_keys: 1,
+                ..Default::default()
+            },
+        )
+        .await;
     }
     seed_user(&iam, "c", SeedUser::default()).await;
 
     let mut rules = Rules::default();
     rules.access_keys.max_unused_days = Some(30);
     // Keys younger than the limit cannot be unused for longer: nothing to confirm.
-    let (_, calls) = read(&account, ReadScope::Rules(&rules), Utc::now() + Duration::days(10)).await;
+    let (_, calls) = read(
+        &account,
+        ReadScope::Rules(&rules),
+        Utc::now() + Duration::days(10),
+    )
+    .await;
     for op in PER_USER {
         assert_eq!(count(&calls, op), 0, "{op}");
     }
 
     let as_of = Utc::now() + Duration::days(60);
     let (state, calls) = read(&account, ReadScope::Rules(&rules), as_of).await;
-    eprintln!("3 users, 2 with an unused active key: {:?}", calls.by_operation());
+    eprintln!(
+        "3 users, 2 with an unused active key: {:?}",
+        calls.by_operation()
+    );
     assert_eq!(count(&calls, "IAM.ListAccessKeys"), 2);
     // Only the active keys: the rule ignores inactive ones.
     assert_eq!(count(&calls, "IAM.GetAccessKeyLastUsed"), 2);
     let findings = plan_account("test", &rules, &state, as_of).findings;
     assert_eq!(findings.len(), 2, "{findings:?}");
-    assert!(findings.iter().all(|f| !f.address.to_string().contains("report-key")), "{findings:?}");
+    assert!(
+        findings
+            .iter()
+            .all(|f| !f.address.to_string().contains("report-key")),
+        "{findings:?}"
+    );
 }
 
 #[tokio::test]
@@ -227,22 +352,54 @@ async fn console_rules_read_profiles_and_mfa_of_their_candidates_only() {
     let account = fresh_account().await;
     let iam = account.iam().await;
     for name in ["nomfa-1", "nomfa-2", "nomfa-3"] {
-        seed_user(&iam, name, SeedUser { console: true, ..Default::default() }).await;
+        seed_user(
+            &iam,
+            name,
+            SeedUser {
+                console: true,
+                ..Default::default()
+            },
+        )
+        .await;
     }
     for name in ["mfa-1", "mfa-2"] {
-        seed_user(&iam, name, SeedUser { console: true, mfa: true, ..Default::default() }).await;
+        seed_user(
+            &iam,
+            name,
+            SeedUser {
+                console: true,
+                mfa: true,
+                ..Default::default()
+            },
+        )
+        .await;
     }
     for i in 0..6 {
-        seed_user(&iam, &format!("api-{i}"), SeedUser { active_keys: 1, ..Default::default() }).await;
+        seed_user(
+            &iam,
+            &format!("api-{i}"),
+            SeedUser {
+                active_keys: 1,
+                ..Default::default()
+            },
+        )
+        .await;
     }
     seed_user(&iam, "named", SeedUser::default()).await;
 
     let mut rules = Rules::default();
     rules.console.require_mfa = true;
-    rules.users = vec![UserRule { name: "named".into(), console: Some(true), password_reset_required: false }];
+    rules.users = vec![UserRule {
+        name: "named".into(),
+        console: Some(true),
+        password_reset_required: false,
+    }];
     let as_of = Utc::now();
     let (state, calls) = read(&account, ReadScope::Rules(&rules), as_of).await;
-    eprintln!("12 users, 3 console without MFA + 1 [[user]]: {:?}", calls.by_operation());
+    eprintln!(
+        "12 users, 3 console without MFA + 1 [[user]]: {:?}",
+        calls.by_operation()
+    );
 
     // Three candidates without MFA, plus the named user's profile; MFA only where a console is.
     assert_eq!(count(&calls, "IAM.GetLoginProfile"), 4);
@@ -251,21 +408,192 @@ async fn console_rules_read_profiles_and_mfa_of_their_candidates_only() {
     assert_eq!(count(&calls, "IAM.GetUser"), 0);
 
     let plan = plan_account("test", &rules, &state, as_of);
-    let findings: Vec<_> = plan.findings.iter().map(|f| f.address.to_string()).collect();
+    let findings: Vec<_> = plan
+        .findings
+        .iter()
+        .map(|f| f.address.to_string())
+        .collect();
     assert_eq!(findings, ["user.nomfa-1", "user.nomfa-2", "user.nomfa-3"]);
-    let changes: Vec<_> = plan.changes.iter().map(|c| (c.address.to_string(), c.action)).collect();
-    assert_eq!(changes, [("user.named.login_profile".to_owned(), Action::Create)]);
+    let changes: Vec<_> = plan
+        .changes
+        .iter()
+        .map(|c| (c.address.to_string(), c.action))
+        .collect();
+    assert_eq!(
+        changes,
+        [("user.named.login_profile".to_owned(), Action::Create)]
+    );
 
     // Unused passwords: the last use is read directly, for the flagged users only.
     let mut rules = Rules::default();
     rules.console.max_unused_days = Some(30);
     rules.console.require_mfa = true;
     rules.console.without_mfa = WithoutMfa::Report;
-    let (_, calls) = read(&account, ReadScope::Rules(&rules), Utc::now() + Duration::days(60)).await;
-    eprintln!("12 users, 5 console users never used: {:?}", calls.by_operation());
+    let (_, calls) = read(
+        &account,
+        ReadScope::Rules(&rules),
+        Utc::now() + Duration::days(60),
+    )
+    .await;
+    eprintln!(
+        "12 users, 5 console users never used: {:?}",
+        calls.by_operation()
+    );
     assert_eq!(count(&calls, "IAM.GetLoginProfile"), 5);
     assert_eq!(count(&calls, "IAM.GetUser"), 5);
     assert_eq!(count(&calls, "IAM.ListMFADevices"), 3);
+}
+
+#[tokio::test]
+async fn exempt_users_are_never_read_directly() {
+    let account = fresh_account().await;
+    let iam = account.iam().await;
+    seed_user(
+        &iam,
+        "break-glass-1",
+        SeedUser {
+            active_keys: 1,
+            console: true,
+            ..Default::default()
+        },
+    )
+    .await;
+    seed_user(
+        &iam,
+        "robot",
+        SeedUser {
+            active_keys: 1,
+            tags: &[("iam-exempt", "true")],
+            ..Default::default()
+        },
+    )
+    .await;
+    seed_user(
+        &iam,
+        "person",
+        SeedUser {
+            active_keys: 1,
+            ..Default::default()
+        },
+    )
+    .await;
+
+    let mut rules = Rules {
+        exemptions: iamctl::desired::Exemptions::new(
+            vec!["break-glass-*".into()],
+            [("iam-exempt".to_owned(), "true".to_owned())].into(),
+        )
+        .unwrap(),
+        users: vec![UserRule {
+            name: "break-glass-1".into(),
+            console: Some(false),
+            password_reset_required: false,
+        }],
+        ..Default::default()
+    };
+    rules.access_keys.max_age_days = Some(30);
+    rules.console.require_mfa = true;
+    let (_, calls) = read(
+        &account,
+        ReadScope::Rules(&rules),
+        Utc::now() + Duration::days(60),
+    )
+    .await;
+    assert_eq!(
+        count(&calls, "IAM.ListAccessKeys"),
+        1,
+        "only `person`: {:?}",
+        calls.by_operation()
+    );
+    assert_eq!(count(&calls, "IAM.GetLoginProfile"), 0);
+}
+
+#[tokio::test]
+async fn deny_until_mfa_confirms_carriers_and_candidates() {
+    let account = fresh_account().await;
+    let iam = account.iam().await;
+    seed_user(
+        &iam,
+        "enrolled",
+        SeedUser {
+            console: true,
+            mfa: true,
+            ..Default::default()
+        },
+    )
+    .await;
+    seed_user(
+        &iam,
+        "pending",
+        SeedUser {
+            console: true,
+            ..Default::default()
+        },
+    )
+    .await;
+    seed_user(
+        &iam,
+        "fine",
+        SeedUser {
+            console: true,
+            mfa: true,
+            ..Default::default()
+        },
+    )
+    .await;
+    let policy = iam
+        .create_policy()
+        .policy_name(iamctl::plan::DENY_WITHOUT_MFA_POLICY)
+        .policy_document(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","NotAction":"iam:ListMFADevices","Resource":"*"}]}"#)
+        .send()
+        .await
+        .expect("CreatePolicy")
+        .policy
+        .and_then(|p| p.arn)
+        .expect("policy ARN");
+    iam.attach_user_policy()
+        .user_name("enrolled")
+        .policy_arn(policy)
+        .send()
+        .await
+        .expect("AttachUserPolicy");
+
+    let mut rules = Rules::default();
+    rules.console.require_mfa = true;
+    rules.console.without_mfa = WithoutMfa::DenyUntilMfa;
+    let as_of = Utc::now();
+    let (state, calls) = read(&account, ReadScope::Rules(&rules), as_of).await;
+    eprintln!(
+        "deny-until-mfa, 3 console users, 1 carrier, 1 candidate: {:?}",
+        calls.by_operation()
+    );
+    assert_eq!(count(&calls, "IAM.GetLoginProfile"), 2);
+    assert_eq!(count(&calls, "IAM.ListMFADevices"), 2);
+    let plan = plan_account("test", &rules, &state, as_of);
+    let changes: Vec<_> = plan
+        .changes
+        .iter()
+        .map(|c| (c.address.to_string(), c.action))
+        .collect();
+    assert_eq!(
+        changes,
+        [
+            (
+                "user.enrolled.policy.iamctl-deny-without-mfa".to_owned(),
+                Action::Detach
+            ),
+            (
+                "user.pending.policy.iamctl-deny-without-mfa".to_owned(),
+                Action::Attach
+            ),
+        ]
+    );
+    // The confirmed user's MFA device is the real one, not the report's placeholder.
+    assert!(
+        state.user("enrolled").unwrap().mfa_devices[0]
+            .serial
+            .starts_with("arn:aws:iam::")
+    );
 }
 
 #[tokio::test]
@@ -296,7 +624,11 @@ async fn the_caller_and_its_key_are_known() {
     let plan = plan_account("test", &rules, &state, as_of);
     assert!(plan.changes.is_empty(), "{:?}", plan.changes);
     assert_eq!(plan.findings.len(), 1);
-    assert!(plan.findings[0].message.contains("signed with this key"), "{}", plan.findings[0].message);
+    assert!(
+        plan.findings[0].message.contains("signed with this key"),
+        "{}",
+        plan.findings[0].message
+    );
 }
 
 #[tokio::test]
@@ -306,7 +638,14 @@ async fn everything_reads_every_user_in_full() {
     let keys = seed_user(
         &iam,
         "full",
-        SeedUser { console: true, password_reset_required: true, mfa: true, active_keys: 1, inactive_keys: 1, ..Default::default() },
+        SeedUser {
+            console: true,
+            password_reset_required: true,
+            mfa: true,
+            active_keys: 1,
+            inactive_keys: 1,
+            ..Default::default()
+        },
     )
     .await;
     seed_user(&iam, "bare", SeedUser::default()).await;
@@ -317,18 +656,38 @@ async fn everything_reads_every_user_in_full() {
     let profile = full.login_profile.as_ref().expect("login profile");
     assert!(profile.password_reset_required);
     assert_eq!(full.mfa_devices.len(), 1);
-    assert!(full.mfa_devices[0].serial.starts_with(&format!("arn:aws:iam::{}:mfa/", account.id)), "{:?}", full.mfa_devices);
+    assert!(
+        full.mfa_devices[0]
+            .serial
+            .starts_with(&format!("arn:aws:iam::{}:mfa/", account.id)),
+        "{:?}",
+        full.mfa_devices
+    );
     assert!(full.mfa_devices[0].enabled_at.is_some());
-    let mut expected = vec![(keys.active[0].clone(), KeyStatus::Active), (keys.inactive[0].clone(), KeyStatus::Inactive)];
+    let mut expected = vec![
+        (keys.active[0].clone(), KeyStatus::Active),
+        (keys.inactive[0].clone(), KeyStatus::Inactive),
+    ];
     expected.sort();
-    let read_keys: Vec<_> = full.access_keys.iter().map(|k| (k.id.clone(), k.status)).collect();
+    let read_keys: Vec<_> = full
+        .access_keys
+        .iter()
+        .map(|k| (k.id.clone(), k.status))
+        .collect();
     assert_eq!(read_keys, expected);
 
     let bare = state.user("bare").unwrap();
-    assert!(bare.login_profile.is_none() && bare.mfa_devices.is_empty() && bare.access_keys.is_empty());
+    assert!(
+        bare.login_profile.is_none() && bare.mfa_devices.is_empty() && bare.access_keys.is_empty()
+    );
     assert_eq!(state.trails, Some(vec![]));
 
-    for (op, n) in [("IAM.ListAccessKeys", 2), ("IAM.GetLoginProfile", 2), ("IAM.ListMFADevices", 2), ("IAM.GetAccessKeyLastUsed", 2)] {
+    for (op, n) in [
+        ("IAM.ListAccessKeys", 2),
+        ("IAM.GetLoginProfile", 2),
+        ("IAM.ListMFADevices", 2),
+        ("IAM.GetAccessKeyLastUsed", 2),
+    ] {
         assert_eq!(count(&calls, op), n, "{op}");
     }
 }
@@ -347,8 +706,19 @@ async fn trails_are_read_with_status_and_selectors() {
         .send()
         .await
         .expect("CreateTrail");
-    cloudtrail.start_logging().name("org-audit").send().await.expect("StartLogging");
-    cloudtrail.create_trail().name("reads-only").s3_bucket_name(&bucket).send().await.expect("CreateTrail");
+    cloudtrail
+        .start_logging()
+        .name("org-audit")
+        .send()
+        .await
+        .expect("StartLogging");
+    cloudtrail
+        .create_trail()
+        .name("reads-only")
+        .s3_bucket_name(&bucket)
+        .send()
+        .await
+        .expect("CreateTrail");
     cloudtrail
         .put_event_selectors()
         .trail_name("reads-only")
@@ -362,23 +732,46 @@ async fn trails_are_read_with_status_and_selectors() {
         .await
         .expect("PutEventSelectors");
 
-    let rules = Rules { require_cloudtrail: true, ..Default::default() };
+    let rules = Rules {
+        require_cloudtrail: true,
+        ..Default::default()
+    };
     let (state, calls) = read(&account, ReadScope::Rules(&rules), Utc::now()).await;
     let trails = state.trails.clone().expect("trails read");
     let summary: Vec<_> = trails
         .iter()
-        .map(|t| (t.name.as_str(), t.home_region.as_str(), t.is_multi_region, t.is_logging, t.records_management_writes))
+        .map(|t| {
+            (
+                t.name.as_str(),
+                t.home_region.as_str(),
+                t.is_multi_region,
+                t.is_logging,
+                t.records_management_writes,
+            )
+        })
         .collect();
     assert_eq!(
         summary,
-        [("org-audit", "us-east-1", true, true, true), ("reads-only", "us-east-1", false, false, false)]
+        [
+            ("org-audit", "us-east-1", true, true, true),
+            ("reads-only", "us-east-1", false, false, false)
+        ]
     );
-    assert!(plan_account("test", &rules, &state, Utc::now()).findings.is_empty());
+    assert!(
+        plan_account("test", &rules, &state, Utc::now())
+            .findings
+            .is_empty()
+    );
     // No user rule: no user read, and no report.
     assert_eq!(count(&calls, "IAM.GetCredentialReport"), 0);
     assert!(state.users.is_empty());
 
-    cloudtrail.stop_logging().name("org-audit").send().await.expect("StopLogging");
+    cloudtrail
+        .stop_logging()
+        .name("org-audit")
+        .send()
+        .await
+        .expect("StopLogging");
     let (state, _) = read(&account, ReadScope::Rules(&rules), Utc::now()).await;
     let findings = plan_account("test", &rules, &state, Utc::now()).findings;
     assert_eq!(findings.len(), 1);
@@ -389,11 +782,28 @@ async fn trails_are_read_with_status_and_selectors() {
 async fn snapshots_round_trip_and_hold_no_secret() {
     let account = fresh_account().await;
     let iam = account.iam().await;
-    seed_user(&iam, "alice", SeedUser { console: true, mfa: true, active_keys: 1, tags: &[("team", "a")], ..Default::default() }).await;
+    seed_user(
+        &iam,
+        "alice",
+        SeedUser {
+            console: true,
+            mfa: true,
+            active_keys: 1,
+            tags: &[("team", "a")],
+            ..Default::default()
+        },
+    )
+    .await;
     let alice = account.as_user("alice").await;
 
     let (state, _) = read(&alice, ReadScope::Everything, Utc::now()).await;
-    let snapshot = Snapshot::new(Utc::now(), vec![NamedAccount { name: "prod".into(), state }]);
+    let snapshot = Snapshot::new(
+        Utc::now(),
+        vec![NamedAccount {
+            name: "prod".into(),
+            state,
+        }],
+    );
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("snapshot.json");
     live::write_snapshot(&path, &snapshot).expect("write");
@@ -402,10 +812,21 @@ async fn snapshots_round_trip_and_hold_no_secret() {
     let text = std::fs::read_to_string(&path).unwrap();
     assert!(text.contains("\"format_version\": \"1\""));
     assert!(!text.contains(support::SEED_PASSWORD));
-    let secret = alice.env().into_iter().find(|(k, _)| k == "AWS_SECRET_ACCESS_KEY").unwrap().1;
-    assert!(!text.contains(&secret), "the signing secret leaked into the snapshot");
+    let secret = alice
+        .env()
+        .into_iter()
+        .find(|(k, _)| k == "AWS_SECRET_ACCESS_KEY")
+        .unwrap()
+        .1;
+    assert!(
+        !text.contains(&secret),
+        "the signing secret leaked into the snapshot"
+    );
     // Nothing is left beside the file.
-    let entries: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    let entries: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
     assert_eq!(entries, ["snapshot.json"]);
 }
 
@@ -419,13 +840,78 @@ async fn malformed_snapshots_are_refused_at_their_line_and_column() {
     )
     .unwrap();
     let err = live::read_snapshot(&path).unwrap_err();
-    let SnapshotError::Parse { line, column, message, .. } = &err else { panic!("{err}") };
-    assert_eq!((*line, *column), (5, 39), "{err}");
+    let SnapshotError::Parse {
+        line,
+        column,
+        message,
+        ..
+    } = &err
+    else {
+        panic!("{err}")
+    };
+    assert_eq!((*line, *column), (5, 37), "{err}");
     assert!(message.contains("invalid type: integer `42`"), "{message}");
-    assert!(err.to_string().starts_with(&format!("{}:5:39: ", path.display())), "{err}");
+    assert!(
+        err.to_string()
+            .starts_with(&format!("{}:5:37: ", path.display())),
+        "{err}"
+    );
 
     std::fs::write(&path, "{\"format_version\": \"7\", \"accounts\": []}").unwrap();
     let err = live::read_snapshot(&path).unwrap_err();
     assert!(matches!(err, SnapshotError::Version { .. }), "{err}");
-    assert!(err.to_string().contains("format_version \"7\" is not supported"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("format_version \"7\" is not supported"),
+        "{err}"
+    );
+}
+
+/// A larger account, for measuring (`cargo test --test live -- --ignored --nocapture`):
+/// 300 users, of which 15 have a key and 10 a console password without MFA.
+#[tokio::test]
+#[ignore = "slow: seeds 300 users"]
+async fn a_larger_account_costs_bulk_calls_plus_its_candidates() {
+    let account = fresh_account().await;
+    let iam = account.iam().await;
+    let seeds = (0..300).map(|i| {
+        let iam = iam.clone();
+        async move {
+            let spec = SeedUser {
+                active_keys: u8::from(i % 20 == 0),
+                console: i % 30 == 1,
+                ..Default::default()
+            };
+            seed_user(&iam, &format!("user-{i:03}"), spec).await;
+        }
+    });
+    futures::future::join_all(seeds).await;
+
+    let mut rules = Rules::default();
+    rules.access_keys.max_age_days = Some(30);
+    rules.console.require_mfa = true;
+    let started = std::time::Instant::now();
+    let (state, calls) = read(
+        &account,
+        ReadScope::Rules(&rules),
+        Utc::now() + Duration::days(60),
+    )
+    .await;
+    eprintln!(
+        "300 users, 15 keys + 10 console: {:?} in {:?}",
+        calls.by_operation(),
+        started.elapsed()
+    );
+    assert_eq!(state.users.len(), 300);
+    assert_eq!(count(&calls, "IAM.ListAccessKeys"), 15);
+    assert_eq!(count(&calls, "IAM.GetLoginProfile"), 10);
+    assert_eq!(count(&calls, "IAM.ListMFADevices"), 10);
+
+    let started = std::time::Instant::now();
+    let (_, calls) = read(&account, ReadScope::Everything, Utc::now()).await;
+    eprintln!(
+        "300 users, Everything: {:?} in {:?}",
+        calls.by_operation(),
+        started.elapsed()
+    );
 }

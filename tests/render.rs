@@ -23,6 +23,7 @@ fn change(address: Address, action: Action, rule: &str, before: Value, after: Va
         rule: rule.to_owned(),
         before,
         after,
+        attribution: None,
     }
 }
 
@@ -31,6 +32,7 @@ fn finding(address: Address, rule: &str, message: &str) -> Finding {
         address,
         rule: rule.to_owned(),
         message: message.to_owned(),
+        attribution: None,
     }
 }
 

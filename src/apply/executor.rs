@@ -32,6 +32,25 @@ fn done_or_failed<T>(result: Result<T, AwsError>) -> OutcomeStatus {
     }
 }
 
+/// For a call that removes or weakens something (delete, deactivate, detach, reset): IAM's
+/// NoSuchEntity means the thing is already gone. The account changed since the plan, by
+/// another apply racing this one, a person, or this very call when its answer was lost and
+/// the SDK sent it again; either way nothing is left to do, and the run has not failed.
+fn done_or_gone<T>(result: Result<T, AwsError>) -> OutcomeStatus {
+    match result {
+        Ok(_) => OutcomeStatus::Done,
+        Err(err) if err.is_code("NoSuchEntity") => skipped(gone(&err)),
+        Err(err) => failed(err.to_string()),
+    }
+}
+
+fn gone(err: &AwsError) -> String {
+    format!(
+        "changed underneath since the plan: already gone ({}: NoSuchEntity: {}); nothing left to do",
+        err.operation, err.message
+    )
+}
+
 /// Executes the changes of one account. Shared by the concurrent tasks of that account.
 pub(crate) struct Executor<'a> {
     clients: &'a AccountClients,
@@ -145,7 +164,7 @@ impl<'a> Executor<'a> {
                     .user_name(user)
                     .send()
                     .await;
-                done_or_failed(
+                done_or_gone(
                     result.map_err(|e| aws_error(self.account(), "iam:DeleteLoginProfile", e)),
                 )
             }
@@ -161,7 +180,7 @@ impl<'a> Executor<'a> {
                     .password_reset_required(true)
                     .send()
                     .await;
-                done_or_failed(
+                done_or_gone(
                     result.map_err(|e| aws_error(self.account(), "iam:UpdateLoginProfile", e)),
                 )
             }
@@ -172,6 +191,9 @@ impl<'a> Executor<'a> {
                 if policy == DENY_WITHOUT_MFA_POLICY =>
             {
                 self.user_policy(address, user, change.action).await
+            }
+            (Address::CloudTrail, Action::Create | Action::Update) => {
+                super::cloudtrail::run(self.clients, self.account_id, change).await
             }
             (address, action) => failed(format!(
                 "iamctl does not know how to {action} {address}; nothing was done"
@@ -239,11 +261,35 @@ impl<'a> Executor<'a> {
         let file = match SecretFile::write_new(dir, user, &password) {
             Ok(file) => file,
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                return failed(format!(
-                    "{} already exists and may hold the password of an earlier login profile; \
-                     move it away and apply again (nothing was created)",
-                    dir.join(format!("{user}.password")).display()
-                ));
+                let path = dir.join(format!("{user}.password"));
+                // Another apply sharing this folder may have just made the profile (and
+                // the file): then the account changed underneath, and there is nothing to do.
+                // It writes the file a moment before it creates the profile: look twice.
+                let mut exists = self.login_profile_exists(user).await;
+                if matches!(exists, Ok(false)) {
+                    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                    exists = self.login_profile_exists(user).await;
+                }
+                return match exists {
+                    Ok(true) => skipped(format!(
+                        "changed underneath since the plan: {user} has a login profile now \
+                         (made by another apply?); {} was left as it is, nothing was created",
+                        path.display()
+                    )),
+                    Ok(false) => failed(format!(
+                        "{} already exists, but {user} has no login profile: another apply may be \
+                         creating it right now (the account changing underneath this one), or an \
+                         earlier run stopped before creating it, and the file may hold the password \
+                         of an earlier login profile; nothing was created. When no other apply is \
+                         running, move the file away and apply again",
+                        path.display()
+                    )),
+                    Err(err) => failed(format!(
+                        "{} already exists, and whether {user} has a login profile now is \
+                         unknown ({err}); nothing was created",
+                        path.display()
+                    )),
+                };
             }
             Err(e) => {
                 return failed(format!(
@@ -271,7 +317,15 @@ impl<'a> Executor<'a> {
         // may hide a profile that was created with this password: keep its only copy.
         let ambiguous = !matches!(err, SdkError::ServiceError(_));
         let err = aws_error(self.account(), "iam:CreateLoginProfile", err);
-        if ambiguous || err.is_code("EntityAlreadyExists") {
+        if err.is_code("EntityAlreadyExists") {
+            return failed(format!(
+                "{err}: changed underneath since the plan (another apply or a person made the \
+                 profile), or this call's first answer was lost and the SDK sent it again; the \
+                 password file {} was kept, since the login profile may have that password",
+                file.path().display()
+            ));
+        }
+        if ambiguous {
             return failed(format!(
                 "{err}; the password file {} was kept, since the login profile may exist with that password",
                 file.path().display()
@@ -284,6 +338,31 @@ impl<'a> Executor<'a> {
                 "{err}; removing the unused password file {}: {e}",
                 path.display()
             )),
+        }
+    }
+
+    async fn login_profile_exists(&self, user: &str) -> Result<bool, AwsError> {
+        self.trace(
+            &Address::LoginProfile(user.to_owned()),
+            "iam:GetLoginProfile",
+        );
+        match self
+            .clients
+            .iam
+            .get_login_profile()
+            .user_name(user)
+            .send()
+            .await
+        {
+            Ok(_) => Ok(true),
+            Err(e) => {
+                let err = aws_error(self.account(), "iam:GetLoginProfile", e);
+                if err.is_code("NoSuchEntity") {
+                    Ok(false)
+                } else {
+                    Err(err)
+                }
+            }
         }
     }
 
@@ -312,7 +391,7 @@ impl<'a> Executor<'a> {
                 .status(StatusType::Inactive)
                 .send()
                 .await;
-            done_or_failed(result.map_err(|e| aws_error(self.account(), "iam:UpdateAccessKey", e)))
+            done_or_gone(result.map_err(|e| aws_error(self.account(), "iam:UpdateAccessKey", e)))
         } else {
             self.trace(address, "iam:DeleteAccessKey");
             let result = self
@@ -323,7 +402,7 @@ impl<'a> Executor<'a> {
                 .access_key_id(key_id)
                 .send()
                 .await;
-            done_or_failed(result.map_err(|e| aws_error(self.account(), "iam:DeleteAccessKey", e)))
+            done_or_gone(result.map_err(|e| aws_error(self.account(), "iam:DeleteAccessKey", e)))
         }
     }
 
@@ -346,7 +425,12 @@ impl<'a> Executor<'a> {
             .send()
             .await
             .map_err(|e| {
-                failed(aws_error(self.account(), "iam:GetAccessKeyLastUsed", e).to_string())
+                let err = aws_error(self.account(), "iam:GetAccessKeyLastUsed", e);
+                if err.is_code("NoSuchEntity") {
+                    skipped(gone(&err))
+                } else {
+                    failed(err.to_string())
+                }
             })?;
         let now = out
             .access_key_last_used()
@@ -380,7 +464,13 @@ impl<'a> Executor<'a> {
                 .policy_arn(arn)
                 .send()
                 .await;
-            done_or_failed(result.map_err(|e| aws_error(self.account(), "iam:AttachUserPolicy", e)))
+            match result.map_err(|e| aws_error(self.account(), "iam:AttachUserPolicy", e)) {
+                Ok(_) => OutcomeStatus::Done,
+                Err(err) if err.is_code("NoSuchEntity") => {
+                    failed(format!("changed underneath since the plan: {err}"))
+                }
+                Err(err) => failed(err.to_string()),
+            }
         } else {
             let arn = deny_policy::arn(&self.partition, self.account_id);
             self.trace(address, "iam:DetachUserPolicy");
@@ -392,7 +482,7 @@ impl<'a> Executor<'a> {
                 .policy_arn(arn)
                 .send()
                 .await;
-            done_or_failed(result.map_err(|e| aws_error(self.account(), "iam:DetachUserPolicy", e)))
+            done_or_gone(result.map_err(|e| aws_error(self.account(), "iam:DetachUserPolicy", e)))
         }
     }
 

@@ -12,6 +12,7 @@
 //!   outcome, the audit log, or a log line.
 
 mod audit;
+mod cloudtrail;
 mod deny_policy;
 mod executor;
 mod password;
@@ -39,6 +40,7 @@ pub const IAM_ACTIONS: &[&str] = &[
     "iam:DeleteLoginProfile",
     "iam:DetachUserPolicy",
     "iam:GetAccessKeyLastUsed",
+    "iam:GetLoginProfile",
     "iam:GetPolicy",
     "iam:UpdateAccessKey",
     "iam:UpdateAccountPasswordPolicy",

@@ -22,7 +22,11 @@ pub(super) async fn apply(global: &GlobalArgs, args: &ApplyArgs) -> Result<ExitS
     let saved = args.plan_file.as_deref().map(read_saved_plan).transpose()?;
     let calls = ApiCalls::default();
     let now = Utc::now();
-    let mut runs = compute_plan(global, None, now, &calls).await?;
+    // A saved plan: read only the accounts it covers.
+    let covered: Option<std::collections::BTreeSet<String>> = saved
+        .as_ref()
+        .map(|saved| saved.accounts.iter().map(|a| a.name.clone()).collect());
+    let mut runs = compute_plan(global, None, now, &calls, covered.as_ref()).await?;
 
     if let Some(saved) = &saved {
         // Only the accounts the saved plan covers, and only if each still plans the same.
@@ -79,20 +83,31 @@ pub(super) async fn apply(global: &GlobalArgs, args: &ApplyArgs) -> Result<ExitS
     let concurrency = usize::from(global.concurrency);
     let results: Vec<(AccountPlan, Vec<Outcome>)> =
         futures::stream::iter(runs.iter().filter(|r| !r.plan.changes.is_empty()))
-            .map(|run| async move {
-                let outcomes = match &run.clients {
-                    Some(clients) => {
-                        let options = ApplyOptions {
-                            secrets_dir: args.secrets_dir.clone(),
-                            caller: run.live.as_ref().and_then(|l| l.caller.clone()),
-                            password_policy: Some(policy_in_force(run)),
-                            concurrency,
-                        };
-                        apply::apply_account(clients, &run.plan, &options).await
-                    }
-                    None => Vec::new(),
-                };
-                (run.plan.clone(), outcomes)
+            .map(|run| {
+                let audit = &audit;
+                async move {
+                    let outcomes = match &run.clients {
+                        Some(clients) => {
+                            let options = ApplyOptions {
+                                secrets_dir: args.secrets_dir.clone(),
+                                caller: run.live.as_ref().and_then(|l| l.caller.clone()),
+                                password_policy: Some(policy_in_force(run)),
+                                concurrency,
+                            };
+                            // Each record is written the moment its change ends, so a run that
+                            // dies half-way still leaves a record of what it did.
+                            apply::apply_account_audited(
+                                clients,
+                                &run.plan,
+                                &options,
+                                audit.as_ref(),
+                            )
+                            .await
+                        }
+                        None => Vec::new(),
+                    };
+                    (run.plan.clone(), outcomes)
+                }
             })
             .buffered(usize::from(global.parallelism))
             .collect()
@@ -103,12 +118,6 @@ pub(super) async fn apply(global: &GlobalArgs, args: &ApplyArgs) -> Result<ExitS
     for (account, outcomes) in &results {
         report.push_str(&format!("{} ({}):\n", account.name, account.account_id));
         for outcome in outcomes {
-            if let Some(audit) = &audit {
-                audit
-                    .record(&account.name, &account.account_id, outcome)
-                    .into_diagnostic()
-                    .wrap_err("writing the audit log")?;
-            }
             let (mark, text) = match &outcome.status {
                 OutcomeStatus::Done => {
                     counts[0] += 1;
@@ -135,11 +144,19 @@ pub(super) async fn apply(global: &GlobalArgs, args: &ApplyArgs) -> Result<ExitS
     ));
     print_stdout(&report)?;
     report_api_calls(global, &calls);
-    Ok(if failed > 0 || plan.has_failures() {
-        ExitStatus::Failure
-    } else {
-        ExitStatus::Success
-    })
+    let audit_broken = audit.as_ref().and_then(AuditLog::broken);
+    if let Some(reason) = &audit_broken {
+        eprintln!(
+            "error: the audit log could not be written ({reason}); changes not yet started were skipped"
+        );
+    }
+    Ok(
+        if failed > 0 || plan.has_failures() || audit_broken.is_some() {
+            ExitStatus::Failure
+        } else {
+            ExitStatus::Success
+        },
+    )
 }
 
 /// The password policy new console passwords must satisfy: the planned one, else the live one.
@@ -178,7 +195,8 @@ fn read_saved_plan(path: &std::path::Path) -> Result<Plan> {
 }
 
 /// Names of the accounts whose changes differ between the saved plan and a fresh one.
-/// Findings are not compared: their messages carry ages, which move with the clock.
+/// Findings are not compared: their messages carry ages, which move with the clock; nor is
+/// `plan --explain`'s attribution, which says who made a change, not what apply would do.
 fn stale_accounts(saved: &Plan, runs: &[AccountRun]) -> Vec<String> {
     saved
         .accounts
@@ -187,7 +205,13 @@ fn stale_accounts(saved: &Plan, runs: &[AccountRun]) -> Vec<String> {
             |account| match runs.iter().find(|run| run.plan.name == account.name) {
                 Some(run) => {
                     run.plan.error.is_some()
-                        || run.plan.changes != account.changes
+                        || run.plan.changes.len() != account.changes.len()
+                        || !run
+                            .plan
+                            .changes
+                            .iter()
+                            .zip(&account.changes)
+                            .all(|(fresh, saved)| fresh.same_change(saved))
                         || run.plan.account_id != account.account_id
                 }
                 None => true,

@@ -14,7 +14,7 @@ use crate::render::Format;
     about = "Keep the IAM hygiene of AWS accounts equal to a declarative TOML file",
     long_about = "Keep the IAM hygiene of one or many AWS accounts equal to a declarative TOML file.\n\n\
                   `plan` reads live IAM and shows what differs and what would be done; `apply` does it.",
-    after_help = "Examples:\n  iamctl validate -c desired/\n  iamctl plan -c desired/ --format markdown\n  iamctl plan -o prod.plan.json && iamctl apply prod.plan.json\n  iamctl plan -c examples/desired --snapshot examples/snapshot.json   # offline"
+    after_help = "Examples:\n  iamctl validate -c desired/\n  iamctl plan -c desired/ --format markdown\n  iamctl plan -o prod.plan.json && iamctl apply prod.plan.json\n  iamctl plan -c examples/desired --snapshot examples/snapshot.json   # offline\n  iamctl import -o desired/iam.toml   # adopt an account: start from what it already meets"
 )]
 pub struct Cli {
     #[command(flatten)]
@@ -52,13 +52,17 @@ pub struct GlobalArgs {
     /// API calls in flight at the same time within one account
     #[arg(long, global = true, default_value_t = 8, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     pub concurrency: u16,
+    /// Only part K of N of the selected targets (sorted by name, dealt round-robin), so N
+    /// runners cover a fleet together, each account exactly once. Example: --shard 2/4
+    #[arg(long, global = true, value_name = "K/N", value_parser = parse_shard)]
+    pub shard: Option<crate::fleet::Shard>,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Read desired and live state of every target and print the plan
     #[command(
-        after_help = "Examples:\n  iamctl plan\n  iamctl plan -a 'prod-*' --format markdown > plan.md\n  iamctl plan -o plan.json --detailed-exitcode\n  iamctl plan --snapshot snapshot.json --as-of 2027-01-01   # what falls due"
+        after_help = "Examples:\n  iamctl plan\n  iamctl plan -a 'prod-*' --format markdown > plan.md\n  iamctl plan -o plan.json --detailed-exitcode\n  iamctl plan --snapshot snapshot.json --as-of 2027-01-01   # what falls due\n  iamctl plan --explain                  # who made each drift, from CloudTrail\n  iamctl plan --events cloudtrail/       # the same from CloudTrail log files"
     )]
     Plan(PlanArgs),
     /// Carry out a plan: a fresh one (after confirmation) or a saved one
@@ -79,6 +83,42 @@ pub enum Command {
         after_help = "Example:\n  iamctl schema > iamctl.schema.json   # then: #:schema ./iamctl.schema.json"
     )]
     Schema,
+    /// Print a desired-state TOML that the live state of one account already satisfies
+    #[command(
+        long_about = "Print a desired-state TOML that the live state of one account already satisfies: \
+                      the adoption path. It holds the account's exact password policy, the user rules \
+                      the account meets today (with a week to spare), and every other rule commented \
+                      out with what `plan` would report or change. `iamctl plan` right after shows no \
+                      change; tighten from there, one rule at a time.\n\n\
+                      When the desired state (-c, default desired/) does not exist, it reads the \
+                      account of the ambient credentials; otherwise the one target that -a selects \
+                      (its role_arn, profile and name go into the output). It needs the read-only \
+                      permissions that `iamctl permissions` prints.",
+        after_help = "Examples:\n  iamctl import -o desired/iam.toml && iamctl plan --detailed-exitcode   # exits 0\n  iamctl import -c desired/ -a staging > staging.toml\n  iamctl import --snapshot snapshot.json -a prod   # offline"
+    )]
+    Import(ImportArgs),
+    /// Print the least-privilege IAM policy (JSON) for plan, or with --apply for apply
+    #[command(
+        long_about = "Print the least-privilege IAM policy document (JSON) that iamctl needs in each \
+                      target account: by default the read-only one for `plan`, `snapshot` and \
+                      `import`; with --apply the one for `apply` (the reads, and the writes scoped to \
+                      users and to the iamctl-deny-without-mfa policy). The lists are generated from \
+                      the calls the code makes and checked by the test suite.\n\n\
+                      sts:GetCallerIdentity needs no permission. For targets with role_arn, the base \
+                      credentials also need sts:AssumeRole on those roles.",
+        after_help = "Examples:\n  iamctl permissions > iamctl-plan-policy.json\n  iamctl permissions --apply > iamctl-apply-policy.json\n  aws iam put-role-policy --role-name iamctl-plan --policy-name iamctl-plan --policy-document file://iamctl-plan-policy.json"
+    )]
+    Permissions(PermissionsArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
+    #[command(
+        after_help = "Examples:\n  iamctl completions bash > ~/.local/share/bash-completion/completions/iamctl\n  iamctl completions zsh > ~/.zfunc/_iamctl   # with fpath+=(~/.zfunc) in ~/.zshrc\n  iamctl completions fish > ~/.config/fish/completions/iamctl.fish"
+    )]
+    Completions(CompletionsArgs),
+    /// Print the man page (roff), or write one page per command into a folder
+    #[command(
+        after_help = "Examples:\n  iamctl man > iamctl.1 && man ./iamctl.1\n  iamctl man --out-dir /usr/local/share/man/man1"
+    )]
+    Man(ManArgs),
 }
 
 #[derive(Debug, Args)]
@@ -100,6 +140,15 @@ pub struct PlanArgs {
     pub snapshot: Option<PathBuf>,
     #[command(flatten)]
     pub as_of: AsOfArg,
+    /// Show who last changed each drifted item, and when, from CloudTrail (LookupEvents;
+    /// needs cloudtrail:LookupEvents)
+    #[arg(long)]
+    pub explain: bool,
+    /// CloudTrail events to explain with instead of LookupEvents: log files as delivered to
+    /// S3 (also .json.gz, or a folder of them) or EventBridge events; repeatable; implies
+    /// --explain
+    #[arg(long = "events", value_name = "FILE")]
+    pub events: Vec<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -133,6 +182,47 @@ pub struct SnapshotArgs {
     /// The JSON file to write
     #[arg(short, long, value_name = "FILE")]
     pub out: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// Write the TOML to this file (folders created as needed) instead of stdout
+    #[arg(short, long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Describe an account of a snapshot file instead of reading AWS (offline)
+    #[arg(long, value_name = "FILE")]
+    pub snapshot: Option<PathBuf>,
+    #[command(flatten)]
+    pub as_of: AsOfArg,
+}
+
+#[derive(Debug, Args)]
+pub struct PermissionsArgs {
+    /// The policy `apply` needs (reads and writes) instead of the read-only one
+    #[arg(long)]
+    pub apply: bool,
+    /// The AWS partition the policy's ARNs name
+    #[arg(long, value_name = "PARTITION", default_value = "aws", value_parser = ["aws", "aws-cn", "aws-us-gov"])]
+    pub partition: String,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete in
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write iamctl.1, iamctl-plan.1, ... into this folder instead of printing iamctl.1
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: Option<PathBuf>,
+}
+
+/// `--shard K/N`, with 1 <= K <= N.
+fn parse_shard(text: &str) -> Result<crate::fleet::Shard, String> {
+    text.parse()
 }
 
 /// `--as-of`: RFC 3339, or a bare date meaning its midnight UTC.

@@ -3,7 +3,10 @@
 
 mod apply;
 pub mod args;
+mod import;
 mod plan;
+mod progress;
+pub mod tooling;
 
 use std::io::{IsTerminal, Write};
 
@@ -35,12 +38,11 @@ pub async fn run(cli: Cli) -> Result<ExitStatus> {
         Command::Apply(args) => apply::apply(global, args).await,
         Command::Validate => validate(global),
         Command::Snapshot(args) => plan::snapshot(global, args).await,
-        Command::Schema => {
-            let schema = schemars::schema_for!(desired::DesiredDoc);
-            let text = serde_json::to_string_pretty(&schema).into_diagnostic()?;
-            print_stdout(&format!("{text}\n"))?;
-            Ok(ExitStatus::Success)
-        }
+        Command::Schema => tooling::schema(),
+        Command::Import(args) => import::import(global, args).await,
+        Command::Permissions(args) => tooling::permissions(args),
+        Command::Completions(args) => tooling::completions(args),
+        Command::Man(args) => tooling::man(args),
     }
 }
 
@@ -60,8 +62,14 @@ fn validate(global: &GlobalArgs) -> Result<ExitStatus> {
     let (desired, targets) = load_targets(global)?;
     if !global.quiet {
         let files = desired.files.len();
+        // An organization's accounts are only known when it is listed, at run time.
+        let listed = if desired.doc.organization.is_some() {
+            " declared, plus the organization's accounts (listed at run time)"
+        } else {
+            ""
+        };
         eprintln!(
-            "desired state is valid: {files} file{}, {} target{}",
+            "desired state is valid: {files} file{}, {} target{}{listed}",
             if files == 1 { "" } else { "s" },
             targets.len(),
             if targets.len() == 1 { "" } else { "s" }

@@ -115,6 +115,7 @@ pub fn load_sources(sources: Vec<(String, String)>) -> Result<DesiredDoc, LoadEr
             ("password_policy", part.password_policy.is_some()),
             ("users", part.users.is_some()),
             ("audit", part.audit.is_some()),
+            ("organization", part.organization.is_some()),
         ] {
             if !present {
                 continue;
@@ -130,6 +131,7 @@ pub fn load_sources(sources: Vec<(String, String)>) -> Result<DesiredDoc, LoadEr
             match key {
                 "password_policy" => doc.password_policy = part.password_policy.clone(),
                 "users" => doc.users = part.users.clone(),
+                "organization" => doc.organization = part.organization.clone(),
                 _ => doc.audit = part.audit.clone(),
             }
         }
@@ -228,7 +230,10 @@ struct ParsedFile {
     problems: Vec<RawProblem>,
 }
 
-const TOP_LEVEL_KEYS: &str = "password_policy, users, user, audit, account";
+/// At most this many errors are reported for one table or array element.
+const MAX_ERRORS_PER_PART: usize = 64;
+
+const TOP_LEVEL_KEYS: &str = "password_policy, users, user, audit, account, organization";
 
 impl ParsedFile {
     fn parse(name: String, text: String) -> Self {
@@ -262,6 +267,7 @@ impl ParsedFile {
                 "password_policy" => file.doc.password_policy = file.part(value),
                 "users" => file.doc.users = file.part(value),
                 "audit" => file.doc.audit = file.part(value),
+                "organization" => file.doc.organization = file.part(value),
                 "user" | "account" => {
                     let span = value.span();
                     let DeValue::Array(items) = value.into_inner() else {
@@ -296,18 +302,26 @@ impl ParsedFile {
         file
     }
 
-    /// Deserializes one part of the document, recording the first error in it.
-    fn part<T: DeserializeOwned>(&mut self, value: Spanned<DeValue<'_>>) -> Option<T> {
+    /// Deserializes one part of the document, recording every error in it: after each error
+    /// the offending key is taken out and the rest deserialized again, so one mistake does
+    /// not hide the next, and what remains still reaches validation.
+    fn part<T: DeserializeOwned>(&mut self, mut value: Spanned<DeValue<'_>>) -> Option<T> {
         let whole = value.span();
-        match T::deserialize(ValueDeserializer::from(value)) {
-            Ok(spec) => Some(spec),
-            Err(error) => {
-                let span = error.span().unwrap_or(whole);
-                let key = self.key_at(&span);
-                self.push(span, key, error.message().trim().to_owned());
-                None
+        // Each round removes one key, so this bound is never reached on real files; it only
+        // caps the work on hostile ones.
+        for _ in 0..MAX_ERRORS_PER_PART {
+            let error = match T::deserialize(ValueDeserializer::from(value.clone())) {
+                Ok(spec) => return Some(spec),
+                Err(error) => error,
+            };
+            let span = error.span().unwrap_or_else(|| whole.clone());
+            let key = self.key_at(&span);
+            self.push(span.clone(), key, error.message().trim().to_owned());
+            if !remove_entry_at(value.get_mut(), &span) {
+                return None;
             }
         }
+        None
     }
 
     /// The innermost key whose value (or key) span contains `span`.
@@ -315,7 +329,7 @@ impl ParsedFile {
         self.spans
             .iter()
             .chain(&self.key_spans)
-            .filter(|(_, s)| s.start <= span.start && span.end <= s.end.max(s.start + 1))
+            .filter(|(_, s)| covers(s, span))
             .min_by_key(|(_, s)| s.end - s.start)
             .map_or_else(|| "(document)".to_owned(), |(path, _)| path.clone())
     }
@@ -348,6 +362,37 @@ impl ParsedFile {
             message,
         }
         .into_problem()
+    }
+}
+
+fn covers(outer: &Range<usize>, inner: &Range<usize>) -> bool {
+    outer.start <= inner.start && inner.end <= outer.end.max(outer.start + 1)
+}
+
+/// Removes from `value` the innermost table entry whose key or value holds `span`; returns
+/// whether one was removed. An error inside an array of scalars removes the key holding it.
+///
+/// Every child table is searched, not only those whose span holds `span`: a table opened by
+/// a `[header]` has a span that does not cover its body.
+fn remove_entry_at(value: &mut DeValue<'_>, span: &Range<usize>) -> bool {
+    match value {
+        DeValue::Table(table) => {
+            if table
+                .iter_mut()
+                .any(|(_, child)| remove_entry_at(child.get_mut(), span))
+            {
+                return true;
+            }
+            let culprit = table
+                .iter()
+                .find(|(key, child)| covers(&key.span(), span) || covers(&child.span(), span))
+                .map(|(key, _)| key.get_ref().to_string());
+            culprit.is_some_and(|name| table.remove(name.as_str()).is_some())
+        }
+        DeValue::Array(items) => items
+            .iter_mut()
+            .any(|item| remove_entry_at(item.get_mut(), span)),
+        _ => false,
     }
 }
 

@@ -33,9 +33,13 @@ pub struct DesiredDoc {
     /// Audit requirements.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub audit: Option<AuditSpec>,
-    /// Target accounts. Without any, one target named `default` on ambient credentials.
+    /// Target accounts. Without any (and without `[organization]`), one target named
+    /// `default` on ambient credentials.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub account: Vec<AccountSpec>,
+    /// Targets from an AWS Organization: every active account it lists, at run time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organization: Option<OrganizationSpec>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -195,6 +199,29 @@ pub struct AuditSpec {
     /// A multi-region trail that logs management write events must exist and be logging.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub require_cloudtrail: Option<bool>,
+    /// Enforcing the CloudTrail requirement.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cloudtrail: Option<CloudTrailSpec>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CloudTrailSpec {
+    /// When no trail qualifies, `apply` creates this multi-region trail (management events,
+    /// global service events) delivering to an existing bucket, and starts it logging; a
+    /// trail of this name that exists but is stopped or single-region is put right.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub create: Option<TrailCreateSpec>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TrailCreateSpec {
+    /// The trail's name: 3-128 of A-Z a-z 0-9 . _ -, starting and ending with a letter or
+    /// digit.
+    pub name: String,
+    /// An existing S3 bucket whose policy lets CloudTrail write to it.
+    pub s3_bucket: String,
 }
 
 /// A target account and its own overrides of the top-level tables.
@@ -220,4 +247,30 @@ pub struct AccountSpec {
     pub user: Vec<UserSpec>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub audit: Option<AuditSpec>,
+}
+
+/// An AWS Organization as a source of targets: at run time, every ACTIVE account that
+/// `organizations:ListAccounts` returns (called with the base credentials, which must be the
+/// management account's or a delegated administrator's) becomes a target named by its
+/// account name, reached by assuming `role_name` in it. An `[[account]]` whose `role_arn`
+/// names the same account id replaces the listed one (with its own overrides).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OrganizationSpec {
+    /// The role to assume in each account, by name (a path is allowed: `ops/iamctl`), e.g.
+    /// `OrganizationAccountAccessRole`.
+    pub role_name: String,
+    /// External id for the role assumptions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external_id: Option<String>,
+    /// Only accounts whose id or name matches one of these (ids, names or globs). Absent:
+    /// every active account.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub include: Option<Vec<String>>,
+    /// Leave out accounts whose id or name matches one of these (ids, names or globs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exclude: Option<Vec<String>>,
+    /// Named profile for the base credentials (listing the organization, assuming roles).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile: Option<String>,
 }

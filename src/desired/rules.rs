@@ -90,6 +90,8 @@ pub struct Rules {
     /// Sorted by name, one entry per user.
     pub users: Vec<UserRule>,
     pub require_cloudtrail: bool,
+    /// `[audit.cloudtrail] create`: the trail `apply` creates when none qualifies.
+    pub cloudtrail_create: Option<TrailCreateSpec>,
 }
 
 impl Rules {
@@ -160,7 +162,10 @@ overlay_fields!(AccessKeysSpec {
     delete_inactive,
     max_active,
 });
-overlay_fields!(AuditSpec { require_cloudtrail });
+overlay_fields!(AuditSpec {
+    require_cloudtrail,
+    cloudtrail,
+});
 
 impl Overlay for UsersSpec {
     fn overlay(self, over: Self) -> Self {
@@ -273,7 +278,11 @@ impl DesiredDoc {
                     password_reset_required: spec.password_reset_required.unwrap_or(false),
                 })
                 .collect(),
-            require_cloudtrail: audit.and_then(|a| a.require_cloudtrail).unwrap_or(false),
+            require_cloudtrail: audit
+                .as_ref()
+                .and_then(|a| a.require_cloudtrail)
+                .unwrap_or(false),
+            cloudtrail_create: audit.and_then(|a| a.cloudtrail).and_then(|c| c.create),
         }
     }
 }

@@ -26,6 +26,7 @@ pub fn validate(doc: &DesiredDoc) -> Vec<Problem> {
         &doc.user,
         &mut report,
     );
+    validate_audit("", doc.audit.as_ref(), &mut report);
     let mut account_names: BTreeMap<&str, usize> = BTreeMap::new();
     for (i, account) in doc.account.iter().enumerate() {
         let at = format!("account[{i}]");
@@ -65,8 +66,62 @@ pub fn validate(doc: &DesiredDoc) -> Vec<Problem> {
             &account.user,
             &mut report,
         );
+        validate_audit(&format!("{at}."), account.audit.as_ref(), &mut report);
+    }
+    if let Some(org) = &doc.organization {
+        validate_organization(org, &mut report);
     }
     problems
+}
+
+fn validate_organization(org: &OrganizationSpec, report: &mut impl FnMut(String, String)) {
+    if !is_role_name(&org.role_name) {
+        report(
+            "organization.role_name".into(),
+            format!(
+                "{:?} is not a role name (1-64 of A-Z a-z 0-9 +=,.@_-, after an optional path such as ops/)",
+                org.role_name
+            ),
+        );
+    }
+    if let Some(external_id) = &org.external_id {
+        if !(2..=1224).contains(&external_id.len()) {
+            report(
+                "organization.external_id".into(),
+                "external_id must be 2 to 1224 characters".into(),
+            );
+        }
+    }
+    for (key, patterns) in [("include", &org.include), ("exclude", &org.exclude)] {
+        for (i, pattern) in patterns.iter().flatten().enumerate() {
+            if pattern.trim().is_empty() {
+                report(
+                    format!("organization.{key}[{i}]"),
+                    "an empty pattern matches no account".into(),
+                );
+            } else if let Err(err) = Glob::new(pattern) {
+                report(
+                    format!("organization.{key}[{i}]"),
+                    format!("invalid glob {pattern:?}: {}", err.kind()),
+                );
+            }
+        }
+    }
+}
+
+/// A role name with an optional path (`ops/iamctl`): the name is IAM's `[\w+=,.@-]{1,64}`,
+/// each path segment the same characters.
+fn is_role_name(role: &str) -> bool {
+    let segments: Vec<&str> = role.split('/').collect();
+    let name = segments.last().copied().unwrap_or_default();
+    name.len() <= 64
+        && role.len() <= 512
+        && segments.iter().all(|segment| {
+            !segment.is_empty()
+                && segment
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"+=,.@_-".contains(&b))
+        })
 }
 
 fn is_role_arn(arn: &str) -> bool {
@@ -217,6 +272,96 @@ fn validate_tables(
     }
 }
 
+/// `[audit.cloudtrail] create`: names CloudTrail and S3 accept, checked before any call.
+fn validate_audit(
+    prefix: &str,
+    audit: Option<&AuditSpec>,
+    report: &mut impl FnMut(String, String),
+) {
+    let Some(create) = audit
+        .and_then(|a| a.cloudtrail.as_ref())
+        .and_then(|c| c.create.as_ref())
+    else {
+        return;
+    };
+    let at = format!("{prefix}audit.cloudtrail.create");
+    if let Err(why) = check_trail_name(&create.name) {
+        report(
+            format!("{at}.name"),
+            format!("{:?} is not a valid trail name: {why}", create.name),
+        );
+    }
+    if let Err(why) = check_bucket_name(&create.s3_bucket) {
+        report(
+            format!("{at}.s3_bucket"),
+            format!(
+                "{:?} is not a valid S3 bucket name: {why}",
+                create.s3_bucket
+            ),
+        );
+    }
+}
+
+/// CloudTrail's trail-name rules (CreateTrail `Name`).
+fn check_trail_name(name: &str) -> Result<(), &'static str> {
+    let bytes = name.as_bytes();
+    if !(3..=128).contains(&bytes.len()) {
+        return Err("it must be 3 to 128 characters");
+    }
+    if !bytes
+        .iter()
+        .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(b))
+    {
+        return Err("only letters, digits, periods, underscores and dashes are allowed");
+    }
+    if !bytes[0].is_ascii_alphanumeric() || !bytes[bytes.len() - 1].is_ascii_alphanumeric() {
+        return Err("it must start and end with a letter or digit");
+    }
+    if bytes
+        .windows(2)
+        .any(|w| b"._-".contains(&w[0]) && b"._-".contains(&w[1]))
+    {
+        return Err("periods, underscores and dashes may not be adjacent");
+    }
+    if looks_like_ip(name) {
+        return Err("it may not look like an IP address");
+    }
+    Ok(())
+}
+
+/// S3's general-purpose bucket-name rules.
+fn check_bucket_name(name: &str) -> Result<(), &'static str> {
+    let bytes = name.as_bytes();
+    if !(3..=63).contains(&bytes.len()) {
+        return Err("it must be 3 to 63 characters");
+    }
+    if !bytes
+        .iter()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b".-".contains(b))
+    {
+        return Err("only lower-case letters, digits, periods and dashes are allowed");
+    }
+    let edge = |b: u8| b.is_ascii_lowercase() || b.is_ascii_digit();
+    if !edge(bytes[0]) || !edge(bytes[bytes.len() - 1]) {
+        return Err("it must start and end with a letter or digit");
+    }
+    if name.contains("..") {
+        return Err("it may not hold two adjacent periods");
+    }
+    if looks_like_ip(name) {
+        return Err("it may not look like an IP address");
+    }
+    Ok(())
+}
+
+fn looks_like_ip(name: &str) -> bool {
+    let parts: Vec<&str> = name.split('.').collect();
+    parts.len() == 4
+        && parts
+            .iter()
+            .all(|p| !p.is_empty() && p.len() <= 3 && p.bytes().all(|b| b.is_ascii_digit()))
+}
+
 /// IAM's user-name pattern: `[\w+=,.@-]+`, 1 to 64 characters.
 fn is_iam_user_name(name: &str) -> bool {
     (1..=64).contains(&name.len())
@@ -338,6 +483,91 @@ mod tests {
                 "account[1].role_arn",
             ]
         );
+    }
+
+    #[test]
+    fn organization_role_name_and_patterns_are_checked() {
+        let org = |role_name: &str, include: Vec<&str>, exclude: Vec<&str>| DesiredDoc {
+            organization: Some(OrganizationSpec {
+                role_name: role_name.into(),
+                include: Some(include.into_iter().map(Into::into).collect()),
+                exclude: Some(exclude.into_iter().map(Into::into).collect()),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        assert_eq!(
+            paths(&org(
+                "OrganizationAccountAccessRole",
+                vec!["prod-*", "111111111111"],
+                vec![]
+            )),
+            Vec::<String>::new()
+        );
+        assert_eq!(
+            paths(&org("ops/iamctl", vec![], vec![])),
+            Vec::<String>::new()
+        );
+        assert_eq!(
+            paths(&org("", vec!["ok", "bad-["], vec![" "])),
+            [
+                "organization.role_name",
+                "organization.include[1]",
+                "organization.exclude[0]"
+            ]
+        );
+        assert_eq!(
+            paths(&org("arn:aws:iam::1:role/x", vec![], vec![])),
+            ["organization.role_name"]
+        );
+    }
+
+    #[test]
+    fn trail_and_bucket_names_to_create_are_checked() {
+        let doc = |name: &str, bucket: &str| DesiredDoc {
+            audit: Some(AuditSpec {
+                cloudtrail: Some(CloudTrailSpec {
+                    create: Some(TrailCreateSpec {
+                        name: name.into(),
+                        s3_bucket: bucket.into(),
+                    }),
+                }),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        assert_eq!(
+            paths(&doc("iamctl-audit", "acme-cloudtrail-logs")),
+            Vec::<String>::new()
+        );
+        for bad in [
+            "ab",
+            "-trail",
+            "trail-",
+            "my-_trail",
+            "my trail",
+            "10.0.0.1",
+        ] {
+            assert_eq!(
+                paths(&doc(bad, "acme-logs")),
+                ["audit.cloudtrail.create.name"],
+                "{bad}"
+            );
+        }
+        for bad in [
+            "Acme-Logs",
+            "ab",
+            "acme..logs",
+            "acme_logs",
+            "-acme",
+            "192.168.1.1",
+        ] {
+            assert_eq!(
+                paths(&doc("iamctl-audit", bad)),
+                ["audit.cloudtrail.create.s3_bucket"],
+                "{bad}"
+            );
+        }
     }
 
     #[test]

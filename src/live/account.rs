@@ -31,7 +31,10 @@ pub(crate) async fn read_identity(clients: &AccountClients) -> Result<Identity, 
                 account: clients.target.clone(),
                 operation: OPERATION.into(),
                 code: None,
-                message: format!("reading the access key id of the credentials: {}", crate::aws::error_chain(&e)),
+                message: format!(
+                    "reading the access key id of the credentials: {}",
+                    crate::aws::error_chain(&e)
+                ),
             })?;
             // Only the id is kept; the secret is dropped with `credentials`.
             let id = credentials.access_key_id();
@@ -41,7 +44,11 @@ pub(crate) async fn read_identity(clients: &AccountClients) -> Result<Identity, 
     };
     Ok(Identity {
         account_id: out.account().unwrap_or_default().to_owned(),
-        caller: Caller { arn, user_name, access_key_id },
+        caller: Caller {
+            arn,
+            user_name,
+            access_key_id,
+        },
     })
 }
 
@@ -49,25 +56,38 @@ pub(crate) async fn read_identity(clients: &AccountClients) -> Result<Identity, 
 /// for anything else (assumed roles, federated users, the root user).
 fn user_name_of(arn: &str) -> Option<String> {
     let parts: Vec<&str> = arn.splitn(6, ':').collect();
-    let ["arn", _partition, "iam", _region, _account, resource] = parts[..] else { return None };
+    let ["arn", _partition, "iam", _region, _account, resource] = parts[..] else {
+        return None;
+    };
     let path_and_name = resource.strip_prefix("user/")?;
-    path_and_name.rsplit('/').next().filter(|name| !name.is_empty()).map(str::to_owned)
+    path_and_name
+        .rsplit('/')
+        .next()
+        .filter(|name| !name.is_empty())
+        .map(str::to_owned)
 }
 
 /// `iam:GetAccountPasswordPolicy`; an account without a policy answers NoSuchEntity.
-pub(crate) async fn read_password_policy(clients: &AccountClients) -> Result<Option<PasswordPolicy>, AwsError> {
+pub(crate) async fn read_password_policy(
+    clients: &AccountClients,
+) -> Result<Option<PasswordPolicy>, AwsError> {
     let out = match clients.iam.get_account_password_policy().send().await {
         Ok(out) => out,
         Err(e) => {
             let err = aws_error(&clients.target, "iam:GetAccountPasswordPolicy", e);
-            return if err.is_code("NoSuchEntity") { Ok(None) } else { Err(err) };
+            return if err.is_code("NoSuchEntity") {
+                Ok(None)
+            } else {
+                Err(err)
+            };
         }
     };
     Ok(out.password_policy().map(|p| {
         // IAM omits the optional fields when unset; a zero is treated the same way.
         let positive = |v: Option<i32>| v.and_then(|v| u32::try_from(v).ok()).filter(|v| *v > 0);
         PasswordPolicy {
-            minimum_length: positive(p.minimum_password_length()).unwrap_or(PasswordPolicy::DEFAULT_MINIMUM_LENGTH),
+            minimum_length: positive(p.minimum_password_length())
+                .unwrap_or(PasswordPolicy::DEFAULT_MINIMUM_LENGTH),
             require_uppercase: p.require_uppercase_characters(),
             require_lowercase: p.require_lowercase_characters(),
             require_numbers: p.require_numbers(),
@@ -86,10 +106,22 @@ mod tests {
 
     #[test]
     fn user_names_come_from_user_arns_only() {
-        assert_eq!(user_name_of("arn:aws:iam::123456789012:user/ci").as_deref(), Some("ci"));
-        assert_eq!(user_name_of("arn:aws:iam::123456789012:user/team/a/ci").as_deref(), Some("ci"));
-        assert_eq!(user_name_of("arn:aws-cn:iam::123456789012:user/ci").as_deref(), Some("ci"));
-        assert_eq!(user_name_of("arn:aws:sts::123456789012:assumed-role/iamctl/session"), None);
+        assert_eq!(
+            user_name_of("arn:aws:iam::123456789012:user/ci").as_deref(),
+            Some("ci")
+        );
+        assert_eq!(
+            user_name_of("arn:aws:iam::123456789012:user/team/a/ci").as_deref(),
+            Some("ci")
+        );
+        assert_eq!(
+            user_name_of("arn:aws-cn:iam::123456789012:user/ci").as_deref(),
+            Some("ci")
+        );
+        assert_eq!(
+            user_name_of("arn:aws:sts::123456789012:assumed-role/iamctl/session"),
+            None
+        );
         assert_eq!(user_name_of("arn:aws:iam::123456789012:root"), None);
         assert_eq!(user_name_of(""), None);
     }

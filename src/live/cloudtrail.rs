@@ -14,14 +14,16 @@ use crate::aws::{AccountClients, AwsError, aws_error};
 use crate::state::Trail;
 
 /// Errors a member account gets for an organization trail it can see but not inspect.
-const NOT_INSPECTABLE: [&str; 4] =
-    ["TrailNotFoundException", "CloudTrailARNInvalidException", "AccessDeniedException", "AccessDenied"];
+const NOT_INSPECTABLE: [&str; 4] = [
+    "TrailNotFoundException",
+    "CloudTrailARNInvalidException",
+    "AccessDeniedException",
+    "AccessDenied",
+];
 
 /// Every trail visible in the clients' region, sorted by name.
-// TODO(aws): the CloudTrail client belongs in `ClientFactory` (retries, API-call counter);
-// it is built here from the same configuration until the factory has it.
 pub(crate) async fn read_trails(clients: &AccountClients) -> Result<Vec<Trail>, AwsError> {
-    let client = aws_sdk_cloudtrail::Client::new(&clients.config);
+    let client = &clients.cloudtrail;
     let account = clients.target.as_str();
     let out = client
         .describe_trails()
@@ -51,14 +53,27 @@ pub(crate) async fn read_trails(clients: &AccountClients) -> Result<Vec<Trail>, 
             );
             let is_logging = match status {
                 Ok(out) => out.is_logging().unwrap_or(false),
-                Err(e) => tolerate(&info, &arn, aws_error(account, "cloudtrail:GetTrailStatus", e))?,
+                Err(e) => tolerate(
+                    &info,
+                    &arn,
+                    aws_error(account, "cloudtrail:GetTrailStatus", e),
+                )?,
             };
             let records_management_writes = match selectors {
                 Ok(out) => {
-                    out.event_selectors().iter().any(basic_selector_records_writes)
-                        || out.advanced_event_selectors().iter().any(advanced_selector_records_writes)
+                    out.event_selectors()
+                        .iter()
+                        .any(basic_selector_records_writes)
+                        || out
+                            .advanced_event_selectors()
+                            .iter()
+                            .any(advanced_selector_records_writes)
                 }
-                Err(e) => tolerate(&info, &arn, aws_error(account, "cloudtrail:GetEventSelectors", e))?,
+                Err(e) => tolerate(
+                    &info,
+                    &arn,
+                    aws_error(account, "cloudtrail:GetEventSelectors", e),
+                )?,
             };
             Ok::<_, AwsError>(Trail {
                 name: info.name,
@@ -97,8 +112,14 @@ fn tolerate(info: &TrailInfo, arn: &str, err: AwsError) -> Result<bool, AwsError
 /// keeps only reads; both fields default to "all".
 fn basic_selector_records_writes(selector: &EventSelector) -> bool {
     selector.include_management_events().unwrap_or(true)
-        && matches!(selector.read_write_type(), None | Some(ReadWriteType::All | ReadWriteType::WriteOnly))
-        && !selector.exclude_management_event_sources().iter().any(|s| s == "iam.amazonaws.com")
+        && matches!(
+            selector.read_write_type(),
+            None | Some(ReadWriteType::All | ReadWriteType::WriteOnly)
+        )
+        && !selector
+            .exclude_management_event_sources()
+            .iter()
+            .any(|s| s == "iam.amazonaws.com")
 }
 
 /// An advanced selector records management writes when it selects `eventCategory =
@@ -107,8 +128,10 @@ fn advanced_selector_records_writes(selector: &AdvancedEventSelector) -> bool {
     let fields = selector.field_selectors();
     let field = |name: &'static str| fields.iter().filter(move |f| f.field() == name);
     let management = field("eventCategory").any(|f| f.equals().iter().any(|v| v == "Management"));
-    let reads_only = field("readOnly")
-        .any(|f| (!f.equals().is_empty() && f.equals().iter().all(|v| v == "true")) || f.not_equals().iter().any(|v| v == "false"));
+    let reads_only = field("readOnly").any(|f| {
+        (!f.equals().is_empty() && f.equals().iter().all(|v| v == "true"))
+            || f.not_equals().iter().any(|v| v == "false")
+    });
     let excludes_iam = field("eventSource").any(|f| {
         f.not_equals().iter().any(|v| v == "iam.amazonaws.com")
             || (!f.equals().is_empty() && !f.equals().iter().any(|v| v == "iam.amazonaws.com"))
@@ -123,7 +146,10 @@ mod tests {
     use super::*;
 
     fn basic(rw: Option<ReadWriteType>, management: Option<bool>) -> EventSelector {
-        EventSelector::builder().set_read_write_type(rw).set_include_management_events(management).build()
+        EventSelector::builder()
+            .set_read_write_type(rw)
+            .set_include_management_events(management)
+            .build()
     }
 
     fn advanced(fields: &[(&str, &[&str], &[&str])]) -> AdvancedEventSelector {
@@ -144,15 +170,31 @@ mod tests {
     #[test]
     fn basic_selectors() {
         assert!(basic_selector_records_writes(&basic(None, None)));
-        assert!(basic_selector_records_writes(&basic(Some(ReadWriteType::All), Some(true))));
-        assert!(basic_selector_records_writes(&basic(Some(ReadWriteType::WriteOnly), Some(true))));
-        assert!(!basic_selector_records_writes(&basic(Some(ReadWriteType::ReadOnly), Some(true))));
-        assert!(!basic_selector_records_writes(&basic(Some(ReadWriteType::All), Some(false))));
+        assert!(basic_selector_records_writes(&basic(
+            Some(ReadWriteType::All),
+            Some(true)
+        )));
+        assert!(basic_selector_records_writes(&basic(
+            Some(ReadWriteType::WriteOnly),
+            Some(true)
+        )));
+        assert!(!basic_selector_records_writes(&basic(
+            Some(ReadWriteType::ReadOnly),
+            Some(true)
+        )));
+        assert!(!basic_selector_records_writes(&basic(
+            Some(ReadWriteType::All),
+            Some(false)
+        )));
     }
 
     #[test]
     fn advanced_selectors() {
-        assert!(advanced_selector_records_writes(&advanced(&[("eventCategory", &["Management"], &[])])));
+        assert!(advanced_selector_records_writes(&advanced(&[(
+            "eventCategory",
+            &["Management"],
+            &[]
+        )])));
         assert!(advanced_selector_records_writes(&advanced(&[
             ("eventCategory", &["Management"], &[]),
             ("readOnly", &["false"], &[]),
@@ -161,7 +203,11 @@ mod tests {
             ("eventCategory", &["Management"], &[]),
             ("readOnly", &["true"], &[]),
         ])));
-        assert!(!advanced_selector_records_writes(&advanced(&[("eventCategory", &["Data"], &[])])));
+        assert!(!advanced_selector_records_writes(&advanced(&[(
+            "eventCategory",
+            &["Data"],
+            &[]
+        )])));
         assert!(!advanced_selector_records_writes(&advanced(&[
             ("eventCategory", &["Management"], &[]),
             ("eventSource", &[], &["iam.amazonaws.com"]),

@@ -44,7 +44,10 @@ impl Facts {
     pub fn read_by_user_rules(rules: &Rules) -> Facts {
         let console = &rules.console;
         let mut facts = Facts::NONE;
-        if console.require_mfa || console.max_unused_days.is_some() || console.reset_on_policy_tightening {
+        if console.require_mfa
+            || console.max_unused_days.is_some()
+            || console.reset_on_policy_tightening
+        {
             facts |= Facts::PROFILE;
         }
         if console.max_unused_days.is_some() {
@@ -65,8 +68,13 @@ impl Facts {
         match rule_name {
             rule::CONSOLE_REQUIRE_MFA => Facts::PROFILE | Facts::MFA,
             rule::CONSOLE_MAX_UNUSED => Facts::PROFILE | Facts::PASSWORD_LAST_USED,
-            rule::CONSOLE_RESET_ON_TIGHTENING | rule::USER_CONSOLE | rule::USER_PASSWORD_RESET => Facts::PROFILE,
-            rule::KEYS_MAX_AGE | rule::KEYS_MAX_UNUSED | rule::KEYS_DELETE_INACTIVE | rule::KEYS_MAX_ACTIVE => Facts::KEYS,
+            rule::CONSOLE_RESET_ON_TIGHTENING | rule::USER_CONSOLE | rule::USER_PASSWORD_RESET => {
+                Facts::PROFILE
+            }
+            rule::KEYS_MAX_AGE
+            | rule::KEYS_MAX_UNUSED
+            | rule::KEYS_DELETE_INACTIVE
+            | rule::KEYS_MAX_ACTIVE => Facts::KEYS,
             // "A [[user]] entry names a user that does not exist": there is nothing to read.
             rule::USER => Facts::NONE,
             _ => Facts::ALL,
@@ -92,7 +100,9 @@ pub(crate) fn deny_rule_on(rules: &Rules) -> bool {
 }
 
 pub(crate) fn carries_deny_policy(user: &User) -> bool {
-    user.attached_policies.iter().any(|p| p == DENY_WITHOUT_MFA_POLICY)
+    user.attached_policies
+        .iter()
+        .any(|p| p == DENY_WITHOUT_MFA_POLICY)
 }
 
 /// Users to confirm before any plan is made, with what to confirm:
@@ -104,11 +114,19 @@ pub(crate) fn carries_deny_policy(user: &User) -> bool {
 ///   whether the policy is to be detached.
 ///
 /// Exempt users are never read: no rule touches or reports them.
-pub(crate) fn seeds(rules: &Rules, state: &AccountState, in_report: &BTreeSet<String>) -> BTreeMap<String, Facts> {
+pub(crate) fn seeds(
+    rules: &Rules,
+    state: &AccountState,
+    in_report: &BTreeSet<String>,
+) -> BTreeMap<String, Facts> {
     let account_wide = Facts::read_by_user_rules(rules);
     let deny_rule = deny_rule_on(rules);
     let mut wanted = BTreeMap::new();
-    for user in state.users.iter().filter(|u| !rules.exemptions.is_exempt(u)) {
+    for user in state
+        .users
+        .iter()
+        .filter(|u| !rules.exemptions.is_exempt(u))
+    {
         let mut facts = Facts::NONE;
         if !in_report.contains(&user.name) {
             facts |= account_wide;
@@ -200,7 +218,10 @@ mod tests {
             last_used: None,
         });
         let mut console = user("console");
-        console.login_profile = Some(LoginProfile { created: at("2020-01-01T00:00:00Z"), password_reset_required: false });
+        console.login_profile = Some(LoginProfile {
+            created: at("2020-01-01T00:00:00Z"),
+            password_reset_required: false,
+        });
         let live = state(vec![old_key, console, user("quiet")]);
 
         let plan = plan_account("t", &rules, &live, at("2021-01-01T00:00:00Z"));
@@ -216,10 +237,17 @@ mod tests {
         let mut rules = Rules::default();
         rules.console.require_mfa = true;
         rules.console.without_mfa = WithoutMfa::DenyUntilMfa;
-        rules.users = vec![UserRule { name: "named".into(), console: Some(true), password_reset_required: false }];
-        rules.exemptions = Exemptions::new(vec!["break-glass-*".into()], Default::default()).unwrap();
+        rules.users = vec![UserRule {
+            name: "named".into(),
+            console: Some(true),
+            password_reset_required: false,
+        }];
+        rules.exemptions =
+            Exemptions::new(vec!["break-glass-*".into()], Default::default()).unwrap();
         let mut carrier = user("carrier");
-        carrier.attached_policies.push(DENY_WITHOUT_MFA_POLICY.into());
+        carrier
+            .attached_policies
+            .push(DENY_WITHOUT_MFA_POLICY.into());
         let live = state(vec![
             user("break-glass-1"),
             carrier,
@@ -227,8 +255,10 @@ mod tests {
             user("new-since-report"),
             user("known"),
         ]);
-        let in_report: BTreeSet<String> =
-            ["break-glass-1", "carrier", "named", "known"].into_iter().map(String::from).collect();
+        let in_report: BTreeSet<String> = ["break-glass-1", "carrier", "named", "known"]
+            .into_iter()
+            .map(String::from)
+            .collect();
 
         let wanted = seeds(&rules, &live, &in_report);
         assert_eq!(names(&wanted), ["carrier", "named", "new-since-report"]);
@@ -240,7 +270,11 @@ mod tests {
     #[test]
     fn without_account_wide_rules_only_named_users_are_seeded() {
         let rules = Rules {
-            users: vec![UserRule { name: "b".into(), console: Some(false), password_reset_required: false }],
+            users: vec![UserRule {
+                name: "b".into(),
+                console: Some(false),
+                password_reset_required: false,
+            }],
             ..Default::default()
         };
         let live = state(vec![user("a"), user("b")]);
@@ -253,6 +287,9 @@ mod tests {
     fn unknown_rules_are_confirmed_in_full() {
         assert_eq!(Facts::read_by_rule("users.something_new"), Facts::ALL);
         assert!(Facts::ALL.contains(Facts::KEYS | Facts::MFA));
-        assert_eq!((Facts::PROFILE | Facts::MFA).without(Facts::PROFILE), Facts::MFA);
+        assert_eq!(
+            (Facts::PROFILE | Facts::MFA).without(Facts::PROFILE),
+            Facts::MFA
+        );
     }
 }

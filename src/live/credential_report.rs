@@ -69,8 +69,13 @@ impl CredentialReport {
     pub fn apply_to(&self, users: &mut [User]) -> BTreeSet<String> {
         let mut known = BTreeSet::new();
         for user in users.iter_mut() {
-            let Some(row) = self.rows.get(&user.name) else { continue };
-            if row.user_creation_time.is_some_and(|t| t.timestamp() != user.created.timestamp()) {
+            let Some(row) = self.rows.get(&user.name) else {
+                continue;
+            };
+            if row
+                .user_creation_time
+                .is_some_and(|t| t.timestamp() != user.created.timestamp())
+            {
                 continue;
             }
             row.apply_to(user);
@@ -87,12 +92,16 @@ impl ReportRow {
     /// an older date only makes "never used, profile too old" likelier), and
     /// `PasswordResetRequired`, which the report lacks, is taken as unset.
     fn apply_to(&self, user: &mut User) {
-        user.login_profile = self
-            .password_enabled
-            .then_some(LoginProfile { created: user.created, password_reset_required: false });
+        user.login_profile = self.password_enabled.then_some(LoginProfile {
+            created: user.created,
+            password_reset_required: false,
+        });
         user.password_last_used = self.password_last_used;
         user.mfa_devices = if self.mfa_active {
-            vec![MfaDevice { serial: PLACEHOLDER_MFA_SERIAL.into(), enabled_at: None }]
+            vec![MfaDevice {
+                serial: PLACEHOLDER_MFA_SERIAL.into(),
+                enabled_at: None,
+            }]
         } else {
             vec![]
         };
@@ -101,7 +110,11 @@ impl ReportRow {
             .iter()
             .map(|key| AccessKey {
                 id: format!("{PLACEHOLDER_KEY_PREFIX}{}", key.slot),
-                status: if key.active { KeyStatus::Active } else { KeyStatus::Inactive },
+                status: if key.active {
+                    KeyStatus::Active
+                } else {
+                    KeyStatus::Inactive
+                },
                 created: key.created,
                 last_used: key.last_used,
             })
@@ -115,7 +128,11 @@ pub(crate) async fn fetch(clients: &AccountClients) -> Result<CredentialReport, 
     const GENERATE: &str = "iam:GenerateCredentialReport";
     const GET: &str = "iam:GetCredentialReport";
     let account = clients.target.as_str();
-    let mut waiter = Waiter { started: Instant::now(), next: FIRST_WAIT, account };
+    let mut waiter = Waiter {
+        started: Instant::now(),
+        next: FIRST_WAIT,
+        account,
+    };
     let mut generate = true;
     loop {
         if generate {
@@ -123,7 +140,9 @@ pub(crate) async fn fetch(clients: &AccountClients) -> Result<CredentialReport, 
                 Ok(out) => {
                     generate = false;
                     if out.state() != Some(&ReportStateType::Complete) {
-                        waiter.wait(GENERATE, "the report is being generated").await?;
+                        waiter
+                            .wait(GENERATE, "the report is being generated")
+                            .await?;
                     }
                 }
                 // Too many generations requested at once (other tools, other iamctl runs).
@@ -178,7 +197,10 @@ impl Waiter<'_> {
                 account: self.account.to_owned(),
                 operation: operation.to_owned(),
                 code: None,
-                message: format!("the credential report was not ready within {} s ({why})", DEADLINE.as_secs()),
+                message: format!(
+                    "the credential report was not ready within {} s ({why})",
+                    DEADLINE.as_secs()
+                ),
             });
         }
         tokio::time::sleep(self.next).await;
@@ -231,7 +253,9 @@ impl Columns {
 
 /// Parses the report's CSV. Errors say which line and column.
 pub(crate) fn parse(content: &[u8]) -> Result<CredentialReport, String> {
-    let mut reader = csv::ReaderBuilder::new().has_headers(true).from_reader(content);
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .from_reader(content);
     let headers = reader.headers().map_err(|e| e.to_string())?.clone();
     let columns = Columns::find(&headers)?;
     let mut rows = BTreeMap::new();
@@ -246,10 +270,12 @@ pub(crate) fn parse(content: &[u8]) -> Result<CredentialReport, String> {
         };
         let at = |index: usize| format!("line {line}, column {:?}", &headers[index]);
         let date = |index: usize| -> Result<Option<DateTime<Utc>>, String> {
-            parse_date(field(index)?).map_err(|value| format!("{}: not a date: {value:?}", at(index)))
+            parse_date(field(index)?)
+                .map_err(|value| format!("{}: not a date: {value:?}", at(index)))
         };
         let flag = |index: usize| -> Result<bool, String> {
-            parse_flag(field(index)?).map_err(|value| format!("{}: not true/false: {value:?}", at(index)))
+            parse_flag(field(index)?)
+                .map_err(|value| format!("{}: not true/false: {value:?}", at(index)))
         };
 
         let user = field(columns.user)?;
@@ -259,8 +285,15 @@ pub(crate) fn parse(content: &[u8]) -> Result<CredentialReport, String> {
         let mut keys = Vec::new();
         for (slot, key) in (1u8..).zip(&columns.keys) {
             // A slot without a rotation date holds no key (`N/A`); an inactive key keeps its date.
-            let Some(created) = date(key.last_rotated)? else { continue };
-            keys.push(ReportKey { slot, active: flag(key.active)?, created, last_used: date(key.last_used_date)? });
+            let Some(created) = date(key.last_rotated)? else {
+                continue;
+            };
+            keys.push(ReportKey {
+                slot,
+                active: flag(key.active)?,
+                created,
+                last_used: date(key.last_used_date)?,
+            });
         }
         let row = ReportRow {
             user: user.to_owned(),
@@ -272,7 +305,10 @@ pub(crate) fn parse(content: &[u8]) -> Result<CredentialReport, String> {
         };
         rows.insert(row.user.clone(), row);
     }
-    Ok(CredentialReport { generated_at: None, rows })
+    Ok(CredentialReport {
+        generated_at: None,
+        rows,
+    })
 }
 
 /// Dates are ISO 8601 (`2024-05-01T12:00:00+00:00`); `N/A` (no such thing),
@@ -281,7 +317,9 @@ pub(crate) fn parse(content: &[u8]) -> Result<CredentialReport, String> {
 fn parse_date(value: &str) -> Result<Option<DateTime<Utc>>, &str> {
     match value {
         "" | "N/A" | "no_information" | "not_supported" => Ok(None),
-        _ => DateTime::parse_from_rfc3339(value).map(|t| Some(t.with_timezone(&Utc))).map_err(|_| value),
+        _ => DateTime::parse_from_rfc3339(value)
+            .map(|t| Some(t.with_timezone(&Utc)))
+            .map_err(|_| value),
     }
 }
 
@@ -326,8 +364,18 @@ mod tests {
         assert_eq!(
             alice.keys,
             [
-                ReportKey { slot: 1, active: true, created: at("2023-01-01T00:00:00Z"), last_used: Some(at("2024-05-02T00:00:00Z")) },
-                ReportKey { slot: 2, active: false, created: at("2021-06-01T00:00:00Z"), last_used: None },
+                ReportKey {
+                    slot: 1,
+                    active: true,
+                    created: at("2023-01-01T00:00:00Z"),
+                    last_used: Some(at("2024-05-02T00:00:00Z"))
+                },
+                ReportKey {
+                    slot: 2,
+                    active: false,
+                    created: at("2021-06-01T00:00:00Z"),
+                    last_used: None
+                },
             ]
         );
         let bob = report.row("bob").unwrap();
@@ -372,15 +420,30 @@ mod tests {
         let alice = &users[0];
         assert_eq!(alice.login_profile.as_ref().unwrap().created, alice.created);
         assert_eq!(alice.mfa_devices[0].serial, PLACEHOLDER_MFA_SERIAL);
-        let ids: Vec<_> = alice.access_keys.iter().map(|k| (k.id.as_str(), k.status)).collect();
-        assert_eq!(ids, [("report-key-1", KeyStatus::Active), ("report-key-2", KeyStatus::Inactive)]);
+        let ids: Vec<_> = alice
+            .access_keys
+            .iter()
+            .map(|k| (k.id.as_str(), k.status))
+            .collect();
+        assert_eq!(
+            ids,
+            [
+                ("report-key-1", KeyStatus::Active),
+                ("report-key-2", KeyStatus::Inactive)
+            ]
+        );
     }
 
     #[test]
     fn malformed_values_name_line_and_column() {
-        let text = format!("{HEADER}\nx,arn,yesterday,true,N/A,N/A,N/A,false,false,N/A,N/A,N/A,N/A,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A");
+        let text = format!(
+            "{HEADER}\nx,arn,yesterday,true,N/A,N/A,N/A,false,false,N/A,N/A,N/A,N/A,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A"
+        );
         let err = parse(text.as_bytes()).unwrap_err();
-        assert_eq!(err, "line 2, column \"user_creation_time\": not a date: \"yesterday\"");
+        assert_eq!(
+            err,
+            "line 2, column \"user_creation_time\": not a date: \"yesterday\""
+        );
         let err = parse(b"user,arn\nx,y").unwrap_err();
         assert_eq!(err, "no column \"user_creation_time\"");
     }

@@ -23,21 +23,32 @@ pub(crate) async fn read_users(clients: &AccountClients) -> Result<Vec<User>, Aw
         .send();
     let mut users = BTreeMap::new();
     while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| aws_error(&clients.target, "iam:GetAccountAuthorizationDetails", e))?;
+        let page =
+            page.map_err(|e| aws_error(&clients.target, "iam:GetAccountAuthorizationDetails", e))?;
         for detail in page.user_detail_list() {
-            let (Some(name), Some(created)) = (detail.user_name(), detail.create_date()) else { continue };
+            let (Some(name), Some(created)) = (detail.user_name(), detail.create_date()) else {
+                continue;
+            };
             let user = User {
                 name: name.to_owned(),
                 arn: detail.arn().unwrap_or_default().to_owned(),
                 created: to_utc(created),
-                tags: detail.tags().iter().map(|t| (t.key().to_owned(), t.value().to_owned())).collect(),
+                tags: detail
+                    .tags()
+                    .iter()
+                    .map(|t| (t.key().to_owned(), t.value().to_owned()))
+                    .collect(),
                 login_profile: None,
                 password_last_used: None,
                 mfa_devices: vec![],
                 access_keys: vec![],
                 attached_policies: {
-                    let mut names: Vec<String> =
-                        detail.attached_managed_policies().iter().filter_map(|p| p.policy_name()).map(str::to_owned).collect();
+                    let mut names: Vec<String> = detail
+                        .attached_managed_policies()
+                        .iter()
+                        .filter_map(|p| p.policy_name())
+                        .map(str::to_owned)
+                        .collect();
                     names.sort();
                     names
                 },

@@ -31,7 +31,7 @@ use crate::plan::plan_account;
 use crate::state::{AccountState, User};
 
 use concern::Facts;
-use credential_report::CredentialReport;
+use credential_report::{CredentialReport, ReportKey};
 use user_reads::{LastUsedPolicy, Reader, UserRequest};
 
 pub use credential_report::{PLACEHOLDER_KEY_PREFIX, PLACEHOLDER_MFA_SERIAL};
@@ -66,7 +66,11 @@ pub async fn read_account(
     let (needs_users, needs_report, needs_trails) = match scope {
         // The report only serves the account-wide user rules; `[[user]]` entries alone are
         // confirmed directly, which is cheaper than generating a report.
-        ReadScope::Rules(rules) => (rules.concerns_users(), !Facts::read_by_user_rules(rules).is_empty(), rules.require_cloudtrail),
+        ReadScope::Rules(rules) => (
+            rules.concerns_users(),
+            !Facts::read_by_user_rules(rules).is_empty(),
+            rules.require_cloudtrail || rules.cloudtrail_create.is_some(),
+        ),
         ReadScope::Everything => (true, true, true),
     };
 
@@ -74,18 +78,33 @@ pub async fn read_account(
         account::read_identity(clients),
         account::read_password_policy(clients),
         async {
-            if needs_users { directory::read_users(clients).await.map(Some) } else { Ok(None) }
+            if needs_users {
+                directory::read_users(clients).await.map(Some)
+            } else {
+                Ok(None)
+            }
         },
         async {
-            if needs_report { credential_report::fetch(clients).await.map(Some) } else { Ok(None) }
+            if needs_report {
+                credential_report::fetch(clients).await.map(Some)
+            } else {
+                Ok(None)
+            }
         },
         async {
-            if needs_trails { cloudtrail::read_trails(clients).await.map(Some) } else { Ok(None) }
+            if needs_trails {
+                cloudtrail::read_trails(clients).await.map(Some)
+            } else {
+                Ok(None)
+            }
         },
     )?;
 
     let mut users = users.unwrap_or_default();
-    let in_report = report.as_ref().map(|r| r.apply_to(&mut users)).unwrap_or_default();
+    let in_report = report
+        .as_ref()
+        .map(|r| r.apply_to(&mut users))
+        .unwrap_or_default();
     let mut state = AccountState {
         account_id: identity.account_id,
         caller: Some(identity.caller),
@@ -96,8 +115,28 @@ pub async fn read_account(
     };
 
     match scope {
-        ReadScope::Rules(rules) => confirm_for_rules(clients, rules, &mut state, report.as_ref(), &in_report, as_of, concurrency).await?,
-        ReadScope::Everything => read_every_user(clients, &mut state, report.as_ref(), concurrency).await?,
+        ReadScope::Rules(rules) => {
+            confirm_for_rules(
+                clients,
+                rules,
+                &mut state,
+                report.as_ref(),
+                &in_report,
+                as_of,
+                concurrency,
+            )
+            .await?
+        }
+        ReadScope::Everything => {
+            read_every_user(
+                clients,
+                &mut state,
+                report.as_ref(),
+                &in_report,
+                concurrency,
+            )
+            .await?
+        }
     }
     Ok(state)
 }
@@ -118,7 +157,10 @@ async fn confirm_for_rules(
     let reader = Reader {
         clients,
         last_used: match rules.access_keys.max_unused_days {
-            Some(days) => LastUsedPolicy::WhenPossiblyUnused { max_unused_days: days, as_of },
+            Some(days) => LastUsedPolicy::WhenPossiblyUnused {
+                max_unused_days: days,
+                as_of,
+            },
             None => LastUsedPolicy::Never,
         },
         mfa_always: false,
@@ -132,8 +174,13 @@ async fn confirm_for_rules(
             .iter()
             .filter_map(|(name, want)| {
                 let missing = want.without(confirmed.get(name).copied().unwrap_or_default());
-                let user = state.user(name)?;
-                (!missing.is_empty()).then(|| request_for(rules, user, missing, report))
+                // Users are sorted by name (and some may have vanished meanwhile).
+                let index = state
+                    .users
+                    .binary_search_by(|u| u.name.as_str().cmp(name))
+                    .ok()?;
+                let user = &state.users[index];
+                (!missing.is_empty()).then(|| request_for(rules, user, missing, report, in_report))
             })
             .collect();
         if requests.is_empty() {
@@ -149,31 +196,57 @@ async fn confirm_for_rules(
     }
     Err(AwsError {
         account: clients.target.clone(),
-        operation: "iam:ListAccessKeys".into(),
+        operation: "reading users".into(),
         code: None,
-        message: format!("live state still unconfirmed after {MAX_CONFIRMATION_ROUNDS} rounds of direct reads (a bug in iamctl)"),
+        message: format!(
+            "live state still unconfirmed after {MAX_CONFIRMATION_ROUNDS} rounds of direct reads (a bug in iamctl)"
+        ),
     })
 }
 
-fn request_for(rules: &Rules, user: &User, want: Facts, report: Option<&CredentialReport>) -> UserRequest {
+fn request_for(
+    rules: &Rules,
+    user: &User,
+    want: Facts,
+    report: Option<&CredentialReport>,
+    in_report: &BTreeSet<String>,
+) -> UserRequest {
     UserRequest {
         name: user.name.clone(),
         want,
         login_profile: user.login_profile.is_some(),
         deny_policy_attached: concern::deny_rule_on(rules) && concern::carries_deny_policy(user),
-        report_keys: report.and_then(|r| r.row(&user.name)).map(|row| row.keys.clone()).unwrap_or_default(),
+        report_keys: report_keys(report, in_report, &user.name),
+    }
+}
+
+/// The report's keys of a user it knows (not of an earlier user of the same name).
+fn report_keys(
+    report: Option<&CredentialReport>,
+    in_report: &BTreeSet<String>,
+    name: &str,
+) -> Vec<ReportKey> {
+    match report.and_then(|r| r.row(name)) {
+        Some(row) if in_report.contains(name) => row.keys.clone(),
+        _ => Vec::new(),
     }
 }
 
 /// `snapshot`: every user gets every direct read. The password's last use stays the
-/// credential report's: no cheaper direct source exists per user than the report itself.
+/// credential report's (the snapshot records the report's date): reading it directly would
+/// cost a `GetUser` per console user.
 async fn read_every_user(
     clients: &AccountClients,
     state: &mut AccountState,
     report: Option<&CredentialReport>,
+    in_report: &BTreeSet<String>,
     concurrency: usize,
 ) -> Result<(), AwsError> {
-    let reader = Reader { clients, last_used: LastUsedPolicy::Always, mfa_always: true };
+    let reader = Reader {
+        clients,
+        last_used: LastUsedPolicy::Always,
+        mfa_always: true,
+    };
     let requests = state
         .users
         .iter()
@@ -182,7 +255,7 @@ async fn read_every_user(
             want: Facts::PROFILE | Facts::MFA | Facts::KEYS,
             login_profile: user.login_profile.is_some(),
             deny_policy_attached: concern::carries_deny_policy(user),
-            report_keys: report.and_then(|r| r.row(&user.name)).map(|row| row.keys.clone()).unwrap_or_default(),
+            report_keys: report_keys(report, in_report, &user.name),
         })
         .collect();
     for result in reader.read_users(requests, concurrency).await? {

@@ -30,7 +30,11 @@ pub struct Snapshot {
 
 impl Snapshot {
     pub fn new(taken_at: DateTime<Utc>, accounts: Vec<NamedAccount>) -> Self {
-        Self { format_version: FORMAT_VERSION.to_owned(), taken_at, accounts }
+        Self {
+            format_version: FORMAT_VERSION.to_owned(),
+            taken_at,
+            accounts,
+        }
     }
 
     pub fn account(&self, name: &str) -> Option<&NamedAccount> {
@@ -85,9 +89,15 @@ impl From<NamedAccountFields> for NamedAccount {
 #[derive(Debug, thiserror::Error, Diagnostic)]
 pub enum SnapshotError {
     #[error("reading snapshot {}: {source}", path.display())]
-    Read { path: PathBuf, source: std::io::Error },
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("writing snapshot {}: {source}", path.display())]
-    Write { path: PathBuf, source: std::io::Error },
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("{}:{line}:{column}: {message}", path.display())]
     #[diagnostic(help("a snapshot is the JSON that `iamctl snapshot -o FILE` writes"))]
     Parse {
@@ -110,7 +120,10 @@ pub enum SnapshotError {
 
 /// Reads and checks a snapshot file.
 pub fn read_snapshot(path: &Path) -> Result<Snapshot, SnapshotError> {
-    let text = std::fs::read_to_string(path).map_err(|source| SnapshotError::Read { path: path.to_owned(), source })?;
+    let text = std::fs::read_to_string(path).map_err(|source| SnapshotError::Read {
+        path: path.to_owned(),
+        source,
+    })?;
     parse_snapshot(path, text)
 }
 
@@ -125,14 +138,23 @@ pub fn parse_snapshot(path: &Path, text: String) -> Result<Snapshot, SnapshotErr
     let probe: Probe = serde_json::from_str(&text).map_err(|e| parse_error(path, &text, &e))?;
     match probe.format_version {
         Some(serde_json::Value::String(v)) if v == FORMAT_VERSION => {}
-        Some(other) => return Err(SnapshotError::Version { path: path.to_owned(), found: other.to_string() }),
+        Some(other) => {
+            return Err(SnapshotError::Version {
+                path: path.to_owned(),
+                found: other.to_string(),
+            });
+        }
         None => {} // reported by the full parse, with its position
     }
-    let snapshot: Snapshot = serde_json::from_str(&text).map_err(|e| parse_error(path, &text, &e))?;
+    let snapshot: Snapshot =
+        serde_json::from_str(&text).map_err(|e| parse_error(path, &text, &e))?;
     let mut names: Vec<&str> = snapshot.accounts.iter().map(|a| a.name.as_str()).collect();
     names.sort_unstable();
     if let Some(pair) = names.windows(2).find(|pair| pair[0] == pair[1]) {
-        return Err(SnapshotError::DuplicateAccount { path: path.to_owned(), name: pair[0].to_owned() });
+        return Err(SnapshotError::DuplicateAccount {
+            path: path.to_owned(),
+            name: pair[0].to_owned(),
+        });
     }
     Ok(snapshot)
 }
@@ -140,16 +162,26 @@ pub fn parse_snapshot(path: &Path, text: String) -> Result<Snapshot, SnapshotErr
 fn parse_error(path: &Path, text: &str, err: &serde_json::Error) -> SnapshotError {
     let (line, column) = (err.line(), err.column());
     let full = err.to_string();
-    let message = full.strip_suffix(&format!(" at line {line} column {column}")).unwrap_or(&full).to_owned();
+    let message = full
+        .strip_suffix(&format!(" at line {line} column {column}"))
+        .unwrap_or(&full)
+        .to_owned();
     // serde_json counts columns in bytes from 1; column 0 means "before the first byte".
-    let line_start: usize = text.split_inclusive('\n').take(line.saturating_sub(1)).map(str::len).sum();
+    let line_start: usize = text
+        .split_inclusive('\n')
+        .take(line.saturating_sub(1))
+        .map(str::len)
+        .sum();
     let offset = (line_start + column.saturating_sub(1)).min(text.len());
     SnapshotError::Parse {
         path: path.to_owned(),
         line,
         column,
         message,
-        source_code: Arc::new(NamedSource::new(path.display().to_string(), text.to_owned())),
+        source_code: Arc::new(NamedSource::new(
+            path.display().to_string(),
+            text.to_owned(),
+        )),
         span: SourceSpan::new(offset.into(), usize::from(offset < text.len())),
     }
 }
@@ -157,12 +189,21 @@ fn parse_error(path: &Path, text: &str, err: &serde_json::Error) -> SnapshotErro
 /// Writes `snapshot` as pretty JSON. The file appears whole or not at all: the text goes to a
 /// temporary file beside it, which is then renamed over `path`.
 pub fn write_snapshot(path: &Path, snapshot: &Snapshot) -> Result<(), SnapshotError> {
-    let fail = |source| SnapshotError::Write { path: path.to_owned(), source };
+    let fail = |source| SnapshotError::Write {
+        path: path.to_owned(),
+        source,
+    };
     let mut text = serde_json::to_vec_pretty(snapshot).map_err(|e| fail(e.into()))?;
     text.push(b'\n');
 
-    let file_name = path.file_name().ok_or_else(|| fail(std::io::Error::other("not a file path")))?;
-    let temp = path.with_file_name(format!(".{}.{}.tmp", file_name.to_string_lossy(), std::process::id()));
+    let file_name = path
+        .file_name()
+        .ok_or_else(|| fail(std::io::Error::other("not a file path")))?;
+    let temp = path.with_file_name(format!(
+        ".{}.{}.tmp",
+        file_name.to_string_lossy(),
+        std::process::id()
+    ));
     let written = (|| {
         let mut file = std::fs::File::create(&temp)?;
         file.write_all(&text)?;
@@ -211,9 +252,14 @@ mod tests {
 
     #[test]
     fn misspelt_account_keys_are_refused_with_their_position() {
-        let text = SAMPLE.replace("\"password_policy\": null,", "\"password_policy\": null, \"trail\": [],");
+        let text = SAMPLE.replace(
+            "\"password_policy\": null,",
+            "\"password_policy\": null, \"trail\": [],",
+        );
         let err = parse(&text).unwrap_err();
-        let SnapshotError::Parse { line, message, .. } = &err else { panic!("{err}") };
+        let SnapshotError::Parse { line, message, .. } = &err else {
+            panic!("{err}")
+        };
         assert_eq!(*line, 8);
         assert!(message.contains("unknown field `trail`"), "{message}");
         assert!(err.to_string().starts_with("snap.json:8:"), "{err}");
@@ -223,7 +269,11 @@ mod tests {
     fn other_versions_are_refused_plainly() {
         let err = parse(&SAMPLE.replace("\"1\"", "\"2\"")).unwrap_err();
         assert!(matches!(err, SnapshotError::Version { .. }), "{err}");
-        assert!(err.to_string().contains("format_version \"2\" is not supported"), "{err}");
+        assert!(
+            err.to_string()
+                .contains("format_version \"2\" is not supported"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -231,6 +281,9 @@ mod tests {
         let text = r#"{"format_version": "1", "taken_at": "2026-11-23T00:00:00Z", "accounts": [
             {"name": "a", "account_id": "1", "password_policy": null, "users": []},
             {"name": "a", "account_id": "2", "password_policy": null, "users": []}]}"#;
-        assert!(matches!(parse(text), Err(SnapshotError::DuplicateAccount { .. })));
+        assert!(matches!(
+            parse(text),
+            Err(SnapshotError::DuplicateAccount { .. })
+        ));
     }
 }

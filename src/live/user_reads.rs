@@ -20,7 +20,10 @@ pub(crate) enum LastUsedPolicy {
     /// Active keys that `max_unused_days` could flag at `as_of`: old enough, and not shown
     /// as recently used by the report (use only moves forward, so a recent use in the report
     /// is a lower bound that already clears the key).
-    WhenPossiblyUnused { max_unused_days: i64, as_of: DateTime<Utc> },
+    WhenPossiblyUnused {
+        max_unused_days: i64,
+        as_of: DateTime<Utc>,
+    },
     /// Every key (snapshots).
     Always,
 }
@@ -55,7 +58,9 @@ pub(crate) struct UserFacts {
 impl UserFacts {
     /// Replaces the facts read in the matching user of `users` (sorted by name).
     pub fn apply_to(self, users: &mut Vec<User>) {
-        let Ok(index) = users.binary_search_by(|u| u.name.as_str().cmp(&self.name)) else { return };
+        let Ok(index) = users.binary_search_by(|u| u.name.as_str().cmp(&self.name)) else {
+            return;
+        };
         if self.vanished {
             users.remove(index);
             return;
@@ -96,12 +101,18 @@ enum ReadError {
 impl Reader<'_> {
     /// Reads every request, at most `concurrency` users at a time. The results come back in
     /// the order of `requests`, whatever order the calls finished in.
-    pub async fn read_users(&self, requests: Vec<UserRequest>, concurrency: usize) -> Result<Vec<UserFacts>, AwsError> {
-        let mut results: Vec<(usize, UserFacts)> = futures::stream::iter(requests.into_iter().enumerate())
-            .map(|(i, request)| async move { self.read_user(request).await.map(|facts| (i, facts)) })
-            .buffer_unordered(concurrency.max(1))
-            .try_collect()
-            .await?;
+    pub async fn read_users(
+        &self,
+        requests: Vec<UserRequest>,
+        concurrency: usize,
+    ) -> Result<Vec<UserFacts>, AwsError> {
+        let mut results: Vec<(usize, UserFacts)> = futures::stream::iter(
+            requests.into_iter().enumerate(),
+        )
+        .map(|(i, request)| async move { self.read_user(request).await.map(|facts| (i, facts)) })
+        .buffer_unordered(concurrency.max(1))
+        .try_collect()
+        .await?;
         results.sort_by_key(|(i, _)| *i);
         Ok(results.into_iter().map(|(_, facts)| facts).collect())
     }
@@ -112,14 +123,21 @@ impl Reader<'_> {
             Ok(facts) => Ok(facts),
             Err(ReadError::Vanished) => {
                 tracing::debug!(account = %self.clients.target, user = %name, "user deleted while being read");
-                Ok(UserFacts { name, vanished: true, ..Default::default() })
+                Ok(UserFacts {
+                    name,
+                    vanished: true,
+                    ..Default::default()
+                })
             }
             Err(ReadError::Aws(err)) => Err(err),
         }
     }
 
     async fn read_user_facts(&self, request: UserRequest) -> Result<UserFacts, ReadError> {
-        let mut facts = UserFacts { name: request.name.clone(), ..Default::default() };
+        let mut facts = UserFacts {
+            name: request.name.clone(),
+            ..Default::default()
+        };
         let want = request.want;
         let mut has_console = request.login_profile;
 
@@ -147,7 +165,11 @@ impl Reader<'_> {
             for key in &mut keys {
                 if self.needs_last_used(key, &request.report_keys) {
                     key.last_used = self.key_last_used(&key.id).await?;
-                } else if let Some(reported) = request.report_keys.iter().find(|r| r.created.timestamp() == key.created.timestamp()) {
+                } else if let Some(reported) = request
+                    .report_keys
+                    .iter()
+                    .find(|r| r.created.timestamp() == key.created.timestamp())
+                {
                     // Not read directly, but the report's lower bound already shows the key
                     // in use; keep it rather than claim the key was never used.
                     key.last_used = reported.last_used;
@@ -163,7 +185,10 @@ impl Reader<'_> {
         match self.last_used {
             LastUsedPolicy::Never => false,
             LastUsedPolicy::Always => true,
-            LastUsedPolicy::WhenPossiblyUnused { max_unused_days, as_of } => {
+            LastUsedPolicy::WhenPossiblyUnused {
+                max_unused_days,
+                as_of,
+            } => {
                 let limit = Duration::days(max_unused_days);
                 let old_enough = as_of - key.created > limit;
                 // The report's key with the same creation time is this key.
@@ -188,24 +213,42 @@ impl Reader<'_> {
 
     /// NoSuchEntity here means "no login profile" (it cannot tell a deleted user apart).
     async fn login_profile(&self, user: &str) -> Result<Option<LoginProfile>, ReadError> {
-        match self.clients.iam.get_login_profile().user_name(user).send().await {
+        match self
+            .clients
+            .iam
+            .get_login_profile()
+            .user_name(user)
+            .send()
+            .await
+        {
             Ok(out) => Ok(out.login_profile().map(|p| LoginProfile {
                 created: to_utc(p.create_date()),
                 password_reset_required: p.password_reset_required(),
             })),
             Err(e) => {
                 let err = aws_error(&self.clients.target, "iam:GetLoginProfile", e);
-                if err.is_code("NoSuchEntity") { Ok(None) } else { Err(ReadError::Aws(err)) }
+                if err.is_code("NoSuchEntity") {
+                    Ok(None)
+                } else {
+                    Err(ReadError::Aws(err))
+                }
             }
         }
     }
 
     async fn mfa_devices(&self, user: &str) -> Result<Vec<MfaDevice>, ReadError> {
         const OPERATION: &str = "iam:ListMFADevices";
-        let mut pages = self.clients.iam.list_mfa_devices().user_name(user).into_paginator().send();
+        let mut pages = self
+            .clients
+            .iam
+            .list_mfa_devices()
+            .user_name(user)
+            .into_paginator()
+            .send();
         let mut devices = Vec::new();
         while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| self.fail(OPERATION, aws_error(&self.clients.target, OPERATION, e)))?;
+            let page = page
+                .map_err(|e| self.fail(OPERATION, aws_error(&self.clients.target, OPERATION, e)))?;
             devices.extend(page.mfa_devices().iter().map(|d| MfaDevice {
                 serial: d.serial_number().to_owned(),
                 enabled_at: Some(to_utc(d.enable_date())),
@@ -231,12 +274,21 @@ impl Reader<'_> {
     async fn access_keys(&self, user: &str) -> Result<Vec<AccessKey>, ReadError> {
         const OPERATION: &str = "iam:ListAccessKeys";
         // At most two keys per user: one page.
-        let mut pages = self.clients.iam.list_access_keys().user_name(user).into_paginator().send();
+        let mut pages = self
+            .clients
+            .iam
+            .list_access_keys()
+            .user_name(user)
+            .into_paginator()
+            .send();
         let mut keys = Vec::new();
         while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| self.fail(OPERATION, aws_error(&self.clients.target, OPERATION, e)))?;
+            let page = page
+                .map_err(|e| self.fail(OPERATION, aws_error(&self.clients.target, OPERATION, e)))?;
             for key in page.access_key_metadata() {
-                let (Some(id), Some(created)) = (key.access_key_id(), key.create_date()) else { continue };
+                let (Some(id), Some(created)) = (key.access_key_id(), key.create_date()) else {
+                    continue;
+                };
                 keys.push(AccessKey {
                     id: id.to_owned(),
                     status: match key.status() {
@@ -263,6 +315,9 @@ impl Reader<'_> {
             .send()
             .await
             .map_err(|e| ReadError::Aws(aws_error(&self.clients.target, OPERATION, e)))?;
-        Ok(out.access_key_last_used().and_then(|u| u.last_used_date()).map(to_utc))
+        Ok(out
+            .access_key_last_used()
+            .and_then(|u| u.last_used_date())
+            .map(to_utc))
     }
 }

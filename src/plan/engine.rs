@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use super::model::*;
 use crate::desired::model::{KeyAction, OnUnusedConsole, WithoutMfa};
 use crate::desired::{PolicyRule, Rules, UserRule};
-use crate::state::{AccessKey, AccountState, KeyStatus, LoginProfile, PasswordPolicy, User};
+use crate::state::{AccessKey, AccountState, KeyStatus, LoginProfile, PasswordPolicy, Trail, User};
 
 /// The customer-managed policy that `without_mfa = "deny-until-mfa"` attaches.
 pub const DENY_WITHOUT_MFA_POLICY: &str = "iamctl-deny-without-mfa";
@@ -27,6 +27,7 @@ pub mod rule {
     pub const USER_CONSOLE: &str = "user.console";
     pub const USER_PASSWORD_RESET: &str = "user.password_reset_required";
     pub const AUDIT_CLOUDTRAIL: &str = "audit.require_cloudtrail";
+    pub const AUDIT_CLOUDTRAIL_CREATE: &str = "audit.cloudtrail.create";
 }
 
 /// Plans one account: every change `apply` would make and every finding, in a stable order
@@ -40,43 +41,42 @@ pub fn plan_account(
     let mut out = Output::default();
     let tightening = plan_password_policy(rules, live, &mut out);
 
-    let mut users: Vec<&User> = live
+    // Users in name order; a `[[user]]` entry naming no live user is reported in its place.
+    let mut subjects: Vec<(&str, Option<&User>)> = live
         .users
         .iter()
         .filter(|u| !rules.exemptions.is_exempt(u))
+        .map(|u| (u.name.as_str(), Some(u)))
         .collect();
-    users.sort_by(|a, b| a.name.cmp(&b.name));
+    let live_names: std::collections::HashSet<&str> =
+        live.users.iter().map(|u| u.name.as_str()).collect();
+    subjects.extend(
+        rules
+            .users
+            .iter()
+            .filter(|r| !live_names.contains(r.name.as_str()))
+            .map(|r| (r.name.as_str(), None)),
+    );
+    subjects.sort_by(|a, b| a.0.cmp(b.0));
     let ctx = Context {
         rules,
         live,
         as_of,
         tightening,
     };
-    for user in users {
-        ctx.plan_user(user, &mut out);
-    }
-    for user_rule in &rules.users {
-        let exists = live.user(&user_rule.name).is_some();
-        if !exists {
-            out.finding(
-                Address::User(user_rule.name.clone()),
+    for (name, user) in subjects {
+        match user {
+            Some(user) => ctx.plan_user(user, &mut out),
+            None => out.finding(
+                Address::User(name.to_owned()),
                 rule::USER,
                 "a [[user]] entry names a user that does not exist".into(),
-            );
+            ),
         }
     }
 
-    if rules.require_cloudtrail {
-        let message = match &live.trails {
-            None => Some("trails were not read, so the CloudTrail requirement cannot be verified"),
-            Some(trails) if !trails.iter().any(|t| t.watches_iam()) => Some(
-                "no multi-region trail is logging management write events: IAM changes are not audited",
-            ),
-            Some(_) => None,
-        };
-        if let Some(message) = message {
-            out.finding(Address::CloudTrail, rule::AUDIT_CLOUDTRAIL, message.into());
-        }
+    if rules.require_cloudtrail || rules.cloudtrail_create.is_some() {
+        plan_cloudtrail(rules, live, &mut out);
     }
 
     AccountPlan {
@@ -110,6 +110,7 @@ impl Output {
             rule: rule.to_owned(),
             before,
             after,
+            attribution: None,
         });
     }
 
@@ -118,7 +119,71 @@ impl Output {
             address,
             rule: rule.to_owned(),
             message,
+            attribution: None,
         });
+    }
+}
+
+/// `[audit]`: a finding when no trail watches IAM, or with `[audit.cloudtrail] create`, the
+/// change that makes one do so: create the named trail, or put right the named trail that
+/// exists (start it, make it multi-region). A trail whose selectors leave out management
+/// writes is not rewritten: that stays a finding.
+fn plan_cloudtrail(rules: &Rules, live: &AccountState, out: &mut Output) {
+    let Some(trails) = &live.trails else {
+        out.finding(
+            Address::CloudTrail,
+            rule::AUDIT_CLOUDTRAIL,
+            "trails were not read, so the CloudTrail requirement cannot be verified".into(),
+        );
+        return;
+    };
+    if trails.iter().any(Trail::watches_iam) {
+        return;
+    }
+    let Some(spec) = &rules.cloudtrail_create else {
+        out.finding(
+            Address::CloudTrail,
+            rule::AUDIT_CLOUDTRAIL,
+            "no multi-region trail is logging management write events: IAM changes are not audited"
+                .into(),
+        );
+        return;
+    };
+    // A multi-region trail of that name is the one to fix (names are unique per region).
+    let own = trails
+        .iter()
+        .filter(|t| t.name == spec.name)
+        .max_by_key(|t| t.is_multi_region);
+    match own {
+        None => out.change(
+            Address::CloudTrail,
+            Action::Create,
+            rule::AUDIT_CLOUDTRAIL_CREATE,
+            Value::Null,
+            json!({"name": spec.name, "s3_bucket": spec.s3_bucket, "is_multi_region": true}),
+        ),
+        Some(trail) if !trail.records_management_writes => out.finding(
+            Address::CloudTrail,
+            rule::AUDIT_CLOUDTRAIL_CREATE,
+            format!(
+                "trail {} exists but its event selectors leave out management write events; \
+                 iamctl does not rewrite a trail's selectors: record them, or name another trail",
+                trail.name
+            ),
+        ),
+        Some(trail) => {
+            let state = |is_multi_region: bool, is_logging: bool| {
+                json!({"name": trail.name, "home_region": trail.home_region,
+                       "is_multi_region": is_multi_region, "is_logging": is_logging})
+            };
+            out.change(
+                Address::CloudTrail,
+                Action::Update,
+                rule::AUDIT_CLOUDTRAIL_CREATE,
+                state(trail.is_multi_region, trail.is_logging),
+                state(true, true),
+            );
+        }
     }
 }
 

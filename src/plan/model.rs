@@ -164,6 +164,21 @@ pub struct Change {
     pub rule: String,
     pub before: serde_json::Value,
     pub after: serde_json::Value,
+    /// Who last changed the object, from CloudTrail (`plan --explain`); never compared
+    /// when a saved plan is checked for staleness.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attribution: Option<Attribution>,
+}
+
+impl Change {
+    /// Equal as changes `apply` would make: attribution aside.
+    pub fn same_change(&self, other: &Change) -> bool {
+        self.address == other.address
+            && self.action == other.action
+            && self.rule == other.rule
+            && self.before == other.before
+            && self.after == other.after
+    }
 }
 
 /// Something reported and not changed.
@@ -173,6 +188,25 @@ pub struct Finding {
     pub address: Address,
     pub rule: String,
     pub message: String,
+    /// Who last changed the object, from CloudTrail (`plan --explain`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attribution: Option<Attribution>,
+}
+
+/// The latest CloudTrail event that changed the object at a plan item's address: who made
+/// the drift, and when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Attribution {
+    /// `UpdateAccountPasswordPolicy`, `CreateAccessKey`, ...
+    pub event_name: String,
+    pub event_time: DateTime<Utc>,
+    /// The caller's ARN (`userIdentity.arn`; an assumed-role session names the session), or
+    /// for a caller without one (an AWS service) its `invokedBy` or principal id.
+    pub principal_arn: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_ip: Option<String>,
+    pub event_id: String,
 }
 
 /// The plan of one account. `error` is set (and the lists are empty) when the account could

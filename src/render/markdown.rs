@@ -5,7 +5,7 @@
 use std::fmt::Write as _;
 
 use super::{Status, change_detail, policy_diff, report_age, status, summary_line, timestamp};
-use crate::plan::{AccountPlan, Address, Plan};
+use crate::plan::{AccountPlan, Address, Attribution, Plan};
 
 /// The hidden first line of every comment, by which CI finds its own earlier comment and
 /// updates it instead of adding a new one.
@@ -86,10 +86,19 @@ fn render_account(out: &mut String, account: &AccountPlan, plan: &Plan) {
         return;
     }
 
+    // `plan --explain`: a "changed by" column, only when some item of the table has one.
+    let explained_changes = account.changes.iter().any(|c| c.attribution.is_some());
+    let explained_findings = account.findings.iter().any(|f| f.attribution.is_some());
+
     if !account.changes.is_empty() {
         let mut table = String::new();
-        let _ = writeln!(table, "| address | action | rule | detail |");
-        let _ = writeln!(table, "|---|---|---|---|");
+        if explained_changes {
+            let _ = writeln!(table, "| address | action | rule | detail | changed by |");
+            let _ = writeln!(table, "|---|---|---|---|---|");
+        } else {
+            let _ = writeln!(table, "| address | action | rule | detail |");
+            let _ = writeln!(table, "|---|---|---|---|");
+        }
         for change in &account.changes {
             let detail = if change.address == Address::PasswordPolicy {
                 "diff below".to_owned()
@@ -98,7 +107,7 @@ fn render_account(out: &mut String, account: &AccountPlan, plan: &Plan) {
                     .map(|d| escape(&d))
                     .unwrap_or_default()
             };
-            let _ = writeln!(
+            let _ = write!(
                 table,
                 "| {} | {} {} | {} | {detail} |",
                 code_cell(&change.address.to_string()),
@@ -106,6 +115,14 @@ fn render_account(out: &mut String, account: &AccountPlan, plan: &Plan) {
                 change.action,
                 code_cell(&change.rule),
             );
+            if explained_changes {
+                let _ = write!(
+                    table,
+                    " {} |",
+                    attribution_cell(change.attribution.as_ref())
+                );
+            }
+            table.push('\n');
         }
         let _ = writeln!(out);
         list(out, account.changes.len(), "change", "changes", &table);
@@ -128,19 +145,45 @@ fn render_account(out: &mut String, account: &AccountPlan, plan: &Plan) {
 
     if !account.findings.is_empty() {
         let mut table = String::new();
-        let _ = writeln!(table, "| address | finding | rule |");
-        let _ = writeln!(table, "|---|---|---|");
+        if explained_findings {
+            let _ = writeln!(table, "| address | finding | rule | changed by |");
+            let _ = writeln!(table, "|---|---|---|---|");
+        } else {
+            let _ = writeln!(table, "| address | finding | rule |");
+            let _ = writeln!(table, "|---|---|---|");
+        }
         for finding in &account.findings {
-            let _ = writeln!(
+            let _ = write!(
                 table,
                 "| {} | {} | {} |",
                 code_cell(&finding.address.to_string()),
                 escape(&finding.message),
                 code_cell(&finding.rule),
             );
+            if explained_findings {
+                let _ = write!(
+                    table,
+                    " {} |",
+                    attribution_cell(finding.attribution.as_ref())
+                );
+            }
+            table.push('\n');
         }
         let _ = writeln!(out);
         list(out, account.findings.len(), "finding", "findings", &table);
+    }
+}
+
+/// `` `ARN` at TIME (`EventName`) ``, or nothing when no event explains the item.
+fn attribution_cell(attribution: Option<&Attribution>) -> String {
+    match attribution {
+        Some(a) => format!(
+            "{} at {} ({})",
+            code_cell(&a.principal_arn),
+            timestamp(a.event_time),
+            code_cell(&a.event_name)
+        ),
+        None => String::new(),
     }
 }
 

@@ -12,7 +12,7 @@ use std::borrow::Cow;
 use chrono::{DateTime, TimeDelta, Utc};
 use serde_json::Value;
 
-use crate::plan::{AccountPlan, Action, Address, Change, Plan};
+use crate::plan::{AccountPlan, Action, Address, Attribution, Change, Plan};
 
 pub use json::json;
 pub use markdown::{MARKDOWN_MARKER, markdown};
@@ -281,6 +281,12 @@ pub(crate) fn change_detail(change: &Change) -> Option<String> {
                 parts.push(format!("status: {}", compact(status)));
             }
         }
+        // A new trail: what it will be.
+        (None, Some(after)) if change.address == Address::CloudTrail => {
+            for (key, value) in after {
+                parts.push(format!("{key}: {}", compact(value)));
+            }
+        }
         _ => {}
     }
     if let Some(before) = before {
@@ -316,6 +322,16 @@ fn date(value: &Value) -> Cow<'_, str> {
         Some(Ok(at)) => Cow::Owned(at.format("%Y-%m-%d").to_string()),
         _ => compact(value),
     }
+}
+
+/// `by ARN at TIME (EventName)`: who last changed the item, from `plan --explain`.
+pub(crate) fn attribution_line(attribution: &Attribution) -> String {
+    format!(
+        "by {} at {} ({})",
+        attribution.principal_arn,
+        timestamp(attribution.event_time),
+        attribution.event_name
+    )
 }
 
 /// `as_of` as the JSON shows it, to the second.

@@ -7,9 +7,10 @@ use std::fmt::Write as _;
 use owo_colors::{OwoColorize, Style};
 
 use super::{
-    DiffTag, Status, change_detail, policy_diff, report_age, status, summary_line, timestamp,
+    DiffTag, Status, attribution_line, change_detail, policy_diff, report_age, status,
+    summary_line, timestamp,
 };
-use crate::plan::{AccountPlan, Action, Address, Plan};
+use crate::plan::{AccountPlan, Action, Address, Attribution, Plan};
 
 /// How to print text.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -35,6 +36,10 @@ pub fn text(plan: &Plan, opts: &TextOptions) -> String {
         out.push('\n');
         render_account(&mut out, account, plan, paint);
     }
+    if plan.accounts.len() > 1 {
+        out.push('\n');
+        render_fleet(&mut out, plan, paint);
+    }
     out.push('\n');
     let summary = summary_line(plan);
     let style = if plan.has_failures() {
@@ -46,6 +51,99 @@ pub fn text(plan: &Plan, opts: &TextOptions) -> String {
     };
     let _ = writeln!(out, "{}", paint.paint(&summary, style));
     out
+}
+
+/// The fleet at a glance, for runs over several accounts: how many accounts have changes,
+/// are in sync or failed, and one line per account with its counts.
+fn render_fleet(out: &mut String, plan: &Plan, paint: Painter) {
+    let mut parts = Vec::new();
+    for status_kind in [Status::Changes, Status::InSync, Status::Failed] {
+        let n = plan
+            .accounts
+            .iter()
+            .filter(|a| status(a) == status_kind)
+            .count();
+        let status = status_kind;
+        if n > 0 {
+            let label = if status == Status::Changes {
+                "with changes"
+            } else {
+                status.as_str()
+            };
+            parts.push(format!("{n} {label}"));
+        }
+    }
+    let _ = writeln!(
+        out,
+        "{}",
+        paint.paint(
+            &format!(
+                "Fleet: {} accounts: {}",
+                plan.accounts.len(),
+                parts.join(", ")
+            ),
+            Style::new().bold()
+        )
+    );
+    let rows: Vec<[String; 5]> = plan
+        .accounts
+        .iter()
+        .map(|account| {
+            let status = status(account);
+            // A failed account was not read: its counts are unknown, not zero.
+            let (changes, findings) = if status == Status::Failed {
+                ("-".to_owned(), "-".to_owned())
+            } else {
+                (
+                    account.changes.len().to_string(),
+                    account.findings.len().to_string(),
+                )
+            };
+            [
+                one_line(&account.name).into_owned(),
+                one_line(&account.account_id).into_owned(),
+                status.as_str().to_owned(),
+                changes,
+                findings,
+            ]
+        })
+        .collect();
+    let header = ["account", "id", "status", "changes", "findings"].map(str::to_owned);
+    let mut width = [0usize; 5];
+    for row in std::iter::once(&header).chain(&rows) {
+        for (w, cell) in width.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let line = |row: &[String; 5]| {
+        format!(
+            "  {:<w0$}  {:<w1$}  {:<w2$}  {:>w3$}  {:>w4$}",
+            row[0],
+            row[1],
+            row[2],
+            row[3],
+            row[4],
+            w0 = width[0],
+            w1 = width[1],
+            w2 = width[2],
+            w3 = width[3],
+            w4 = width[4],
+        )
+    };
+    let _ = writeln!(
+        out,
+        "{}",
+        paint.paint(line(&header).trim_end(), Style::new().dimmed())
+    );
+    for (row, account) in rows.iter().zip(&plan.accounts) {
+        let text = line(row);
+        let style = match status(account) {
+            Status::Changes => Style::new().yellow(),
+            Status::InSync => Style::new().green(),
+            Status::Failed => Style::new().red(),
+        };
+        let _ = writeln!(out, "{}", paint.paint(text.trim_end(), style));
+    }
 }
 
 fn render_account(out: &mut String, account: &AccountPlan, plan: &Plan, paint: Painter) {
@@ -125,6 +223,9 @@ fn render_account(out: &mut String, account: &AccountPlan, plan: &Plan, paint: P
                 paint.paint(&one_line(&detail), Style::new().dimmed())
             );
         }
+        if let Some(attribution) = &change.attribution {
+            render_attribution(out, attribution, paint);
+        }
     }
 
     if !account.findings.is_empty() {
@@ -142,7 +243,22 @@ fn render_account(out: &mut String, account: &AccountPlan, plan: &Plan, paint: P
                 Style::new().dimmed()
             ),
         );
+        if let Some(attribution) = &finding.attribution {
+            render_attribution(out, attribution, paint);
+        }
     }
+}
+
+/// `      by ARN at TIME (EventName)` under the item it explains.
+fn render_attribution(out: &mut String, attribution: &Attribution, paint: Painter) {
+    let _ = writeln!(
+        out,
+        "      {}",
+        paint.paint(
+            &one_line(&attribution_line(attribution)),
+            Style::new().blue()
+        )
+    );
 }
 
 fn action_style(action: Action) -> Style {

@@ -67,15 +67,20 @@ Separately, `backdate_fixture` adds a TEST FIXTURE that is no AWS behaviour at
 all: `POST /_iamctl/backdate` moves creation and last-use times of a user, its
 access key and its login profile into the past, which neither AWS nor moto lets
 a client do (see `backdate` below for the JSON it takes; `Account::backdate` in
-tests/support/mod.rs sends it). Every other request reaches moto untouched.
+tests/support/mod.rs sends it). `request_log` adds another: it notes which
+API action each access key signed (`GET /_iamctl/requests`; read by
+`Account::requests`). Every other request reaches moto untouched.
 """
 
+import io
 import json
 import logging
 import os
+import re
 import stat
 import threading
 from datetime import timedelta
+from urllib.parse import parse_qs
 
 
 def patch_moto() -> None:
@@ -337,6 +342,71 @@ def backdate_fixture(app):
     return wrapped
 
 
+# ---------------------------------------------------------------------------
+# TEST FIXTURE: the request log. Every API request that reaches moto is noted
+# as `service:Action` (the permission it takes) under the access key id that
+# signed it; `GET /_iamctl/requests?access_key_id=AKID` answers the counts for
+# that key as JSON ({"iam:ListAccessKeys": 3, ...}) and forgets them. This is
+# how tests/permissions.rs learns which IAM actions a run of iamctl used, the
+# CloudTrail ones included. The service is the SigV4 credential scope's; the
+# action comes from X-Amz-Target (JSON protocols) or the `Action` parameter
+# (query protocols such as IAM and STS, in the URL or the form body).
+# ---------------------------------------------------------------------------
+
+REQUESTS_PATH = "/_iamctl/requests"
+SIGNER = re.compile(r"Credential=([^/,\s]+)/[^/]+/[^/]+/([^/]+)/aws4_request")
+
+
+def signed_action(environ):
+    """(access key id, "service:Action") of a signed API request, or None."""
+    match = SIGNER.search(environ.get("HTTP_AUTHORIZATION", ""))
+    if not match:
+        return None
+    key, service = match.groups()
+    target = environ.get("HTTP_X_AMZ_TARGET")
+    action = target.rsplit(".", 1)[-1] if target else None
+    if not action:
+        action = (parse_qs(environ.get("QUERY_STRING", "")).get("Action") or [None])[0]
+    content_type = environ.get("CONTENT_TYPE", "")
+    if not action and content_type.startswith("application/x-www-form-urlencoded"):
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if length > 0 else b""
+        # Put the body back for moto.
+        environ["wsgi.input"] = io.BytesIO(body)
+        action = (parse_qs(body.decode("utf-8", "replace")).get("Action") or [None])[0]
+    if not action:
+        action = f"{environ.get('REQUEST_METHOD', '?')} {environ.get('PATH_INFO', '')}"
+    return key, f"{service}:{action}"
+
+
+def request_log(app):
+    """Wraps moto's WSGI app: notes every signed request, serves GET REQUESTS_PATH."""
+    seen = {}
+    lock = threading.Lock()
+
+    def wrapped(environ, start_response):
+        if environ.get("PATH_INFO") == REQUESTS_PATH:
+            query = parse_qs(environ.get("QUERY_STRING", ""))
+            key = (query.get("access_key_id") or [""])[0]
+            with lock:
+                counts = seen.pop(key, {})
+            data = json.dumps(counts, sort_keys=True).encode()
+            start_response(
+                "200 OK",
+                [("Content-Type", "application/json"), ("Content-Length", str(len(data)))],
+            )
+            return [data]
+        noted = signed_action(environ)
+        if noted:
+            key, action = noted
+            with lock:
+                counts = seen.setdefault(key, {})
+                counts[action] = counts.get(action, 0) + 1
+        return app(environ, start_response)
+
+    return wrapped
+
+
 def main() -> None:
     # An ambient MOTO_ACCOUNT_ID would route every request to one account and
     # break the per-test account isolation the harness relies on.
@@ -353,7 +423,9 @@ def main() -> None:
     patch_moto()
     # What moto.server.ThreadedMotoServer does, with the test fixture around
     # moto's app (ThreadedMotoServer has no way to wrap it).
-    app = backdate_fixture(DomainDispatcherApplication(create_backend_app))
+    app = request_log(
+        backdate_fixture(DomainDispatcherApplication(create_backend_app))
+    )
     server = make_server(
         "127.0.0.1", 0, app, threaded=True, request_handler=MotoRequestHandler
     )

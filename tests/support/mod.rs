@@ -328,6 +328,35 @@ impl Account {
         }
     }
 
+    /// The API actions (`iam:ListAccessKeys`, `cloudtrail:DescribeTrails`, ...) that
+    /// moto received signed with this account's key since the last call, with counts:
+    /// the launcher's test-only request log (`GET /_iamctl/requests`, see
+    /// tests/moto/launcher.py). Reading forgets them, so each call sees what came after
+    /// the previous one. Requests made through [`Account::iam`] and friends are signed
+    /// with the same key, so read once after seeding to start from nothing.
+    pub fn requests(&self) -> std::collections::BTreeMap<String, u64> {
+        let endpoint = endpoint();
+        let host = endpoint.trim_start_matches("http://");
+        let request = format!(
+            "GET /_iamctl/requests?access_key_id={} HTTP/1.1\r\nHost: {host}\r\n\
+             Connection: close\r\n\r\n",
+            self.access_key_id()
+        );
+        let mut stream = TcpStream::connect(host).expect("connecting to moto");
+        stream
+            .write_all(request.as_bytes())
+            .expect("asking moto for its request log");
+        let mut response = String::new();
+        stream
+            .read_to_string(&mut response)
+            .expect("reading moto's request log");
+        let (head, body) = response
+            .split_once("\r\n\r\n")
+            .unwrap_or_else(|| panic!("no HTTP answer from the request log: {response}"));
+        assert!(head.contains(" 200 "), "request log: {response}");
+        serde_json::from_str(body).unwrap_or_else(|e| panic!("request log {body:?}: {e}"))
+    }
+
     /// This account as the existing IAM user `user_name`: creates an access
     /// key for the user (it counts towards the user's two keys).
     pub async fn as_user(&self, user_name: &str) -> Account {

@@ -1,0 +1,421 @@
+//! `plan --explain`: who made the drift. After planning, each change and finding is matched
+//! with the latest CloudTrail event that changed the object at its address
+//! (`UpdateAccountPasswordPolicy` for `password_policy`, `CreateAccessKey` for a key, ...),
+//! and that event's caller and time become the item's [`Attribution`].
+//!
+//! The events come from `LookupEvents` ([`lookup`], through the account's CloudTrail
+//! client; IAM's events land in us-east-1) or from CloudTrail JSON files ([`events`]) for
+//! accounts where lookups are not allowed. Matching ([`attribute`]) is pure. Attribution
+//! never changes what a plan does: `apply` ignores it, and a saved plan is not stale for
+//! want of it.
+
+pub mod events;
+mod lookup;
+
+pub use events::{Event, EventsError, parse_events, read_event_file, read_event_files};
+pub use lookup::{LookupOptions, lookup_events};
+
+use crate::aws::{AccountClients, AwsError};
+use crate::plan::{AccountPlan, Address, Attribution, rule};
+
+/// What a plan item is about, as CloudTrail names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Subject {
+    /// Account-wide (the password policy).
+    Account,
+    /// An IAM user: `requestParameters.userName`.
+    User(String),
+    /// An access key: `requestParameters.accessKeyId`, or `CreateAccessKey`'s new key.
+    AccessKey(String),
+    /// A trail, by name; `None`: any trail.
+    Trail(Option<String>),
+}
+
+/// The events that may have made a plan item's drift, and the object they must act on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Query {
+    pub(crate) names: &'static [&'static str],
+    pub(crate) subject: Subject,
+}
+
+impl Query {
+    /// CloudTrail's own events land in the region of the trail, IAM's in us-east-1.
+    pub(crate) fn is_cloudtrail(&self) -> bool {
+        matches!(self.subject, Subject::Trail(_))
+    }
+
+    fn matches(&self, event: &Event) -> bool {
+        if event.failed || !self.names.contains(&event.event_name.as_str()) {
+            return false;
+        }
+        match &self.subject {
+            Subject::Account | Subject::Trail(None) => true,
+            Subject::User(user) => event.user_name.as_deref() == Some(user),
+            Subject::AccessKey(key) => event.access_key_id.as_deref() == Some(key),
+            Subject::Trail(Some(name)) => event.trail_name.as_deref() == Some(name),
+        }
+    }
+}
+
+const PASSWORD_POLICY: &[&str] = &["UpdateAccountPasswordPolicy", "DeleteAccountPasswordPolicy"];
+const LOGIN_PROFILE: &[&str] = &[
+    "CreateLoginProfile",
+    "UpdateLoginProfile",
+    "DeleteLoginProfile",
+];
+const LOGIN_PROFILE_AND_MFA: &[&str] = &[
+    "CreateLoginProfile",
+    "UpdateLoginProfile",
+    "DeleteLoginProfile",
+    "DeactivateMFADevice",
+    "DeleteVirtualMFADevice",
+];
+const CONSOLE_WITHOUT_MFA: &[&str] = &[
+    "CreateLoginProfile",
+    "DeactivateMFADevice",
+    "DeleteVirtualMFADevice",
+];
+const ACCESS_KEY: &[&str] = &["CreateAccessKey", "UpdateAccessKey"];
+const DENY_POLICY: &[&str] = &[
+    "CreateLoginProfile",
+    "DeactivateMFADevice",
+    "EnableMFADevice",
+    "AttachUserPolicy",
+    "DetachUserPolicy",
+];
+const USER_GONE: &[&str] = &["DeleteUser"];
+const ANY_USER_CHANGE: &[&str] = &[
+    "CreateLoginProfile",
+    "UpdateLoginProfile",
+    "DeleteLoginProfile",
+    "CreateAccessKey",
+    "UpdateAccessKey",
+    "DeactivateMFADevice",
+    "EnableMFADevice",
+];
+const TRAIL: &[&str] = &[
+    "StopLogging",
+    "DeleteTrail",
+    "UpdateTrail",
+    "PutEventSelectors",
+    "CreateTrail",
+];
+
+/// Every event name attribution may look for, in lookup order.
+pub const EVENT_NAMES: &[&str] = &[
+    "UpdateAccountPasswordPolicy",
+    "DeleteAccountPasswordPolicy",
+    "CreateLoginProfile",
+    "UpdateLoginProfile",
+    "DeleteLoginProfile",
+    "CreateAccessKey",
+    "UpdateAccessKey",
+    "DeactivateMFADevice",
+    "DeleteVirtualMFADevice",
+    "EnableMFADevice",
+    "AttachUserPolicy",
+    "DetachUserPolicy",
+    "DeleteUser",
+    "StopLogging",
+    "DeleteTrail",
+    "UpdateTrail",
+    "PutEventSelectors",
+    "CreateTrail",
+];
+
+/// Which events explain the item at `address` that `rule_name` raised; `None` for items that
+/// follow from another item rather than from a change of their own (the password resets a
+/// tightening policy asks for: the policy's item says who made it weaker).
+pub(crate) fn query(address: &Address, rule_name: &str) -> Option<Query> {
+    let user = |names, user: &str| Query {
+        names,
+        subject: Subject::User(user.to_owned()),
+    };
+    if rule_name == rule::CONSOLE_RESET_ON_TIGHTENING {
+        return None;
+    }
+    Some(match address {
+        Address::PasswordPolicy => Query {
+            names: PASSWORD_POLICY,
+            subject: Subject::Account,
+        },
+        Address::LoginProfile(name) if rule_name == rule::CONSOLE_REQUIRE_MFA => {
+            user(LOGIN_PROFILE_AND_MFA, name)
+        }
+        Address::LoginProfile(name) => user(LOGIN_PROFILE, name),
+        Address::AccessKey { key_id, .. } => Query {
+            names: ACCESS_KEY,
+            subject: Subject::AccessKey(key_id.clone()),
+        },
+        Address::UserPolicy { user: name, .. } => user(DENY_POLICY, name),
+        Address::User(name) => match rule_name {
+            rule::CONSOLE_REQUIRE_MFA => user(CONSOLE_WITHOUT_MFA, name),
+            rule::CONSOLE_MAX_UNUSED => user(LOGIN_PROFILE, name),
+            rule::KEYS_MAX_ACTIVE => user(ACCESS_KEY, name),
+            rule::USER => user(USER_GONE, name),
+            _ => user(ANY_USER_CHANGE, name),
+        },
+        // Any trail's change may be it; `queries` narrows a change to the trail it fixes.
+        Address::CloudTrail => Query {
+            names: TRAIL,
+            subject: Subject::Trail(None),
+        },
+    })
+}
+
+/// The queries of every item of `plan`, changes first, then findings; a `cloudtrail` change
+/// that fixes a named trail is explained by that trail's events only.
+pub(crate) fn queries(plan: &AccountPlan) -> Vec<Option<Query>> {
+    let changes = plan.changes.iter().map(|c| {
+        let mut q = query(&c.address, &c.rule)?;
+        if c.address == Address::CloudTrail {
+            if let Some(name) = c.before.get("name").and_then(|n| n.as_str()) {
+                q.subject = Subject::Trail(Some(name.to_owned()));
+            }
+        }
+        Some(q)
+    });
+    let findings = plan.findings.iter().map(|f| query(&f.address, &f.rule));
+    changes.chain(findings).collect()
+}
+
+/// The latest event that `query` matches in the account `account_id` (events that say
+/// nothing of their account count as its), ties broken by event id for a stable answer.
+fn latest<'a>(query: &Query, events: &'a [Event], account_id: &str) -> Option<&'a Event> {
+    events
+        .iter()
+        .filter(|e| match (&e.account_id, account_id) {
+            (Some(id), account) if !account.is_empty() => id == account,
+            _ => true,
+        })
+        .filter(|e| query.matches(e))
+        .max_by(|a, b| (a.event_time, &a.event_id).cmp(&(b.event_time, &b.event_id)))
+}
+
+fn attribution(event: &Event) -> Attribution {
+    Attribution {
+        event_name: event.event_name.clone(),
+        event_time: event.event_time,
+        principal_arn: event.principal_arn.clone(),
+        source_ip: event.source_ip.clone(),
+        event_id: event.event_id.clone(),
+    }
+}
+
+/// Attaches to each change and finding of `plan` the latest of `events` that explains it
+/// (and removes any older attribution that none does). Returns how many items got one.
+pub fn attribute(plan: &mut AccountPlan, events: &[Event]) -> usize {
+    let queries = queries(plan);
+    let account_id = plan.account_id.clone();
+    let found: Vec<Option<Attribution>> = queries
+        .iter()
+        .map(|q| {
+            q.as_ref()
+                .and_then(|q| latest(q, events, &account_id))
+                .map(attribution)
+        })
+        .collect();
+    let mut found = found.into_iter();
+    let mut count = 0;
+    let slots = plan
+        .changes
+        .iter_mut()
+        .map(|c| &mut c.attribution)
+        .chain(plan.findings.iter_mut().map(|f| &mut f.attribution));
+    for slot in slots {
+        *slot = found.next().flatten();
+        count += usize::from(slot.is_some());
+    }
+    count
+}
+
+/// Looks up (`LookupEvents`) the events that explain `plan` and attaches them. An account
+/// whose plan failed or holds nothing is left alone, without a call.
+pub async fn explain_with_lookups(
+    clients: &AccountClients,
+    plan: &mut AccountPlan,
+    opts: &LookupOptions,
+) -> Result<usize, AwsError> {
+    if plan.error.is_some() || (plan.changes.is_empty() && plan.findings.is_empty()) {
+        return Ok(0);
+    }
+    let events = lookup_events(clients, plan, opts).await?;
+    Ok(attribute(plan, &events))
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{DateTime, Utc};
+    use serde_json::{Value, json};
+
+    use super::*;
+    use crate::plan::{Action, Change, Finding};
+
+    fn at(s: &str) -> DateTime<Utc> {
+        s.parse().unwrap()
+    }
+
+    fn event(id: &str, name: &str, time: &str) -> Event {
+        Event {
+            event_id: id.into(),
+            event_name: name.into(),
+            event_source: "iam.amazonaws.com".into(),
+            event_time: at(time),
+            principal_arn: format!("arn:aws:iam::111111111111:user/{id}"),
+            source_ip: None,
+            account_id: Some("111111111111".into()),
+            failed: false,
+            user_name: None,
+            access_key_id: None,
+            trail_name: None,
+        }
+    }
+
+    fn change(address: &str, action: Action, rule: &str, before: Value) -> Change {
+        Change {
+            address: address.parse().unwrap(),
+            action,
+            rule: rule.into(),
+            before,
+            after: Value::Null,
+            attribution: None,
+        }
+    }
+
+    fn plan(changes: Vec<Change>, findings: Vec<Finding>) -> AccountPlan {
+        AccountPlan {
+            name: "prod".into(),
+            account_id: "111111111111".into(),
+            changes,
+            findings,
+            credential_report_generated_at: None,
+            error: None,
+        }
+    }
+
+    #[test]
+    fn the_latest_successful_event_on_the_same_object_wins() {
+        let mut p = plan(
+            vec![
+                change(
+                    "password_policy",
+                    Action::Update,
+                    rule::PASSWORD_POLICY,
+                    Value::Null,
+                ),
+                change(
+                    "user.bob.access_key.AKIA2",
+                    Action::Deactivate,
+                    rule::KEYS_MAX_AGE,
+                    Value::Null,
+                ),
+            ],
+            vec![Finding {
+                address: "user.bob".parse().unwrap(),
+                rule: rule::KEYS_MAX_ACTIVE.into(),
+                message: "2 active access keys".into(),
+                attribution: None,
+            }],
+        );
+        let key = |id, key: &str, time| Event {
+            user_name: Some("bob".into()),
+            access_key_id: Some(key.into()),
+            ..event(id, "CreateAccessKey", time)
+        };
+        let events = vec![
+            event("old", "UpdateAccountPasswordPolicy", "2026-01-01T00:00:00Z"),
+            event("new", "UpdateAccountPasswordPolicy", "2026-02-01T00:00:00Z"),
+            Event {
+                failed: true,
+                ..event(
+                    "refused",
+                    "UpdateAccountPasswordPolicy",
+                    "2026-03-01T00:00:00Z",
+                )
+            },
+            Event {
+                account_id: Some("222222222222".into()),
+                ..event(
+                    "elsewhere",
+                    "UpdateAccountPasswordPolicy",
+                    "2026-04-01T00:00:00Z",
+                )
+            },
+            key("k1", "AKIA1", "2026-05-01T00:00:00Z"),
+            key("k2", "AKIA2", "2026-04-01T00:00:00Z"),
+        ];
+        assert_eq!(attribute(&mut p, &events), 3);
+        assert_eq!(p.changes[0].attribution.as_ref().unwrap().event_id, "new");
+        assert_eq!(p.changes[1].attribution.as_ref().unwrap().event_id, "k2");
+        // The user's latest key event explains "two active keys".
+        assert_eq!(p.findings[0].attribution.as_ref().unwrap().event_id, "k1");
+
+        // Attribution is recomputed, never left stale.
+        assert_eq!(attribute(&mut p, &[]), 0);
+        assert!(p.changes[0].attribution.is_none());
+    }
+
+    #[test]
+    fn resets_asked_by_a_tightening_policy_are_not_attributed() {
+        let mut p = plan(
+            vec![change(
+                "user.bob.login_profile",
+                Action::ResetPassword,
+                rule::CONSOLE_RESET_ON_TIGHTENING,
+                Value::Null,
+            )],
+            vec![],
+        );
+        let created = Event {
+            user_name: Some("bob".into()),
+            ..event("p", "CreateLoginProfile", "2026-01-01T00:00:00Z")
+        };
+        assert_eq!(attribute(&mut p, std::slice::from_ref(&created)), 0);
+        p.changes[0].rule = rule::USER_PASSWORD_RESET.into();
+        assert_eq!(attribute(&mut p, &[created]), 1);
+    }
+
+    #[test]
+    fn a_trail_fix_is_explained_by_events_on_that_trail() {
+        let mut p = plan(
+            vec![change(
+                "cloudtrail",
+                Action::Update,
+                rule::AUDIT_CLOUDTRAIL_CREATE,
+                json!({"name": "audit", "is_logging": false}),
+            )],
+            vec![],
+        );
+        let stop = |id, trail: &str, time| Event {
+            trail_name: Some(trail.into()),
+            event_source: "cloudtrail.amazonaws.com".into(),
+            ..event(id, "StopLogging", time)
+        };
+        let events = [
+            stop("a", "audit", "2026-01-01T00:00:00Z"),
+            stop("b", "other", "2026-02-01T00:00:00Z"),
+        ];
+        attribute(&mut p, &events);
+        assert_eq!(p.changes[0].attribution.as_ref().unwrap().event_id, "a");
+        assert!(queries(&p)[0].as_ref().unwrap().is_cloudtrail());
+    }
+
+    #[test]
+    fn every_name_a_query_uses_is_looked_up() {
+        for names in [
+            PASSWORD_POLICY,
+            LOGIN_PROFILE,
+            LOGIN_PROFILE_AND_MFA,
+            CONSOLE_WITHOUT_MFA,
+            ACCESS_KEY,
+            DENY_POLICY,
+            USER_GONE,
+            ANY_USER_CHANGE,
+            TRAIL,
+        ] {
+            for name in names {
+                assert!(EVENT_NAMES.contains(name), "{name}");
+            }
+        }
+    }
+}
