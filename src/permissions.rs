@@ -220,21 +220,6 @@ mod tests {
     }
 
     #[test]
-    fn the_apply_modules_own_list_of_iam_calls_agrees() {
-        let ours: Vec<&str> = READ.iter().chain(APPLY).map(|p| p.action).collect();
-        for action in crate::apply::IAM_ACTIONS {
-            assert!(ours.contains(action), "{action} is missing here");
-        }
-        for permission in APPLY.iter().filter(|p| p.action.starts_with("iam:")) {
-            assert!(
-                crate::apply::IAM_ACTIONS.contains(&permission.action),
-                "{} is not in apply::IAM_ACTIONS",
-                permission.action
-            );
-        }
-    }
-
-    #[test]
     fn no_action_is_listed_twice() {
         let mut all: Vec<&str> = READ.iter().chain(APPLY).map(|p| p.action).collect();
         all.extend(NO_PERMISSION_NEEDED);

@@ -574,8 +574,8 @@ fn the_example_events_explain_the_example_plan_in_text() {
         format!("by {PRIYA} at 2026-10-12T14:03:27Z (UpdateAccountPasswordPolicy)")
     );
     assert_eq!(
-        after("* user.jonas.berg "),
-        "by arn:aws:iam::111111111111:user/jonas.berg at 2026-10-21T22:50:00Z (CreateAccessKey)"
+        after("- user.jonas.berg.access_key.AKIAYFXQICSOV4UO2LDS"),
+        "by arn:aws:iam::111111111111:user/jonas.berg at 2026-07-28T22:50:00Z (CreateAccessKey)"
     );
     assert_eq!(
         after("* cloudtrail "),

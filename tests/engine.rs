@@ -721,13 +721,28 @@ fn with_delete_inactive_a_key_due_for_deactivation_is_deleted_at_once() {
     // the rule that flagged the key.
     let live = account([user("svc").key(K_OLD, 120, Some(100)).build()]);
     for (body, rule) in [
-        ("max_age_days = 90\non_expired = \"deactivate\"", rule::KEYS_MAX_AGE),
-        ("max_unused_days = 45\non_unused = \"deactivate\"", rule::KEYS_MAX_UNUSED),
+        (
+            "max_age_days = 90\non_expired = \"deactivate\"",
+            rule::KEYS_MAX_AGE,
+        ),
+        (
+            "max_unused_days = 45\non_unused = \"deactivate\"",
+            rule::KEYS_MAX_UNUSED,
+        ),
     ] {
         let keep = plan(&rules(&keys_toml(body)), &live);
-        assert_eq!(changes(&keep), [format!("deactivate user.svc.access_key.{K_OLD} ({rule})")]);
-        let delete = plan(&rules(&keys_toml(&format!("{body}\ndelete_inactive = true"))), &live);
-        assert_eq!(changes(&delete), [format!("delete user.svc.access_key.{K_OLD} ({rule})")]);
+        assert_eq!(
+            changes(&keep),
+            [format!("deactivate user.svc.access_key.{K_OLD} ({rule})")]
+        );
+        let delete = plan(
+            &rules(&keys_toml(&format!("{body}\ndelete_inactive = true"))),
+            &live,
+        );
+        assert_eq!(
+            changes(&delete),
+            [format!("delete user.svc.access_key.{K_OLD} ({rule})")]
+        );
         assert_eq!(delete.changes[0].after, Value::Null);
     }
 }
@@ -1265,8 +1280,7 @@ without_mfa = "report"
             "delete user.bob.login_profile (users.console.require_mfa)",
             "delete user.sandbox-1.login_profile (users.console.require_mfa)",
             // on_expired = "deactivate", but delete_inactive is on: deleted at once
-            format!("delete user.svc.access_key.{K_NEW} (users.access_keys.max_age_days)")
-                .as_str(),
+            format!("delete user.svc.access_key.{K_NEW} (users.access_keys.max_age_days)").as_str(),
             format!("delete user.svc.access_key.{K_OLD} (users.access_keys.delete_inactive)")
                 .as_str(),
         ]

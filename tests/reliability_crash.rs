@@ -95,8 +95,18 @@ async fn apply_killed_at_random_points_converges_on_the_next_run() {
         child.kill().expect("SIGKILL");
         let status = child.wait().unwrap();
         let mut output = String::new();
-        child.stdout.take().unwrap().read_to_string(&mut output).ok();
-        child.stderr.take().unwrap().read_to_string(&mut output).ok();
+        child
+            .stdout
+            .take()
+            .unwrap()
+            .read_to_string(&mut output)
+            .ok();
+        child
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut output)
+            .ok();
         transcript.add(format!("killed apply {kill}"), output.clone());
         let caught = caught.unwrap_or_else(|_| {
             panic!("apply {kill} made no write #{nth_write} (exit {status:?}):\n{output}")
@@ -173,7 +183,12 @@ async fn apply_killed_at_random_points_converges_on_the_next_run() {
         hits.len(),
         kills.join("\n  ")
     ));
-    assert_eq!(last.code, Some(0), "the apply after the kills:\n{}", last.show());
+    assert_eq!(
+        last.code,
+        Some(0),
+        "the apply after the kills:\n{}",
+        last.show()
+    );
     assert!(lost.is_empty(), "changes lost: {lost:?}");
     assert!(differences.is_empty(), "{differences:#?}");
     assert_eq!(again.code, Some(0), "plan after:\n{}", again.show());
@@ -203,7 +218,6 @@ async fn two_applies_at_once_end_in_the_desired_state() {
         dead: 10,
         ok: 3,
         delete_inactive: true,
-        ..Default::default()
     };
     let account = support::fresh_account().await;
     let workload = kit::seed(&account, mix, 16).await;

@@ -62,7 +62,12 @@ async fn converges_under(rate: f64, seed: u64) {
         ]);
         let faulty = run(cmd, &transcript);
         transcript.add_file(std::path::Path::new(&out));
-        assert_eq!(faulty.code, Some(0), "plan under faults:\n{}", faulty.show());
+        assert_eq!(
+            faulty.code,
+            Some(0),
+            "plan under faults:\n{}",
+            faulty.show()
+        );
         assert_eq!(
             kit::plan_body(&faulty.stdout),
             kit::plan_body(&reference.stdout),
@@ -70,6 +75,26 @@ async fn converges_under(rate: f64, seed: u64) {
         );
     }
     let after_plans = proxy.counts();
+
+    // A snapshot under faults (its file is scanned for secrets with the rest), and one
+    // plan with every log on, the SDK's included, for the same scan.
+    let snapshot = arg(dir, "snapshot.json");
+    let mut cmd = iamctl(&account, &proxy.url());
+    cmd.args(["snapshot", "-c", &config, "-o", &snapshot, "-v"]);
+    let snap = run(cmd, &transcript);
+    assert_eq!(
+        snap.code,
+        Some(0),
+        "snapshot under faults:\n{}",
+        snap.show()
+    );
+    transcript.add_file(std::path::Path::new(&snapshot));
+    let mut cmd = iamctl(&account, &moto);
+    cmd.args(["plan", "-c", &config, "-vv"])
+        .env("IAMCTL_LOG", "trace");
+    let traced = run(cmd, &transcript);
+    assert_eq!(traced.code, Some(0), "{}", traced.show());
+    let before_apply = proxy.counts();
 
     // Apply under faults, then again until converged (at most twice more).
     let audit = arg(dir, "audit.jsonl");
@@ -140,7 +165,11 @@ async fn converges_under(rate: f64, seed: u64) {
     // Secrets: the seeded ones, the session's, and the passwords apply generated.
     let mut secrets = workload.secrets.clone();
     let generated = kit::generated_passwords(std::path::Path::new(&secrets_dir));
-    assert_eq!(generated.len(), MIX.new, "one password file per new console user");
+    assert_eq!(
+        generated.len(),
+        MIX.new,
+        "one password file per new console user"
+    );
     secrets.extend(generated);
     transcript.add_file(std::path::Path::new(&audit));
     let hits = transcript.hits(&secrets);
@@ -149,12 +178,13 @@ async fn converges_under(rate: f64, seed: u64) {
         && differences.is_empty()
         && again.code == Some(0);
     kit::figures(&format!(
-        "faults rate={rate} seed={seed} changes={} requests={} (plans {}) forwarded={} faults={} {:?} \
+        "faults rate={rate} seed={seed} changes={} requests={} (plans {}, snapshot {}) forwarded={} faults={} {:?} \
          applies={:?} (exit, done, skipped, failed) converged={converged} lost_done={} lost_final={} \
          scanned={} texts/{} bytes secret_hits={}",
         planned.len(),
         counts.requests,
         after_plans.requests,
+        before_apply.requests - after_plans.requests,
         counts.forwarded,
         counts.faults_total(),
         counts.faults,
@@ -166,7 +196,10 @@ async fn converges_under(rate: f64, seed: u64) {
         hits.len(),
     ));
     assert!(hits.is_empty(), "secrets in output: {hits:?}");
-    assert!(lost_done.is_empty(), "reported done, not in effect: {lost_done:?}");
+    assert!(
+        lost_done.is_empty(),
+        "reported done, not in effect: {lost_done:?}"
+    );
     assert!(lost_final.is_empty(), "changes lost: {lost_final:?}");
     assert!(differences.is_empty(), "not converged: {differences:#?}");
     assert_eq!(again.code, Some(0), "plan after apply:\n{}", again.show());
@@ -213,12 +246,8 @@ async fn exhausted_retries_fail_only_their_changes_and_a_rerun_converges() {
     let audit = arg(dir, "audit.jsonl");
     let transcript = Transcript::default();
     let moto = support::endpoint();
-    let poison = |action: &str, user: &str| {
-        vec![
-            format!("Action={action}&"),
-            format!("UserName={user}"),
-        ]
-    };
+    let poison =
+        |action: &str, user: &str| vec![format!("Action={action}&"), format!("UserName={user}")];
     let mut faults = Faults::rate(0.0, 0);
     faults.poison = vec![
         poison("DeleteAccessKey", "idle-000"),
@@ -228,7 +257,14 @@ async fn exhausted_retries_fail_only_their_changes_and_a_rerun_converges() {
 
     let started = std::time::Instant::now();
     let mut cmd = iamctl(&account, &proxy.url());
-    cmd.args(["apply", "--auto-approve", "-c", &config, "--audit-log", &audit]);
+    cmd.args([
+        "apply",
+        "--auto-approve",
+        "-c",
+        &config,
+        "--audit-log",
+        &audit,
+    ]);
     let first = run(cmd, &transcript);
     let took = started.elapsed();
     assert_eq!(first.code, Some(1), "{}", first.show());
@@ -252,12 +288,11 @@ async fn exhausted_retries_fail_only_their_changes_and_a_rerun_converges() {
                 || record.detail.contains("iam:DeleteLoginProfile"),
             "{record:?}"
         );
+        assert!(record.detail.contains("ServiceUnavailable"), "{record:?}");
         assert!(
-            record.detail.contains("ServiceUnavailable"),
-            "{record:?}"
-        );
-        assert!(
-            first.stdout.contains(&format!("FAILED  {} {}", record.action, record.address)),
+            first
+                .stdout
+                .contains(&format!("FAILED  {} {}", record.action, record.address)),
             "{}",
             first.stdout
         );
@@ -265,7 +300,9 @@ async fn exhausted_retries_fail_only_their_changes_and_a_rerun_converges() {
     let done = records.iter().filter(|r| r.status == "done").count();
     assert_eq!(done, mix.changes() - 2, "{}", first.show());
     assert!(
-        first.stdout.contains(&format!("Apply: {done} done, 0 skipped, 2 failed.")),
+        first
+            .stdout
+            .contains(&format!("Apply: {done} done, 0 skipped, 2 failed.")),
         "{}",
         first.stdout
     );
@@ -274,11 +311,20 @@ async fn exhausted_retries_fail_only_their_changes_and_a_rerun_converges() {
     // The fault clears; the rerun does exactly the two changes left.
     proxy.set_faults(Faults::none());
     let mut cmd = iamctl(&account, &proxy.url());
-    cmd.args(["apply", "--auto-approve", "-c", &config, "--audit-log", &audit]);
+    cmd.args([
+        "apply",
+        "--auto-approve",
+        "-c",
+        &config,
+        "--audit-log",
+        &audit,
+    ]);
     let second = run(cmd, &transcript);
     assert_eq!(second.code, Some(0), "{}", second.show());
     assert!(
-        second.stdout.contains("Apply: 2 done, 0 skipped, 0 failed."),
+        second
+            .stdout
+            .contains("Apply: 2 done, 0 skipped, 0 failed."),
         "{}",
         second.stdout
     );

@@ -148,6 +148,8 @@ pub fn load_sources(sources: Vec<(String, String)>) -> Result<DesiredDoc, LoadEr
         problems.push(parsed[file_index].problem_at(&local_path, problem.message));
     }
 
+    // In reading order: files by name, then line and column.
+    problems.sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
     if problems.is_empty() {
         Ok(doc)
     } else {

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use globset::{Glob, GlobSet, GlobSetBuilder};
+use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 
 use super::model::*;
 use crate::state::{PasswordPolicy, User};
@@ -31,7 +31,8 @@ impl Exemptions {
     ) -> Result<Self, globset::Error> {
         let mut builder = GlobSetBuilder::new();
         for pattern in &patterns {
-            builder.add(Glob::new(pattern)?);
+            // IAM user names are unique regardless of case, so exemptions match that way too.
+            builder.add(GlobBuilder::new(pattern).case_insensitive(true).build()?);
         }
         Ok(Self {
             globs: builder.build()?,

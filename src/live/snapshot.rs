@@ -105,11 +105,12 @@ pub enum SnapshotError {
         line: usize,
         column: usize,
         message: String,
-        /// Shared, to keep the error small: it is returned by value everywhere.
+        /// Shared, to keep the error small: it is returned by value everywhere. `None` when
+        /// the line is too long to show (see [`MAX_SNIPPET_LINE`]).
         #[source_code]
-        source_code: Arc<NamedSource<String>>,
+        source_code: Option<Arc<NamedSource<String>>>,
         #[label("{message}")]
-        span: SourceSpan,
+        span: Option<SourceSpan>,
     },
     #[error("{}: snapshot format_version {found} is not supported; this iamctl reads format_version \"{FORMAT_VERSION}\"", path.display())]
     #[diagnostic(help("take the snapshot again with this version of iamctl"))]
@@ -159,6 +160,11 @@ pub fn parse_snapshot(path: &Path, text: String) -> Result<Snapshot, SnapshotErr
     Ok(snapshot)
 }
 
+/// Longest line (in bytes) shown as a snippet under a parse error. A minified snapshot is one
+/// line: printed whole it buries the message, and past 65,535 columns miette's renderer
+/// panics ("Formatting argument out of range"); the message's line:column still locate it.
+const MAX_SNIPPET_LINE: usize = 1000;
+
 fn parse_error(path: &Path, text: &str, err: &serde_json::Error) -> SnapshotError {
     let (line, column) = (err.line(), err.column());
     let full = err.to_string();
@@ -173,16 +179,23 @@ fn parse_error(path: &Path, text: &str, err: &serde_json::Error) -> SnapshotErro
         .map(str::len)
         .sum();
     let offset = (line_start + column.saturating_sub(1)).min(text.len());
+    let line_len = text[line_start.min(text.len())..]
+        .split('\n')
+        .next()
+        .map_or(0, str::len);
+    let snippet = line_len <= MAX_SNIPPET_LINE;
     SnapshotError::Parse {
         path: path.to_owned(),
         line,
         column,
         message,
-        source_code: Arc::new(NamedSource::new(
-            path.display().to_string(),
-            text.to_owned(),
-        )),
-        span: SourceSpan::new(offset.into(), usize::from(offset < text.len())),
+        source_code: snippet.then(|| {
+            Arc::new(NamedSource::new(
+                path.display().to_string(),
+                text.to_owned(),
+            ))
+        }),
+        span: snippet.then(|| SourceSpan::new(offset.into(), usize::from(offset < text.len()))),
     }
 }
 
@@ -263,6 +276,28 @@ mod tests {
         assert_eq!(*line, 8);
         assert!(message.contains("unknown field `trail`"), "{message}");
         assert!(err.to_string().starts_with("snap.json:8:"), "{err}");
+    }
+
+    #[test]
+    fn errors_on_very_long_lines_render_without_a_snippet() {
+        // Minified, one line, the mistake past column 65,535: rendering the snippet would
+        // panic inside miette.
+        let users = vec![r#"{"name": "u", "created": "2024-01-01T00:00:00Z"}"#; 2000].join(",");
+        let text = SAMPLE.replace('\n', "").replace(
+            r#"[{"name": "alice", "created": "2024-01-01T00:00:00Z"}]"#,
+            &format!("[{users}]}}]}}x"),
+        );
+        let err = parse(&text).unwrap_err();
+        let SnapshotError::Parse { column, .. } = &err else {
+            panic!("{err}")
+        };
+        assert!(*column > 65_535, "{column}");
+        let mut out = String::new();
+        miette::GraphicalReportHandler::new()
+            .render_report(&mut out, &err)
+            .unwrap();
+        assert!(out.contains("trailing characters"), "{out}");
+        assert!(out.len() < 2_000, "{} bytes", out.len());
     }
 
     #[test]

@@ -324,6 +324,9 @@ impl Context<'_> {
             delete = Some((rule::USER_CONSOLE, "console = false".into()));
         }
         let console = &self.rules.console;
+        // Findings about the profile, made only if the profile stays: a profile the plan
+        // deletes is no longer a console without MFA, nor an unused password.
+        let mut reports: Vec<(&str, String)> = Vec::new();
         if delete.is_none() && console.require_mfa && !user.has_mfa() {
             let message = "console access without MFA".to_owned();
             match console.without_mfa {
@@ -331,18 +334,15 @@ impl Context<'_> {
                     delete.get_or_insert((rule::CONSOLE_REQUIRE_MFA, message));
                 }
                 WithoutMfa::DenyUntilMfa => {} // handled by plan_deny_policy
-                _ => out.finding(
-                    Address::User(user.name.clone()),
-                    rule::CONSOLE_REQUIRE_MFA,
-                    message,
-                ),
+                _ => reports.push((rule::CONSOLE_REQUIRE_MFA, message)),
             }
         }
-        if let Some(days) = console
-            .max_unused_days
-            .filter(|_| delete.is_none() || console_wanted != Some(false))
-        {
-            let message = match user.password_last_used {
+        if let Some(days) = console.max_unused_days {
+            // A use before the profile was (re)created says nothing about this password.
+            let last_use = user
+                .password_last_used
+                .filter(|used| *used >= profile.created);
+            let message = match last_use {
                 Some(last) if older_than(last, self.as_of, days) => Some(format!(
                     "console password unused for {} days (limit {days})",
                     days_between(last, self.as_of)
@@ -359,23 +359,13 @@ impl Context<'_> {
                 {
                     delete.get_or_insert((rule::CONSOLE_MAX_UNUSED, message));
                 } else {
-                    out.finding(
-                        Address::User(user.name.clone()),
-                        rule::CONSOLE_MAX_UNUSED,
-                        message,
-                    );
+                    reports.push((rule::CONSOLE_MAX_UNUSED, message));
                 }
             }
         }
 
         if let Some((rule, reason)) = delete {
-            if self.is_caller(user) {
-                out.finding(
-                    Address::User(user.name.clone()),
-                    rule,
-                    format!("{reason}, but iamctl is signed in as this user: its login profile is left alone"),
-                );
-            } else {
+            if !self.is_caller(user) {
                 out.change(
                     address(),
                     Action::Delete,
@@ -385,7 +375,13 @@ impl Context<'_> {
                 );
                 return false;
             }
-            return true;
+            reports.push((
+                rule,
+                format!("{reason}, but iamctl is signed in as this user: its login profile is left alone"),
+            ));
+        }
+        for (rule, message) in reports {
+            out.finding(Address::User(user.name.clone()), rule, message);
         }
 
         if profile.password_reset_required {
@@ -465,6 +461,8 @@ impl Context<'_> {
         let key_rules = &self.rules.access_keys;
         let mut keys: Vec<&AccessKey> = user.access_keys.iter().collect();
         keys.sort_by(|a, b| a.id.cmp(&b.id));
+        // Active keys this plan deactivates or deletes, so `max_active` judges what remains.
+        let mut retired = 0usize;
         for key in &keys {
             let address = || Address::AccessKey {
                 user: user.name.clone(),
@@ -531,8 +529,10 @@ impl Context<'_> {
                     } else if *action == KeyAction::Delete || key_rules.delete_inactive {
                         // A key deactivated now would be deleted by `delete_inactive` on the
                         // next run; deleting it at once keeps "plan after apply is empty".
+                        retired += 1;
                         out.change(address(), Action::Delete, rule, key_json(key), Value::Null);
                     } else {
+                        retired += 1;
                         out.change(
                             address(),
                             Action::Deactivate,
@@ -548,7 +548,8 @@ impl Context<'_> {
             let active = keys
                 .iter()
                 .filter(|k| k.status == KeyStatus::Active)
-                .count();
+                .count()
+                - retired;
             if i64::try_from(active).unwrap_or(i64::MAX) > max {
                 out.finding(
                     Address::User(user.name.clone()),

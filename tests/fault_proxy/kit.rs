@@ -48,7 +48,11 @@ impl Mix {
             + self.new
             + self.old
             + self.idle
-            + if self.delete_inactive { 2 * self.dead } else { 0 }
+            + if self.delete_inactive {
+                2 * self.dead
+            } else {
+                0
+            }
     }
 
     fn names(&self) -> Vec<(&'static str, String)> {
@@ -99,7 +103,9 @@ delete_inactive = {}
         );
         for (kind, name) in self.names() {
             match kind {
-                "off" => text.push_str(&format!("\n[[user]]\nname = \"{name}\"\nconsole = false\n")),
+                "off" => {
+                    text.push_str(&format!("\n[[user]]\nname = \"{name}\"\nconsole = false\n"))
+                }
                 "new" => text.push_str(&format!("\n[[user]]\nname = \"{name}\"\nconsole = true\n")),
                 _ => {}
             }
@@ -118,6 +124,9 @@ pub struct Workload {
     /// Every secret the seeding created (secret access keys, the console password).
     pub secrets: Vec<String>,
 }
+
+/// One seeded user: its name, its kind, and its keys as (id, secret).
+type Seeded = (String, &'static str, Vec<(String, String)>);
 
 /// Seeds `mix` into `account` (straight to moto, `parallel` calls at a time).
 pub async fn seed(account: &Account, mix: Mix, parallel: usize) -> Workload {
@@ -139,18 +148,17 @@ pub async fn seed(account: &Account, mix: Mix, parallel: usize) -> Workload {
     } else {
         None
     };
-    let seeded: Vec<(String, &'static str, Vec<(String, String)>)> =
-        futures::stream::iter(mix.names())
-            .map(|(kind, name)| {
-                let (iam, policy_arn) = (iam.clone(), policy_arn.clone());
-                async move {
-                    let keys = seed_one(account, &iam, kind, &name, policy_arn.as_deref()).await;
-                    (name, kind, keys)
-                }
-            })
-            .buffer_unordered(parallel.max(1))
-            .collect()
-            .await;
+    let seeded: Vec<Seeded> = futures::stream::iter(mix.names())
+        .map(|(kind, name)| {
+            let (iam, policy_arn) = (iam.clone(), policy_arn.clone());
+            async move {
+                let keys = seed_one(account, &iam, kind, &name, policy_arn.as_deref()).await;
+                (name, kind, keys)
+            }
+        })
+        .buffer_unordered(parallel.max(1))
+        .collect()
+        .await;
     let mut workload = Workload {
         mix,
         kinds: BTreeMap::new(),
@@ -306,7 +314,11 @@ pub async fn read_live(account: &Account, workload: &Workload) -> Live {
             let iam = iam.clone();
             async move {
                 let profile = match iam.get_login_profile().user_name(&name).send().await {
-                    Ok(out) => Some(out.login_profile.expect("a profile").password_reset_required),
+                    Ok(out) => Some(
+                        out.login_profile
+                            .expect("a profile")
+                            .password_reset_required,
+                    ),
                     Err(e)
                         if e.as_service_error()
                             .is_some_and(|s| s.is_no_such_entity_exception()) =>
@@ -540,7 +552,8 @@ impl Run {
             "exit {:?} after {:.1}s\n--- stdout\n{}\n--- stderr\n{}",
             self.code,
             self.took.as_secs_f64(),
-            self.stdout, self.stderr
+            self.stdout,
+            self.stderr
         )
     }
 }
@@ -578,7 +591,11 @@ pub fn run(mut cmd: Command, transcript: &Transcript) -> Run {
         stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
     };
     if std::env::var_os("IAMCTL_RELIABILITY_TRACE").is_some() {
-        eprintln!("{label}: exit {:?} in {:.1}s", run.code, run.took.as_secs_f64());
+        eprintln!(
+            "{label}: exit {:?} in {:.1}s",
+            run.code,
+            run.took.as_secs_f64()
+        );
         static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
         let n = N.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         let path = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("trace-{n}.txt"));

@@ -423,9 +423,7 @@ fn mix(mut x: u64) -> u64 {
 }
 
 fn hash_bytes(seed: u64, bytes: &[u8]) -> u64 {
-    bytes
-        .iter()
-        .fold(mix(seed), |h, &b| mix(h ^ u64::from(b)))
+    bytes.iter().fold(mix(seed), |h, &b| mix(h ^ u64::from(b)))
 }
 
 /// The request's identity for fault draws: the signature and dates differ on every retry,
@@ -449,7 +447,10 @@ fn request_key(request: &Message) -> u64 {
             }
         })
         .collect();
-    hash_bytes(0, format!("{start}\n{target}\n{}", params.join("&")).as_bytes())
+    hash_bytes(
+        0,
+        format!("{start}\n{target}\n{}", params.join("&")).as_bytes(),
+    )
 }
 
 /// `value` with every run of exactly 12 digits (an account id) replaced by `#`.
@@ -487,11 +488,7 @@ enum Decision {
 fn decide(state: &Mutex<State>, request: &Message, action: &str) -> Decision {
     let mut state = state.lock().unwrap();
     state.counts.requests += 1;
-    *state
-        .counts
-        .by_action
-        .entry(action.to_owned())
-        .or_default() += 1;
+    *state.counts.by_action.entry(action.to_owned()).or_default() += 1;
 
     if is_write(action) {
         if let Some(armed) = state.trap.as_mut() {
@@ -585,7 +582,11 @@ fn error_response(kind: FaultKind, json: bool) -> Vec<u8> {
 }
 
 /// Forwards `request` to moto, counted and tracked as in flight.
-fn forward_counted(upstream: &str, request: &Message, state: &Mutex<State>) -> std::io::Result<Vec<u8>> {
+fn forward_counted(
+    upstream: &str,
+    request: &Message,
+    state: &Mutex<State>,
+) -> std::io::Result<Vec<u8>> {
     {
         let mut state = state.lock().unwrap();
         state.counts.forwarded += 1;
