@@ -68,22 +68,25 @@ fn init_logging(verbose: u8, quiet: bool) {
         (false, 1) => "warn,iamctl=info",
         (false, _) => "info,iamctl=debug,aws_config=debug,aws_smithy_runtime=debug",
     };
-    let mut filter =
+    use tracing_subscriber::prelude::*;
+    let filter =
         tracing_subscriber::EnvFilter::try_from_env("IAMCTL_LOG").unwrap_or_else(|_| filter.into());
-    // At trace level the SigV4 signer logs every canonical request and the orchestrator
-    // every request's headers, session token included: no secret may reach a log, whatever
-    // IAMCTL_LOG asks for (SPEC), so these stop at debug.
-    for quiet in [
-        "aws_sigv4=debug",
-        "aws_sigv4::http_request::sign=debug",
-        "aws_smithy_runtime=debug",
-        "aws_smithy_runtime::client::orchestrator=debug",
-    ] {
-        filter = filter.add_directive(quiet.parse().expect("a valid directive"));
-    }
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .without_time()
+    // At trace level the SigV4 signer logs every canonical request and the SDK's orchestrator
+    // every request's headers, session token included. No secret may reach a log, whatever
+    // IAMCTL_LOG asks for (SPEC): those two crates never log at trace.
+    let no_secrets = tracing_subscriber::filter::filter_fn(|meta| {
+        *meta.level() != tracing::Level::TRACE
+            || !["aws_sigv4", "aws_smithy_runtime"]
+                .iter()
+                .any(|krate| meta.target().starts_with(krate))
+    });
+    tracing_subscriber::registry()
+        .with(filter)
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_writer(std::io::stderr)
+                .without_time()
+                .with_filter(no_secrets),
+        )
         .init();
 }

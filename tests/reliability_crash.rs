@@ -11,7 +11,6 @@
 mod fault_proxy;
 mod support;
 
-use std::io::Read;
 use std::process::Stdio;
 use std::time::Duration;
 
@@ -32,6 +31,11 @@ impl Rng {
 
     fn below(&mut self, n: u64) -> u64 {
         self.next() % n.max(1)
+    }
+
+    /// A fraction in [0, 1).
+    fn fraction(&mut self) -> f64 {
+        (self.next() >> 11) as f64 / (1u64 << 53) as f64
     }
 }
 
@@ -66,13 +70,15 @@ async fn apply_killed_at_random_points_converges_on_the_next_run() {
     assert_eq!(planned.len(), mix.changes());
 
     let proxy = FaultProxy::start(&moto, Faults::none());
-    let mut rng = Rng(0xC0FFEE);
+    let mut rng = Rng(7);
     let mut kills = Vec::new();
     let mut unaudited_total = 0;
     let mut remaining = planned.len() as u64;
     for kill in 0..4 {
-        // Somewhere in the writes this run will make (its plan has `remaining` changes).
-        let nth_write = 1 + rng.below(remaining * 3 / 4);
+        // Somewhere in the writes this run will make (its plan has `remaining` changes). A
+        // seeded fraction, so that one change more or less left by the last kill (one in
+        // flight finishing or not) moves the point by one write at most.
+        let nth_write = 1 + (rng.fraction() * (remaining * 3 / 4) as f64) as u64;
         let after_forward = rng.below(2) == 0;
         let sprung = proxy.arm(Trap {
             nth_write,
@@ -89,24 +95,16 @@ async fn apply_killed_at_random_points_converges_on_the_next_run() {
             "--concurrency",
             CONCURRENCY,
         ]);
-        cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+        // To files, not pipes: nobody reads a pipe while the child runs, and a full one
+        // would stall it before its kill point.
+        let log = dir.join(format!("killed-{kill}.log"));
+        let file = std::fs::File::create(&log).unwrap();
+        cmd.stdout(file.try_clone().unwrap()).stderr(file);
         let mut child = cmd.spawn().expect("starting iamctl");
         let caught = sprung.recv_timeout(Duration::from_secs(120));
         child.kill().expect("SIGKILL");
         let status = child.wait().unwrap();
-        let mut output = String::new();
-        child
-            .stdout
-            .take()
-            .unwrap()
-            .read_to_string(&mut output)
-            .ok();
-        child
-            .stderr
-            .take()
-            .unwrap()
-            .read_to_string(&mut output)
-            .ok();
+        let output = std::fs::read_to_string(&log).unwrap_or_default();
         transcript.add(format!("killed apply {kill}"), output.clone());
         let caught = caught.unwrap_or_else(|_| {
             panic!("apply {kill} made no write #{nth_write} (exit {status:?}):\n{output}")
@@ -201,6 +199,95 @@ async fn apply_killed_at_random_points_converges_on_the_next_run() {
          in flight at the kills):\n  {}",
         kills.join("\n  ")
     );
+}
+
+/// The one window where a crash needs a person: killed after the generated password went to
+/// its file and before IAM took it, the next apply finds the file, no login profile, and
+/// cannot know whether the file holds a live password; it refuses clearly, creating nothing,
+/// and converges once the file is moved away. Killed after IAM took it, the next apply has
+/// nothing to do and the file holds the profile's password.
+#[tokio::test(flavor = "multi_thread")]
+async fn apply_killed_around_a_new_login_profile_converges() {
+    let mix = Mix {
+        new: 2,
+        ..Default::default()
+    };
+    let account = support::fresh_account().await;
+    let workload = kit::seed(&account, mix, 4).await;
+    let dir = kit::workdir();
+    let dir = dir.path();
+    let config = arg(dir, "desired.toml");
+    std::fs::write(&config, mix.desired()).unwrap();
+    let secrets_dir = arg(dir, "secrets");
+    let transcript = Transcript::default();
+    let proxy = FaultProxy::start(&support::endpoint(), Faults::none());
+    let apply = || {
+        let mut cmd = iamctl(&account, &proxy.url());
+        cmd.args([
+            "apply",
+            "--auto-approve",
+            "-c",
+            &config,
+            "--secrets-dir",
+            &secrets_dir,
+            "--concurrency",
+            "1",
+        ]);
+        cmd
+    };
+
+    // The first run's first write is new-000's CreateLoginProfile (the policy change runs
+    // last): held unsent. The second run refuses new-000 (the file exists, see below)
+    // without a write, so its first write is new-001's: carried out, its answer lost.
+    for after_forward in [false, true] {
+        let sprung = proxy.arm(Trap {
+            nth_write: 1,
+            after_forward,
+        });
+        let mut cmd = apply();
+        cmd.stdout(Stdio::null()).stderr(Stdio::null());
+        let mut child = cmd.spawn().expect("starting iamctl");
+        let caught = sprung
+            .recv_timeout(Duration::from_secs(60))
+            .expect("the trap sprang");
+        assert_eq!(caught.action, "CreateLoginProfile", "{caught:?}");
+        child.kill().unwrap();
+        child.wait().unwrap();
+        proxy.release();
+        proxy.cut_all();
+        proxy.settle();
+    }
+    let live = kit::read_live(&account, &workload).await;
+    assert_eq!(live.users["new-000"].profile, None);
+    assert_eq!(live.users["new-001"].profile, Some(true));
+
+    let refused = kit::run(apply(), &transcript);
+    assert_eq!(refused.code, Some(1), "{}", refused.show());
+    assert!(
+        refused
+            .stdout
+            .contains("new-000.password already exists, but new-000 has no login profile")
+            && refused
+                .stdout
+                .contains("move the file away and apply again"),
+        "{}",
+        refused.show()
+    );
+    let secrets = std::path::Path::new(&secrets_dir);
+    std::fs::rename(
+        secrets.join("new-000.password"),
+        dir.join("new-000.password.old"),
+    )
+    .unwrap();
+    let last = kit::run(apply(), &transcript);
+    assert_eq!(last.code, Some(0), "{}", last.show());
+    let live = kit::read_live(&account, &workload).await;
+    assert!(kit::differences(&live, &workload).is_empty());
+    assert!(secrets.join("new-000.password").exists());
+    assert!(secrets.join("new-001.password").exists());
+    let mut all = workload.secrets.clone();
+    all.extend(kit::generated_passwords(secrets));
+    assert!(transcript.hits(&all).is_empty());
 }
 
 /// Two scheduled jobs overlapping on one account: both plan the same changes and race to

@@ -286,7 +286,8 @@ fn deep_and_enormous_inputs_are_refused_quickly() {
 /// Known bugs of the desired-state loader's error reports (src/desired/load.rs), kept here
 /// to reproduce them: `cargo test --test reliability_input -- --ignored`.
 /// - an error on a very long line prints the whole line as its snippet (600 KB of stderr for
-///   a 600 KB line), and past column 65,535 miette's renderer panics;
+///   a 600 KB line), and past column 65,535 miette's renderer panics (exit 101: a one-line
+///   `exempt` list of 20,000 names with a bad glob at its end);
 /// - a 40 MB line takes minutes to render;
 /// - rendering grows with errors × file size: 2,000 errors take 11 s and 560 KB of stderr,
 ///   20,000 errors minutes.
@@ -321,6 +322,13 @@ fn desired_errors_stay_short_and_quick_on_hostile_files() {
             (0..20_000)
                 .map(|i| format!("[[user]]\nname = {i}\n"))
                 .collect(),
+        ),
+        write(
+            "long_line_validation_error.toml",
+            format!(
+                "[users]\nexempt = [{}, \"[\"]\n",
+                vec!["\"a\""; 20_000].join(",")
+            ),
         ),
     ];
     let mut problems = Vec::new();
