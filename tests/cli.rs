@@ -142,7 +142,10 @@ fn plan_json_is_the_spec_format_and_matches_the_saved_plan() {
         .iter()
         .map(|a| a["changes"].as_array().unwrap().len())
         .sum();
-    assert_eq!(printed["summary"]["changes"].as_u64().unwrap() as usize, all_changes);
+    assert_eq!(
+        printed["summary"]["changes"].as_u64().unwrap() as usize,
+        all_changes
+    );
     let saved: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&saved).unwrap()).unwrap();
     assert_eq!(saved, printed);

@@ -52,10 +52,11 @@ pub struct ConfigProblem {
     /// The dotted key path (`users.console.max_unused_days`), or `(document)` for syntax errors.
     pub key: String,
     pub message: String,
+    /// Left out when the line is too long to show (a minified or generated file).
     #[source_code]
-    source_code: NamedSource<Arc<String>>,
+    source_code: Option<NamedSource<Arc<String>>>,
     #[label("{key}")]
-    span: SourceSpan,
+    span: Option<SourceSpan>,
 }
 
 /// Loads `path`: a single file, or every `*.toml` in a folder, merged.
@@ -150,6 +151,20 @@ pub fn load_sources(sources: Vec<(String, String)>) -> Result<DesiredDoc, LoadEr
 
     // In reading order: files by name, then line and column.
     problems.sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
+    if problems.len() > MAX_REPORTED_PROBLEMS {
+        let hidden = problems.len() - MAX_REPORTED_PROBLEMS + 1;
+        problems.truncate(MAX_REPORTED_PROBLEMS - 1);
+        let last = problems.last().expect("the cap is above one");
+        problems.push(ConfigProblem {
+            file: last.file.clone(),
+            line: last.line,
+            column: last.column,
+            key: "(document)".to_owned(),
+            message: format!("and {hidden} more problems, not shown; fix these first"),
+            source_code: None,
+            span: None,
+        });
+    }
     if problems.is_empty() {
         Ok(doc)
     } else {
@@ -195,26 +210,66 @@ struct RawProblem {
 struct SourceFile {
     name: String,
     text: Arc<String>,
+    /// Byte offset where each line starts, so locating a problem is a binary search.
+    line_starts: Vec<usize>,
 }
+
+impl SourceFile {
+    fn new(name: String, text: Arc<String>) -> Self {
+        let line_starts = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
+        Self {
+            name,
+            text,
+            line_starts,
+        }
+    }
+}
+
+/// Lines longer than this get no source excerpt: it would flood the terminal, and the
+/// renderer cannot point past column 65,535.
+const MAX_EXCERPT_LINE: usize = 1_000;
+/// At most this many problems are reported; the rest are counted.
+const MAX_REPORTED_PROBLEMS: usize = 50;
 
 impl RawProblem {
     fn into_problem(self) -> ConfigProblem {
-        let text = &self.file.text;
-        let start = self.span.start.min(text.len());
-        let before = &text[..start];
-        let line = before.matches('\n').count() + 1;
-        let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+        let file = &self.file;
+        let text = &file.text;
+        let start = floor_char_boundary(text, self.span.start.min(text.len()));
+        let line_index = file.line_starts.partition_point(|&s| s <= start) - 1;
+        let line_start = file.line_starts[line_index];
+        let line_end = file
+            .line_starts
+            .get(line_index + 1)
+            .map_or(text.len(), |next| next - 1);
+        let long_line = line_end - line_start > MAX_EXCERPT_LINE;
+        // Columns count characters, except on lines too long to count cheaply (bytes then).
+        let column = if long_line {
+            start - line_start + 1
+        } else {
+            text[line_start..start].chars().count() + 1
+        };
         let len = self.span.end.saturating_sub(start).min(text.len() - start);
         ConfigProblem {
-            file: self.file.name.clone(),
-            line,
+            file: file.name.clone(),
+            line: line_index + 1,
             column,
             key: self.key,
             message: self.message,
-            source_code: NamedSource::new(self.file.name.clone(), Arc::clone(text)),
-            span: SourceSpan::new(start.into(), len),
+            source_code: (!long_line)
+                .then(|| NamedSource::new(file.name.clone(), Arc::clone(text))),
+            span: (!long_line).then(|| SourceSpan::new(start.into(), len)),
         }
     }
+}
+
+fn floor_char_boundary(text: &str, mut index: usize) -> usize {
+    while !text.is_char_boundary(index) {
+        index -= 1;
+    }
+    index
 }
 
 /// One parsed file: what deserialized, where every key is, and what went wrong.
@@ -232,6 +287,8 @@ struct ParsedFile {
     problems: Vec<RawProblem>,
 }
 
+/// After this many problems in one file, further tables are only checked for being valid.
+const MAX_PROBLEMS_PER_FILE: usize = 500;
 /// At most this many errors are reported for one table or array element.
 const MAX_ERRORS_PER_PART: usize = 64;
 
@@ -240,10 +297,7 @@ const TOP_LEVEL_KEYS: &str = "password_policy, users, user, audit, account, orga
 impl ParsedFile {
     fn parse(name: String, text: String) -> Self {
         let text = Arc::new(text);
-        let source = Arc::new(SourceFile {
-            name: name.clone(),
-            text: Arc::clone(&text),
-        });
+        let source = Arc::new(SourceFile::new(name.clone(), Arc::clone(&text)));
         let mut file = ParsedFile {
             name,
             source,
@@ -309,6 +363,10 @@ impl ParsedFile {
     /// not hide the next, and what remains still reaches validation.
     fn part<T: DeserializeOwned>(&mut self, mut value: Spanned<DeValue<'_>>) -> Option<T> {
         let whole = value.span();
+        // Far more problems than are ever shown: the rest of the file is not worth the work.
+        if self.problems.len() >= MAX_PROBLEMS_PER_FILE {
+            return T::deserialize(ValueDeserializer::from(value)).ok();
+        }
         // Each round removes one key, so this bound is never reached on real files; it only
         // caps the work on hostile ones.
         for _ in 0..MAX_ERRORS_PER_PART {

@@ -40,8 +40,8 @@ pub fn validate(doc: &DesiredDoc) -> Vec<Problem> {
             report(
                 format!("{at}.name"),
                 format!(
-                    "duplicate account name {:?} (first at account[{first}])",
-                    account.name
+                    "duplicate account name {} (first at account[{first}])",
+                    shown(&account.name)
                 ),
             );
         }
@@ -55,7 +55,10 @@ pub fn validate(doc: &DesiredDoc) -> Vec<Problem> {
             if !is_role_arn(arn) {
                 report(
                     format!("{at}.role_arn"),
-                    format!("{arn:?} is not a role ARN (arn:aws:iam::ACCOUNT_ID:role/NAME)"),
+                    format!(
+                        "{} is not a role ARN (arn:aws:iam::ACCOUNT_ID:role/NAME)",
+                        shown(arn)
+                    ),
                 );
             }
         }
@@ -79,8 +82,8 @@ fn validate_organization(org: &OrganizationSpec, report: &mut impl FnMut(String,
         report(
             "organization.role_name".into(),
             format!(
-                "{:?} is not a role name (1-64 of A-Z a-z 0-9 +=,.@_-, after an optional path such as ops/)",
-                org.role_name
+                "{} is not a role name (1-64 of A-Z a-z 0-9 +=,.@_-, after an optional path such as ops/)",
+                shown(&org.role_name)
             ),
         );
     }
@@ -102,7 +105,7 @@ fn validate_organization(org: &OrganizationSpec, report: &mut impl FnMut(String,
             } else if let Err(err) = Glob::new(pattern) {
                 report(
                     format!("organization.{key}[{i}]"),
-                    format!("invalid glob {pattern:?}: {}", err.kind()),
+                    format!("invalid glob {}: {}", shown(pattern), err.kind()),
                 );
             }
         }
@@ -183,7 +186,7 @@ fn validate_tables(
             if let Err(err) = Glob::new(pattern) {
                 report(
                     format!("{at}.exempt[{i}]"),
-                    format!("invalid glob {pattern:?}: {}", err.kind()),
+                    format!("invalid glob {}: {}", shown(pattern), err.kind()),
                 );
             }
         }
@@ -249,8 +252,8 @@ fn validate_tables(
             report(
                 format!("{at}.name"),
                 format!(
-                    "{:?} is not a valid IAM user name (1-64 of A-Z a-z 0-9 +=,.@_-)",
-                    spec.name
+                    "{} is not a valid IAM user name (1-64 of A-Z a-z 0-9 +=,.@_-)",
+                    shown(&spec.name)
                 ),
             );
         }
@@ -258,8 +261,8 @@ fn validate_tables(
             report(
                 format!("{at}.name"),
                 format!(
-                    "duplicate user {:?} (first at {prefix}user[{first}])",
-                    spec.name
+                    "duplicate user {} (first at {prefix}user[{first}])",
+                    shown(&spec.name)
                 ),
             );
         }
@@ -288,15 +291,15 @@ fn validate_audit(
     if let Err(why) = check_trail_name(&create.name) {
         report(
             format!("{at}.name"),
-            format!("{:?} is not a valid trail name: {why}", create.name),
+            format!("{} is not a valid trail name: {why}", shown(&create.name)),
         );
     }
     if let Err(why) = check_bucket_name(&create.s3_bucket) {
         report(
             format!("{at}.s3_bucket"),
             format!(
-                "{:?} is not a valid S3 bucket name: {why}",
-                create.s3_bucket
+                "{} is not a valid S3 bucket name: {why}",
+                shown(&create.s3_bucket)
             ),
         );
     }
@@ -360,6 +363,16 @@ fn looks_like_ip(name: &str) -> bool {
         && parts
             .iter()
             .all(|p| !p.is_empty() && p.len() <= 3 && p.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// A value from the file, quoted for a message and cut short: a hostile file may hold a
+/// name of megabytes, and the message must stay one line.
+fn shown(value: &str) -> String {
+    const MAX_CHARS: usize = 80;
+    match value.char_indices().nth(MAX_CHARS) {
+        Some((cut, _)) => format!("{:?}… ({} bytes)", &value[..cut], value.len()),
+        None => format!("{value:?}"),
+    }
 }
 
 /// IAM's user-name pattern: `[\w+=,.@-]+`, 1 to 64 characters.

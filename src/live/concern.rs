@@ -23,9 +23,14 @@ impl Facts {
     pub const PASSWORD_LAST_USED: Facts = Facts(2);
     /// MFA devices: `ListMFADevices`.
     pub const MFA: Facts = Facts(4);
-    /// Access keys: `ListAccessKeys`, and `GetAccessKeyLastUsed` where their use matters.
-    pub const KEYS: Facts = Facts(8);
-    pub const ALL: Facts = Facts(15);
+    /// Access keys and their use: `ListAccessKeys`, and `GetAccessKeyLastUsed` where their
+    /// use could decide a change. Implies [`Facts::KEY_IDS`].
+    pub const KEYS: Facts = Facts(8 | 16);
+    /// Access keys' ids only: `ListAccessKeys`, each key keeping the credential report's last
+    /// use where the report's key is unambiguously this one (for findings addressed by key id,
+    /// which may rest on the report but must name the real key).
+    pub const KEY_IDS: Facts = Facts(16);
+    pub const ALL: Facts = Facts(31);
 
     pub fn is_empty(self) -> bool {
         self.0 == 0
@@ -35,8 +40,20 @@ impl Facts {
         self.0 & other.0 == other.0
     }
 
+    /// The facts of `self` not in `other`. Key use is read by listing the keys again, so
+    /// what remains of [`Facts::KEYS`] is all of it.
     pub fn without(self, other: Facts) -> Facts {
-        Facts(self.0 & !other.0)
+        let rest = Facts(self.0 & !other.0);
+        if rest.0 & Facts::KEYS.without_ids() != 0 {
+            Facts::KEYS | rest
+        } else {
+            rest
+        }
+    }
+
+    /// The bit of [`Facts::KEYS`] that [`Facts::KEY_IDS`] lacks: key use.
+    const fn without_ids(self) -> u8 {
+        self.0 & !Facts::KEY_IDS.0
     }
 
     /// The facts the account-wide rules (`[users.console]`, `[users.access_keys]`) read of
@@ -62,7 +79,7 @@ impl Facts {
         facts
     }
 
-    /// The facts a plan item with this rule was derived from. An unknown rule (one added to
+    /// The facts a change with this rule was derived from. An unknown rule (one added to
     /// the engine after this table) reads everything, so it is confirmed rather than trusted.
     pub fn read_by_rule(rule_name: &str) -> Facts {
         match rule_name {
@@ -144,17 +161,29 @@ pub(crate) fn seeds(
     wanted
 }
 
-/// Adds, for every change and finding of `plan` about a user, the facts its rule read.
+/// Adds, for every change of `plan` about a user, the facts its rule read: a change is
+/// never proposed from the credential report alone. A finding is not a change: it may rest on
+/// the report (whose age the plan states), so it only needs what its address names. A
+/// finding about an access key is addressed by the key's id, which the report lacks: the
+/// user's keys are listed ([`Facts::KEY_IDS`]); findings about the user need nothing.
 pub(crate) fn add_plan_items(plan: &AccountPlan, wanted: &mut BTreeMap<String, Facts>) {
-    let items = plan.changes.iter().map(|c| (&c.address, c.rule.as_str()));
-    let items = items.chain(plan.findings.iter().map(|f| (&f.address, f.rule.as_str())));
-    for (address, rule_name) in items {
-        let Some(user) = address.user() else { continue };
-        let mut facts = Facts::read_by_rule(rule_name);
+    let changes = plan.changes.iter().map(|c| {
+        let mut facts = Facts::read_by_rule(&c.rule);
         // The deny policy is attached for want of MFA and detached once MFA is there.
-        if matches!(address, Address::UserPolicy { .. }) {
+        if matches!(c.address, Address::UserPolicy { .. }) {
             facts |= Facts::PROFILE | Facts::MFA;
         }
+        (&c.address, facts)
+    });
+    let findings = plan.findings.iter().map(|f| {
+        let facts = match f.address {
+            Address::AccessKey { .. } => Facts::KEY_IDS,
+            _ => Facts::NONE,
+        };
+        (&f.address, facts)
+    });
+    for (address, facts) in changes.chain(findings) {
+        let Some(user) = address.user() else { continue };
         if !facts.is_empty() {
             *wanted.entry(user.to_owned()).or_default() |= facts;
         }
@@ -227,9 +256,39 @@ mod tests {
         let plan = plan_account("t", &rules, &live, at("2021-01-01T00:00:00Z"));
         let mut wanted = BTreeMap::new();
         add_plan_items(&plan, &mut wanted);
-        assert_eq!(names(&wanted), ["console", "old-key"]);
+        // The console finding rests on the report; the key change is confirmed in full.
+        assert_eq!(names(&wanted), ["old-key"]);
         assert_eq!(wanted["old-key"], Facts::KEYS);
-        assert_eq!(wanted["console"], Facts::PROFILE | Facts::MFA);
+    }
+
+    #[test]
+    fn findings_ask_only_for_the_ids_their_address_names() {
+        let mut rules = Rules::default();
+        rules.access_keys.max_age_days = Some(90);
+        rules.access_keys.max_active = Some(0);
+        rules.console.require_mfa = true;
+        rules.console.max_unused_days = Some(30);
+        let mut both = user("both");
+        both.access_keys.push(AccessKey {
+            id: "report-key-1".into(),
+            status: KeyStatus::Active,
+            created: at("2020-01-01T00:00:00Z"),
+            last_used: None,
+        });
+        both.login_profile = Some(LoginProfile {
+            created: at("2020-01-01T00:00:00Z"),
+            password_reset_required: false,
+        });
+        let live = state(vec![both]);
+
+        let plan = plan_account("t", &rules, &live, at("2021-01-01T00:00:00Z"));
+        assert!(plan.changes.is_empty(), "{:?}", plan.changes);
+        assert_eq!(plan.findings.len(), 4, "{:?}", plan.findings);
+        let mut wanted = BTreeMap::new();
+        add_plan_items(&plan, &mut wanted);
+        assert_eq!(wanted["both"], Facts::KEY_IDS);
+        assert!(!Facts::KEY_IDS.contains(Facts::KEYS));
+        assert!(Facts::KEYS.contains(Facts::KEY_IDS));
     }
 
     #[test]
@@ -291,5 +350,8 @@ mod tests {
             (Facts::PROFILE | Facts::MFA).without(Facts::PROFILE),
             Facts::MFA
         );
+        // Key ids known, key use wanted: the keys are listed again, with their use.
+        assert_eq!(Facts::KEYS.without(Facts::KEY_IDS), Facts::KEYS);
+        assert_eq!(Facts::KEY_IDS.without(Facts::KEYS), Facts::NONE);
     }
 }

@@ -7,11 +7,23 @@
 //!    `GetAccountAuthorizationDetails` (users, tags, attached policies) and the credential
 //!    report; trails when `require_cloudtrail` is on.
 //! 2. A provisional state is built from GAAD plus the report, and planned with the real
-//!    rules. Every user the plan touches is a candidate.
-//! 3. For each candidate, the facts its plan items were derived from are replaced by direct
+//!    rules. Every user a change of the plan touches is a candidate.
+//! 3. For each candidate, the facts its changes were derived from are replaced by direct
 //!    reads (`ListAccessKeys`, `GetLoginProfile`, `ListMFADevices`, ...). The state is planned
-//!    again, and any item still resting on report data is confirmed in another round, until
+//!    again, and any change still resting on report data is confirmed in another round, until
 //!    none is: a plan never proposes a change from report data alone.
+//!
+//! Findings are not changes: they may rest on the report, whose age the plan states
+//! (`credential_report_generated_at`). A finding about the user (`user.NAME`: console without
+//! MFA, unused password, too many active keys) costs no direct call. A finding about an
+//! access key is addressed by the key's id, which the report lacks: the user's keys are
+//! listed (`ListAccessKeys`), each keeping the report's last use where the report's key is
+//! unambiguously the listed one, so no address in a plan ever holds a placeholder.
+//!
+//! Direct reads whose answer cannot change the plan are skipped: `GetUser` (the password's
+//! last use) for a login profile younger than `console.max_unused_days`, and
+//! `GetAccessKeyLastUsed` for a key past `max_age_days` when `on_expired` already asks for
+//! at least what `on_unused` would (see [`user_reads::LastUsedPolicy`]).
 
 mod account;
 mod cloudtrail;
@@ -27,6 +39,7 @@ use chrono::{DateTime, Utc};
 
 use crate::aws::{AccountClients, AwsError};
 use crate::desired::Rules;
+use crate::desired::model::KeyAction;
 use crate::plan::plan_account;
 use crate::state::{AccountState, User};
 
@@ -41,8 +54,9 @@ pub use snapshot::{NamedAccount, Snapshot, SnapshotError, read_snapshot, write_s
 #[derive(Debug, Clone, Copy)]
 pub enum ReadScope<'a> {
     /// For `plan` and `apply`: the bulk reads, plus only the direct reads these rules need.
-    /// Users no rule concerns keep the credential report's facts (see
-    /// [`PLACEHOLDER_KEY_PREFIX`]); no plan item is ever derived from them.
+    /// Users no change concerns keep the credential report's facts (see
+    /// [`PLACEHOLDER_KEY_PREFIX`]); no change is ever derived from them, and no plan item is
+    /// addressed by a placeholder key id.
     Rules(&'a Rules),
     /// For `snapshot`: every user's keys (with last use), login profile and MFA devices, and
     /// the trails.
@@ -51,8 +65,9 @@ pub enum ReadScope<'a> {
 
 /// Rounds of confirmation before giving up on reaching a plan that rests only on direct
 /// reads. Each round confirms at least one more kind of fact for some user, and there are
-/// four kinds, so four rounds always suffice; the bound only guards against a bug looping.
-const MAX_CONFIRMATION_ROUNDS: usize = 6;
+/// five kinds (key ids and key use counting apart), so five rounds always suffice; the bound
+/// only guards against a bug looping.
+const MAX_CONFIRMATION_ROUNDS: usize = 7;
 
 /// Reads the live state of the account behind `clients`. Ages that decide which users need
 /// direct reads are measured at `as_of`, as the plan will measure them. At most
@@ -159,10 +174,12 @@ async fn confirm_for_rules(
         last_used: match rules.access_keys.max_unused_days {
             Some(days) => LastUsedPolicy::WhenPossiblyUnused {
                 max_unused_days: days,
+                decided_by_age: age_decides_key_changes(rules),
                 as_of,
             },
             None => LastUsedPolicy::Never,
         },
+        young_profiles: rules.console.max_unused_days.map(|days| (days, as_of)),
         mfa_always: false,
     };
     let mut wanted = concern::seeds(rules, state, in_report);
@@ -202,6 +219,16 @@ async fn confirm_for_rules(
             "live state still unconfirmed after {MAX_CONFIRMATION_ROUNDS} rounds of direct reads (a bug in iamctl)"
         ),
     })
+}
+
+/// `max_age_days`, when a key past it gets the same change whatever its last use: the engine
+/// keeps the strongest of the two rules' actions (`delete` > `deactivate` > `report`), the
+/// max-age rule winning a tie. With `report` both findings are listed, so use still matters.
+fn age_decides_key_changes(rules: &Rules) -> Option<i64> {
+    let keys = &rules.access_keys;
+    (keys.on_expired != KeyAction::Report && keys.on_expired >= keys.on_unused)
+        .then_some(keys.max_age_days)
+        .flatten()
 }
 
 fn request_for(
@@ -245,6 +272,7 @@ async fn read_every_user(
     let reader = Reader {
         clients,
         last_used: LastUsedPolicy::Always,
+        young_profiles: None,
         mfa_always: true,
     };
     let requests = state

@@ -19,9 +19,15 @@ pub(crate) enum LastUsedPolicy {
     Never,
     /// Active keys that `max_unused_days` could flag at `as_of`: old enough, and not shown
     /// as recently used by the report (use only moves forward, so a recent use in the report
-    /// is a lower bound that already clears the key).
+    /// is a lower bound that already clears the key), and not already past
+    /// `decided_by_age` days.
     WhenPossiblyUnused {
         max_unused_days: i64,
+        /// `max_age_days`, when `on_expired` is not `report` and at least as strong as
+        /// `on_unused`: a key older than this gets the max-age change whatever its last use
+        /// (the engine keeps the strongest action, the first rule winning a tie), so its use
+        /// is not read. `apply` re-checks the use before acting on an unused-key change.
+        decided_by_age: Option<i64>,
         as_of: DateTime<Utc>,
     },
     /// Every key (snapshots).
@@ -88,8 +94,39 @@ impl UserFacts {
 pub(crate) struct Reader<'a> {
     pub clients: &'a AccountClients,
     pub last_used: LastUsedPolicy,
+    /// `console.max_unused_days` and the plan's `as_of`: a login profile younger than the
+    /// limit cannot be flagged as unused (the engine ignores sign-ins older than the
+    /// profile), so its password's last use (`GetUser`) is not read.
+    pub young_profiles: Option<(i64, DateTime<Utc>)>,
     /// Read MFA devices whatever the console state (snapshots).
     pub mfa_always: bool,
+}
+
+/// The report's entry for `key`, one of the listed `keys`, when it is unambiguous: the only
+/// report key created in the same second, itself matching only this listed key; or, when
+/// creation times tie, the only one with the same status as well. Otherwise none (a key
+/// created since the report, or two keys created in the same second and status).
+fn match_report_key<'r>(
+    key: &AccessKey,
+    keys: &[AccessKey],
+    report_keys: &'r [ReportKey],
+) -> Option<&'r ReportKey> {
+    let same_time = |created: DateTime<Utc>| created.timestamp() == key.created.timestamp();
+    let active = key.status == KeyStatus::Active;
+    let in_report: Vec<&ReportKey> = report_keys.iter().filter(|r| same_time(r.created)).collect();
+    let listed = keys.iter().filter(|k| same_time(k.created)).count();
+    if let ([only], 1) = (in_report.as_slice(), listed) {
+        return Some(only);
+    }
+    let in_report: Vec<&ReportKey> = in_report.into_iter().filter(|r| r.active == active).collect();
+    let listed = keys
+        .iter()
+        .filter(|k| same_time(k.created) && (k.status == KeyStatus::Active) == active)
+        .count();
+    match (in_report.as_slice(), listed) {
+        ([only], 1) => Some(only),
+        _ => None,
+    }
 }
 
 /// A per-user call failed because the user is gone.
@@ -141,9 +178,14 @@ impl Reader<'_> {
         let want = request.want;
         let mut has_console = request.login_profile;
 
+        let mut young_profile = false;
         if want.contains(Facts::PROFILE) {
             let profile = self.login_profile(&request.name).await?;
             has_console = profile.is_some();
+            young_profile = match (&profile, self.young_profiles) {
+                (Some(p), Some((days, as_of))) => as_of - p.created <= Duration::days(days),
+                _ => false,
+            };
             facts.login_profile = Some(profile);
             facts.settled |= Facts::PROFILE;
         }
@@ -155,48 +197,62 @@ impl Reader<'_> {
             facts.settled |= Facts::MFA;
         }
         if want.contains(Facts::PASSWORD_LAST_USED) {
-            if has_console {
+            // A profile just read and younger than the limit: its last use cannot matter.
+            if has_console && !young_profile {
                 facts.password_last_used = Some(self.password_last_used(&request.name).await?);
             }
             facts.settled |= Facts::PASSWORD_LAST_USED;
         }
-        if want.contains(Facts::KEYS) {
+        if want.contains(Facts::KEY_IDS) {
+            // Only the ids (for findings): the report's use stands wherever the report's key
+            // is known to be this one.
+            let use_matters = want.contains(Facts::KEYS);
             let mut keys = self.access_keys(&request.name).await?;
-            for key in &mut keys {
-                if self.needs_last_used(key, &request.report_keys) {
+            let reported: Vec<Option<ReportKey>> = keys
+                .iter()
+                .map(|key| match_report_key(key, &keys, &request.report_keys).cloned())
+                .collect();
+            for (key, reported) in keys.iter_mut().zip(reported) {
+                let read = (use_matters || reported.is_none())
+                    && self.needs_last_used(key, reported.as_ref());
+                if read {
                     key.last_used = self.key_last_used(&key.id).await?;
-                } else if let Some(reported) = request
-                    .report_keys
-                    .iter()
-                    .find(|r| r.created.timestamp() == key.created.timestamp())
-                {
-                    // Not read directly, but the report's lower bound already shows the key
-                    // in use; keep it rather than claim the key was never used.
+                } else if let Some(reported) = reported {
+                    // Not read directly: the report's last use is a lower bound; keep it
+                    // rather than claim the key was never used.
                     key.last_used = reported.last_used;
                 }
             }
             facts.access_keys = Some(keys);
-            facts.settled |= Facts::KEYS;
+            facts.settled |= if use_matters {
+                Facts::KEYS
+            } else {
+                Facts::KEY_IDS
+            };
         }
         Ok(facts)
     }
 
-    fn needs_last_used(&self, key: &AccessKey, report_keys: &[ReportKey]) -> bool {
+    /// `reported`: the report's entry for this key, if known (see [`match_report_key`]).
+    fn needs_last_used(&self, key: &AccessKey, reported: Option<&ReportKey>) -> bool {
         match self.last_used {
             LastUsedPolicy::Never => false,
             LastUsedPolicy::Always => true,
             LastUsedPolicy::WhenPossiblyUnused {
                 max_unused_days,
+                decided_by_age,
                 as_of,
             } => {
                 let limit = Duration::days(max_unused_days);
                 let old_enough = as_of - key.created > limit;
-                // The report's key with the same creation time is this key.
-                let recently_used_per_report = report_keys
-                    .iter()
-                    .filter(|r| r.created.timestamp() == key.created.timestamp())
-                    .any(|r| r.last_used.is_some_and(|used| as_of - used <= limit));
-                key.status == KeyStatus::Active && old_enough && !recently_used_per_report
+                let recently_used_per_report = reported
+                    .is_some_and(|r| r.last_used.is_some_and(|used| as_of - used <= limit));
+                let decided_by_age =
+                    decided_by_age.is_some_and(|days| as_of - key.created > Duration::days(days));
+                key.status == KeyStatus::Active
+                    && old_enough
+                    && !recently_used_per_report
+                    && !decided_by_age
             }
         }
     }
