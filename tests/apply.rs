@@ -14,6 +14,7 @@ use iamctl::aws::{AccountClients, ApiCalls, ClientFactory};
 use iamctl::plan::{AccountPlan, Action, Change, DENY_WITHOUT_MFA_POLICY, rule};
 use iamctl::state::{Caller, PasswordPolicy};
 use serde_json::{Value, json};
+use support::live_state::{attached, login_profile_of};
 use support::{Account, SeedUser, fresh_account, seed_user};
 
 const TARGET: &str = "moto";
@@ -117,23 +118,6 @@ async fn live_policy(iam: &aws_sdk_iam::Client) -> Option<aws_sdk_iam::types::Pa
     }
 }
 
-async fn login_profile(
-    iam: &aws_sdk_iam::Client,
-    user: &str,
-) -> Option<aws_sdk_iam::types::LoginProfile> {
-    match iam.get_login_profile().user_name(user).send().await {
-        Ok(out) => out.login_profile,
-        Err(err)
-            if err
-                .as_service_error()
-                .is_some_and(|e| e.is_no_such_entity_exception()) =>
-        {
-            None
-        }
-        Err(err) => panic!("GetLoginProfile {user}: {err:?}"),
-    }
-}
-
 async fn key_statuses(iam: &aws_sdk_iam::Client, user: &str) -> Vec<(String, StatusType)> {
     let keys = iam
         .list_access_keys()
@@ -144,20 +128,6 @@ async fn key_statuses(iam: &aws_sdk_iam::Client, user: &str) -> Vec<(String, Sta
         .access_key_metadata;
     keys.into_iter()
         .map(|k| (k.access_key_id.unwrap(), k.status.unwrap()))
-        .collect()
-}
-
-async fn attached(iam: &aws_sdk_iam::Client, user: &str) -> Vec<String> {
-    let out = iam
-        .list_attached_user_policies()
-        .user_name(user)
-        .send()
-        .await
-        .expect("ListAttachedUserPolicies");
-    out.attached_policies
-        .unwrap_or_default()
-        .into_iter()
-        .filter_map(|p| p.policy_name)
         .collect()
 }
 
@@ -332,9 +302,11 @@ async fn login_profiles_are_created_with_a_private_compliant_password_reset_and_
         "{outcomes:#?}"
     );
 
-    assert!(login_profile(&iam, "gone").await.is_none());
+    assert!(login_profile_of(&iam, "gone").await.is_none());
 
-    let created = login_profile(&iam, "new").await.expect("profile created");
+    let created = login_profile_of(&iam, "new")
+        .await
+        .expect("profile created");
     assert!(created.password_reset_required);
     let file = secrets.path().join("new.password");
     assert_eq!(
@@ -349,7 +321,7 @@ async fn login_profiles_are_created_with_a_private_compliant_password_reset_and_
     assert_eq!(std::fs::read_dir(secrets.path()).unwrap().count(), 1);
 
     // The profile stays, only the flag is set.
-    let reset = login_profile(&iam, "reset").await.expect("profile kept");
+    let reset = login_profile_of(&iam, "reset").await.expect("profile kept");
     assert!(reset.password_reset_required);
 }
 
@@ -376,7 +348,7 @@ async fn creating_a_console_password_without_secrets_dir_fails_and_creates_nothi
     )
     .await;
     assert!(error_of(&outcomes[0]).contains("creating a console password needs --secrets-dir"));
-    assert!(login_profile(&iam, "alice").await.is_none());
+    assert!(login_profile_of(&iam, "alice").await.is_none());
     assert_eq!(calls.by_operation().get("IAM.CreateLoginProfile"), None);
 }
 
@@ -539,7 +511,7 @@ async fn a_failed_change_does_not_stop_the_others() {
     // Outcomes come back in plan order.
     let addresses: Vec<String> = outcomes.iter().map(|o| o.address.to_string()).collect();
     assert_eq!(addresses[1], "user.ghost.login_profile");
-    assert!(login_profile(&iam, "carol").await.is_none());
+    assert!(login_profile_of(&iam, "carol").await.is_none());
     assert!(key_statuses(&iam, "carol").await.is_empty());
 }
 
@@ -624,7 +596,7 @@ async fn the_callers_key_login_profile_and_access_are_never_touched() {
     .await;
     assert!(reason_of(&deactivate[0]).contains("signed with this access key"));
 
-    assert!(login_profile(&iam, "ci").await.is_some());
+    assert!(login_profile_of(&iam, "ci").await.is_some());
     assert_eq!(
         key_statuses(&iam, "ci").await,
         [(key.clone(), StatusType::Active)]

@@ -2,26 +2,16 @@
 //! exit codes, and malformed input. None of these may make an AWS call, so every run here has
 //! an endpoint that refuses connections and no credentials.
 
+mod support;
+
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
 use predicates::prelude::*;
 
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
 /// The binary with no way to reach AWS: any call would fail loudly.
 fn iamctl() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_iamctl"));
-    cmd.env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("AWS_CONFIG_FILE", "/nonexistent")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
-        .current_dir(repo());
-    cmd
+    support::cli::offline_cmd()
 }
 
 const EXAMPLE_PLAN: [&str; 7] = [

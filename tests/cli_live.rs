@@ -5,35 +5,11 @@ mod support;
 
 use std::collections::BTreeSet;
 use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
+use support::cli::{desired, pairs, plan_changes, run};
+use support::live_state::{attached, key_statuses, login_profile};
 use support::{Account, Backdate, SeedUser, fresh_account, seed_user};
-
-fn desired(dir: &Path, text: &str) -> PathBuf {
-    let path = dir.join("desired.toml");
-    std::fs::write(&path, text).unwrap();
-    path
-}
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn run(account: &Account, args: &[&str]) -> Run {
-    let output = account
-        .cmd()
-        .args(args)
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap();
-    Run {
-        code: output.status.code().expect("exited"),
-        stdout: String::from_utf8(output.stdout).unwrap(),
-        stderr: String::from_utf8(output.stderr).unwrap(),
-    }
-}
 
 /// The plan's changes as `(address, action)` pairs.
 fn planned(account: &Account, config: &Path, extra: &[&str]) -> BTreeSet<(String, String)> {
@@ -41,65 +17,7 @@ fn planned(account: &Account, config: &Path, extra: &[&str]) -> BTreeSet<(String
     args.extend_from_slice(extra);
     let out = run(account, &args);
     assert_eq!(out.code, 0, "plan failed: {}", out.stderr);
-    let plan: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
-    plan["accounts"][0]["changes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| {
-            (
-                c["address"].as_str().unwrap().to_owned(),
-                c["action"].as_str().unwrap().to_owned(),
-            )
-        })
-        .collect()
-}
-
-fn pairs(items: &[(&str, &str)]) -> BTreeSet<(String, String)> {
-    items
-        .iter()
-        .map(|(a, b)| ((*a).to_owned(), (*b).to_owned()))
-        .collect()
-}
-
-async fn login_profile(iam: &aws_sdk_iam::Client, user: &str) -> Option<bool> {
-    match iam.get_login_profile().user_name(user).send().await {
-        Ok(out) => Some(out.login_profile.unwrap().password_reset_required),
-        Err(e)
-            if e.as_service_error()
-                .is_some_and(|s| s.is_no_such_entity_exception()) =>
-        {
-            None
-        }
-        Err(e) => panic!("GetLoginProfile {user}: {e:?}"),
-    }
-}
-
-async fn key_statuses(iam: &aws_sdk_iam::Client, user: &str) -> Vec<(String, String)> {
-    let out = iam.list_access_keys().user_name(user).send().await.unwrap();
-    out.access_key_metadata
-        .into_iter()
-        .map(|k| {
-            (
-                k.access_key_id.unwrap(),
-                k.status.unwrap().as_str().to_owned(),
-            )
-        })
-        .collect()
-}
-
-async fn attached(iam: &aws_sdk_iam::Client, user: &str) -> Vec<String> {
-    let out = iam
-        .list_attached_user_policies()
-        .user_name(user)
-        .send()
-        .await
-        .unwrap();
-    out.attached_policies
-        .unwrap_or_default()
-        .into_iter()
-        .filter_map(|p| p.policy_name)
-        .collect()
+    plan_changes(&out.stdout)
 }
 
 const BASELINE: &str = r#"

@@ -6,7 +6,7 @@
 mod support;
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::Credentials;
@@ -21,37 +21,12 @@ use iamctl::explain::{self, LookupOptions};
 use iamctl::plan::{AccountPlan, Action, Change, Finding, Plan};
 use iamctl::render;
 use serde_json::{Value, json};
+use support::cli::{desired, run};
 use support::{Account, fresh_account};
 
 // ------------------------------------------------------------------------------------------
 // Helpers
 // ------------------------------------------------------------------------------------------
-
-fn desired(dir: &Path, text: &str) -> PathBuf {
-    let path = dir.join("desired.toml");
-    std::fs::write(&path, text).unwrap();
-    path
-}
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn run(account: &Account, args: &[&str]) -> Run {
-    let output = account
-        .cmd()
-        .args(args)
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap();
-    Run {
-        code: output.status.code().expect("exited"),
-        stdout: String::from_utf8(output.stdout).unwrap(),
-        stderr: String::from_utf8(output.stderr).unwrap(),
-    }
-}
 
 /// The plan of the account as JSON (`plan --format json`), which must succeed.
 fn plan_json(account: &Account, config: &Path) -> Value {

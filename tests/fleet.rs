@@ -13,33 +13,8 @@ use std::path::{Path, PathBuf};
 
 use aws_sdk_iam::config::{Credentials, SharedCredentialsProvider};
 use serde_json::Value;
+use support::cli::{desired, run};
 use support::{Account, SeedUser, fresh_account, seed_user};
-
-fn desired(dir: &Path, text: &str) -> PathBuf {
-    let path = dir.join("desired.toml");
-    std::fs::write(&path, text).unwrap();
-    path
-}
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn run(account: &Account, args: &[&str]) -> Run {
-    let output = account
-        .cmd()
-        .args(args)
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap();
-    Run {
-        code: output.status.code().expect("exited"),
-        stdout: String::from_utf8(output.stdout).unwrap(),
-        stderr: String::from_utf8(output.stderr).unwrap(),
-    }
-}
 
 /// `plan --format json` with `extra` flags: the exit code and the plan.
 fn plan_json(base: &Account, config: &Path, extra: &[&str]) -> (i32, Value, String) {

@@ -4,45 +4,14 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use support::{Account, Backdate, SeedUser, fresh_account, seed_user};
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn run(cmd: &mut assert_cmd::Command) -> Run {
-    let output = cmd.env("NO_COLOR", "1").output().unwrap();
-    Run {
-        code: output.status.code().expect("exited"),
-        stdout: String::from_utf8(output.stdout).unwrap(),
-        stderr: String::from_utf8(output.stderr).unwrap(),
-    }
-}
-
-fn live(account: &Account, args: &[&str]) -> Run {
-    run(account.cmd().args(args))
-}
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
+use support::cli::{Run, offline_cmd, output, run};
+use support::{Backdate, SeedUser, fresh_account, seed_user};
 
 /// The binary with no way to reach AWS.
 fn offline(args: &[&str]) -> Run {
-    let mut cmd = assert_cmd::Command::new(env!("CARGO_BIN_EXE_iamctl"));
-    cmd.env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("AWS_CONFIG_FILE", "/nonexistent")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
-        .current_dir(repo())
-        .args(args);
-    run(&mut cmd)
+    output(offline_cmd().args(args))
 }
 
 /// The plan's changes and findings, from `plan --format json`.
@@ -143,7 +112,7 @@ async fn import_then_plan_is_empty_on_a_seeded_account_with_every_kind_of_gap() 
     let imported = dir.path().join("desired/iam.toml");
     // No desired state at -c: the ambient credentials' account, target "default".
     let missing = dir.path().join("none");
-    let out = live(
+    let out = run(
         &account,
         &[
             "import",
@@ -182,9 +151,9 @@ async fn import_then_plan_is_empty_on_a_seeded_account_with_every_kind_of_gap() 
     assert!(text.contains("svc-rotating"), "{text}");
     assert!(text.contains(&account.id), "{text}");
 
-    let validated = live(&account, &["validate", "-c", imported.to_str().unwrap()]);
+    let validated = run(&account, &["validate", "-c", imported.to_str().unwrap()]);
     assert_eq!(validated.code, 0, "{}", validated.stderr);
-    let plan = live(
+    let plan = run(
         &account,
         &[
             "plan",
@@ -248,7 +217,7 @@ async fn a_tidy_account_imports_its_rules_and_a_named_target_keeps_its_account_e
     .unwrap();
 
     // Two targets: import needs -a, and says so.
-    let ambiguous = live(&account, &["import", "-c", config.to_str().unwrap()]);
+    let ambiguous = run(&account, &["import", "-c", config.to_str().unwrap()]);
     assert_eq!(ambiguous.code, 1);
     assert!(
         ambiguous.stderr.contains("import describes one account")
@@ -257,7 +226,7 @@ async fn a_tidy_account_imports_its_rules_and_a_named_target_keeps_its_account_e
         ambiguous.stderr
     );
 
-    let out = live(
+    let out = run(
         &account,
         &["import", "-c", config.to_str().unwrap(), "-a", "sandbox"],
     );
@@ -280,7 +249,7 @@ async fn a_tidy_account_imports_its_rules_and_a_named_target_keeps_its_account_e
     }
     let imported = dir.path().join("imported.toml");
     std::fs::write(&imported, &text).unwrap();
-    let plan = live(
+    let plan = run(
         &account,
         &[
             "plan",

@@ -4,12 +4,12 @@ mod support;
 
 use chrono::{DateTime, Duration, Utc};
 use iamctl::aws::{AccountClients, ApiCalls, ClientFactory};
-use iamctl::desired::model::{KeyAction, WithoutMfa};
+use iamctl::desired::model::{KeyAction, OnUnusedConsole, WithoutMfa};
 use iamctl::desired::{Rules, UserRule};
 use iamctl::live::{self, NamedAccount, ReadScope, Snapshot, SnapshotError};
 use iamctl::plan::{Action, Address, plan_account};
 use iamctl::state::{AccountState, KeyStatus, PasswordPolicy};
-use support::{Account, SeedUser, fresh_account, seed_user};
+use support::{Account, Backdate, SeedUser, fresh_account, seed_user};
 
 /// Per-user reads at once, as `plan` would use by default.
 const CONCURRENCY: usize = 8;
@@ -317,6 +317,7 @@ async fn unused_keys_get_their_last_use_read() {
 
     let mut rules = Rules::default();
     rules.access_keys.max_unused_days = Some(30);
+    rules.access_keys.on_unused = KeyAction::Deactivate;
     // Keys younger than the limit cannot be unused for longer: nothing to confirm.
     let (_, calls) = read(
         &account,
@@ -337,18 +338,221 @@ async fn unused_keys_get_their_last_use_read() {
     assert_eq!(count(&calls, "IAM.ListAccessKeys"), 2);
     // Only the active keys: the rule ignores inactive ones.
     assert_eq!(count(&calls, "IAM.GetAccessKeyLastUsed"), 2);
-    let findings = plan_account("test", &rules, &state, as_of).findings;
-    assert_eq!(findings.len(), 2, "{findings:?}");
+    let changes = plan_account("test", &rules, &state, as_of).changes;
+    assert_eq!(changes.len(), 2, "{changes:?}");
     assert!(
-        findings
-            .iter()
-            .all(|f| !f.address.to_string().contains("report-key")),
-        "{findings:?}"
+        changes.iter().all(
+            |c| c.action == Action::Deactivate && !c.address.to_string().contains("report-key")
+        ),
+        "{changes:?}"
     );
 }
 
 #[tokio::test]
-async fn console_rules_read_profiles_and_mfa_of_their_candidates_only() {
+async fn key_findings_list_the_keys_but_keep_the_reports_last_use() {
+    let account = fresh_account().await;
+    let iam = account.iam().await;
+    for name in ["a", "b", "c"] {
+        seed_user(
+            &iam,
+            name,
+            SeedUser {
+                active_keys: 1,
+                // Created in the same second as the active key: told apart by status.
+                inactive_keys: u8::from(name == "a"),
+                ..Default::default()
+            },
+        )
+        .await;
+    }
+    seed_user(&iam, "none", SeedUser::default()).await;
+
+    // Both key rules only report: findings, addressed by key id.
+    let mut rules = Rules::default();
+    rules.access_keys.max_age_days = Some(30);
+    rules.access_keys.max_unused_days = Some(30);
+    let as_of = Utc::now() + Duration::days(60);
+    let (state, calls) = read(&account, ReadScope::Rules(&rules), as_of).await;
+    eprintln!(
+        "4 users, 3 with old unused keys (report): {:?}",
+        calls.by_operation()
+    );
+    assert_eq!(count(&calls, "IAM.ListAccessKeys"), 3);
+    for op in [
+        "IAM.GetAccessKeyLastUsed",
+        "IAM.GetLoginProfile",
+        "IAM.ListMFADevices",
+        "IAM.GetUser",
+    ] {
+        assert_eq!(count(&calls, op), 0, "{op}");
+    }
+    let plan = plan_account("test", &rules, &state, as_of);
+    assert!(plan.changes.is_empty(), "{:?}", plan.changes);
+    // Two findings (age, never used) for each active key, with the real key ids.
+    assert_eq!(plan.findings.len(), 6, "{:?}", plan.findings);
+    for finding in &plan.findings {
+        let Address::AccessKey { key_id, .. } = &finding.address else {
+            panic!("{finding:?}")
+        };
+        assert!(key_id.starts_with("AKIA"), "{finding:?}");
+    }
+}
+
+#[tokio::test]
+async fn report_only_user_findings_cost_no_direct_call() {
+    let account = fresh_account().await;
+    let iam = account.iam().await;
+    for name in ["nomfa-1", "nomfa-2"] {
+        seed_user(
+            &iam,
+            name,
+            SeedUser {
+                console: true,
+                ..Default::default()
+            },
+        )
+        .await;
+    }
+    seed_user(
+        &iam,
+        "two-keys",
+        SeedUser {
+            active_keys: 2,
+            ..Default::default()
+        },
+    )
+    .await;
+
+    let mut rules = Rules::default();
+    rules.console.require_mfa = true;
+    rules.console.max_unused_days = Some(30);
+    rules.access_keys.max_active = Some(1);
+    let as_of = Utc::now() + Duration::days(60);
+    let (state, calls) = read(&account, ReadScope::Rules(&rules), as_of).await;
+    eprintln!("report-only findings: {:?}", calls.by_operation());
+    for op in PER_USER {
+        assert_eq!(count(&calls, op), 0, "{op}");
+    }
+    let plan = plan_account("test", &rules, &state, as_of);
+    assert!(plan.changes.is_empty(), "{:?}", plan.changes);
+    let mut findings: Vec<_> = plan
+        .findings
+        .iter()
+        .map(|f| (f.address.to_string(), f.rule.as_str()))
+        .collect();
+    findings.sort();
+    assert_eq!(
+        findings,
+        [
+            ("user.nomfa-1".to_owned(), "users.console.max_unused_days"),
+            ("user.nomfa-1".to_owned(), "users.console.require_mfa"),
+            ("user.nomfa-2".to_owned(), "users.console.max_unused_days"),
+            ("user.nomfa-2".to_owned(), "users.console.require_mfa"),
+            ("user.two-keys".to_owned(), "users.access_keys.max_active"),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_profile_younger_than_max_unused_days_gets_no_password_read() {
+    let account = fresh_account().await;
+    let iam = account.iam().await;
+    for name in ["recent", "stale"] {
+        seed_user(
+            &iam,
+            name,
+            SeedUser {
+                console: true,
+                mfa: true,
+                ..Default::default()
+            },
+        )
+        .await;
+    }
+    // Both users are old, so the report (which has no profile date) makes both candidates;
+    // only `stale`'s profile is old too.
+    account.backdate(Backdate {
+        user: "recent",
+        user_created_days_ago: Some(200.0),
+        ..Default::default()
+    });
+    account.backdate(Backdate {
+        user: "stale",
+        user_created_days_ago: Some(200.0),
+        login_profile_created_days_ago: Some(90.0),
+        ..Default::default()
+    });
+
+    let mut rules = Rules::default();
+    rules.console.max_unused_days = Some(45);
+    rules.console.on_unused = OnUnusedConsole::DisableConsole;
+    let as_of = Utc::now();
+    let (state, calls) = read(&account, ReadScope::Rules(&rules), as_of).await;
+    eprintln!("young and old profiles: {:?}", calls.by_operation());
+    // The change is confirmed: both profiles read, the password's use only for `stale`.
+    assert_eq!(count(&calls, "IAM.GetLoginProfile"), 2);
+    assert_eq!(count(&calls, "IAM.GetUser"), 1);
+    let changes: Vec<_> = plan_account("test", &rules, &state, as_of)
+        .changes
+        .iter()
+        .map(|c| (c.address.to_string(), c.action))
+        .collect();
+    assert_eq!(
+        changes,
+        [("user.stale.login_profile".to_owned(), Action::Delete)]
+    );
+}
+
+#[tokio::test]
+async fn an_expired_key_deleted_anyway_gets_no_last_use_read() {
+    let account = fresh_account().await;
+    let iam = account.iam().await;
+    let keys = seed_user(
+        &iam,
+        "old",
+        SeedUser {
+            active_keys: 1,
+            ..Default::default()
+        },
+    )
+    .await;
+
+    let mut rules = Rules::default();
+    rules.access_keys.max_age_days = Some(90);
+    rules.access_keys.on_expired = KeyAction::Delete;
+    rules.access_keys.max_unused_days = Some(45);
+    rules.access_keys.on_unused = KeyAction::Deactivate;
+    let as_of = Utc::now() + Duration::days(120);
+    let (state, calls) = read(&account, ReadScope::Rules(&rules), as_of).await;
+    eprintln!(
+        "expired key, on_expired = delete: {:?}",
+        calls.by_operation()
+    );
+    assert_eq!(count(&calls, "IAM.ListAccessKeys"), 1);
+    assert_eq!(count(&calls, "IAM.GetAccessKeyLastUsed"), 0);
+    let changes: Vec<_> = plan_account("test", &rules, &state, as_of)
+        .changes
+        .iter()
+        .map(|c| (c.address.to_string(), c.action, c.rule.clone()))
+        .collect();
+    assert_eq!(
+        changes,
+        [(
+            format!("user.old.access_key.{}", keys.active[0]),
+            Action::Delete,
+            "users.access_keys.max_age_days".to_owned()
+        )]
+    );
+
+    // With the age only reported, the unused-key change rests on the key's use: read.
+    rules.access_keys.on_expired = KeyAction::Report;
+    let (_, calls) = read(&account, ReadScope::Rules(&rules), as_of).await;
+    assert_eq!(count(&calls, "IAM.ListAccessKeys"), 1);
+    assert_eq!(count(&calls, "IAM.GetAccessKeyLastUsed"), 1);
+}
+
+#[tokio::test]
+async fn console_changes_read_profiles_and_mfa_of_their_candidates_only() {
     let account = fresh_account().await;
     let iam = account.iam().await;
     for name in ["nomfa-1", "nomfa-2", "nomfa-3"] {
@@ -401,9 +605,9 @@ async fn console_rules_read_profiles_and_mfa_of_their_candidates_only() {
         calls.by_operation()
     );
 
-    // Three candidates without MFA, plus the named user's profile; MFA only where a console is.
-    assert_eq!(count(&calls, "IAM.GetLoginProfile"), 4);
-    assert_eq!(count(&calls, "IAM.ListMFADevices"), 3);
+    // The MFA findings rest on the report; only the named user's profile is read.
+    assert_eq!(count(&calls, "IAM.GetLoginProfile"), 1);
+    assert_eq!(count(&calls, "IAM.ListMFADevices"), 0);
     assert_eq!(count(&calls, "IAM.ListAccessKeys"), 0);
     assert_eq!(count(&calls, "IAM.GetUser"), 0);
 
@@ -424,9 +628,38 @@ async fn console_rules_read_profiles_and_mfa_of_their_candidates_only() {
         [("user.named.login_profile".to_owned(), Action::Create)]
     );
 
-    // Unused passwords: the last use is read directly, for the flagged users only.
+    // Disabling the console is a change: each candidate is confirmed directly. Three
+    // candidates without MFA, plus the named user's profile; MFA only where a console is.
+    rules.console.without_mfa = WithoutMfa::DisableConsole;
+    let (state, calls) = read(&account, ReadScope::Rules(&rules), as_of).await;
+    eprintln!(
+        "12 users, disable-console for 3 without MFA + 1 [[user]]: {:?}",
+        calls.by_operation()
+    );
+    assert_eq!(count(&calls, "IAM.GetLoginProfile"), 4);
+    assert_eq!(count(&calls, "IAM.ListMFADevices"), 3);
+    assert_eq!(count(&calls, "IAM.ListAccessKeys"), 0);
+    assert_eq!(count(&calls, "IAM.GetUser"), 0);
+    let deleted: Vec<_> = plan_account("test", &rules, &state, as_of)
+        .changes
+        .iter()
+        .filter(|c| c.action == Action::Delete)
+        .map(|c| c.address.to_string())
+        .collect();
+    assert_eq!(
+        deleted,
+        [
+            "user.nomfa-1.login_profile",
+            "user.nomfa-2.login_profile",
+            "user.nomfa-3.login_profile"
+        ]
+    );
+
+    // Unused passwords, disabled: the last use is read directly, for the flagged users only
+    // (at 60 days, every profile is older than the limit, so its use is read).
     let mut rules = Rules::default();
     rules.console.max_unused_days = Some(30);
+    rules.console.on_unused = OnUnusedConsole::DisableConsole;
     rules.console.require_mfa = true;
     rules.console.without_mfa = WithoutMfa::Report;
     let (_, calls) = read(
@@ -441,7 +674,8 @@ async fn console_rules_read_profiles_and_mfa_of_their_candidates_only() {
     );
     assert_eq!(count(&calls, "IAM.GetLoginProfile"), 5);
     assert_eq!(count(&calls, "IAM.GetUser"), 5);
-    assert_eq!(count(&calls, "IAM.ListMFADevices"), 3);
+    // The MFA findings rest on the report.
+    assert_eq!(count(&calls, "IAM.ListMFADevices"), 0);
 }
 
 #[tokio::test]
@@ -904,8 +1138,9 @@ async fn a_larger_account_costs_bulk_calls_plus_its_candidates() {
     );
     assert_eq!(state.users.len(), 300);
     assert_eq!(count(&calls, "IAM.ListAccessKeys"), 15);
-    assert_eq!(count(&calls, "IAM.GetLoginProfile"), 10);
-    assert_eq!(count(&calls, "IAM.ListMFADevices"), 10);
+    // The MFA findings rest on the report.
+    assert_eq!(count(&calls, "IAM.GetLoginProfile"), 0);
+    assert_eq!(count(&calls, "IAM.ListMFADevices"), 0);
 
     let started = std::time::Instant::now();
     let (_, calls) = read(&account, ReadScope::Everything, Utc::now()).await;

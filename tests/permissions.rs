@@ -34,19 +34,10 @@ fn read_and_apply() -> BTreeSet<String> {
 // End to end on moto.
 // ---------------------------------------------------------------------------------------------
 
+/// The exit code, and stdout and stderr as one text.
 fn run(account: &Account, args: &[&str]) -> (i32, String) {
-    let output = account
-        .cmd()
-        .args(args)
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap();
-    let text = format!(
-        "{}\n{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    (output.status.code().expect("exited"), text)
+    let out = support::cli::run(account, args);
+    (out.code, format!("{}\n{}", out.stdout, out.stderr))
 }
 
 /// What the account's key signed since the last look, checked against `allowed`.

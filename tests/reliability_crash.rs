@@ -66,7 +66,7 @@ async fn apply_killed_at_random_points_converges_on_the_next_run() {
     cmd.args(["plan", "--format", "json", "-c", &config]);
     let first = kit::run(cmd, &transcript);
     assert_eq!(first.code, Some(0), "{}", first.show());
-    let planned = kit::plan_changes(&first.stdout);
+    let planned = support::cli::plan_changes(&first.stdout);
     assert_eq!(planned.len(), mix.changes());
 
     let proxy = FaultProxy::start(&moto, Faults::none());

@@ -48,7 +48,7 @@ async fn converges_under(rate: f64, seed: u64) {
     cmd.args(["plan", "--format", "json", "--as-of", as_of, "-c", &config]);
     let reference = run(cmd, &transcript);
     assert_eq!(reference.code, Some(0), "{}", reference.show());
-    let planned = kit::plan_changes(&reference.stdout);
+    let planned = support::cli::plan_changes(&reference.stdout);
     assert_eq!(planned.len(), MIX.changes(), "{}", reference.stdout);
 
     let proxy = FaultProxy::start(&moto, Faults::rate(rate, seed));

@@ -1,6 +1,7 @@
 //! Which users a plan read must confirm by direct calls, and which of their facts: the users
-//! a plan item touches (with the facts the item's rule reads), users named by `[[user]]`,
-//! carriers of the deny-until-MFA policy, and users the credential report does not know.
+//! a change touches (with the facts the change's rule reads), the users of findings about an
+//! access key (their key ids), users named by `[[user]]`, carriers of the deny-until-MFA
+//! policy, and users the credential report does not know.
 //! Pure: no I/O, so that the choice of calls can be tested with plain values.
 
 use std::collections::{BTreeMap, BTreeSet};

@@ -201,6 +201,15 @@ async fn confirm_for_rules(
             })
             .collect();
         if requests.is_empty() {
+            debug_assert!(
+                !plan
+                    .changes
+                    .iter()
+                    .map(|c| &c.address)
+                    .chain(plan.findings.iter().map(|f| &f.address))
+                    .any(|a| a.to_string().contains(PLACEHOLDER_KEY_PREFIX)),
+                "a plan item is addressed by a placeholder key id"
+            );
             tracing::debug!(account = %clients.target, rounds = round, confirmed = confirmed.len(), "live state confirmed");
             return Ok(());
         }

@@ -113,12 +113,18 @@ fn match_report_key<'r>(
 ) -> Option<&'r ReportKey> {
     let same_time = |created: DateTime<Utc>| created.timestamp() == key.created.timestamp();
     let active = key.status == KeyStatus::Active;
-    let in_report: Vec<&ReportKey> = report_keys.iter().filter(|r| same_time(r.created)).collect();
+    let in_report: Vec<&ReportKey> = report_keys
+        .iter()
+        .filter(|r| same_time(r.created))
+        .collect();
     let listed = keys.iter().filter(|k| same_time(k.created)).count();
     if let ([only], 1) = (in_report.as_slice(), listed) {
         return Some(only);
     }
-    let in_report: Vec<&ReportKey> = in_report.into_iter().filter(|r| r.active == active).collect();
+    let in_report: Vec<&ReportKey> = in_report
+        .into_iter()
+        .filter(|r| r.active == active)
+        .collect();
     let listed = keys
         .iter()
         .filter(|k| same_time(k.created) && (k.status == KeyStatus::Active) == active)
@@ -245,8 +251,8 @@ impl Reader<'_> {
             } => {
                 let limit = Duration::days(max_unused_days);
                 let old_enough = as_of - key.created > limit;
-                let recently_used_per_report = reported
-                    .is_some_and(|r| r.last_used.is_some_and(|used| as_of - used <= limit));
+                let recently_used_per_report =
+                    reported.is_some_and(|r| r.last_used.is_some_and(|used| as_of - used <= limit));
                 let decided_by_age =
                     decided_by_age.is_some_and(|days| as_of - key.created > Duration::days(days));
                 key.status == KeyStatus::Active

@@ -2,7 +2,7 @@
 //! planned changes, running `iamctl` with its output kept, reading back live state to check
 //! that every change is in effect, and scanning everything a run wrote for secrets.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
@@ -11,7 +11,7 @@ use aws_sdk_iam::error::DisplayErrorContext;
 use aws_sdk_iam::types::StatusType;
 use futures::StreamExt;
 
-use crate::support::{Account, Backdate, SEED_PASSWORD};
+use crate::support::{Account, Backdate, SEED_PASSWORD, live_state};
 
 pub const DENY_POLICY: &str = "iamctl-deny-without-mfa";
 
@@ -313,45 +313,11 @@ pub async fn read_live(account: &Account, workload: &Workload) -> Live {
         .map(|name| {
             let iam = iam.clone();
             async move {
-                let profile = match iam.get_login_profile().user_name(&name).send().await {
-                    Ok(out) => Some(
-                        out.login_profile
-                            .expect("a profile")
-                            .password_reset_required,
-                    ),
-                    Err(e)
-                        if e.as_service_error()
-                            .is_some_and(|s| s.is_no_such_entity_exception()) =>
-                    {
-                        None
-                    }
-                    Err(e) => panic!("GetLoginProfile {name}: {}", DisplayErrorContext(&e)),
-                };
-                let attached = iam
-                    .list_attached_user_policies()
-                    .user_name(&name)
-                    .send()
+                let profile = live_state::login_profile(&iam, &name).await;
+                let attached = live_state::attached(&iam, &name).await;
+                let keys = live_state::key_statuses(&iam, &name)
                     .await
-                    .expect("ListAttachedUserPolicies")
-                    .attached_policies
-                    .unwrap_or_default()
                     .into_iter()
-                    .filter_map(|p| p.policy_name)
-                    .collect();
-                let keys = iam
-                    .list_access_keys()
-                    .user_name(&name)
-                    .send()
-                    .await
-                    .expect("ListAccessKeys")
-                    .access_key_metadata
-                    .into_iter()
-                    .map(|k| {
-                        (
-                            k.access_key_id.unwrap_or_default(),
-                            k.status.map(|s| s.as_str().to_owned()).unwrap_or_default(),
-                        )
-                    })
                     .collect();
                 (
                     name,
@@ -604,23 +570,6 @@ pub fn run(mut cmd: Command, transcript: &Transcript) -> Run {
     transcript.add(format!("stdout of {label}"), run.stdout.clone());
     transcript.add(format!("stderr of {label}"), run.stderr.clone());
     run
-}
-
-/// The changes of a JSON plan's first account, as `(address, action)`.
-pub fn plan_changes(json: &str) -> BTreeSet<(String, String)> {
-    let plan: serde_json::Value =
-        serde_json::from_str(json).unwrap_or_else(|e| panic!("not a JSON plan ({e}): {json}"));
-    plan["accounts"][0]["changes"]
-        .as_array()
-        .unwrap_or_else(|| panic!("no changes in {json}"))
-        .iter()
-        .map(|c| {
-            (
-                c["address"].as_str().unwrap().to_owned(),
-                c["action"].as_str().unwrap().to_owned(),
-            )
-        })
-        .collect()
 }
 
 /// The plan of one account as JSON text: changes and findings, without the report's age.

@@ -13,6 +13,9 @@
 //! ```
 #![allow(dead_code)] // every test binary uses a different part of it
 
+pub mod cli;
+pub mod live_state;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};

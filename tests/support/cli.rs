@@ -1,0 +1,76 @@
+//! Running the `iamctl` binary from a test and reading what it said: a desired state
+//! written to a folder, a run's exit code and output, a JSON plan's changes.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use super::Account;
+
+/// Writes `text` to `dir/desired.toml` and returns that path.
+pub fn desired(dir: &Path, text: &str) -> PathBuf {
+    let path = dir.join("desired.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// One finished `iamctl` run.
+#[derive(Debug, Clone)]
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Runs `cmd` with `NO_COLOR=1` to its end and keeps its exit code and output.
+pub fn output(cmd: &mut assert_cmd::Command) -> Run {
+    let output = cmd.env("NO_COLOR", "1").output().unwrap();
+    Run {
+        code: output.status.code().expect("exited"),
+        stdout: String::from_utf8(output.stdout).unwrap(),
+        stderr: String::from_utf8(output.stderr).unwrap(),
+    }
+}
+
+/// `iamctl args...` acting in `account` ([`Account::cmd`]).
+pub fn run(account: &Account, args: &[&str]) -> Run {
+    output(account.cmd().args(args))
+}
+
+/// The binary with no way to reach AWS: a clean environment (only `PATH`), an endpoint that
+/// refuses connections, no credentials, and the crate's root as working folder.
+pub fn offline_cmd() -> assert_cmd::Command {
+    let mut cmd = assert_cmd::Command::new(env!("CARGO_BIN_EXE_iamctl"));
+    cmd.env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_CONFIG_FILE", "/nonexistent")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+        .current_dir(env!("CARGO_MANIFEST_DIR"));
+    cmd
+}
+
+/// The changes of a JSON plan's first account, as `(address, action)`.
+pub fn plan_changes(json: &str) -> BTreeSet<(String, String)> {
+    let plan: serde_json::Value =
+        serde_json::from_str(json).unwrap_or_else(|e| panic!("not a JSON plan ({e}): {json}"));
+    plan["accounts"][0]["changes"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no changes in {json}"))
+        .iter()
+        .map(|c| {
+            (
+                c["address"].as_str().unwrap().to_owned(),
+                c["action"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// `(address, action)` pairs as [`plan_changes`] gives them, to compare with.
+pub fn pairs(items: &[(&str, &str)]) -> BTreeSet<(String, String)> {
+    items
+        .iter()
+        .map(|(a, b)| ((*a).to_owned(), (*b).to_owned()))
+        .collect()
+}
