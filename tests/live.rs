@@ -425,12 +425,29 @@ async fn report_only_user_findings_cost_no_direct_call() {
 
     let mut rules = Rules::default();
     rules.console.require_mfa = true;
-    rules.console.max_unused_days = Some(30);
     rules.access_keys.max_active = Some(1);
     let as_of = Utc::now() + Duration::days(60);
-    let (state, calls) = read(&account, ReadScope::Rules(&rules), as_of).await;
+    let (_, calls) = read(&account, ReadScope::Rules(&rules), as_of).await;
     eprintln!("report-only findings: {:?}", calls.by_operation());
     for op in PER_USER {
+        assert_eq!(count(&calls, op), 0, "{op}");
+    }
+
+    // An unused password is judged from the profile's creation, which the report lacks: the
+    // profile is read, but the last use stays the report's (no GetUser).
+    rules.console.max_unused_days = Some(30);
+    let (state, calls) = read(&account, ReadScope::Rules(&rules), as_of).await;
+    eprintln!(
+        "report-only findings, unused passwords: {:?}",
+        calls.by_operation()
+    );
+    assert_eq!(count(&calls, "IAM.GetLoginProfile"), 2);
+    for op in [
+        "IAM.ListAccessKeys",
+        "IAM.GetAccessKeyLastUsed",
+        "IAM.ListMFADevices",
+        "IAM.GetUser",
+    ] {
         assert_eq!(count(&calls, op), 0, "{op}");
     }
     let plan = plan_account("test", &rules, &state, as_of);
@@ -501,6 +518,19 @@ async fn a_profile_younger_than_max_unused_days_gets_no_password_read() {
         changes,
         [("user.stale.login_profile".to_owned(), Action::Delete)]
     );
+
+    // Reported only: the profiles are still read (the report has no profile date, and
+    // dating them at the users' creation would flag `recent` falsely), the last use is not.
+    rules.console.on_unused = OnUnusedConsole::Report;
+    let (state, calls) = read(&account, ReadScope::Rules(&rules), as_of).await;
+    assert_eq!(count(&calls, "IAM.GetLoginProfile"), 2);
+    assert_eq!(count(&calls, "IAM.GetUser"), 0);
+    let findings: Vec<_> = plan_account("test", &rules, &state, as_of)
+        .findings
+        .iter()
+        .map(|f| f.address.to_string())
+        .collect();
+    assert_eq!(findings, ["user.stale"]);
 }
 
 #[tokio::test]

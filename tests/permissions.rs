@@ -62,6 +62,7 @@ const RULES: &str = r#"
 require_mfa = true
 without_mfa = "deny-until-mfa"
 max_unused_days = 45
+on_unused = "disable-console"
 reset_on_policy_tightening = true
 
 [users.access_keys]
@@ -131,7 +132,8 @@ async fn every_action_a_run_uses_is_granted_and_every_granted_action_is_used() {
     .await;
     seed_user(&iam, "ci-deployer", console).await;
     seed_user(&iam, "newhire", SeedUser::default()).await;
-    // Console password unused for 60 days: reported (`max_unused_days`), confirmed by GetUser.
+    // Console password unused for 60 days: deleted (`max_unused_days`), a change, so its last
+    // use is confirmed by GetUser.
     seed_user(&iam, "dormant", console).await;
     account.backdate(Backdate {
         user: "dormant",

@@ -164,9 +164,13 @@ pub(crate) fn seeds(
 
 /// Adds, for every change of `plan` about a user, the facts its rule read: a change is
 /// never proposed from the credential report alone. A finding is not a change: it may rest on
-/// the report (whose age the plan states), so it only needs what its address names. A
-/// finding about an access key is addressed by the key's id, which the report lacks: the
-/// user's keys are listed ([`Facts::KEY_IDS`]); findings about the user need nothing.
+/// the report (whose age the plan states), but only on facts the report has:
+/// - a finding about an access key is addressed by the key's id, which the report lacks: the
+///   user's keys are listed ([`Facts::KEY_IDS`]);
+/// - an unused-password finding is measured from the login profile's creation when the
+///   password was never used since, and the report has no profile date (the provisional one
+///   is a pessimistic guess): the profile is read, the last use stays the report's;
+/// - other findings about the user (console without MFA, too many active keys) need nothing.
 pub(crate) fn add_plan_items(plan: &AccountPlan, wanted: &mut BTreeMap<String, Facts>) {
     let changes = plan.changes.iter().map(|c| {
         let mut facts = Facts::read_by_rule(&c.rule);
@@ -179,6 +183,7 @@ pub(crate) fn add_plan_items(plan: &AccountPlan, wanted: &mut BTreeMap<String, F
     let findings = plan.findings.iter().map(|f| {
         let facts = match f.address {
             Address::AccessKey { .. } => Facts::KEY_IDS,
+            _ if f.rule == rule::CONSOLE_MAX_UNUSED => Facts::PROFILE,
             _ => Facts::NONE,
         };
         (&f.address, facts)
@@ -287,7 +292,7 @@ mod tests {
         assert_eq!(plan.findings.len(), 4, "{:?}", plan.findings);
         let mut wanted = BTreeMap::new();
         add_plan_items(&plan, &mut wanted);
-        assert_eq!(wanted["both"], Facts::KEY_IDS);
+        assert_eq!(wanted["both"], Facts::KEY_IDS | Facts::PROFILE);
         assert!(!Facts::KEY_IDS.contains(Facts::KEYS));
         assert!(Facts::KEYS.contains(Facts::KEY_IDS));
     }

@@ -14,11 +14,12 @@
 //!    none is: a plan never proposes a change from report data alone.
 //!
 //! Findings are not changes: they may rest on the report, whose age the plan states
-//! (`credential_report_generated_at`). A finding about the user (`user.NAME`: console without
-//! MFA, unused password, too many active keys) costs no direct call. A finding about an
-//! access key is addressed by the key's id, which the report lacks: the user's keys are
-//! listed (`ListAccessKeys`), each keeping the report's last use where the report's key is
-//! unambiguously the listed one, so no address in a plan ever holds a placeholder.
+//! (`credential_report_generated_at`), but only on facts the report has. A finding about the
+//! user (`user.NAME`: console without MFA, too many active keys) costs no direct call; an
+//! unused password costs `GetLoginProfile` (the report has no profile date) but not `GetUser`.
+//! A finding about an access key is addressed by the key's id, which the report lacks: the
+//! user's keys are listed (`ListAccessKeys`), each keeping the report's last use where the
+//! report's key is unambiguously the listed one, so no address in a plan holds a placeholder.
 //!
 //! Direct reads whose answer cannot change the plan are skipped: `GetUser` (the password's
 //! last use) for a login profile younger than `console.max_unused_days`, and
