@@ -52,12 +52,13 @@ async fn apply_killed_at_random_points_converges_on_the_next_run() {
         delete_inactive: true,
         ..Default::default()
     };
-    let account = support::fresh_account().await;
-    let workload = kit::seed(&account, mix, 16).await;
-    let dir = kit::workdir();
-    let dir = dir.path();
-    let config = arg(dir, "desired.toml");
-    std::fs::write(&config, mix.desired()).unwrap();
+    let kit::Scenario {
+        account,
+        workload,
+        workdir,
+        config,
+    } = kit::Scenario::new(mix, 16).await;
+    let dir = workdir.path();
     let audit = arg(dir, "audit.jsonl");
     let transcript = Transcript::default();
     let moto = support::endpoint();
@@ -212,12 +213,13 @@ async fn apply_killed_around_a_new_login_profile_converges() {
         new: 2,
         ..Default::default()
     };
-    let account = support::fresh_account().await;
-    let workload = kit::seed(&account, mix, 4).await;
-    let dir = kit::workdir();
-    let dir = dir.path();
-    let config = arg(dir, "desired.toml");
-    std::fs::write(&config, mix.desired()).unwrap();
+    let kit::Scenario {
+        account,
+        workload,
+        workdir,
+        config,
+    } = kit::Scenario::new(mix, 4).await;
+    let dir = workdir.path();
     let secrets_dir = arg(dir, "secrets");
     let transcript = Transcript::default();
     let proxy = FaultProxy::start(&support::endpoint(), Faults::none());
@@ -306,12 +308,13 @@ async fn two_applies_at_once_end_in_the_desired_state() {
         ok: 3,
         delete_inactive: true,
     };
-    let account = support::fresh_account().await;
-    let workload = kit::seed(&account, mix, 16).await;
-    let dir = kit::workdir();
-    let dir = dir.path();
-    let config = arg(dir, "desired.toml");
-    std::fs::write(&config, mix.desired()).unwrap();
+    let kit::Scenario {
+        account,
+        workload,
+        workdir,
+        config,
+    } = kit::Scenario::new(mix, 16).await;
+    let dir = workdir.path();
     let transcript = Transcript::default();
     let moto = support::endpoint();
     // One secrets folder, as two runs of the same scheduled job would share.

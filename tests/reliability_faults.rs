@@ -30,12 +30,13 @@ const MIX: Mix = Mix {
 /// Plans and applies `MIX` through a proxy failing `rate` of the requests; returns nothing,
 /// panics on any deviation. Figures go to stdout and the figures file.
 async fn converges_under(rate: f64, seed: u64) {
-    let account = support::fresh_account().await;
-    let workload = kit::seed(&account, MIX, 8).await;
-    let dir = kit::workdir();
-    let dir = dir.path();
-    let config = arg(dir, "desired.toml");
-    std::fs::write(&config, MIX.desired()).unwrap();
+    let kit::Scenario {
+        account,
+        workload,
+        workdir,
+        config,
+    } = kit::Scenario::new(MIX, 8).await;
+    let dir = workdir.path();
     let secrets_dir = arg(dir, "secrets");
     let transcript = Transcript::default();
     let moto = support::endpoint();
@@ -237,12 +238,13 @@ async fn exhausted_retries_fail_only_their_changes_and_a_rerun_converges() {
         ok: 1,
         ..Default::default()
     };
-    let account = support::fresh_account().await;
-    let workload = kit::seed(&account, mix, 8).await;
-    let dir = kit::workdir();
-    let dir = dir.path();
-    let config = arg(dir, "desired.toml");
-    std::fs::write(&config, mix.desired()).unwrap();
+    let kit::Scenario {
+        account,
+        workload,
+        workdir,
+        config,
+    } = kit::Scenario::new(mix, 8).await;
+    let dir = workdir.path();
     let audit = arg(dir, "audit.jsonl");
     let transcript = Transcript::default();
     let moto = support::endpoint();

@@ -608,6 +608,31 @@ pub fn read_audit(path: &Path) -> Vec<Audited> {
         .collect()
 }
 
+/// How every reliability scenario starts: a fresh account seeded with `mix`, and a work
+/// folder holding the mix's desired state (`config`, a path argument).
+pub struct Scenario {
+    pub account: Account,
+    pub workload: Workload,
+    pub workdir: tempfile::TempDir,
+    pub config: String,
+}
+
+impl Scenario {
+    pub async fn new(mix: Mix, parallel: usize) -> Self {
+        let account = crate::support::fresh_account().await;
+        let workload = seed(&account, mix, parallel).await;
+        let workdir = workdir();
+        let config = arg(workdir.path(), "desired.toml");
+        std::fs::write(&config, mix.desired()).expect("writing the desired state");
+        Self {
+            account,
+            workload,
+            workdir,
+            config,
+        }
+    }
+}
+
 /// A temporary folder for one test's files, kept on failure for a look.
 pub fn workdir() -> tempfile::TempDir {
     tempfile::Builder::new()
