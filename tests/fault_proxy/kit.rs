@@ -204,22 +204,7 @@ async fn seed_one(
             .unwrap_or_else(|e| fail("CreateLoginProfile", &e));
     }
     if matches!(kind, "mfa" | "off" | "new") {
-        let device = iam
-            .create_virtual_mfa_device()
-            .virtual_mfa_device_name(name)
-            .send()
-            .await
-            .unwrap_or_else(|e| fail("CreateVirtualMFADevice", &e))
-            .virtual_mfa_device
-            .expect("a device");
-        iam.enable_mfa_device()
-            .user_name(name)
-            .serial_number(device.serial_number)
-            .authentication_code1("123456")
-            .authentication_code2("654321")
-            .send()
-            .await
-            .unwrap_or_else(|e| fail("EnableMFADevice", &e));
+        crate::support::enable_virtual_mfa(iam, name).await;
     }
     if kind == "mfa" {
         iam.attach_user_policy()

@@ -465,6 +465,33 @@ fn sdk_config(creds: &Credentials) -> SdkConfig {
         .build()
 }
 
+/// Gives `name` an enabled virtual MFA device named after the user.
+pub async fn enable_virtual_mfa(iam: &aws_sdk_iam::Client, name: &str) {
+    let fail = |step: &str, e: &dyn std::error::Error| -> ! {
+        panic!(
+            "enabling MFA for {name}: {step}: {}",
+            DisplayErrorContext(e)
+        )
+    };
+    let device = iam
+        .create_virtual_mfa_device()
+        .virtual_mfa_device_name(name)
+        .send()
+        .await
+        .unwrap_or_else(|e| fail("CreateVirtualMFADevice", &e))
+        .virtual_mfa_device
+        .expect("CreateVirtualMFADevice returns the device");
+    // Any two codes do: moto checks neither.
+    iam.enable_mfa_device()
+        .user_name(name)
+        .serial_number(device.serial_number)
+        .authentication_code1("123456")
+        .authentication_code2("654321")
+        .send()
+        .await
+        .unwrap_or_else(|e| fail("EnableMFADevice", &e));
+}
+
 /// What [`seed_user`] creates. `Default` is a bare user with nothing else.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct SeedUser<'a> {
@@ -534,23 +561,7 @@ pub async fn seed_user(iam: &aws_sdk_iam::Client, name: &str, spec: SeedUser<'_>
     }
 
     if spec.mfa {
-        let device = iam
-            .create_virtual_mfa_device()
-            .virtual_mfa_device_name(name)
-            .send()
-            .await
-            .unwrap_or_else(|e| fail("CreateVirtualMFADevice", &e))
-            .virtual_mfa_device
-            .expect("CreateVirtualMFADevice returns the device");
-        // Any two codes do: moto checks neither.
-        iam.enable_mfa_device()
-            .user_name(name)
-            .serial_number(device.serial_number)
-            .authentication_code1("123456")
-            .authentication_code2("654321")
-            .send()
-            .await
-            .unwrap_or_else(|e| fail("EnableMFADevice", &e));
+        enable_virtual_mfa(iam, name).await;
     }
 
     let mut keys = SeededKeys::default();
