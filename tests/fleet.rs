@@ -2,6 +2,7 @@
 //! other account ids, per-account overrides, `-a` selection, `--shard K/N`, one unreachable
 //! account failing alone, `apply` across accounts, snapshots of several accounts, and the
 //! `[organization]` source (moto's server implements `organizations:ListAccounts`).
+//! Each role is assumed once per run, counted with the other calls under `-v`.
 //!
 //! Every `iamctl` run signs with one fresh account's credentials (the "base"); moto lets them
 //! assume any role in any account id, which gives each target an isolated account.
@@ -285,6 +286,77 @@ async fn each_account_is_planned_with_its_own_overrides() {
     for name in ["alpha", "beta", "gamma"] {
         assert!(md.stdout.contains(&format!("| {name} | ")), "{}", md.stdout);
     }
+}
+
+/// The `-v` line `api calls: N (Service.Operation=n ...)` of a run's stderr, by operation.
+fn api_calls(stderr: &str) -> BTreeMap<String, u64> {
+    let line = stderr
+        .lines()
+        .find_map(|line| line.strip_prefix("api calls: "))
+        .unwrap_or_else(|| panic!("no `api calls:` line in: {stderr}"));
+    let (total, detail) = line.split_once(" (").expect("api calls: N (...)");
+    let calls: BTreeMap<String, u64> = detail
+        .trim_end_matches(')')
+        .split(' ')
+        .map(|pair| {
+            let (operation, n) = pair.split_once('=').expect("Operation=n");
+            (operation.to_owned(), n.parse().expect("a count"))
+        })
+        .collect();
+    assert_eq!(
+        calls.values().sum::<u64>(),
+        total.parse::<u64>().unwrap(),
+        "{line}"
+    );
+    calls
+}
+
+/// Each target's role is assumed once per run (and counted with the other calls under `-v`),
+/// however many calls and clients read the account; `apply` acts through the clients of its
+/// plan, so on the same assumption.
+#[tokio::test(flavor = "multi_thread")]
+async fn each_role_is_assumed_once_per_run_and_counted() {
+    let fleet = Fleet::new().await;
+    let config = fleet.config("");
+    let config = config.to_str().unwrap();
+    let every: &[&str] = &[];
+    for (selection, accounts) in [(every, 3), (&["-a", "alpha", "-a", "gamma"], 2)] {
+        let mut args = vec!["plan", "-v", "-c", config];
+        args.extend_from_slice(selection);
+        let out = run(&fleet.base, &args);
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        let calls = api_calls(&out.stderr);
+        assert_eq!(
+            calls.get("STS.AssumeRole"),
+            Some(&accounts),
+            "once per account {selection:?}: {calls:?}"
+        );
+        assert_eq!(
+            calls.get("STS.GetCallerIdentity"),
+            Some(&accounts),
+            "{calls:?}"
+        );
+        // The assumption served more than one call, through more than one client.
+        assert!(
+            calls.keys().any(|operation| operation.starts_with("IAM.")),
+            "{calls:?}"
+        );
+        assert!(calls.values().sum::<u64>() >= 3 * accounts, "{calls:?}");
+    }
+
+    let apply = run(
+        &fleet.base,
+        &["apply", "-v", "-c", config, "--auto-approve"],
+    );
+    assert_eq!(apply.code, 0, "{}\n{}", apply.stdout, apply.stderr);
+    let calls = api_calls(&apply.stderr);
+    assert_eq!(calls.get("STS.AssumeRole"), Some(&3), "{calls:?}");
+    assert!(
+        calls
+            .keys()
+            .any(|operation| operation.starts_with("IAM.Update")),
+        "apply wrote: {calls:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

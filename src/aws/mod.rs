@@ -8,9 +8,13 @@ use std::fmt;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use aws_config::identity::IdentityCache;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_credential_types::Credentials;
+use aws_credential_types::provider::SharedCredentialsProvider;
+use aws_credential_types::provider::error::CredentialsError;
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::interceptors::Intercept;
 use aws_smithy_runtime_api::client::interceptors::context::BeforeSerializationInterceptorContextRef;
@@ -28,6 +32,10 @@ const FALLBACK_REGION: &str = "us-east-1";
 /// throttles and stays near it for a low-rate caller like iamctl (measured: a 43-call plan
 /// took 175 s instead of 1 s with 6% of requests throttled; tests/reliability_faults.rs).
 const MAX_ATTEMPTS: u32 = 8;
+/// How long assuming a target's role may take, retries included. The identity cache's default
+/// (5 s) would cut the retries above short under throttling, and report a timeout instead of
+/// the failure.
+const ASSUME_ROLE_LOAD_TIMEOUT: Duration = Duration::from_secs(300);
 
 /// How to reach one target account.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -123,8 +131,10 @@ impl ClientFactory {
         &self.calls
     }
 
-    /// Clients for `target`. Role assumption is lazy: a role that cannot be assumed shows up
-    /// as the error of the target's first call, naming `sts:AssumeRole`.
+    /// Clients for `target`. Role assumption is lazy: the target's first call assumes the role
+    /// (once: the credentials are cached in the config's identity cache, which every client
+    /// built from it shares, until shortly before they expire). A role that cannot be assumed
+    /// shows up as the error of the target's first call, naming `sts:AssumeRole`.
     pub async fn for_target(&self, target: &Target) -> AccountClients {
         let base = match &target.profile {
             Some(profile) => load_config(Some(profile)).await,
@@ -132,16 +142,13 @@ impl ClientFactory {
         };
         let config = match &target.role_arn {
             Some(role_arn) => {
-                let mut provider = aws_config::sts::AssumeRoleProvider::builder(role_arn)
-                    .session_name(format!("iamctl-{}", sanitize_session_name(&target.name)))
-                    .configure(&base);
-                if let Some(external_id) = &target.external_id {
-                    provider = provider.external_id(external_id);
-                }
-                let provider = provider.build().await;
+                let provider = AssumeRole::new(target, role_arn, &base, &self.calls);
                 base.to_builder()
-                    .credentials_provider(
-                        aws_credential_types::provider::SharedCredentialsProvider::new(provider),
+                    .credentials_provider(SharedCredentialsProvider::new(provider))
+                    .identity_cache(
+                        IdentityCache::lazy()
+                            .load_timeout(ASSUME_ROLE_LOAD_TIMEOUT)
+                            .build(),
                     )
                     .build()
             }
@@ -251,7 +258,6 @@ impl aws_credential_types::provider::ProvideCredentials for NamedProfile {
     where
         Self: 'a,
     {
-        use aws_credential_types::provider::error::CredentialsError;
         aws_credential_types::provider::future::ProvideCredentials::new(async move {
             self.inner.provide_credentials().await.map_err(|error| match error {
                 CredentialsError::CredentialsNotLoaded(_) => CredentialsError::provider_error(
@@ -263,6 +269,91 @@ impl aws_credential_types::provider::ProvideCredentials for NamedProfile {
                 other => other,
             })
         })
+    }
+}
+
+/// A target's role, assumed with `sts:AssumeRole` through an STS client on the target's base
+/// credentials, with the run's retries and call counter (`aws_config`'s `AssumeRoleProvider`
+/// builds its own client, uncounted and with default retries). It assumes the role on every
+/// call: the identity cache of the config it is set on keeps the credentials.
+#[derive(Debug)]
+struct AssumeRole {
+    target: String,
+    role_arn: String,
+    session_name: String,
+    external_id: Option<String>,
+    sts: aws_sdk_sts::Client,
+}
+
+impl AssumeRole {
+    const PROVIDER_NAME: &'static str = "iamctl-assume-role";
+
+    fn new(target: &Target, role_arn: &str, base: &SdkConfig, calls: &ApiCalls) -> Self {
+        let config = aws_sdk_sts::config::Builder::from(base)
+            .retry_config(RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS))
+            .interceptor(calls.clone())
+            .build();
+        Self {
+            target: target.name.clone(),
+            role_arn: role_arn.to_owned(),
+            session_name: format!("iamctl-{}", sanitize_session_name(&target.name)),
+            external_id: target.external_id.clone(),
+            sts: aws_sdk_sts::Client::from_conf(config),
+        }
+    }
+
+    /// The failure is an [`AwsError`] for `sts:AssumeRole`, carried as the source of the
+    /// credentials error so that [`aws_error`] reports it rather than the call that needed the
+    /// credentials.
+    async fn assume(&self) -> Result<Credentials, CredentialsError> {
+        const OPERATION: &str = "sts:AssumeRole";
+        let out = self
+            .sts
+            .assume_role()
+            .role_arn(&self.role_arn)
+            .role_session_name(&self.session_name)
+            .set_external_id(self.external_id.clone())
+            .send()
+            .await
+            .map_err(|e| CredentialsError::provider_error(aws_error(&self.target, OPERATION, e)))?;
+        let failed = |message: String| {
+            CredentialsError::provider_error(AwsError {
+                account: self.target.clone(),
+                operation: OPERATION.into(),
+                code: None,
+                message,
+            })
+        };
+        let credentials = out
+            .credentials
+            .ok_or_else(|| failed(format!("no credentials returned for {}", self.role_arn)))?;
+        let expiry = std::time::SystemTime::try_from(credentials.expiration)
+            .map_err(|e| failed(format!("credentials expiry out of range: {e}")))?;
+        tracing::debug!(
+            account = %self.target,
+            role_arn = %self.role_arn,
+            session = %self.session_name,
+            expires = %credentials.expiration,
+            "assumed role"
+        );
+        Ok(Credentials::new(
+            credentials.access_key_id,
+            credentials.secret_access_key,
+            Some(credentials.session_token),
+            Some(expiry),
+            Self::PROVIDER_NAME,
+        ))
+    }
+}
+
+impl aws_credential_types::provider::ProvideCredentials for AssumeRole {
+    fn provide_credentials<'a>(
+        &'a self,
+    ) -> aws_credential_types::provider::future::ProvideCredentials<'a>
+    where
+        Self: 'a,
+    {
+        aws_credential_types::provider::future::ProvideCredentials::new(self.assume())
     }
 }
 
@@ -325,12 +416,20 @@ impl fmt::Display for AwsError {
 }
 
 /// Turns an SDK error into an [`AwsError`]. `operation` is the IAM action form
-/// (`iam:ListAccessKeys`), which is also the permission an AccessDenied lacks.
+/// (`iam:ListAccessKeys`), which is also the permission an AccessDenied lacks. A call that
+/// failed because its credentials could not be obtained (a role that cannot be assumed) is
+/// reported as the call that failed underneath (`sts:AssumeRole`).
 pub fn aws_error<E, R>(account: &str, operation: &str, err: SdkError<E, R>) -> AwsError
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
     R: fmt::Debug,
 {
+    if let Some(cause) = nested_aws_error(std::error::Error::source(&err)) {
+        return AwsError {
+            account: account.to_owned(),
+            ..cause.clone()
+        };
+    }
     let (code, message) = match &err {
         SdkError::ServiceError(service) => {
             let e = service.err();
@@ -358,6 +457,20 @@ where
         code,
         message,
     }
+}
+
+/// An [`AwsError`] in a chain of sources (from `source` on): a credentials provider of ours
+/// failed with it.
+fn nested_aws_error<'a>(
+    mut source: Option<&'a (dyn std::error::Error + 'static)>,
+) -> Option<&'a AwsError> {
+    while let Some(cause) = source {
+        if let Some(found) = cause.downcast_ref::<AwsError>() {
+            return Some(found);
+        }
+        source = cause.source();
+    }
+    None
 }
 
 /// The error and its sources on one line: SDK errors keep the useful part (credentials
@@ -399,5 +512,172 @@ mod tests {
         assert_eq!(sanitize_session_name("prod eu/1"), "prod-eu-1");
         assert_eq!(sanitize_session_name(""), "target");
         assert!(sanitize_session_name(&"x".repeat(100)).len() <= 57);
+    }
+
+    /// A fake AWS answering by operation, and what it was asked: `(operation, access key id
+    /// the request was signed with, body)`.
+    type Requests = Arc<Mutex<Vec<(String, String, String)>>>;
+
+    fn fake_aws(
+        deny_assume_role: bool,
+    ) -> (
+        aws_smithy_runtime_api::client::http::SharedHttpClient,
+        Requests,
+    ) {
+        let requests = Requests::default();
+        let seen = requests.clone();
+        let client = aws_smithy_http_client::test_util::infallible_client_fn(move |req| {
+            let body = String::from_utf8_lossy(req.body().bytes().unwrap_or_default()).into_owned();
+            let operation = match req.headers().get("x-amz-target") {
+                Some(target) => target
+                    .to_str()
+                    .unwrap()
+                    .rsplit('.')
+                    .next()
+                    .unwrap()
+                    .to_owned(),
+                None => body
+                    .split('&')
+                    .find_map(|pair| pair.strip_prefix("Action="))
+                    .unwrap_or_default()
+                    .to_owned(),
+            };
+            let authorization = req
+                .headers()
+                .get("authorization")
+                .unwrap()
+                .to_str()
+                .unwrap();
+            let key = authorization
+                .split("Credential=")
+                .nth(1)
+                .and_then(|rest| rest.split('/').next())
+                .unwrap_or_default()
+                .to_owned();
+            seen.lock().unwrap().push((operation.clone(), key, body));
+            let (status, text) = match operation.as_str() {
+                "AssumeRole" if deny_assume_role => (
+                    403,
+                    "<ErrorResponse><Error><Type>Sender</Type><Code>AccessDenied</Code>\
+                     <Message>not authorized to perform: sts:AssumeRole</Message></Error>\
+                     <RequestId>r</RequestId></ErrorResponse>"
+                        .to_owned(),
+                ),
+                "AssumeRole" => (
+                    200,
+                    "<AssumeRoleResponse><AssumeRoleResult><Credentials>\
+                     <AccessKeyId>ASIAASSUMED</AccessKeyId><SecretAccessKey>assumed-secret</SecretAccessKey>\
+                     <SessionToken>assumed-token</SessionToken><Expiration>2099-01-01T00:00:00Z</Expiration>\
+                     </Credentials></AssumeRoleResult></AssumeRoleResponse>"
+                        .to_owned(),
+                ),
+                "GetCallerIdentity" => (
+                    200,
+                    "<GetCallerIdentityResponse><GetCallerIdentityResult><Account>111111111111</Account>\
+                     </GetCallerIdentityResult></GetCallerIdentityResponse>"
+                        .to_owned(),
+                ),
+                "ListUsers" => (
+                    200,
+                    "<ListUsersResponse><ListUsersResult><Users/><IsTruncated>false</IsTruncated>\
+                     </ListUsersResult></ListUsersResponse>"
+                        .to_owned(),
+                ),
+                "DescribeTrails" => (200, r#"{"trailList":[]}"#.to_owned()),
+                other => panic!("unexpected operation {other}"),
+            };
+            http::Response::builder().status(status).body(text).unwrap()
+        });
+        (client, requests)
+    }
+
+    async fn fake_factory(deny_assume_role: bool) -> (ClientFactory, Requests) {
+        let (http_client, requests) = fake_aws(deny_assume_role);
+        let config = aws_config::defaults(BehaviorVersion::latest())
+            .http_client(http_client)
+            .region(Region::new("us-east-1"))
+            .credentials_provider(Credentials::new(
+                "AKIABASE",
+                "base-secret",
+                None,
+                None,
+                "test",
+            ))
+            .load()
+            .await;
+        (
+            ClientFactory::with_config(config, ApiCalls::default()),
+            requests,
+        )
+    }
+
+    fn role_target(name: &str) -> Target {
+        Target {
+            name: name.into(),
+            role_arn: Some("arn:aws:iam::111111111111:role/iamctl".into()),
+            external_id: Some("xid".into()),
+            profile: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_role_is_assumed_once_per_target_lazily_and_counted() {
+        let (factory, requests) = fake_factory(false).await;
+        let prod = factory.for_target(&role_target("prod eu")).await;
+        assert!(
+            requests.lock().unwrap().is_empty(),
+            "nothing before the first call"
+        );
+
+        // Every client of the target, concurrently and one after another, another region too.
+        let reads = (0..4).map(|_| async {
+            prod.sts.get_caller_identity().send().await.unwrap();
+            prod.iam.list_users().send().await.unwrap();
+        });
+        futures::future::join_all(reads).await;
+        prod.cloudtrail.describe_trails().send().await.unwrap();
+        prod.cloudtrail_in("eu-west-1")
+            .describe_trails()
+            .send()
+            .await
+            .unwrap();
+        let calls = factory.calls().by_operation();
+        assert_eq!(calls["STS.AssumeRole"], 1, "{calls:?}");
+        assert_eq!(calls["STS.GetCallerIdentity"], 4, "{calls:?}");
+
+        let requests = requests.lock().unwrap().clone();
+        let (_, key, body) = &requests[0];
+        assert_eq!(
+            key, "AKIABASE",
+            "the role is assumed with the base credentials"
+        );
+        assert!(body.contains("RoleSessionName=iamctl-prod-eu"), "{body}");
+        assert!(body.contains("ExternalId=xid"), "{body}");
+        for (operation, key, _) in &requests[1..] {
+            assert_eq!(
+                key, "ASIAASSUMED",
+                "{operation} signs with the role's credentials"
+            );
+        }
+
+        // Another target assumes its own role.
+        let staging = factory.for_target(&role_target("staging")).await;
+        staging.sts.get_caller_identity().send().await.unwrap();
+        staging.iam.list_users().send().await.unwrap();
+        assert_eq!(factory.calls().by_operation()["STS.AssumeRole"], 2);
+    }
+
+    #[tokio::test]
+    async fn a_role_that_cannot_be_assumed_is_the_error_of_the_first_call() {
+        let (factory, _) = fake_factory(true).await;
+        let clients = factory.for_target(&role_target("prod")).await;
+        let err = clients.sts.get_caller_identity().send().await.unwrap_err();
+        let err = aws_error(&clients.target, "sts:GetCallerIdentity", err);
+        assert_eq!(
+            err.to_string(),
+            "account prod: sts:AssumeRole: AccessDenied: not authorized to perform: sts:AssumeRole \
+             (missing permission sts:AssumeRole)"
+        );
+        assert_eq!(factory.calls().by_operation()["STS.AssumeRole"], 1);
     }
 }
