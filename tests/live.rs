@@ -423,15 +423,17 @@ async fn report_only_user_findings_cost_no_direct_call() {
     eprintln!("report-only findings: {:?}", calls.by_operation());
     assert_per_user_calls(&calls, &[]);
 
-    // An unused password is judged from the profile's creation, which the report lacks: the
-    // profile is read, but the last use stays the report's (no GetUser).
+    // An unused password is judged from the profile's creation, which the report lacks. It
+    // dates the password, though, the latest the profile can date from, and 60 days after
+    // that is past the limit whenever the profile was made: nothing is read (no
+    // GetLoginProfile, no GetUser).
     rules.console.max_unused_days = Some(30);
     let (state, calls) = read(&account, ReadScope::Rules(&rules), as_of).await;
     eprintln!(
         "report-only findings, unused passwords: {:?}",
         calls.by_operation()
     );
-    assert_per_user_calls(&calls, &[("IAM.GetLoginProfile", 2)]);
+    assert_per_user_calls(&calls, &[]);
     let plan = plan_account("test", &rules, &state, as_of);
     assert!(plan.changes.is_empty(), "{:?}", plan.changes);
     let mut findings: Vec<_> = plan
@@ -456,7 +458,7 @@ async fn report_only_user_findings_cost_no_direct_call() {
 async fn a_profile_younger_than_max_unused_days_gets_no_password_read() {
     let account = fresh_account().await;
     let iam = account.iam().await;
-    for name in ["recent", "stale"] {
+    for name in ["recent", "reset", "stale"] {
         seed_user(
             &iam,
             name,
@@ -468,19 +470,29 @@ async fn a_profile_younger_than_max_unused_days_gets_no_password_read() {
         )
         .await;
     }
-    // Both users are old, so the report (which has no profile date) makes both candidates;
-    // only `stale`'s profile is old too.
+    // All three users are old, so the report (which has no profile date) makes each a
+    // candidate were its profile as old as the user. `stale`'s profile is old and its password
+    // too; `reset`'s profile is old but an administrator set its password today (a use would
+    // have been a sign-in); `recent`'s profile is new.
     account.backdate(Backdate {
         user: "recent",
         user_created_days_ago: Some(200.0),
         ..Default::default()
     });
-    account.backdate(Backdate {
-        user: "stale",
-        user_created_days_ago: Some(200.0),
-        login_profile_created_days_ago: Some(90.0),
-        ..Default::default()
-    });
+    for user in ["reset", "stale"] {
+        account.backdate(Backdate {
+            user,
+            user_created_days_ago: Some(200.0),
+            login_profile_created_days_ago: Some(90.0),
+            ..Default::default()
+        });
+    }
+    iam.update_login_profile()
+        .user_name("reset")
+        .password("Another-Passw0rd!")
+        .send()
+        .await
+        .unwrap();
 
     let mut rules = Rules::default();
     rules.console.max_unused_days = Some(45);
@@ -488,9 +500,9 @@ async fn a_profile_younger_than_max_unused_days_gets_no_password_read() {
     let as_of = Utc::now();
     let (state, calls) = read(&account, ReadScope::Rules(&rules), as_of).await;
     eprintln!("young and old profiles: {:?}", calls.by_operation());
-    // The change is confirmed: both profiles read, the password's use only for `stale`.
-    assert_eq!(count(&calls, "IAM.GetLoginProfile"), 2);
-    assert_eq!(count(&calls, "IAM.GetUser"), 1);
+    // Changes are confirmed: every profile read, the password's use only for the old ones.
+    assert_eq!(count(&calls, "IAM.GetLoginProfile"), 3);
+    assert_eq!(count(&calls, "IAM.GetUser"), 2);
     let changes: Vec<_> = plan_account("test", &rules, &state, as_of)
         .changes
         .iter()
@@ -498,11 +510,15 @@ async fn a_profile_younger_than_max_unused_days_gets_no_password_read() {
         .collect();
     assert_eq!(
         changes,
-        [("user.stale.login_profile".to_owned(), Action::Delete)]
+        [
+            ("user.reset.login_profile".to_owned(), Action::Delete),
+            ("user.stale.login_profile".to_owned(), Action::Delete)
+        ]
     );
 
-    // Reported only: the profiles are still read (the report has no profile date, and
-    // dating them at the users' creation would flag `recent` falsely), the last use is not.
+    // Reported only: the last use is the report's, and `stale`'s finding rests on the report
+    // (its password is 90 days old, so its profile is at least as old). Only the profiles the
+    // password date leaves in doubt are read: `recent` (no finding) and `reset` (a finding).
     rules.console.on_unused = OnUnusedConsole::Report;
     let (state, calls) = read(&account, ReadScope::Rules(&rules), as_of).await;
     assert_eq!(count(&calls, "IAM.GetLoginProfile"), 2);
@@ -510,9 +526,23 @@ async fn a_profile_younger_than_max_unused_days_gets_no_password_read() {
     let findings: Vec<_> = plan_account("test", &rules, &state, as_of)
         .findings
         .iter()
-        .map(|f| f.address.to_string())
+        .map(|f| (f.address.to_string(), f.message.clone()))
         .collect();
-    assert_eq!(findings, ["user.stale"]);
+    assert_eq!(
+        findings,
+        [
+            (
+                "user.reset".to_owned(),
+                "console password never used; login profile created 90 days ago (limit 45)"
+                    .to_owned()
+            ),
+            (
+                "user.stale".to_owned(),
+                "console password never used; login profile created 90 days ago (limit 45)"
+                    .to_owned()
+            ),
+        ]
+    );
 }
 
 #[tokio::test]

@@ -1,7 +1,8 @@
 //! Which users a plan read must confirm by direct calls, and which of their facts: the users
 //! a change touches (with the facts the change's rule reads), the users of findings about an
-//! access key (their key ids), users named by `[[user]]`, carriers of the deny-until-MFA
-//! policy, and users the credential report does not know.
+//! access key (their key ids), users whose unused password the report leaves in doubt (their
+//! login profile), users named by `[[user]]`, carriers of the deny-until-MFA policy, and
+//! users the credential report does not know.
 //! Pure: no I/O, so that the choice of calls can be tested with plain values.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -9,7 +10,9 @@ use std::ops::{BitOr, BitOrAssign};
 
 use crate::desired::Rules;
 use crate::desired::model::WithoutMfa;
-use crate::plan::{AccountPlan, Address, DENY_WITHOUT_MFA_POLICY, rule};
+use chrono::{DateTime, Utc};
+
+use crate::plan::{AccountPlan, Address, DENY_WITHOUT_MFA_POLICY, plan_account, rule};
 use crate::state::{AccountState, User};
 
 /// A set of kinds of per-user facts, each with its own direct read.
@@ -168,10 +171,16 @@ pub(crate) fn seeds(
 /// - a finding about an access key is addressed by the key's id, which the report lacks: the
 ///   user's keys are listed ([`Facts::KEY_IDS`]);
 /// - an unused-password finding is measured from the login profile's creation when the
-///   password was never used since, and the report has no profile date (the provisional one
-///   is a pessimistic guess): the profile is read, the last use stays the report's;
+///   password was never used since. The report has no profile date but bounds it by the
+///   password's (`profile_dated` says the user's profile is dated so, or read): the finding
+///   holds for any older profile. Otherwise the profile is read. The last use stays the
+///   report's. Users the older bound would flag are added by [`add_profile_doubts`];
 /// - other findings about the user (console without MFA, too many active keys) need nothing.
-pub(crate) fn add_plan_items(plan: &AccountPlan, wanted: &mut BTreeMap<String, Facts>) {
+pub(crate) fn add_plan_items(
+    plan: &AccountPlan,
+    profile_dated: impl Fn(&str) -> bool,
+    wanted: &mut BTreeMap<String, Facts>,
+) {
     let changes = plan.changes.iter().map(|c| {
         let mut facts = Facts::read_by_rule(&c.rule);
         // The deny policy is attached for want of MFA and detached once MFA is there.
@@ -181,9 +190,11 @@ pub(crate) fn add_plan_items(plan: &AccountPlan, wanted: &mut BTreeMap<String, F
         (&c.address, facts)
     });
     let findings = plan.findings.iter().map(|f| {
-        let facts = match f.address {
+        let facts = match &f.address {
             Address::AccessKey { .. } => Facts::KEY_IDS,
-            _ if f.rule == rule::CONSOLE_MAX_UNUSED => Facts::PROFILE,
+            Address::User(user) if f.rule == rule::CONSOLE_MAX_UNUSED && !profile_dated(user) => {
+                Facts::PROFILE
+            }
             _ => Facts::NONE,
         };
         (&f.address, facts)
@@ -191,6 +202,77 @@ pub(crate) fn add_plan_items(plan: &AccountPlan, wanted: &mut BTreeMap<String, F
     for (address, facts) in changes.chain(findings) {
         let Some(user) = address.user() else { continue };
         if !facts.is_empty() {
+            *wanted.entry(user.to_owned()).or_default() |= facts;
+        }
+    }
+}
+
+/// Adds the users that `console.max_unused_days` would flag if their login profile were as
+/// old as the user, but does not flag with the profile dated at its password (the provisional
+/// date of `password_dated` users; see `credential_report::ReportRow::apply_to`). Only a
+/// direct read tells: a password set again later than the profile was created (by an
+/// administrator, since a sign-in would count as a use).
+pub(crate) fn add_profile_doubts(
+    target: &str,
+    rules: &Rules,
+    state: &AccountState,
+    plan: &AccountPlan,
+    password_dated: impl Fn(&User) -> bool,
+    as_of: DateTime<Utc>,
+    wanted: &mut BTreeMap<String, Facts>,
+) {
+    if rules.console.max_unused_days.is_none() {
+        return;
+    }
+    let as_old_as_the_user: Vec<User> = state
+        .users
+        .iter()
+        .filter(|u| password_dated(u))
+        .filter(|u| {
+            u.login_profile
+                .as_ref()
+                .is_some_and(|p| p.created > u.created)
+        })
+        .map(|u| {
+            let mut oldest = u.clone();
+            if let Some(profile) = oldest.login_profile.as_mut() {
+                profile.created = u.created;
+            }
+            oldest
+        })
+        .collect();
+    if as_old_as_the_user.is_empty() {
+        return;
+    }
+    let oldest = AccountState {
+        account_id: state.account_id.clone(),
+        caller: state.caller.clone(),
+        password_policy: state.password_policy.clone(),
+        users: as_old_as_the_user,
+        trails: None,
+        credential_report_generated_at: state.credential_report_generated_at,
+    };
+    let unused_items = |plan: &AccountPlan| -> Vec<(Address, Facts)> {
+        let changes = plan
+            .changes
+            .iter()
+            .map(|c| (&c.address, &c.rule, Facts::read_by_rule(&c.rule)));
+        let findings = plan
+            .findings
+            .iter()
+            .map(|f| (&f.address, &f.rule, Facts::PROFILE));
+        changes
+            .chain(findings)
+            .filter(|(_, rule_name, _)| rule_name.as_str() == rule::CONSOLE_MAX_UNUSED)
+            .map(|(address, _, facts)| (address.clone(), facts))
+            .collect()
+    };
+    let settled: BTreeSet<Address> = unused_items(plan).into_iter().map(|(a, _)| a).collect();
+    for (address, facts) in unused_items(&plan_account(target, rules, &oldest, as_of)) {
+        if settled.contains(&address) {
+            continue;
+        }
+        if let Some(user) = address.user() {
             *wanted.entry(user.to_owned()).or_default() |= facts;
         }
     }
@@ -261,7 +343,7 @@ mod tests {
 
         let plan = plan_account("t", &rules, &live, at("2021-01-01T00:00:00Z"));
         let mut wanted = BTreeMap::new();
-        add_plan_items(&plan, &mut wanted);
+        add_plan_items(&plan, |_| false, &mut wanted);
         // The console finding rests on the report; the key change is confirmed in full.
         assert_eq!(names(&wanted), ["old-key"]);
         assert_eq!(wanted["old-key"], Facts::KEYS);
@@ -291,10 +373,76 @@ mod tests {
         assert!(plan.changes.is_empty(), "{:?}", plan.changes);
         assert_eq!(plan.findings.len(), 4, "{:?}", plan.findings);
         let mut wanted = BTreeMap::new();
-        add_plan_items(&plan, &mut wanted);
+        add_plan_items(&plan, |_| false, &mut wanted);
         assert_eq!(wanted["both"], Facts::KEY_IDS | Facts::PROFILE);
         assert!(!Facts::KEY_IDS.contains(Facts::KEYS));
         assert!(Facts::KEYS.contains(Facts::KEY_IDS));
+    }
+
+    fn console_user(name: &str, profile_created: &str) -> User {
+        let mut u = user(name);
+        u.login_profile = Some(LoginProfile {
+            created: at(profile_created),
+            password_reset_required: false,
+        });
+        u
+    }
+
+    #[test]
+    fn unused_passwords_dated_by_the_report_need_no_read() {
+        let mut rules = Rules::default();
+        rules.console.max_unused_days = Some(30);
+        let live = state(vec![console_user("old", "2020-06-01T00:00:00Z")]);
+        let plan = plan_account("t", &rules, &live, at("2021-01-01T00:00:00Z"));
+        assert_eq!(plan.findings.len(), 1, "{:?}", plan.findings);
+
+        let mut wanted = BTreeMap::new();
+        add_plan_items(&plan, |name| name == "old", &mut wanted);
+        assert!(wanted.is_empty(), "{wanted:?}");
+        add_plan_items(&plan, |_| false, &mut wanted);
+        assert_eq!(wanted["old"], Facts::PROFILE);
+    }
+
+    #[test]
+    fn profiles_that_only_the_users_age_would_flag_are_read() {
+        let mut rules = Rules::default();
+        rules.console.max_unused_days = Some(30);
+        rules.console.on_unused = crate::desired::model::OnUnusedConsole::DisableConsole;
+        let as_of = at("2021-01-01T00:00:00Z");
+        // Users created 2020-01-01; the report dates each password (and so the provisional
+        // profile): "recent" was set ten days ago, "stale" half a year ago.
+        let live = state(vec![
+            console_user("recent", "2020-12-22T00:00:00Z"),
+            console_user("stale", "2020-06-01T00:00:00Z"),
+            console_user("undated", "2020-12-22T00:00:00Z"),
+        ]);
+        let plan = plan_account("t", &rules, &live, as_of);
+        let deleted: Vec<String> = plan.changes.iter().map(|c| c.address.to_string()).collect();
+        assert_eq!(deleted, ["user.stale.login_profile"]);
+
+        let mut wanted = BTreeMap::new();
+        add_profile_doubts(
+            "t",
+            &rules,
+            &live,
+            &plan,
+            |u| u.name != "undated",
+            as_of,
+            &mut wanted,
+        );
+        // "recent" is flagged were its profile as old as the user: read it. "stale" already
+        // has its change; "undated" is not dated by its password (its date is the user's
+        // creation or read).
+        assert_eq!(names(&wanted), ["recent"]);
+        assert_eq!(
+            wanted["recent"],
+            Facts::read_by_rule(rule::CONSOLE_MAX_UNUSED)
+        );
+
+        rules.console.max_unused_days = None;
+        let mut none = BTreeMap::new();
+        add_profile_doubts("t", &rules, &live, &plan, |_| true, as_of, &mut none);
+        assert!(none.is_empty());
     }
 
     #[test]

@@ -47,6 +47,9 @@ pub(crate) struct ReportRow {
     pub user_creation_time: Option<DateTime<Utc>>,
     pub password_enabled: bool,
     pub password_last_used: Option<DateTime<Utc>>,
+    /// When the console password was last set: the login profile was created then or
+    /// earlier (a profile is created with its password).
+    pub password_last_changed: Option<DateTime<Utc>>,
     pub mfa_active: bool,
     pub keys: Vec<ReportKey>,
 }
@@ -86,14 +89,25 @@ impl CredentialReport {
 }
 
 impl ReportRow {
-    /// The report's facts as the user's provisional state. Where the report is vague, the
-    /// value chosen is the one that flags more, so that a candidate is never missed:
-    /// the login profile is dated at the user's creation (the profile cannot be older, and
-    /// an older date only makes "never used, profile too old" likelier), and
-    /// `PasswordResetRequired`, which the report lacks, is taken as unset.
+    /// The latest the user's login profile can have been created: when its password was
+    /// last set. None without a password or a date, or with a date before the user's
+    /// creation (which cannot be this user's).
+    pub fn password_dated_profile(&self, user: &User) -> Option<DateTime<Utc>> {
+        self.password_last_changed
+            .filter(|t| self.password_enabled && *t >= user.created)
+    }
+
+    /// The report's facts as the user's provisional state. The report has no login profile
+    /// date, but bounds it: no older than the user, no younger than its password. The
+    /// profile is dated at the password ([`ReportRow::password_dated_profile`]): an
+    /// unused-password finding made with that date holds for any older profile too, and
+    /// users that the older bound would flag are confirmed (`concern::profile_doubts`).
+    /// Without a password date it is dated at the user's creation, the date that flags
+    /// more, so that no candidate is missed. `PasswordResetRequired`, which the report
+    /// lacks, is taken as unset.
     fn apply_to(&self, user: &mut User) {
         user.login_profile = self.password_enabled.then_some(LoginProfile {
-            created: user.created,
+            created: self.password_dated_profile(user).unwrap_or(user.created),
             password_reset_required: false,
         });
         user.password_last_used = self.password_last_used;
@@ -215,6 +229,7 @@ struct Columns {
     user_creation_time: usize,
     password_enabled: usize,
     password_last_used: usize,
+    password_last_changed: usize,
     mfa_active: usize,
     keys: [KeyColumns; 2],
 }
@@ -245,6 +260,7 @@ impl Columns {
             user_creation_time: index("user_creation_time")?,
             password_enabled: index("password_enabled")?,
             password_last_used: index("password_last_used")?,
+            password_last_changed: index("password_last_changed")?,
             mfa_active: index("mfa_active")?,
             keys: [key(1)?, key(2)?],
         })
@@ -300,6 +316,7 @@ pub(crate) fn parse(content: &[u8]) -> Result<CredentialReport, String> {
             user_creation_time: date(columns.user_creation_time)?,
             password_enabled: flag(columns.password_enabled)?,
             password_last_used: date(columns.password_last_used)?,
+            password_last_changed: date(columns.password_last_changed)?,
             mfa_active: flag(columns.mfa_active)?,
             keys,
         };
@@ -418,7 +435,11 @@ mod tests {
         let known = report.apply_to(&mut users);
         assert_eq!(known.into_iter().collect::<Vec<_>>(), ["alice"]);
         let alice = &users[0];
-        assert_eq!(alice.login_profile.as_ref().unwrap().created, alice.created);
+        // The profile is dated at its password, the latest it can have been created.
+        assert_eq!(
+            alice.login_profile.as_ref().unwrap().created,
+            at("2020-02-03T04:10:00Z")
+        );
         assert_eq!(alice.mfa_devices[0].serial, PLACEHOLDER_MFA_SERIAL);
         let ids: Vec<_> = alice
             .access_keys
@@ -432,6 +453,32 @@ mod tests {
                 ("report-key-2", KeyStatus::Inactive)
             ]
         );
+    }
+
+    #[test]
+    fn a_profile_without_a_believable_password_date_is_as_old_as_the_user() {
+        let report = parse(sample().as_bytes()).unwrap();
+        let mut carol = report.row("carol").unwrap().clone();
+        let mut user = User {
+            name: "carol".into(),
+            arn: String::new(),
+            created: at("2021-01-01T00:00:00Z"),
+            tags: Default::default(),
+            login_profile: None,
+            password_last_used: None,
+            mfa_devices: vec![],
+            access_keys: vec![],
+            attached_policies: vec![],
+        };
+        for password_date in [None, Some(at("2020-12-31T00:00:00Z"))] {
+            carol.password_last_changed = password_date;
+            assert_eq!(carol.password_dated_profile(&user), None);
+            carol.apply_to(&mut user);
+            assert_eq!(user.login_profile.as_ref().unwrap().created, user.created);
+        }
+        carol.password_enabled = false;
+        carol.password_last_changed = Some(at("2021-02-01T00:00:00Z"));
+        assert_eq!(carol.password_dated_profile(&user), None);
     }
 
     #[test]

@@ -15,8 +15,11 @@
 //!
 //! Findings are not changes: they may rest on the report, whose age the plan states
 //! (`credential_report_generated_at`), but only on facts the report has. A finding about the
-//! user (`user.NAME`: console without MFA, too many active keys) costs no direct call; an
-//! unused password costs `GetLoginProfile` (the report has no profile date) but not `GetUser`.
+//! user (`user.NAME`: console without MFA, too many active keys) costs no direct call. An
+//! unused password costs no call either when it is unused even counted from when the
+//! password was last set (the report's `password_last_changed`, the latest the login profile
+//! can date from), and `GetLoginProfile` (not `GetUser`) when only an older profile would
+//! make it unused.
 //! A finding about an access key is addressed by the key's id, which the report lacks: the
 //! user's keys are listed (`ListAccessKeys`), each keeping the report's last use where the
 //! report's key is unambiguously the listed one, so no address in a plan holds a placeholder.
@@ -183,11 +186,43 @@ async fn confirm_for_rules(
         young_profiles: rules.console.max_unused_days.map(|days| (days, as_of)),
         mfa_always: false,
     };
+    // Users whose provisional login profile is dated at its password (see
+    // `ReportRow::apply_to`): an unused-password finding made with that date is sure.
+    let password_dated: BTreeSet<String> = state
+        .users
+        .iter()
+        .filter(|u| in_report.contains(&u.name))
+        .filter(|u| {
+            report
+                .and_then(|r| r.row(&u.name))
+                .and_then(|row| row.password_dated_profile(u))
+                .is_some()
+        })
+        .map(|u| u.name.clone())
+        .collect();
     let mut wanted = concern::seeds(rules, state, in_report);
     let mut confirmed: BTreeMap<String, Facts> = BTreeMap::new();
     for round in 0..MAX_CONFIRMATION_ROUNDS {
         let plan = plan_account(&clients.target, rules, state, as_of);
-        concern::add_plan_items(&plan, &mut wanted);
+        let profile_read = |name: &str| {
+            confirmed
+                .get(name)
+                .is_some_and(|f| f.contains(Facts::PROFILE))
+        };
+        concern::add_plan_items(
+            &plan,
+            |name| profile_read(name) || password_dated.contains(name),
+            &mut wanted,
+        );
+        concern::add_profile_doubts(
+            &clients.target,
+            rules,
+            state,
+            &plan,
+            |user| password_dated.contains(&user.name) && !profile_read(&user.name),
+            as_of,
+            &mut wanted,
+        );
         let requests: Vec<UserRequest> = wanted
             .iter()
             .filter_map(|(name, want)| {
