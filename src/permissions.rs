@@ -1,13 +1,19 @@
 //! The IAM permissions iamctl needs, as data: one list for the read-only commands (`plan`,
 //! `snapshot`, `import`) and one for what `apply` needs on top, each action with the resources
-//! it may touch. `iamctl permissions [--apply]` renders them as an IAM policy document.
+//! it may touch. `iamctl permissions [--apply]` renders them as an IAM policy document. A third
+//! list, [`BASE`], is what the identity iamctl starts from needs to reach the targets of a
+//! multi-account desired state; `iamctl permissions --base` renders it for one desired state.
 //!
 //! The lists are kept true by tests (`tests/permissions.rs`): every API operation a run of
 //! `plan`, `snapshot`, `import` and `apply` makes against the emulator must be listed here,
 //! every action listed here must be one the code calls, and the test run uses them all.
 
+use std::collections::BTreeSet;
+
 use serde_json::{Value, json};
 
+use crate::desired::model::OrganizationSpec;
+use crate::fleet::TargetPlanInput;
 use crate::plan::DENY_WITHOUT_MFA_POLICY;
 
 /// What an action may act on. IAM's account-wide actions (the password policy,
@@ -28,6 +34,9 @@ pub enum Scope {
     /// IAM users, and only to attach or detach `iamctl-deny-without-mfa` (an `iam:PolicyARN`
     /// condition), so that the apply role cannot attach any other policy to anyone.
     UsersWithDenyPolicy,
+    /// The targets' roles: each `[[account]] role_arn`, and `role_name` in any account for an
+    /// `[organization]`. Only in [`BASE`].
+    TargetRoles,
 }
 
 /// One IAM action iamctl's code calls.
@@ -90,6 +99,15 @@ pub const APPLY: &[Permission] = &[
     on("cloudtrail:StartLogging", Scope::Trails),
 ];
 
+/// What the base identity (the ambient credentials, or a target's `profile`) calls before
+/// any target is read: assuming each target's role (the `AssumeRole` credentials provider in
+/// aws/mod.rs; an `external_id` needs no other action) and, with an `[organization]`, listing
+/// its accounts (fleet.rs). Rendered per desired state by [`base_policy_document`].
+pub const BASE: &[Permission] = &[
+    on("sts:AssumeRole", Scope::TargetRoles),
+    any("organizations:ListAccounts"),
+];
+
 /// Operations iamctl calls that IAM allows whatever the caller's policies say.
 /// `sts:GetCallerIdentity` "requires no permissions" (STS API reference).
 pub const NO_PERMISSION_NEEDED: &[&str] = &["sts:GetCallerIdentity"];
@@ -146,6 +164,7 @@ pub fn policy_document(need: Need, partition: &str) -> Value {
                     json!(users),
                     Some(json!({ "ArnEquals": { "iam:PolicyARN": deny_policy } })),
                 ),
+                (Scope::TargetRoles, _) => unreachable!("only BASE reaches target roles"),
             };
             let mut statement = json!({
                 "Sid": sid,
@@ -160,6 +179,50 @@ pub fn policy_document(need: Need, partition: &str) -> Value {
         })
         .collect();
     json!({ "Version": "2012-10-17", "Statement": statements })
+}
+
+/// The policy document (JSON) the base identity needs to reach `targets` (the selected
+/// declared targets) and, when declared, the accounts `organization` lists: the actions of
+/// [`BASE`] that this desired state uses. `sts:AssumeRole` on the exact role ARNs of the
+/// targets (sorted, each once) plus `arn:PARTITION:iam::*:role/ROLE_NAME` for the
+/// organization, whose accounts are only known at run time; `organizations:ListAccounts` on
+/// `*` with an organization. `None` when no target is reached through a role: the base
+/// identity is then the target's own and needs only [`policy_document`]'s permissions (a
+/// policy without statements would not be a valid IAM policy).
+pub fn base_policy_document(
+    targets: &[TargetPlanInput],
+    organization: Option<&OrganizationSpec>,
+    partition: &str,
+) -> Option<Value> {
+    let mut roles: BTreeSet<String> = targets
+        .iter()
+        .filter_map(|t| t.target.role_arn.clone())
+        .collect();
+    if let Some(org) = organization {
+        roles.insert(format!("arn:{partition}:iam::*:role/{}", org.role_name));
+    }
+    let mut statements = Vec::new();
+    for permission in BASE {
+        let statement = match permission.scope {
+            Scope::TargetRoles if !roles.is_empty() => {
+                json!({
+                    "Sid": "IamctlAssumeTargetRoles",
+                    "Effect": "Allow",
+                    "Action": [permission.action],
+                    "Resource": roles.iter().collect::<Vec<_>>(),
+                })
+            }
+            Scope::Any if organization.is_some() => json!({
+                "Sid": "IamctlListOrganizationAccounts",
+                "Effect": "Allow",
+                "Action": [permission.action],
+                "Resource": "*",
+            }),
+            _ => continue,
+        };
+        statements.push(statement);
+    }
+    (!statements.is_empty()).then(|| json!({ "Version": "2012-10-17", "Statement": statements }))
 }
 
 #[cfg(test)]
@@ -221,11 +284,86 @@ mod tests {
 
     #[test]
     fn no_action_is_listed_twice() {
-        let mut all: Vec<&str> = READ.iter().chain(APPLY).map(|p| p.action).collect();
+        let mut all: Vec<&str> = READ
+            .iter()
+            .chain(APPLY)
+            .chain(BASE)
+            .map(|p| p.action)
+            .collect();
         all.extend(NO_PERMISSION_NEEDED);
         let count = all.len();
         all.sort_unstable();
         all.dedup();
         assert_eq!(all.len(), count);
+    }
+
+    fn base(text: &str, partition: &str) -> Option<Value> {
+        let doc = crate::desired::load_sources(vec![("desired.toml".into(), text.into())])
+            .expect("valid desired state");
+        let targets = crate::fleet::declared_targets(&doc);
+        base_policy_document(&targets, doc.organization.as_ref(), partition)
+    }
+
+    #[test]
+    fn the_base_policy_assumes_exactly_the_declared_roles_and_lists_the_organization() {
+        let doc = base(
+            "[organization]\nrole_name = \"ops/iamctl\"\nexternal_id = \"xid\"\n\n\
+             [[account]]\nname = \"staging\"\nrole_arn = \"arn:aws-cn:iam::222222222222:role/iamctl\"\n\
+             external_id = \"other\"\n\n\
+             [[account]]\nname = \"prod\"\nrole_arn = \"arn:aws-cn:iam::111111111111:role/iamctl\"\n\n\
+             [[account]]\nname = \"prod-again\"\nrole_arn = \"arn:aws-cn:iam::111111111111:role/iamctl\"\n\n\
+             [[account]]\nname = \"local\"\nprofile = \"local\"\n",
+            "aws-cn",
+        )
+        .expect("roles to assume");
+        assert_eq!(
+            doc,
+            json!({
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Sid": "IamctlAssumeTargetRoles",
+                        "Effect": "Allow",
+                        "Action": ["sts:AssumeRole"],
+                        "Resource": [
+                            "arn:aws-cn:iam::*:role/ops/iamctl",
+                            "arn:aws-cn:iam::111111111111:role/iamctl",
+                            "arn:aws-cn:iam::222222222222:role/iamctl",
+                        ],
+                    },
+                    {
+                        "Sid": "IamctlListOrganizationAccounts",
+                        "Effect": "Allow",
+                        "Action": ["organizations:ListAccounts"],
+                        "Resource": "*",
+                    },
+                ],
+            })
+        );
+    }
+
+    #[test]
+    fn without_an_organization_the_base_policy_only_assumes_roles() {
+        let doc = base(
+            "[[account]]\nname = \"prod\"\nrole_arn = \"arn:aws:iam::111111111111:role/iamctl\"\n",
+            "aws",
+        )
+        .unwrap();
+        let statements = doc["Statement"].as_array().unwrap();
+        assert_eq!(statements.len(), 1, "{doc}");
+        assert_eq!(statements[0]["Action"], json!(["sts:AssumeRole"]));
+        assert_eq!(
+            statements[0]["Resource"],
+            json!(["arn:aws:iam::111111111111:role/iamctl"])
+        );
+    }
+
+    #[test]
+    fn without_a_role_to_assume_there_is_no_base_policy() {
+        assert_eq!(base("[users.console]\nrequire_mfa = true\n", "aws"), None);
+        assert_eq!(
+            base("[[account]]\nname = \"prod\"\nprofile = \"prod\"\n", "aws"),
+            None
+        );
     }
 }

@@ -6,13 +6,20 @@
 //! - by reading the source: every listed action is one the code calls, and every SDK call in
 //!   `src/live/` (reads) and `src/apply/` (writes) is listed;
 //! - the printed policies are valid policy documents holding exactly the lists.
+//!
+//! The base identity's list (`BASE`, `iamctl permissions --base`) the same three ways: a
+//! multi-account run on moto signs with the base key only actions of `BASE` (and every one of
+//! them), the source calls exactly those (`sts:AssumeRole` in `src/aws/`,
+//! `organizations:ListAccounts` in `src/fleet.rs`), and the printed policy names the roles
+//! the desired state declares.
 
 mod support;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use iamctl::permissions::{APPLY, NO_PERMISSION_NEEDED, READ};
+use iamctl::permissions::{APPLY, BASE, NO_PERMISSION_NEEDED, READ};
+use support::cli::{desired, offline_cmd, output};
 use support::{Account, Backdate, SeedUser, fresh_account, seed_user};
 
 fn actions(list: &[iamctl::permissions::Permission]) -> BTreeSet<String> {
@@ -28,6 +35,14 @@ fn read_only() -> BTreeSet<String> {
 
 fn read_and_apply() -> BTreeSet<String> {
     read_only().into_iter().chain(actions(APPLY)).collect()
+}
+
+/// What the base identity may call: [`BASE`] and what needs no permission.
+fn base_only() -> BTreeSet<String> {
+    actions(BASE)
+        .into_iter()
+        .chain(NO_PERMISSION_NEEDED.iter().map(|a| (*a).to_owned()))
+        .collect()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -292,6 +307,10 @@ async fn every_action_a_run_uses_is_granted_and_every_granted_action_is_used() {
 // ---------------------------------------------------------------------------------------------
 
 fn rust_files(dir: &Path, out: &mut Vec<(PathBuf, String)>) {
+    if dir.is_file() {
+        out.push((dir.to_owned(), std::fs::read_to_string(dir).unwrap()));
+        return;
+    }
     for entry in std::fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();
         if path.is_dir() {
@@ -303,7 +322,7 @@ fn rust_files(dir: &Path, out: &mut Vec<(PathBuf, String)>) {
     }
 }
 
-/// The source of `src/<module>/`, each file with its whitespace removed (so calls that
+/// The source of `src/<module>/` (or of the file `src/<module>`), each file with its whitespace removed (so calls that
 /// rustfmt split over lines read `.iam.get_user()`), test modules left out.
 fn squeezed(module: &str) -> Vec<(PathBuf, String)> {
     let mut files = Vec::new();
@@ -330,7 +349,8 @@ fn is_ident(c: char) -> bool {
 /// Names of the methods called on an SDK client of `service` in squeezed source: on
 /// `.iam.` / `.sts.` / `.cloudtrail.` directly, on a local bound to one
 /// (`let client = &clients.cloudtrail;`, `let c = clients.cloudtrail_in(region);`), or on a
-/// parameter of the client's type (`client: &aws_sdk_cloudtrail::Client`).
+/// parameter of the client's type (`client: &aws_sdk_cloudtrail::Client`), or on a local
+/// that the client factory made (`let client = factory.organizations(profile).await;`).
 fn sdk_calls(source: &str, service: &str) -> BTreeSet<String> {
     let mut receivers = vec![format!(".{service}.")];
     let mut rest = source;
@@ -353,7 +373,10 @@ fn sdk_calls(source: &str, service: &str) -> BTreeSet<String> {
                         || tail.starts_with("_in(")
                 })
             })
-        });
+        }) || value
+            .strip_prefix("=factory.")
+            .and_then(|v| v.strip_prefix(service))
+            .is_some_and(|tail| tail.starts_with('('));
         if !name.is_empty() && bound {
             receivers.push(format!("{name}."));
         }
@@ -401,12 +424,15 @@ fn same_operation(method: &str, action: &str) -> bool {
     method.replace('_', "") == operation.to_lowercase()
 }
 
-const SERVICES: [&str; 3] = ["iam", "sts", "cloudtrail"];
+const SERVICES: [&str; 4] = ["iam", "sts", "cloudtrail", "organizations"];
 
 /// Where the code that makes each list's calls lives: reads in `src/live/` (and the
 /// CloudTrail lookups of `plan --explain` in `src/explain/`), writes in `src/apply/`.
 const READ_MODULES: [&str; 2] = ["live", "explain"];
 const APPLY_MODULES: [&str; 1] = ["apply"];
+/// Where the base identity's calls live: the role assumption of the client factory, the
+/// organization's listing.
+const BASE_MODULES: [&str; 2] = ["aws", "fleet.rs"];
 
 /// `(service, method)` of every SDK call in the modules.
 fn calls_in(modules: &[&str]) -> BTreeSet<(String, String, PathBuf)> {
@@ -449,9 +475,36 @@ fn every_sdk_call_in_the_code_is_granted() {
     }
 }
 
+/// The client factory and the fleet loop call STS and Organizations only with the base
+/// credentials (the reads and writes of a target go through `src/live/` and `src/apply/`).
+#[test]
+fn every_sts_and_organizations_call_of_the_base_is_granted() {
+    let calls: Vec<_> = calls_in(&BASE_MODULES)
+        .into_iter()
+        .filter(|(service, _, _)| service == "sts" || service == "organizations")
+        .collect();
+    assert!(
+        calls.len() >= 2,
+        "found only {calls:?} in {BASE_MODULES:?}: is the scan broken?"
+    );
+    for (service, method, path) in calls {
+        assert!(
+            base_only().iter().any(|action| {
+                action.starts_with(&format!("{service}:")) && same_operation(&method, action)
+            }),
+            "{} calls {service} {method}, which BASE in src/permissions.rs does not grant",
+            path.display()
+        );
+    }
+}
+
 #[test]
 fn every_granted_action_is_one_the_code_calls() {
-    for (list, modules) in [(READ, &READ_MODULES[..]), (APPLY, &APPLY_MODULES[..])] {
+    for (list, modules) in [
+        (READ, &READ_MODULES[..]),
+        (APPLY, &APPLY_MODULES[..]),
+        (BASE, &BASE_MODULES[..]),
+    ] {
         let calls = calls_in(modules);
         for permission in list {
             let service = permission.action.split(':').next().unwrap();
@@ -506,4 +559,189 @@ fn the_printed_policies_grant_exactly_the_lists() {
     let text = apply.to_string();
     assert!(text.contains("arn:aws-us-gov:iam::*:user/*"), "{text}");
     assert!(!text.contains("arn:aws:"), "{text}");
+}
+
+/// `iamctl permissions --base` with `args`, offline, on `text` as the desired state.
+fn base_run(text: &str, args: &[&str]) -> support::cli::Run {
+    let dir = tempfile::tempdir().unwrap();
+    let config = desired(dir.path(), text);
+    output(
+        offline_cmd()
+            .args(["permissions", "--base", "-c", config.to_str().unwrap()])
+            .args(args),
+    )
+}
+
+const TWO_ROLES_AND_AN_ORGANIZATION: &str = r#"
+[organization]
+role_name = "ops/iamctl"
+external_id = "org-xid"
+
+[[account]]
+name = "staging"
+role_arn = "arn:aws:iam::222222222222:role/iamctl"
+
+[[account]]
+name = "prod"
+role_arn = "arn:aws:iam::111111111111:role/iamctl"
+external_id = "prod-xid"
+"#;
+
+#[test]
+fn the_printed_base_policy_assumes_the_declared_roles_and_lists_the_organization() {
+    let out = base_run(
+        TWO_ROLES_AND_AN_ORGANIZATION,
+        &["--partition", "aws-us-gov"],
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let policy: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(
+        policy,
+        serde_json::json!({
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "IamctlAssumeTargetRoles",
+                    "Effect": "Allow",
+                    "Action": ["sts:AssumeRole"],
+                    "Resource": [
+                        "arn:aws-us-gov:iam::*:role/ops/iamctl",
+                        "arn:aws:iam::111111111111:role/iamctl",
+                        "arn:aws:iam::222222222222:role/iamctl",
+                    ],
+                },
+                {
+                    "Sid": "IamctlListOrganizationAccounts",
+                    "Effect": "Allow",
+                    "Action": ["organizations:ListAccounts"],
+                    "Resource": "*",
+                },
+            ],
+        })
+    );
+    let granted: BTreeSet<String> = policy["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|s| s["Action"].as_array().unwrap().clone())
+        .map(|a| a.as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(granted, actions(BASE));
+    // An external id asks for no other action.
+    assert!(!out.stdout.contains("xid"), "{}", out.stdout);
+}
+
+#[test]
+fn without_a_role_to_assume_the_base_policy_is_nothing_and_says_why() {
+    for text in [
+        "[users.console]\nrequire_mfa = true\n",
+        "[[account]]\nname = \"prod\"\nprofile = \"prod\"\n",
+    ] {
+        let out = base_run(text, &[]);
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        assert_eq!(out.stdout, "", "{text}");
+        assert!(
+            out.stderr.contains("declares no role to assume"),
+            "{}",
+            out.stderr
+        );
+        assert_eq!(base_run(text, &["-q"]).stderr, "", "-q: only errors");
+    }
+}
+
+#[test]
+fn base_and_apply_together_are_refused() {
+    let out = base_run(TWO_ROLES_AND_AN_ORGANIZATION, &["--apply"]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert_eq!(out.stdout, "");
+    assert!(out.stderr.contains("cannot be used with"), "{}", out.stderr);
+}
+
+#[test]
+fn a_bad_desired_state_fails_the_base_policy_as_it_fails_validate() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = desired(dir.path(), "[organization]\nrole_name = 7\n");
+    let config = config.to_str().unwrap();
+    let base = output(offline_cmd().args(["permissions", "--base", "-c", config]));
+    let validate = output(offline_cmd().args(["validate", "-c", config]));
+    assert_eq!(base.code, 1, "{}", base.stderr);
+    assert_eq!(base.stdout, "");
+    assert!(
+        base.stderr.contains("desired.toml:2:13"),
+        "file:line:column: {}",
+        base.stderr
+    );
+    assert_eq!(base.stderr, validate.stderr);
+    assert_eq!(validate.code, 1);
+}
+
+/// A run over an `[organization]` and an `[[account]]` on moto: the base key signs only
+/// actions of `BASE` (every one of them), and the printed base policy covers every role the
+/// run assumed.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_multi_account_run_signs_with_the_base_key_only_what_the_base_policy_grants() {
+    use aws_sdk_organizations::types::OrganizationFeatureSet;
+
+    let base = fresh_account().await;
+    let other = fresh_account().await;
+    let org = aws_sdk_organizations::Client::new(&base.sdk_config());
+    org.create_organization()
+        .feature_set(OrganizationFeatureSet::All)
+        .send()
+        .await
+        .unwrap();
+    let listed = org
+        .create_account()
+        .account_name("listed")
+        .email("listed@example.com")
+        .send()
+        .await
+        .unwrap()
+        .create_account_status
+        .unwrap()
+        .account_id
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let config = desired(
+        dir.path(),
+        &format!(
+            "[organization]\nrole_name = \"OrganizationAccountAccessRole\"\n\
+             exclude = [\"{management}\"]\n\n\
+             [[account]]\nname = \"other\"\nrole_arn = \"{role}\"\nexternal_id = \"xid\"\n",
+            management = base.id,
+            role = other.role_arn("iamctl"),
+        ),
+    );
+    let config = config.to_str().unwrap();
+    base.requests(); // the seeding's own calls
+
+    let (code, out) = run(&base, &["plan", "--format", "json", "-c", config]);
+    assert_eq!(code, 0, "{out}");
+    let used = base.requests();
+    let unlisted: Vec<&String> = used.keys().filter(|a| !base_only().contains(*a)).collect();
+    assert!(
+        unlisted.is_empty(),
+        "the base key signed {unlisted:?}, which `iamctl permissions --base` does not grant \
+         (all: {used:?})"
+    );
+    for action in actions(BASE) {
+        assert!(used.contains_key(&action), "{action} not used: {used:?}");
+    }
+    assert_eq!(used.get("sts:AssumeRole"), Some(&2), "{used:?}");
+
+    let printed = support::cli::run(&base, &["permissions", "--base", "-c", config]);
+    assert_eq!(printed.code, 0, "{}", printed.stderr);
+    assert_eq!(base.requests(), BTreeMap::new(), "--base calls no AWS API");
+    let policy: serde_json::Value = serde_json::from_str(&printed.stdout).unwrap();
+    let resources = policy["Statement"][0]["Resource"].to_string();
+    for role in [
+        other.role_arn("iamctl"),
+        "arn:aws:iam::*:role/OrganizationAccountAccessRole".to_owned(),
+    ] {
+        assert!(resources.contains(&role), "{role} not in {resources}");
+    }
+    assert!(
+        !resources.contains(&listed),
+        "listed accounts are known only at run time"
+    );
 }

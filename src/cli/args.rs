@@ -103,10 +103,20 @@ pub enum Command {
                       target account: by default the read-only one for `plan`, `snapshot` and \
                       `import`; with --apply the one for `apply` (the reads, and the writes scoped to \
                       users and to the iamctl-deny-without-mfa policy). The lists are generated from \
-                      the calls the code makes and checked by the test suite.\n\n\
-                      sts:GetCallerIdentity needs no permission. For targets with role_arn, the base \
-                      credentials also need sts:AssumeRole on those roles.",
-        after_help = "Examples:\n  iamctl permissions > iamctl-plan-policy.json\n  iamctl permissions --apply > iamctl-apply-policy.json\n  aws iam put-role-policy --role-name iamctl-plan --policy-name iamctl-plan --policy-document file://iamctl-plan-policy.json"
+                      the calls the code makes and checked by the test suite. \
+                      sts:GetCallerIdentity needs no permission.\n\n\
+                      With --base, the policy of the identity iamctl starts from (CI's role or a \
+                      profile) when it reaches the targets through roles: it reads the desired state \
+                      (-c, default desired/; -a narrows the [[account]] entries) without calling AWS \
+                      and grants sts:AssumeRole on every [[account]] role_arn and, for an \
+                      [organization], on its role_name in any account (arn:PARTITION:iam::*:role/NAME, \
+                      the accounts being listed at run time) plus organizations:ListAccounts. An \
+                      external_id needs nothing more. When the desired state declares no role to \
+                      assume (no role_arn, no [organization]), the base identity is the target's own \
+                      and needs nothing beyond the policy above: --base then prints nothing on \
+                      stdout, says so on stderr and exits 0. An invalid desired state exits 1, as \
+                      with `validate`.",
+        after_help = "Examples:\n  iamctl permissions > iamctl-plan-policy.json\n  iamctl permissions --apply > iamctl-apply-policy.json\n  iamctl permissions --base -c desired/ > iamctl-base-policy.json   # multi-account: the starting identity\n  aws iam put-role-policy --role-name iamctl-plan --policy-name iamctl-plan --policy-document file://iamctl-plan-policy.json"
     )]
     Permissions(PermissionsArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
@@ -201,6 +211,11 @@ pub struct PermissionsArgs {
     /// The policy `apply` needs (reads and writes) instead of the read-only one
     #[arg(long)]
     pub apply: bool,
+    /// The policy of the identity iamctl starts from, to reach the targets of the desired
+    /// state (-c): sts:AssumeRole on their roles, organizations:ListAccounts for an
+    /// [organization]. Prints nothing when no role is declared
+    #[arg(long, conflicts_with = "apply")]
+    pub base: bool,
     /// The AWS partition the policy's ARNs name
     #[arg(long, value_name = "PARTITION", default_value = "aws", value_parser = ["aws", "aws-cn", "aws-us-gov"])]
     pub partition: String,

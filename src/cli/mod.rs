@@ -40,7 +40,7 @@ pub async fn run(cli: Cli) -> Result<ExitStatus> {
         Command::Snapshot(args) => plan::snapshot(global, args).await,
         Command::Schema => tooling::schema(),
         Command::Import(args) => import::import(global, args).await,
-        Command::Permissions(args) => tooling::permissions(args),
+        Command::Permissions(args) => tooling::permissions(global, args),
         Command::Completions(args) => tooling::completions(args),
         Command::Man(args) => tooling::man(args),
     }

@@ -7,10 +7,10 @@ use clap::CommandFactory;
 use miette::{IntoDiagnostic, Result, WrapErr};
 use serde_json::Value;
 
-use super::args::{Cli, CompletionsArgs, ManArgs, PermissionsArgs};
-use super::{ExitStatus, print_stdout};
+use super::args::{Cli, CompletionsArgs, GlobalArgs, ManArgs, PermissionsArgs};
+use super::{ExitStatus, load_targets, print_stdout};
 use crate::desired::DesiredDoc;
-use crate::permissions::{Need, policy_document};
+use crate::permissions::{Need, base_policy_document, policy_document};
 
 /// `iamctl schema`: the JSON Schema of the desired-state file, made for TOML editors (see
 /// [`editor_schema`]).
@@ -77,14 +77,32 @@ fn strip_null(value: &mut Value) {
     }
 }
 
-/// `iamctl permissions [--apply]`: the least-privilege policy document.
-pub(super) fn permissions(args: &PermissionsArgs) -> Result<ExitStatus> {
-    let need = if args.apply {
-        Need::Apply
+/// `iamctl permissions [--apply | --base]`: the least-privilege policy document. `--base`
+/// loads the desired state as `validate` does (its errors exit 1, no AWS call) and prints the
+/// base identity's policy, or nothing, with a note on stderr, when no role is to be assumed.
+pub(super) fn permissions(global: &GlobalArgs, args: &PermissionsArgs) -> Result<ExitStatus> {
+    let doc = if args.base {
+        let (desired, targets) = load_targets(global)?;
+        let organization = desired.doc.organization.as_ref();
+        match base_policy_document(&targets, organization, &args.partition) {
+            Some(doc) => doc,
+            None => {
+                if !global.quiet {
+                    eprintln!(
+                        "the desired state declares no role to assume (no role_arn, no \
+                         [organization]): iamctl works with the base credentials themselves, \
+                         which need no extra permission beyond `iamctl permissions` (--apply \
+                         for apply); nothing printed"
+                    );
+                }
+                return Ok(ExitStatus::Success);
+            }
+        }
+    } else if args.apply {
+        policy_document(Need::Apply, &args.partition)
     } else {
-        Need::ReadOnly
+        policy_document(Need::ReadOnly, &args.partition)
     };
-    let doc = policy_document(need, &args.partition);
     let text = serde_json::to_string_pretty(&doc).into_diagnostic()?;
     print_stdout(&format!("{text}\n"))?;
     Ok(ExitStatus::Success)
