@@ -70,9 +70,9 @@ connection after every response, and moto lists its package directory (about
 server, serves moto's app and keeps connections alive, as IAM's endpoints do,
 and the directory is listed once. Measured with `scripts/bench-live` (a
 1,000-user plan in the steady state, 522 calls): 2.3 s and 4.3 ms of moto CPU
-per call on moto's own server, 1.05 s and 1.9 ms here. (cheroot, tried first,
+per call on moto's own server, 0.78 s and 1.4 ms here. (cheroot, tried first,
 was slower than either: kept-alive requests waited, cause not found; a
-100-user plan took 1.1 s, against 0.2 s on werkzeug and 0.12 s here.)
+100-user plan took 1.1 s, against 0.2 s on werkzeug and 0.1 s here.)
 `IAMCTL_MOTO_HTTP=werkzeug` brings back moto's own server, to compare.
 
 Separately, `backdate_fixture` adds a TEST FIXTURE that is no AWS behaviour at
@@ -471,11 +471,14 @@ def serve(app, http: str) -> int:
     # Waitress reads and writes every connection on one thread and runs the app
     # on `threads` workers; idle keep-alive connections hold no worker. Their
     # idle timeout outlasts any pause in a test, so a client never reuses a
-    # connection the server is closing. "Task queue depth" warnings (requests
-    # waiting for a worker) are expected under load: moto is one process.
+    # connection the server is closing. Moto holds the GIL for most of a
+    # request, so more workers only contend: a 20-account plan with 64 requests
+    # in flight took 16.1 s with 16 workers and 9.3 s with 4 (2 and 4 were
+    # alike for one account). Requests waiting for a worker queue in waitress
+    # ("Task queue depth" warnings, silenced).
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
     server = create_server(
-        app, host="127.0.0.1", port=0, threads=16, connection_limit=1000, channel_timeout=300
+        app, host="127.0.0.1", port=0, threads=4, connection_limit=1000, channel_timeout=300
     )
     threading.Thread(target=server.run, daemon=True).start()
     return server.effective_port
