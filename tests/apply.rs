@@ -2,6 +2,7 @@
 //! the safety guards hold, passwords go only to their file, and the ordering rules hold.
 //! Plans are built by hand, so these tests do not depend on the engine.
 
+mod fault_proxy;
 mod support;
 
 use std::os::unix::fs::PermissionsExt;
@@ -9,6 +10,7 @@ use std::path::Path;
 
 use aws_sdk_iam::types::{PolicyScopeType, StatusType};
 use chrono::{DateTime, Utc};
+use fault_proxy::{FaultProxy, Faults};
 use iamctl::apply::{self, ApplyOptions, AuditLog, Outcome, OutcomeStatus};
 use iamctl::aws::{AccountClients, ApiCalls, ClientFactory};
 use iamctl::plan::{AccountPlan, Action, Change, DENY_WITHOUT_MFA_POLICY, rule};
@@ -26,6 +28,20 @@ fn clients(account: &Account) -> (AccountClients, ApiCalls) {
         factory.clients_from_config(TARGET, account.sdk_config()),
         calls,
     )
+}
+
+/// Clients whose requests pass a proxy that answers `AccessDenied` to those matching one entry
+/// of `denied` (every string of it in the request): changes that fail as for a missing
+/// permission, while the rest reach moto. Keep the proxy while the clients are used.
+fn clients_denied(account: &Account, denied: &[&[&str]]) -> (AccountClients, FaultProxy) {
+    let proxy = FaultProxy::start(&support::endpoint(), Faults::deny(denied));
+    let config = account
+        .sdk_config()
+        .to_builder()
+        .endpoint_url(proxy.url())
+        .build();
+    let factory = ClientFactory::with_config(config.clone(), ApiCalls::default());
+    (factory.clients_from_config(TARGET, config), proxy)
 }
 
 fn change(address: &str, action: Action, rule: &str, before: Value, after: Value) -> Change {
@@ -440,7 +456,6 @@ async fn access_keys_are_deactivated_and_deleted() {
 async fn a_failed_change_does_not_stop_the_others() {
     let account = fresh_account().await;
     let iam = account.iam().await;
-    let (clients, _) = clients(&account);
     let keys = seed_user(
         &iam,
         "carol",
@@ -452,13 +467,33 @@ async fn a_failed_change_does_not_stop_the_others() {
     )
     .await;
     let key = &keys.active[0];
+    seed_user(
+        &iam,
+        "dave",
+        SeedUser {
+            console: true,
+            ..Default::default()
+        },
+    )
+    .await;
+    // Resetting dave's password is refused, as for a missing permission.
+    let (clients, _proxy) =
+        clients_denied(&account, &[&["Action=UpdateLoginProfile", "UserName=dave"]]);
 
-    // One at a time, the failures first: nothing after them may be held up.
+    // One at a time, the failure and what is already gone first: nothing after them may be
+    // held up.
     let outcomes = apply::apply_account(
         &clients,
         &plan(
             &account,
             vec![
+                change(
+                    "user.dave.login_profile",
+                    Action::ResetPassword,
+                    rule::USER_PASSWORD_RESET,
+                    json!({}),
+                    json!({}),
+                ),
                 change(
                     "user.carol.access_key.AKIADOESNOTEXIST0001",
                     Action::Delete,
@@ -496,23 +531,40 @@ async fn a_failed_change_does_not_stop_the_others() {
     )
     .await;
 
-    let delete_error = error_of(&outcomes[0]);
-    assert!(
-        delete_error.contains("iam:DeleteAccessKey"),
-        "{delete_error}"
-    );
-    assert!(
-        delete_error.contains(&format!("account {TARGET}")),
-        "{delete_error}"
-    );
-    assert!(delete_error.contains("NoSuchEntity"), "{delete_error}");
-    assert!(error_of(&outcomes[1]).contains("iam:UpdateLoginProfile"));
-    assert_eq!(statuses(&outcomes[2..]), [&OutcomeStatus::Done; 2]);
+    let denied = error_of(&outcomes[0]);
+    for part in [
+        "iam:UpdateLoginProfile",
+        &format!("account {TARGET}"),
+        "AccessDenied",
+        "missing permission iam:UpdateLoginProfile",
+    ] {
+        assert!(denied.contains(part), "{part:?} not in {denied}");
+    }
+    // A key or profile that is no longer there needs nothing done: skipped, saying why.
+    for (outcome, operation) in [
+        (&outcomes[1], "iam:DeleteAccessKey"),
+        (&outcomes[2], "iam:UpdateLoginProfile"),
+    ] {
+        let reason = reason_of(outcome);
+        assert!(
+            reason.starts_with("already gone, changed underneath since the plan")
+                && reason.contains(operation)
+                && reason.contains("NoSuchEntity"),
+            "{reason}"
+        );
+    }
+    assert_eq!(statuses(&outcomes[3..]), [&OutcomeStatus::Done; 2]);
     // Outcomes come back in plan order.
     let addresses: Vec<String> = outcomes.iter().map(|o| o.address.to_string()).collect();
-    assert_eq!(addresses[1], "user.ghost.login_profile");
+    assert_eq!(addresses[2], "user.ghost.login_profile");
     assert!(login_profile_of(&iam, "carol").await.is_none());
     assert!(key_statuses(&iam, "carol").await.is_empty());
+    assert!(
+        !login_profile_of(&iam, "dave")
+            .await
+            .expect("dave keeps his profile")
+            .password_reset_required
+    );
 }
 
 #[tokio::test]
@@ -713,7 +765,7 @@ async fn the_policy_change_runs_last_and_waits_for_failed_resets() {
     let account = fresh_account().await;
     let iam = account.iam().await;
     let (clients, _) = clients(&account);
-    for user in ["alice", "bob"] {
+    for user in ["alice", "bob", "dave"] {
         seed_user(
             &iam,
             user,
@@ -765,12 +817,15 @@ async fn the_policy_change_runs_last_and_waits_for_failed_resets() {
         )
     };
 
-    // The policy change comes first in the plan but runs last; `ghost` cannot be reset.
+    // The policy change comes first in the plan but runs last; `dave` cannot be reset (as for
+    // a missing permission).
+    let (denying, _proxy) =
+        clients_denied(&account, &[&["Action=UpdateLoginProfile", "UserName=dave"]]);
     let outcomes = apply::apply_account(
-        &clients,
+        &denying,
         &plan(
             &account,
-            vec![tighten(), reset("alice"), reset("ghost"), reset("bob")],
+            vec![tighten(), reset("alice"), reset("dave"), reset("bob")],
         ),
         &options(),
     )
@@ -790,10 +845,10 @@ async fn the_policy_change_runs_last_and_waits_for_failed_resets() {
         "policy left as it was"
     );
 
-    // The next apply (ghost gone from the plan) converges.
+    // The next apply, allowed to reset dave, converges.
     let outcomes = apply::apply_account(
         &clients,
-        &plan(&account, vec![tighten(), reset("alice")]),
+        &plan(&account, vec![tighten(), reset("dave")]),
         &options(),
     )
     .await;
@@ -979,6 +1034,13 @@ async fn the_audit_log_records_every_change_and_never_the_password() {
                 key_json("AKIADOESNOTEXIST0002", None),
                 Value::Null,
             ),
+            change(
+                "user.nobody.login_profile",
+                Action::Create,
+                rule::USER_CONSOLE,
+                Value::Null,
+                json!({}),
+            ),
         ],
     );
     let outcomes = apply::apply_account_audited(
@@ -994,7 +1056,9 @@ async fn the_audit_log_records_every_change_and_never_the_password() {
     assert!(
         outcomes[0].status.is_done()
             && outcomes[1].status.is_done()
-            && outcomes[2].status.is_failed()
+            && matches!(outcomes[2].status, OutcomeStatus::Skipped { .. })
+            && outcomes[3].status.is_failed(),
+        "{outcomes:#?}"
     );
 
     let text = std::fs::read_to_string(&log_path).unwrap();
@@ -1007,7 +1071,7 @@ async fn the_audit_log_records_every_change_and_never_the_password() {
         .lines()
         .map(|l| serde_json::from_str(l).expect("a JSON line"))
         .collect();
-    assert_eq!(records.len(), 3);
+    assert_eq!(records.len(), 4);
     for record in &records {
         assert_eq!(record["account"], TARGET);
         assert_eq!(record["account_id"], account.id.as_str());
@@ -1031,14 +1095,17 @@ async fn the_audit_log_records_every_change_and_never_the_password() {
         (&created["action"], &created["rule"], &created["status"]),
         (&json!("create"), &json!("user.console"), &json!("done"))
     );
-    let missing = record("user.erin.access_key.AKIADOESNOTEXIST0002");
-    assert_eq!(missing["status"], "failed");
+    let gone = record("user.erin.access_key.AKIADOESNOTEXIST0002");
+    assert_eq!(gone["status"], "skipped");
+    let reason = gone["reason"].as_str().unwrap();
     assert!(
-        missing["error"]
-            .as_str()
-            .unwrap()
-            .contains("iam:DeleteAccessKey")
+        reason.starts_with("already gone") && reason.contains("iam:DeleteAccessKey"),
+        "{reason}"
     );
+    let failed = record("user.nobody.login_profile");
+    assert_eq!(failed["status"], "failed");
+    let error = failed["error"].as_str().unwrap();
+    assert!(error.contains("iam:CreateLoginProfile"), "{error}");
     let deactivated = record(&format!("user.erin.access_key.{key}"));
     assert_eq!(
         (&deactivated["action"], &deactivated["status"]),

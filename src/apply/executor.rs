@@ -35,21 +35,20 @@ fn done_or_failed<T>(result: Result<T, AwsError>) -> OutcomeStatus {
 /// For a call that removes or weakens something (delete, deactivate, detach, reset): IAM's
 /// NoSuchEntity means the thing is already gone. The plan was read from live state moments
 /// before, so the account changed since: another apply racing this one, a person, or this
-/// very call when its answer was lost and the SDK sent it again. The change still counts as
-/// failed (it was not made by this run), said so that nobody goes looking for a bug.
+/// very call when its answer was lost and the SDK sent it again. What the change was for holds
+/// (nothing is left to remove), so it is skipped, not failed, said so that nobody goes
+/// looking for a bug: a scheduled apply must not fail for a retry or an overlapping run.
 fn done_or_gone<T>(result: Result<T, AwsError>) -> OutcomeStatus {
     match result {
         Ok(_) => OutcomeStatus::Done,
-        Err(err) if err.is_code("NoSuchEntity") => failed(gone(&err)),
+        Err(err) if err.is_code("NoSuchEntity") => skipped(gone(&err)),
         Err(err) => failed(err.to_string()),
     }
 }
 
 fn gone(err: &AwsError) -> String {
     format!(
-        "{err}: changed underneath since the plan: already gone (made so by another apply or a \
-         person, or by this call when its first answer was lost and the SDK sent it again); \
-         nothing is left to do"
+        "already gone, changed underneath since the plan (by another apply or a person, or by          this call when its first answer was lost and the SDK sent it again); nothing is left          to do ({err})"
     )
 }
 
@@ -429,7 +428,7 @@ impl<'a> Executor<'a> {
             .map_err(|e| {
                 let err = aws_error(self.account(), "iam:GetAccessKeyLastUsed", e);
                 if err.is_code("NoSuchEntity") {
-                    failed(gone(&err))
+                    skipped(gone(&err))
                 } else {
                     failed(err.to_string())
                 }

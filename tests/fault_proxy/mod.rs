@@ -41,6 +41,9 @@ pub enum FaultKind {
     DropBefore,
     /// Moto carries the request out; the connection is closed instead of answering.
     DropAfter,
+    /// HTTP 403 `AccessDenied`, which no client retries: a permission the caller lacks. Only
+    /// for [`Faults::poison`] (not in [`FaultKind::ALL`]): a change that fails at once.
+    AccessDenied,
 }
 
 impl FaultKind {
@@ -71,6 +74,19 @@ impl Faults {
     /// No fault: a counting pass-through.
     pub fn none() -> Self {
         Self::rate(0.0, 0)
+    }
+
+    /// Only the requests matching one entry of `requests` (every string of it in the
+    /// request's text) fail, with `AccessDenied`.
+    pub fn deny(requests: &[&[&str]]) -> Self {
+        Faults {
+            poison: requests
+                .iter()
+                .map(|strings| strings.iter().map(|s| (*s).to_owned()).collect())
+                .collect(),
+            poison_kind: FaultKind::AccessDenied,
+            ..Self::none()
+        }
     }
 
     /// `rate` of the requests fail, every kind equally often.
@@ -539,6 +555,12 @@ fn decide(state: &Mutex<State>, request: &Message, action: &str) -> Decision {
 fn error_response(kind: FaultKind, json: bool) -> Vec<u8> {
     let (status, reason, code, message) = match kind {
         FaultKind::Throttling => (400, "Bad Request", "Throttling", "Rate exceeded"),
+        FaultKind::AccessDenied => (
+            403,
+            "Forbidden",
+            "AccessDenied",
+            "injected: not authorized to perform this action",
+        ),
         FaultKind::Http500 => (
             500,
             "Internal Server Error",
