@@ -147,6 +147,22 @@ pub struct User {
 }
 
 impl User {
+    /// A user known only by name and creation time: no ARN, tags, credentials or policies.
+    /// Readers fill in the rest; tests start from it.
+    pub fn new(name: impl Into<String>, created: DateTime<Utc>) -> Self {
+        User {
+            name: name.into(),
+            arn: String::new(),
+            created,
+            tags: Default::default(),
+            login_profile: None,
+            password_last_used: None,
+            mfa_devices: Vec::new(),
+            access_keys: Vec::new(),
+            attached_policies: Vec::new(),
+        }
+    }
+
     pub fn has_mfa(&self) -> bool {
         !self.mfa_devices.is_empty()
     }

@@ -670,29 +670,10 @@ async fn iam_in(base: &Account, id: &str) -> aws_sdk_iam::Client {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_organization_lists_its_active_accounts_as_targets() {
-    use aws_sdk_organizations::types::OrganizationFeatureSet;
-
     // The base account is the organization's management account.
     let base = fresh_account().await;
-    let org = aws_sdk_organizations::Client::new(&base.sdk_config());
-    org.create_organization()
-        .feature_set(OrganizationFeatureSet::All)
-        .send()
-        .await
-        .unwrap();
-    let mut ids = BTreeMap::new();
-    for name in ["alpha", "beta", "gamma", "sandbox"] {
-        let status = org
-            .create_account()
-            .account_name(name)
-            .email(format!("{name}@example.com"))
-            .send()
-            .await
-            .unwrap()
-            .create_account_status
-            .unwrap();
-        ids.insert(name, status.account_id.unwrap());
-    }
+    let (org, ids) =
+        support::create_organization(&base, &["alpha", "beta", "gamma", "sandbox"]).await;
     org.close_account()
         .account_id(&ids["gamma"])
         .send()

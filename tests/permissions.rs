@@ -680,27 +680,10 @@ fn a_bad_desired_state_fails_the_base_policy_as_it_fails_validate() {
 /// run assumed.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_multi_account_run_signs_with_the_base_key_only_what_the_base_policy_grants() {
-    use aws_sdk_organizations::types::OrganizationFeatureSet;
-
     let base = fresh_account().await;
     let other = fresh_account().await;
-    let org = aws_sdk_organizations::Client::new(&base.sdk_config());
-    org.create_organization()
-        .feature_set(OrganizationFeatureSet::All)
-        .send()
-        .await
-        .unwrap();
-    let listed = org
-        .create_account()
-        .account_name("listed")
-        .email("listed@example.com")
-        .send()
-        .await
-        .unwrap()
-        .create_account_status
-        .unwrap()
-        .account_id
-        .unwrap();
+    let (_, ids) = support::create_organization(&base, &["listed"]).await;
+    let listed = &ids["listed"];
     let dir = tempfile::tempdir().unwrap();
     let config = desired(
         dir.path(),
@@ -741,7 +724,7 @@ async fn a_multi_account_run_signs_with_the_base_key_only_what_the_base_policy_g
         assert!(resources.contains(&role), "{role} not in {resources}");
     }
     assert!(
-        !resources.contains(&listed),
+        !resources.contains(listed.as_str()),
         "listed accounts are known only at run time"
     );
 }

@@ -712,17 +712,7 @@ mod tests {
     }
 
     fn user(name: &str, now: DateTime<Utc>) -> User {
-        User {
-            name: name.into(),
-            arn: String::new(),
-            created: at(800, now),
-            tags: BTreeMap::new(),
-            login_profile: None,
-            password_last_used: None,
-            mfa_devices: vec![],
-            access_keys: vec![],
-            attached_policies: vec![],
-        }
+        User::new(name, at(800, now))
     }
 
     fn console(mut u: User, profile_days: i64, used_days: Option<i64>, now: DateTime<Utc>) -> User {

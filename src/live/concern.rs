@@ -293,17 +293,7 @@ mod tests {
     }
 
     fn user(name: &str) -> User {
-        User {
-            name: name.into(),
-            arn: String::new(),
-            created: at("2020-01-01T00:00:00Z"),
-            tags: Default::default(),
-            login_profile: None,
-            password_last_used: None,
-            mfa_devices: vec![],
-            access_keys: vec![],
-            attached_policies: vec![],
-        }
+        User::new(name, at("2020-01-01T00:00:00Z"))
     }
 
     fn state(users: Vec<User>) -> AccountState {

@@ -408,29 +408,9 @@ mod tests {
     fn report_facts_become_placeholders() {
         let report = parse(sample().as_bytes()).unwrap();
         let mut users = vec![
-            User {
-                name: "alice".into(),
-                arn: String::new(),
-                created: at("2020-02-03T04:05:06Z"),
-                tags: Default::default(),
-                login_profile: None,
-                password_last_used: None,
-                mfa_devices: vec![],
-                access_keys: vec![],
-                attached_policies: vec![],
-            },
+            User::new("alice", at("2020-02-03T04:05:06Z")),
             // Same name as a report row, other creation time: a different user.
-            User {
-                name: "bob".into(),
-                arn: String::new(),
-                created: at("2025-01-01T00:00:00Z"),
-                tags: Default::default(),
-                login_profile: None,
-                password_last_used: None,
-                mfa_devices: vec![],
-                access_keys: vec![],
-                attached_policies: vec![],
-            },
+            User::new("bob", at("2025-01-01T00:00:00Z")),
         ];
         let known = report.apply_to(&mut users);
         assert_eq!(known.into_iter().collect::<Vec<_>>(), ["alice"]);
@@ -459,17 +439,7 @@ mod tests {
     fn a_profile_without_a_believable_password_date_is_as_old_as_the_user() {
         let report = parse(sample().as_bytes()).unwrap();
         let mut carol = report.row("carol").unwrap().clone();
-        let mut user = User {
-            name: "carol".into(),
-            arn: String::new(),
-            created: at("2021-01-01T00:00:00Z"),
-            tags: Default::default(),
-            login_profile: None,
-            password_last_used: None,
-            mfa_devices: vec![],
-            access_keys: vec![],
-            attached_policies: vec![],
-        };
+        let mut user = User::new("carol", at("2021-01-01T00:00:00Z"));
         for password_date in [None, Some(at("2020-12-31T00:00:00Z"))] {
             carol.password_last_changed = password_date;
             assert_eq!(carol.password_dated_profile(&user), None);

@@ -465,6 +465,39 @@ fn sdk_config(creds: &Credentials) -> SdkConfig {
         .build()
 }
 
+/// Makes `management` the management account of a new AWS Organization (all features) and
+/// creates one member account per name; returns its client and the new account ids by name.
+/// Moto gives each member account its own isolated IAM, reached by assuming a role in it.
+#[allow(dead_code)] // not every test binary has an organization
+pub async fn create_organization<'n>(
+    management: &Account,
+    names: &[&'n str],
+) -> (
+    aws_sdk_organizations::Client,
+    std::collections::BTreeMap<&'n str, String>,
+) {
+    let org = aws_sdk_organizations::Client::new(&management.sdk_config());
+    org.create_organization()
+        .feature_set(aws_sdk_organizations::types::OrganizationFeatureSet::All)
+        .send()
+        .await
+        .expect("CreateOrganization");
+    let mut ids = std::collections::BTreeMap::new();
+    for &name in names {
+        let status = org
+            .create_account()
+            .account_name(name)
+            .email(format!("{name}@example.com"))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("CreateAccount {name}: {}", DisplayErrorContext(&e)))
+            .create_account_status
+            .expect("CreateAccount returns a status");
+        ids.insert(name, status.account_id.expect("a new account id"));
+    }
+    (org, ids)
+}
+
 /// Gives `name` an enabled virtual MFA device named after the user.
 pub async fn enable_virtual_mfa(iam: &aws_sdk_iam::Client, name: &str) {
     let fail = |step: &str, e: &dyn std::error::Error| -> ! {
