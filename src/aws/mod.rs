@@ -165,7 +165,7 @@ impl ClientFactory {
             None => self.ambient.clone(),
         };
         let config = aws_sdk_organizations::config::Builder::from(&base)
-            .retry_config(RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS))
+            .retry_config(retries())
             .interceptor(self.calls.clone())
             .build();
         aws_sdk_organizations::Client::from_conf(config)
@@ -183,27 +183,37 @@ impl ClientFactory {
     }
 
     fn clients(&self, target: &str, config: SdkConfig) -> AccountClients {
-        let retry = RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS);
         let iam = aws_sdk_iam::config::Builder::from(&config)
-            .retry_config(retry.clone())
-            .interceptor(self.calls.clone())
-            .build();
-        let sts = aws_sdk_sts::config::Builder::from(&config)
-            .retry_config(retry.clone())
+            .retry_config(retries())
             .interceptor(self.calls.clone())
             .build();
         let cloudtrail = aws_sdk_cloudtrail::config::Builder::from(&config)
-            .retry_config(retry)
+            .retry_config(retries())
             .interceptor(self.calls.clone())
             .build();
         AccountClients {
             target: target.to_owned(),
             iam: aws_sdk_iam::Client::from_conf(iam),
-            sts: aws_sdk_sts::Client::from_conf(sts),
+            sts: sts_client(&config, &self.calls),
             cloudtrail: aws_sdk_cloudtrail::Client::from_conf(cloudtrail),
             config,
         }
     }
+}
+
+/// The retries every client of a run makes (see [`MAX_ATTEMPTS`]).
+fn retries() -> RetryConfig {
+    RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS)
+}
+
+/// An STS client on `config` with the run's retries and call counter: a target's own (for
+/// `GetCallerIdentity`) and the one that assumes its role, on the base credentials.
+fn sts_client(config: &SdkConfig, calls: &ApiCalls) -> aws_sdk_sts::Client {
+    let config = aws_sdk_sts::config::Builder::from(config)
+        .retry_config(retries())
+        .interceptor(calls.clone())
+        .build();
+    aws_sdk_sts::Client::from_conf(config)
 }
 
 async fn load_config(profile: Option<&str>) -> SdkConfig {
@@ -289,16 +299,12 @@ impl AssumeRole {
     const PROVIDER_NAME: &'static str = "iamctl-assume-role";
 
     fn new(target: &Target, role_arn: &str, base: &SdkConfig, calls: &ApiCalls) -> Self {
-        let config = aws_sdk_sts::config::Builder::from(base)
-            .retry_config(RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS))
-            .interceptor(calls.clone())
-            .build();
         Self {
             target: target.name.clone(),
             role_arn: role_arn.to_owned(),
             session_name: format!("iamctl-{}", sanitize_session_name(&target.name)),
             external_id: target.external_id.clone(),
-            sts: aws_sdk_sts::Client::from_conf(config),
+            sts: sts_client(base, calls),
         }
     }
 
