@@ -111,10 +111,128 @@ pub enum KeyStatus {
     Inactive,
 }
 
+/// An access key id as IAM gives it (`AKIA…`): letters, digits and underscores (IAM's
+/// `[\w]+`). Only real ids have this type, so a plan address can never name a key by a
+/// placeholder.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct AccessKeyId(String);
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("not an access key id: {0:?}")]
+pub struct InvalidAccessKeyId(String);
+
+impl AccessKeyId {
+    pub fn new(id: impl Into<String>) -> Result<Self, InvalidAccessKeyId> {
+        let id = id.into();
+        if !id.is_empty() && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            Ok(Self(id))
+        } else {
+            Err(InvalidAccessKeyId(id))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for AccessKeyId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::str::FromStr for AccessKeyId {
+    type Err = InvalidAccessKeyId;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::new(s)
+    }
+}
+
+impl PartialEq<str> for AccessKeyId {
+    fn eq(&self, other: &str) -> bool {
+        self.0 == other
+    }
+}
+
+impl Serialize for AccessKeyId {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for AccessKeyId {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Self::new(String::deserialize(deserializer)?).map_err(serde::de::Error::custom)
+    }
+}
+
+/// How a key is known: by its IAM id (listed with `ListAccessKeys`), or only as one of the
+/// credential report's two key slots (`access_key_1`, `access_key_2`), which carry no id.
+/// Written `report-key-N` in snapshots and logs.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum KeyId {
+    Iam(AccessKeyId),
+    ReportSlot(u8),
+}
+
+/// The text form of a [`KeyId::ReportSlot`]: `report-key-1`, `report-key-2`.
+pub const REPORT_SLOT_PREFIX: &str = "report-key-";
+
+impl KeyId {
+    /// The IAM id, when the key was listed.
+    pub fn iam(&self) -> Option<&AccessKeyId> {
+        match self {
+            KeyId::Iam(id) => Some(id),
+            KeyId::ReportSlot(_) => None,
+        }
+    }
+}
+
+impl From<AccessKeyId> for KeyId {
+    fn from(id: AccessKeyId) -> Self {
+        KeyId::Iam(id)
+    }
+}
+
+impl std::fmt::Display for KeyId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            KeyId::Iam(id) => f.write_str(id.as_str()),
+            KeyId::ReportSlot(slot) => write!(f, "{REPORT_SLOT_PREFIX}{slot}"),
+        }
+    }
+}
+
+impl std::str::FromStr for KeyId {
+    type Err = InvalidAccessKeyId;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.strip_prefix(REPORT_SLOT_PREFIX).map(str::parse::<u8>) {
+            Some(Ok(slot)) => Ok(KeyId::ReportSlot(slot)),
+            _ => AccessKeyId::new(s).map(KeyId::Iam),
+        }
+    }
+}
+
+impl Serialize for KeyId {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for KeyId {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        String::deserialize(deserializer)?
+            .parse()
+            .map_err(serde::de::Error::custom)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AccessKey {
-    pub id: String,
+    #[schemars(with = "String")]
+    pub id: KeyId,
     pub status: KeyStatus,
     pub created: DateTime<Utc>,
     /// `None`: never used.

@@ -13,7 +13,7 @@ use chrono::{DateTime, Utc};
 use fault_proxy::{FaultProxy, Faults};
 use iamctl::apply::{self, ApplyOptions, AuditLog, Outcome, OutcomeStatus};
 use iamctl::aws::{AccountClients, ApiCalls, ClientFactory};
-use iamctl::plan::{AccountPlan, Action, Change, DENY_WITHOUT_MFA_POLICY, rule};
+use iamctl::plan::{AccountPlan, Action, Change, ChangeSrc, DENY_WITHOUT_MFA_POLICY, Rule};
 use iamctl::state::{Caller, PasswordPolicy};
 use serde_json::{Value, json};
 use support::live_state::{attached, login_profile_of};
@@ -44,15 +44,22 @@ fn clients_denied(account: &Account, denied: &[&[&str]]) -> (AccountClients, Fau
     (factory.clients_from_config(TARGET, config), proxy)
 }
 
-fn change(address: &str, action: Action, rule: &str, before: Value, after: Value) -> Change {
-    Change {
+/// A change as a saved plan holds it, read back through the plan file's boundary.
+fn change(address: &str, action: Action, rule: Rule, before: Value, after: Value) -> Change {
+    Change::try_from(ChangeSrc {
         address: address.parse().unwrap(),
         action,
-        rule: rule.to_owned(),
+        rule,
         before,
         after,
         attribution: None,
-    }
+    })
+    .expect("a change iamctl plans")
+}
+
+/// A login profile as a plan's `before` holds it.
+fn profile_json() -> Value {
+    json!({"created": "2025-01-15T09:30:00Z", "password_reset_required": false})
 }
 
 fn plan(account: &Account, changes: Vec<Change>) -> AccountPlan {
@@ -178,7 +185,7 @@ async fn password_policy_is_written_whole_then_deleted() {
             vec![change(
                 "password_policy",
                 Action::Create,
-                rule::PASSWORD_POLICY,
+                Rule::PasswordPolicy,
                 Value::Null,
                 policy_json(&first),
             )],
@@ -213,7 +220,7 @@ async fn password_policy_is_written_whole_then_deleted() {
             vec![change(
                 "password_policy",
                 Action::Update,
-                rule::PASSWORD_POLICY,
+                Rule::PasswordPolicy,
                 policy_json(&first),
                 policy_json(&second),
             )],
@@ -238,7 +245,7 @@ async fn password_policy_is_written_whole_then_deleted() {
             vec![change(
                 "password_policy",
                 Action::Delete,
-                rule::PASSWORD_POLICY_ABSENT,
+                Rule::PasswordPolicyAbsent,
                 policy_json(&second),
                 Value::Null,
             )],
@@ -285,21 +292,21 @@ async fn login_profiles_are_created_with_a_private_compliant_password_reset_and_
                 change(
                     "user.gone.login_profile",
                     Action::Delete,
-                    rule::USER_CONSOLE,
-                    json!({}),
+                    Rule::UserConsole,
+                    profile_json(),
                     Value::Null,
                 ),
                 change(
                     "user.new.login_profile",
                     Action::Create,
-                    rule::USER_CONSOLE,
+                    Rule::UserConsole,
                     Value::Null,
                     json!({"password_reset_required": true}),
                 ),
                 change(
                     "user.reset.login_profile",
                     Action::ResetPassword,
-                    rule::USER_PASSWORD_RESET,
+                    Rule::UserPasswordReset,
                     json!({"password_reset_required": false}),
                     json!({"password_reset_required": true}),
                 ),
@@ -355,7 +362,7 @@ async fn creating_a_console_password_without_secrets_dir_fails_and_creates_nothi
             vec![change(
                 "user.alice.login_profile",
                 Action::Create,
-                rule::USER_CONSOLE,
+                Rule::UserConsole,
                 Value::Null,
                 json!({}),
             )],
@@ -381,7 +388,7 @@ async fn a_failed_create_leaves_no_password_file() {
             vec![change(
                 "user.nobody.login_profile",
                 Action::Create,
-                rule::USER_CONSOLE,
+                Rule::UserConsole,
                 Value::Null,
                 json!({}),
             )],
@@ -425,14 +432,14 @@ async fn access_keys_are_deactivated_and_deleted() {
                 change(
                     &format!("user.bob.access_key.{active}"),
                     Action::Deactivate,
-                    rule::KEYS_MAX_AGE,
+                    Rule::KeysMaxAge,
                     key_json(active, None),
                     json!({"status": "Inactive"}),
                 ),
                 change(
                     &format!("user.bob.access_key.{inactive}"),
                     Action::Delete,
-                    rule::KEYS_DELETE_INACTIVE,
+                    Rule::KeysDeleteInactive,
                     key_json(inactive, None),
                     Value::Null,
                 ),
@@ -490,35 +497,35 @@ async fn a_failed_change_does_not_stop_the_others() {
                 change(
                     "user.dave.login_profile",
                     Action::ResetPassword,
-                    rule::USER_PASSWORD_RESET,
+                    Rule::UserPasswordReset,
                     json!({}),
                     json!({}),
                 ),
                 change(
                     "user.carol.access_key.AKIADOESNOTEXIST0001",
                     Action::Delete,
-                    rule::KEYS_DELETE_INACTIVE,
+                    Rule::KeysDeleteInactive,
                     key_json("AKIADOESNOTEXIST0001", None),
                     Value::Null,
                 ),
                 change(
                     "user.ghost.login_profile",
                     Action::ResetPassword,
-                    rule::USER_PASSWORD_RESET,
+                    Rule::UserPasswordReset,
                     json!({}),
                     json!({}),
                 ),
                 change(
                     "user.carol.login_profile",
                     Action::Delete,
-                    rule::USER_CONSOLE,
-                    json!({}),
+                    Rule::UserConsole,
+                    profile_json(),
                     Value::Null,
                 ),
                 change(
                     &format!("user.carol.access_key.{key}"),
                     Action::Delete,
-                    rule::KEYS_MAX_AGE,
+                    Rule::KeysMaxAge,
                     key_json(key, None),
                     Value::Null,
                 ),
@@ -597,21 +604,21 @@ async fn the_callers_key_login_profile_and_access_are_never_touched() {
                 change(
                     "user.ci.login_profile",
                     Action::Delete,
-                    rule::CONSOLE_REQUIRE_MFA,
-                    json!({}),
+                    Rule::ConsoleRequireMfa,
+                    profile_json(),
                     Value::Null,
                 ),
                 change(
                     &format!("user.ci.access_key.{key}"),
                     Action::Delete,
-                    rule::KEYS_MAX_AGE,
+                    Rule::KeysMaxAge,
                     key_json(key, None),
                     Value::Null,
                 ),
                 change(
                     &format!("user.ci.policy.{DENY_WITHOUT_MFA_POLICY}"),
                     Action::Attach,
-                    rule::CONSOLE_REQUIRE_MFA,
+                    Rule::ConsoleRequireMfa,
                     Value::Null,
                     json!({"attached": true}),
                 ),
@@ -635,7 +642,7 @@ async fn the_callers_key_login_profile_and_access_are_never_touched() {
             vec![change(
                 &format!("user.ci.access_key.{key}"),
                 Action::Deactivate,
-                rule::KEYS_MAX_UNUSED,
+                Rule::KeysMaxUnused,
                 key_json(key, None),
                 json!({"status": "Inactive"}),
             )],
@@ -694,7 +701,7 @@ async fn keys_used_since_the_plan_are_left_alone() {
         .expect("moto records the use");
     let last_used = DateTime::<Utc>::from_timestamp(last_used.secs(), 0).unwrap();
 
-    let deactivate = |key: &str, seen: Option<DateTime<Utc>>, rule: &str| {
+    let deactivate = |key: &str, seen: Option<DateTime<Utc>>, rule: Rule| {
         change(
             &format!("user.svc.access_key.{key}"),
             Action::Deactivate,
@@ -709,8 +716,8 @@ async fn keys_used_since_the_plan_are_left_alone() {
         &plan(
             &account,
             vec![
-                deactivate(&used, None, rule::KEYS_MAX_UNUSED),
-                deactivate(&unused, None, rule::KEYS_MAX_UNUSED),
+                deactivate(&used, None, Rule::KeysMaxUnused),
+                deactivate(&unused, None, Rule::KeysMaxUnused),
             ],
         ),
         &options(),
@@ -725,7 +732,7 @@ async fn keys_used_since_the_plan_are_left_alone() {
         &clients,
         &plan(
             &account,
-            vec![deactivate(&used, Some(older), rule::KEYS_MAX_UNUSED)],
+            vec![deactivate(&used, Some(older), Rule::KeysMaxUnused)],
         ),
         &options(),
     )
@@ -746,7 +753,7 @@ async fn keys_used_since_the_plan_are_left_alone() {
         &clients,
         &plan(
             &account,
-            vec![deactivate(&used, Some(last_used), rule::KEYS_MAX_UNUSED)],
+            vec![deactivate(&used, Some(last_used), Rule::KeysMaxUnused)],
         ),
         &options(),
     )
@@ -788,7 +795,7 @@ async fn the_policy_change_runs_last_and_waits_for_failed_resets() {
             vec![change(
                 "password_policy",
                 Action::Create,
-                rule::PASSWORD_POLICY,
+                Rule::PasswordPolicy,
                 Value::Null,
                 policy_json(&weak),
             )],
@@ -802,7 +809,7 @@ async fn the_policy_change_runs_last_and_waits_for_failed_resets() {
         change(
             &format!("user.{user}.login_profile"),
             Action::ResetPassword,
-            rule::CONSOLE_RESET_ON_TIGHTENING,
+            Rule::ConsoleResetOnTightening,
             json!({"password_reset_required": false}),
             json!({"password_reset_required": true}),
         )
@@ -811,7 +818,7 @@ async fn the_policy_change_runs_last_and_waits_for_failed_resets() {
         change(
             "password_policy",
             Action::Update,
-            rule::PASSWORD_POLICY,
+            Rule::PasswordPolicy,
             policy_json(&weak),
             policy_json(&strong),
         )
@@ -884,7 +891,7 @@ async fn the_deny_policy_is_created_once_for_many_attaches_and_detached() {
         change(
             &format!("user.{user}.policy.{DENY_WITHOUT_MFA_POLICY}"),
             Action::Attach,
-            rule::CONSOLE_REQUIRE_MFA,
+            Rule::ConsoleRequireMfa,
             Value::Null,
             json!({"attached": true}),
         )
@@ -968,7 +975,7 @@ async fn the_deny_policy_is_created_once_for_many_attaches_and_detached() {
         change(
             &format!("user.{user}.policy.{DENY_WITHOUT_MFA_POLICY}"),
             Action::Detach,
-            rule::CONSOLE_REQUIRE_MFA,
+            Rule::ConsoleRequireMfa,
             json!({"attached": true}),
             Value::Null,
         )
@@ -1016,28 +1023,28 @@ async fn the_audit_log_records_every_change_and_never_the_password() {
             change(
                 "user.dave.login_profile",
                 Action::Create,
-                rule::USER_CONSOLE,
+                Rule::UserConsole,
                 Value::Null,
                 json!({}),
             ),
             change(
                 &format!("user.erin.access_key.{key}"),
                 Action::Deactivate,
-                rule::KEYS_MAX_AGE,
+                Rule::KeysMaxAge,
                 key_json(key, None),
                 json!({}),
             ),
             change(
                 "user.erin.access_key.AKIADOESNOTEXIST0002",
                 Action::Delete,
-                rule::KEYS_DELETE_INACTIVE,
+                Rule::KeysDeleteInactive,
                 key_json("AKIADOESNOTEXIST0002", None),
                 Value::Null,
             ),
             change(
                 "user.nobody.login_profile",
                 Action::Create,
-                rule::USER_CONSOLE,
+                Rule::UserConsole,
                 Value::Null,
                 json!({}),
             ),

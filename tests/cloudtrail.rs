@@ -18,8 +18,9 @@ use aws_smithy_http_client::test_util::{ReplayEvent, StaticReplayClient};
 use aws_smithy_types::body::SdkBody;
 use iamctl::aws::{ApiCalls, ClientFactory};
 use iamctl::explain::{self, LookupOptions};
-use iamctl::plan::{AccountPlan, Action, Change, Finding, Plan};
+use iamctl::plan::{AccountPlan, Change, ChangeKind, Finding, KeyFacts, Plan, Rule};
 use iamctl::render;
+use iamctl::state::{KeyStatus, PasswordPolicy};
 use serde_json::{Value, json};
 use support::cli::{desired, run};
 use support::{Account, fresh_account};
@@ -824,40 +825,53 @@ fn listed(record: Value) -> Value {
 }
 
 fn drifted_plan() -> AccountPlan {
-    let change = |address: &str, action, rule: &str| Change {
+    let finding = |address: &str, rule: Rule, message: &str| Finding {
         address: address.parse().unwrap(),
-        action,
-        rule: rule.into(),
-        before: json!({"minimum_length": 8}),
-        after: json!({"minimum_length": 14}),
-        attribution: None,
-    };
-    let finding = |address: &str, rule: &str, message: &str| Finding {
-        address: address.parse().unwrap(),
-        rule: rule.into(),
+        rule,
         message: message.into(),
         attribution: None,
+    };
+    let weak = PasswordPolicy {
+        minimum_length: 8,
+        ..PasswordPolicy::iam_default()
     };
     AccountPlan {
         name: "prod".into(),
         account_id: "111111111111".into(),
         changes: vec![
-            change("password_policy", Action::Update, "password_policy"),
-            change(
-                "user.svc-backup.access_key.AKIAHFZVYRQBJKHN4J3M",
-                Action::Deactivate,
-                "users.access_keys.max_age_days",
+            Change::new(
+                Rule::PasswordPolicy,
+                ChangeKind::UpdatePasswordPolicy {
+                    before: weak.clone(),
+                    after: PasswordPolicy {
+                        minimum_length: 14,
+                        ..weak
+                    },
+                },
+            ),
+            Change::new(
+                Rule::KeysMaxAge,
+                ChangeKind::DeactivateAccessKey {
+                    user: "svc-backup".into(),
+                    key: KeyFacts {
+                        id: "AKIAHFZVYRQBJKHN4J3M".parse().unwrap(),
+                        status: KeyStatus::Active,
+                        created: "2025-01-01T00:00:00Z".parse().unwrap(),
+                        last_used: None,
+                    },
+                    if_still_unused: false,
+                },
             ),
         ],
         findings: vec![
             finding(
                 "user.jonas.berg",
-                "users.access_keys.max_active",
+                Rule::KeysMaxActive,
                 "2 active access keys (at most 1 allowed)",
             ),
             finding(
                 "cloudtrail",
-                "audit.require_cloudtrail",
+                Rule::AuditCloudTrail,
                 "no multi-region trail is logging management write events: IAM changes are not audited",
             ),
         ],

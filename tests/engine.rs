@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::Duration;
 use fixtures::*;
-use iamctl::plan::{AccountPlan, Action, Address, DENY_WITHOUT_MFA_POLICY, plan_account, rule};
+use iamctl::plan::{AccountPlan, Action, Address, DENY_WITHOUT_MFA_POLICY, Rule, plan_account};
 use iamctl::state::{AccountState, KeyStatus, PasswordPolicy, Trail};
 use serde_json::{Value, json};
 
@@ -60,12 +60,16 @@ fn only_change(plan: &AccountPlan) -> &iamctl::plan::Change {
 fn policy_is_created_whole_when_the_account_has_none() {
     let plan = plan(&rules(STRONG_POLICY_TOML), &account([]));
     let change = only_change(&plan);
-    assert_eq!(change.address, Address::PasswordPolicy);
-    assert_eq!(change.action, Action::Create);
-    assert_eq!(change.rule, rule::PASSWORD_POLICY);
-    assert_eq!(change.before, Value::Null);
-    assert_eq!(change.after, serde_json::to_value(strong_policy()).unwrap());
-    let after = change.after.as_object().unwrap();
+    assert_eq!(change.address(), Address::PasswordPolicy);
+    assert_eq!(change.action(), Action::Create);
+    assert_eq!(change.rule, Rule::PasswordPolicy);
+    assert_eq!(change.to_src().before, Value::Null);
+    assert_eq!(
+        change.to_src().after,
+        serde_json::to_value(strong_policy()).unwrap()
+    );
+    let src = change.to_src();
+    let after = src.after.as_object().unwrap();
     for field in POLICY_FIELDS {
         assert!(after.contains_key(field), "after lacks {field}: {after:?}");
     }
@@ -84,13 +88,19 @@ fn policy_is_updated_whole_when_one_field_differs() {
     );
     let change = only_change(&plan);
     assert_eq!(
-        (change.action, change.rule.as_str()),
-        (Action::Update, rule::PASSWORD_POLICY)
+        (change.action(), change.rule),
+        (Action::Update, Rule::PasswordPolicy)
     );
-    assert_eq!(change.before, serde_json::to_value(&live).unwrap());
+    assert_eq!(change.to_src().before, serde_json::to_value(&live).unwrap());
     // The whole policy is planned, not only the field that differs: IAM has no partial update.
-    assert_eq!(change.after, serde_json::to_value(strong_policy()).unwrap());
-    assert_eq!(change.after.as_object().unwrap().len(), POLICY_FIELDS.len());
+    assert_eq!(
+        change.to_src().after,
+        serde_json::to_value(strong_policy()).unwrap()
+    );
+    assert_eq!(
+        change.to_src().after.as_object().unwrap().len(),
+        POLICY_FIELDS.len()
+    );
 }
 
 #[test]
@@ -100,14 +110,14 @@ fn policy_fields_left_out_take_iam_defaults_in_the_planned_policy() {
         &with_policy(account([]), strong_policy()),
     );
     let change = only_change(&plan);
-    assert_eq!(change.action, Action::Update);
+    assert_eq!(change.action(), Action::Update);
     let wanted = PasswordPolicy {
         minimum_length: 14,
         ..PasswordPolicy::iam_default()
     };
-    assert_eq!(change.after, serde_json::to_value(wanted).unwrap());
-    assert_eq!(change.after["max_age_days"], Value::Null);
-    assert_eq!(change.after["require_symbols"], json!(false));
+    assert_eq!(change.to_src().after, serde_json::to_value(wanted).unwrap());
+    assert_eq!(change.to_src().after["max_age_days"], Value::Null);
+    assert_eq!(change.to_src().after["require_symbols"], json!(false));
 }
 
 #[test]
@@ -125,14 +135,14 @@ fn policy_ensure_absent_deletes_a_live_policy_and_nothing_else() {
     let rules = rules("[password_policy]\nensure = \"absent\"\n");
     let plan_with = plan(&rules, &with_policy(account([]), strong_policy()));
     let change = only_change(&plan_with);
-    assert_eq!(change.address, Address::PasswordPolicy);
-    assert_eq!(change.action, Action::Delete);
-    assert_eq!(change.rule, rule::PASSWORD_POLICY_ABSENT);
+    assert_eq!(change.address(), Address::PasswordPolicy);
+    assert_eq!(change.action(), Action::Delete);
+    assert_eq!(change.rule, Rule::PasswordPolicyAbsent);
     assert_eq!(
-        change.before,
+        change.to_src().before,
         serde_json::to_value(strong_policy()).unwrap()
     );
-    assert_eq!(change.after, Value::Null);
+    assert_eq!(change.to_src().after, Value::Null);
 
     let plan_without = plan(&rules, &account([]));
     assert!(
@@ -200,8 +210,14 @@ fn a_stricter_minimum_length_resets_console_users_not_yet_flagged() {
         ]
     );
     let reset = &plan.changes[1];
-    assert_eq!(reset.before, json!({ "password_reset_required": false }));
-    assert_eq!(reset.after, json!({ "password_reset_required": true }));
+    assert_eq!(
+        reset.to_src().before,
+        json!({ "password_reset_required": false })
+    );
+    assert_eq!(
+        reset.to_src().after,
+        json!({ "password_reset_required": true })
+    );
 }
 
 #[test]
@@ -255,7 +271,7 @@ fn each_stricter_field_alone_counts_as_tightening() {
     ] {
         let plan = plan(&rules(&tightening_toml(policy, "")), &live);
         assert_eq!(plan.changes.len(), 2, "{policy}: {:?}", changes(&plan));
-        assert_eq!(plan.changes[1].action, Action::ResetPassword, "{policy}");
+        assert_eq!(plan.changes[1].action(), Action::ResetPassword, "{policy}");
     }
 }
 
@@ -408,10 +424,10 @@ fn without_mfa_disable_console_deletes_the_login_profile() {
         ]
     );
     assert_eq!(
-        plan.changes[0].before,
+        plan.changes[0].to_src().before,
         json!({ "created": ago(10), "password_reset_required": false })
     );
-    assert_eq!(plan.changes[0].after, Value::Null);
+    assert_eq!(plan.changes[0].to_src().after, Value::Null);
     assert!(plan.findings.is_empty());
 }
 
@@ -427,8 +443,8 @@ fn without_mfa_deny_until_mfa_attaches_then_detaches_once_mfa() {
             // erin already carries it: nothing to do
         ]
     );
-    assert_eq!(plan.changes[0].before, Value::Null);
-    assert_eq!(plan.changes[1].after, Value::Null);
+    assert_eq!(plan.changes[0].to_src().before, Value::Null);
+    assert_eq!(plan.changes[1].to_src().after, Value::Null);
     assert!(plan.findings.is_empty(), "{:?}", findings(&plan));
 }
 
@@ -527,7 +543,7 @@ fn console_unused_too_long_is_disabled_with_disable_console() {
         ]
     );
     assert_eq!(
-        plan.changes[1].before["password_last_used"],
+        plan.changes[1].to_src().before["password_last_used"],
         json!(ago(100))
     );
     assert!(plan.findings.is_empty());
@@ -581,16 +597,16 @@ fn expired_keys_are_deactivated_or_deleted_as_asked() {
     );
     let change = only_change(&deactivate);
     assert_eq!(
-        change.address.to_string(),
+        change.address().to_string(),
         format!("user.svc-old.access_key.{K_OLD}")
     );
     assert_eq!(
-        (change.action, change.rule.as_str()),
-        (Action::Deactivate, rule::KEYS_MAX_AGE)
+        (change.action(), change.rule),
+        (Action::Deactivate, Rule::KeysMaxAge)
     );
-    assert_eq!(change.before["status"], json!("Active"));
-    assert_eq!(change.before["id"], json!(K_OLD));
-    assert_eq!(change.after, json!({ "status": "Inactive" }));
+    assert_eq!(change.to_src().before["status"], json!("Active"));
+    assert_eq!(change.to_src().before["id"], json!(K_OLD));
+    assert_eq!(change.to_src().after, json!({ "status": "Inactive" }));
 
     let delete = plan(
         &rules(&keys_toml("max_age_days = 90\non_expired = \"delete\"")),
@@ -598,10 +614,10 @@ fn expired_keys_are_deactivated_or_deleted_as_asked() {
     );
     let change = only_change(&delete);
     assert_eq!(
-        (change.action, change.rule.as_str()),
-        (Action::Delete, rule::KEYS_MAX_AGE)
+        (change.action(), change.rule),
+        (Action::Delete, Rule::KeysMaxAge)
     );
-    assert_eq!(change.after, Value::Null);
+    assert_eq!(change.to_src().after, Value::Null);
     assert!(delete.findings.is_empty());
 }
 
@@ -650,13 +666,13 @@ fn the_strongest_action_wins_when_both_key_rules_flag_a_key() {
     // 120 days old and unused for 100 days: both rules flag it.
     let live = account([user("svc").key(K_OLD, 120, Some(100)).build()]);
     let cases = [
-        ("deactivate", "delete", "delete", rule::KEYS_MAX_UNUSED),
-        ("delete", "deactivate", "delete", rule::KEYS_MAX_AGE),
-        ("report", "deactivate", "deactivate", rule::KEYS_MAX_UNUSED),
-        ("deactivate", "report", "deactivate", rule::KEYS_MAX_AGE),
+        ("deactivate", "delete", "delete", Rule::KeysMaxUnused),
+        ("delete", "deactivate", "delete", Rule::KeysMaxAge),
+        ("report", "deactivate", "deactivate", Rule::KeysMaxUnused),
+        ("deactivate", "report", "deactivate", Rule::KeysMaxAge),
         // a tie goes to the first rule, max_age_days
-        ("deactivate", "deactivate", "deactivate", rule::KEYS_MAX_AGE),
-        ("delete", "delete", "delete", rule::KEYS_MAX_AGE),
+        ("deactivate", "deactivate", "deactivate", Rule::KeysMaxAge),
+        ("delete", "delete", "delete", Rule::KeysMaxAge),
     ];
     for (on_expired, on_unused, action, rule) in cases {
         let toml = keys_toml(&format!(
@@ -711,7 +727,10 @@ fn inactive_keys_are_untouched_unless_delete_inactive() {
             format!("delete user.svc.access_key.{K_NEVER} (users.access_keys.delete_inactive)"),
         ]
     );
-    assert_eq!(plan_delete.changes[0].before["status"], json!("Inactive"));
+    assert_eq!(
+        plan_delete.changes[0].to_src().before["status"],
+        json!("Inactive")
+    );
 }
 
 #[test]
@@ -723,11 +742,11 @@ fn with_delete_inactive_a_key_due_for_deactivation_is_deleted_at_once() {
     for (body, rule) in [
         (
             "max_age_days = 90\non_expired = \"deactivate\"",
-            rule::KEYS_MAX_AGE,
+            Rule::KeysMaxAge,
         ),
         (
             "max_unused_days = 45\non_unused = \"deactivate\"",
-            rule::KEYS_MAX_UNUSED,
+            Rule::KeysMaxUnused,
         ),
     ] {
         let keep = plan(&rules(&keys_toml(body)), &live);
@@ -743,7 +762,7 @@ fn with_delete_inactive_a_key_due_for_deactivation_is_deleted_at_once() {
             changes(&delete),
             [format!("delete user.svc.access_key.{K_OLD} ({rule})")]
         );
-        assert_eq!(delete.changes[0].after, Value::Null);
+        assert_eq!(delete.changes[0].to_src().after, Value::Null);
     }
 }
 
@@ -796,13 +815,13 @@ fn user_console_false_deletes_an_existing_profile_only() {
     ]);
     let plan = plan(&rules(toml), &live);
     let change = only_change(&plan);
-    assert_eq!(change.address, Address::LoginProfile("ci".into()));
+    assert_eq!(change.address(), Address::LoginProfile("ci".into()));
     assert_eq!(
-        (change.action, change.rule.as_str()),
-        (Action::Delete, rule::USER_CONSOLE)
+        (change.action(), change.rule),
+        (Action::Delete, Rule::UserConsole)
     );
     assert_eq!(
-        change.before,
+        change.to_src().before,
         json!({ "created": ago(100), "password_reset_required": false, "password_last_used": ago(90) })
     );
     assert!(plan.findings.is_empty());
@@ -815,13 +834,16 @@ fn user_console_true_creates_a_missing_profile_with_reset_required() {
     let live = account([user("alice").build(), user("bob").console(5).build()]);
     let plan = plan(&rules(toml), &live);
     let change = only_change(&plan);
-    assert_eq!(change.address, Address::LoginProfile("alice".into()));
+    assert_eq!(change.address(), Address::LoginProfile("alice".into()));
     assert_eq!(
-        (change.action, change.rule.as_str()),
-        (Action::Create, rule::USER_CONSOLE)
+        (change.action(), change.rule),
+        (Action::Create, Rule::UserConsole)
     );
-    assert_eq!(change.before, Value::Null);
-    assert_eq!(change.after, json!({ "password_reset_required": true }));
+    assert_eq!(change.to_src().before, Value::Null);
+    assert_eq!(
+        change.to_src().after,
+        json!({ "password_reset_required": true })
+    );
     // Nothing in the plan can carry a password.
     assert!(
         !serde_json::to_string(&plan)
@@ -944,7 +966,7 @@ fn exempt_users_by_glob_or_tag_are_never_changed_nor_reported() {
     let users: BTreeSet<String> = plan
         .changes
         .iter()
-        .filter_map(|c| c.address.user().map(str::to_owned))
+        .filter_map(|c| c.address().user().map(str::to_owned))
         .collect();
     assert_eq!(
         users,
@@ -976,9 +998,9 @@ fn the_callers_own_key_and_login_profile_are_never_changed() {
     ] {
         let plan = plan(&rules(&toml), &live);
         for change in &plan.changes {
-            let touches_own = matches!(&change.address, Address::LoginProfile(u) if u == "iamctl")
-                || matches!(&change.address, Address::AccessKey { key_id, .. } if key_id == signing)
-                || matches!(&change.address, Address::UserPolicy { user, .. } if user == "iamctl");
+            let touches_own = matches!(&change.address(), Address::LoginProfile(u) if u == "iamctl")
+                || matches!(&change.address(), Address::AccessKey { key_id, .. } if key_id == signing)
+                || matches!(&change.address(), Address::UserPolicy { user, .. } if user == "iamctl");
             assert!(!touches_own, "{toml}\nchanges the caller: {change:?}");
         }
         assert!(
@@ -1085,10 +1107,10 @@ fn one_address_gets_at_most_one_change() {
         let plan = plan(&rules(&toml), &live);
         let mut seen = BTreeMap::new();
         for change in &plan.changes {
-            if let Some(first) = seen.insert(change.address.to_string(), change) {
+            if let Some(first) = seen.insert(change.address().to_string(), change) {
                 panic!(
                     "two changes at {}:\n{first:?}\n{change:?}\nin\n{toml}",
-                    change.address
+                    change.address()
                 );
             }
         }
@@ -1165,17 +1187,17 @@ fn plans_are_in_a_stable_order_whatever_the_order_of_live_state() {
 
         // password policy first, then users by name, then keys by id within a user
         assert_eq!(
-            a.changes.first().map(|c| &c.address),
-            Some(&Address::PasswordPolicy)
+            a.changes.first().map(|c| c.address()),
+            Some(Address::PasswordPolicy)
         );
         let order: Vec<(String, u8, String)> = a
             .changes
             .iter()
             .skip(1)
-            .map(|c| match &c.address {
+            .map(|c| match &c.address() {
                 Address::LoginProfile(u) => (u.clone(), 0, String::new()),
                 Address::UserPolicy { user, policy } => (user.clone(), 1, policy.clone()),
-                Address::AccessKey { user, key_id } => (user.clone(), 2, key_id.clone()),
+                Address::AccessKey { user, key_id } => (user.clone(), 2, key_id.to_string()),
                 other => panic!("unexpected {other}"),
             })
             .collect();
@@ -1286,7 +1308,7 @@ without_mfa = "report"
         ]
     );
     assert_eq!(
-        prod.changes[0].after,
+        prod.changes[0].to_src().after,
         serde_json::to_value(PasswordPolicy {
             minimum_length: 20,
             require_symbols: true,
@@ -1596,11 +1618,11 @@ fn the_example_snapshot_round_trips_and_holds_no_secret() {
         let text = serde_json::to_string(state).unwrap();
         let again: AccountState = serde_json::from_str(&text).unwrap();
         assert_eq!(&again, state);
-        let ids: BTreeSet<&str> = state
+        let ids: BTreeSet<String> = state
             .users
             .iter()
             .flat_map(|u| &u.access_keys)
-            .map(|k| k.id.as_str())
+            .map(|k| k.id.to_string())
             .collect();
         let keys = state
             .users
@@ -1646,33 +1668,31 @@ fn the_example_plan() {
 
     // The example is there to show a rich plan: make sure it still does.
     let all: Vec<&iamctl::plan::Change> = plans.iter().flat_map(|p| &p.changes).collect();
-    let has = |action: Action, rule: &str| all.iter().any(|c| c.action == action && c.rule == rule);
-    assert!(has(Action::Update, rule::PASSWORD_POLICY));
-    assert!(has(
-        Action::ResetPassword,
-        rule::CONSOLE_RESET_ON_TIGHTENING
-    ));
-    assert!(has(Action::ResetPassword, rule::USER_PASSWORD_RESET));
-    assert!(has(Action::Delete, rule::KEYS_MAX_AGE));
-    assert!(has(Action::Deactivate, rule::KEYS_MAX_UNUSED));
-    assert!(has(Action::Delete, rule::KEYS_DELETE_INACTIVE));
-    assert!(has(Action::Delete, rule::CONSOLE_MAX_UNUSED));
-    assert!(has(Action::Delete, rule::USER_CONSOLE));
-    assert!(has(Action::Create, rule::USER_CONSOLE));
-    let finding_rules: BTreeSet<&str> = plans
+    let has =
+        |action: Action, rule: Rule| all.iter().any(|c| c.action() == action && c.rule == rule);
+    assert!(has(Action::Update, Rule::PasswordPolicy));
+    assert!(has(Action::ResetPassword, Rule::ConsoleResetOnTightening));
+    assert!(has(Action::ResetPassword, Rule::UserPasswordReset));
+    assert!(has(Action::Delete, Rule::KeysMaxAge));
+    assert!(has(Action::Deactivate, Rule::KeysMaxUnused));
+    assert!(has(Action::Delete, Rule::KeysDeleteInactive));
+    assert!(has(Action::Delete, Rule::ConsoleMaxUnused));
+    assert!(has(Action::Delete, Rule::UserConsole));
+    assert!(has(Action::Create, Rule::UserConsole));
+    let finding_rules: BTreeSet<Rule> = plans
         .iter()
         .flat_map(|p| &p.findings)
-        .map(|f| f.rule.as_str())
+        .map(|f| f.rule)
         .collect();
     for rule in [
-        rule::CONSOLE_REQUIRE_MFA,
-        rule::KEYS_MAX_ACTIVE,
-        rule::KEYS_MAX_AGE,
-        rule::USER,
-        rule::AUDIT_CLOUDTRAIL,
+        Rule::ConsoleRequireMfa,
+        Rule::KeysMaxActive,
+        Rule::KeysMaxAge,
+        Rule::User,
+        Rule::AuditCloudTrail,
     ] {
         assert!(
-            finding_rules.contains(rule),
+            finding_rules.contains(&rule),
             "no {rule} finding: {finding_rules:?}"
         );
     }

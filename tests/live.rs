@@ -7,8 +7,8 @@ use iamctl::aws::{AccountClients, ApiCalls, ClientFactory};
 use iamctl::desired::model::{KeyAction, OnUnusedConsole, WithoutMfa};
 use iamctl::desired::{Rules, UserRule};
 use iamctl::live::{self, NamedAccount, ReadScope, Snapshot, SnapshotError};
-use iamctl::plan::{Action, Address, plan_account};
-use iamctl::state::{AccountState, KeyStatus, PasswordPolicy};
+use iamctl::plan::{Action, Address, Rule, plan_account};
+use iamctl::state::{AccountState, KeyId, KeyStatus, PasswordPolicy};
 use support::{Account, Backdate, SeedUser, fresh_account, seed_user};
 
 /// Per-user reads at once, as `plan` would use by default.
@@ -229,13 +229,13 @@ async fn credential_report_facts_stand_for_users_no_rule_concerns() {
     let keys: Vec<_> = steady
         .access_keys
         .iter()
-        .map(|k| (k.id.as_str(), k.status))
+        .map(|k| (k.id.clone(), k.status))
         .collect();
     assert_eq!(
         keys,
         [
-            ("report-key-1", KeyStatus::Active),
-            ("report-key-2", KeyStatus::Inactive)
+            (KeyId::ReportSlot(1), KeyStatus::Active),
+            (KeyId::ReportSlot(2), KeyStatus::Inactive)
         ]
     );
     assert_per_user_calls(&calls, &[]);
@@ -287,9 +287,9 @@ async fn only_users_a_rule_concerns_are_read_directly() {
     let mut planned: Vec<_> = plan
         .changes
         .iter()
-        .map(|c| match (&c.address, c.action) {
+        .map(|c| match (&c.address(), c.action()) {
             (Address::AccessKey { user, key_id }, Action::Deactivate) => {
-                (user.clone(), key_id.clone())
+                (user.clone(), key_id.to_string())
             }
             other => panic!("unexpected change {other:?}"),
         })
@@ -341,9 +341,10 @@ async fn unused_keys_get_their_last_use_read() {
     let changes = plan_account("test", &rules, &state, as_of).changes;
     assert_eq!(changes.len(), 2, "{changes:?}");
     assert!(
-        changes.iter().all(
-            |c| c.action == Action::Deactivate && !c.address.to_string().contains("report-key")
-        ),
+        changes
+            .iter()
+            .all(|c| c.action() == Action::Deactivate
+                && !c.address().to_string().contains("report-key")),
         "{changes:?}"
     );
 }
@@ -386,7 +387,7 @@ async fn key_findings_list_the_keys_but_keep_the_reports_last_use() {
         let Address::AccessKey { key_id, .. } = &finding.address else {
             panic!("{finding:?}")
         };
-        assert!(key_id.starts_with("AKIA"), "{finding:?}");
+        assert!(key_id.as_str().starts_with("AKIA"), "{finding:?}");
     }
 }
 
@@ -506,7 +507,7 @@ async fn a_profile_younger_than_max_unused_days_gets_no_password_read() {
     let changes: Vec<_> = plan_account("test", &rules, &state, as_of)
         .changes
         .iter()
-        .map(|c| (c.address.to_string(), c.action))
+        .map(|c| (c.address().to_string(), c.action()))
         .collect();
     assert_eq!(
         changes,
@@ -575,14 +576,14 @@ async fn an_expired_key_deleted_anyway_gets_no_last_use_read() {
     let changes: Vec<_> = plan_account("test", &rules, &state, as_of)
         .changes
         .iter()
-        .map(|c| (c.address.to_string(), c.action, c.rule.clone()))
+        .map(|c| (c.address().to_string(), c.action(), c.rule))
         .collect();
     assert_eq!(
         changes,
         [(
             format!("user.old.access_key.{}", keys.active[0]),
             Action::Delete,
-            "users.access_keys.max_age_days".to_owned()
+            Rule::KeysMaxAge
         )]
     );
 
@@ -663,7 +664,7 @@ async fn console_changes_read_profiles_and_mfa_of_their_candidates_only() {
     let changes: Vec<_> = plan
         .changes
         .iter()
-        .map(|c| (c.address.to_string(), c.action))
+        .map(|c| (c.address().to_string(), c.action()))
         .collect();
     assert_eq!(
         changes,
@@ -685,8 +686,8 @@ async fn console_changes_read_profiles_and_mfa_of_their_candidates_only() {
     let deleted: Vec<_> = plan_account("test", &rules, &state, as_of)
         .changes
         .iter()
-        .filter(|c| c.action == Action::Delete)
-        .map(|c| c.address.to_string())
+        .filter(|c| c.action() == Action::Delete)
+        .map(|c| c.address().to_string())
         .collect();
     assert_eq!(
         deleted,
@@ -849,7 +850,7 @@ async fn deny_until_mfa_confirms_carriers_and_candidates() {
     let changes: Vec<_> = plan
         .changes
         .iter()
-        .map(|c| (c.address.to_string(), c.action))
+        .map(|c| (c.address().to_string(), c.action()))
         .collect();
     assert_eq!(
         changes,
@@ -948,7 +949,7 @@ async fn everything_reads_every_user_in_full() {
     let read_keys: Vec<_> = full
         .access_keys
         .iter()
-        .map(|k| (k.id.clone(), k.status))
+        .map(|k| (k.id.to_string(), k.status))
         .collect();
     assert_eq!(read_keys, expected);
 

@@ -83,8 +83,8 @@ fn check_plan(text: &str) {
         assert_eq!(reread, plan);
         for account in &plan.accounts {
             for change in &account.changes {
-                let text = change.address.to_string();
-                assert_eq!(text.parse::<Address>().unwrap(), change.address, "{text}");
+                let text = change.address().to_string();
+                assert_eq!(text.parse::<Address>().unwrap(), change.address(), "{text}");
             }
         }
     }

@@ -2,7 +2,7 @@
 //! snapshots show the whole output, the asserts pin the properties a snapshot could hide.
 
 use chrono::{DateTime, Duration, Utc};
-use iamctl::plan::{AccountPlan, Action, Address, Change, Finding, Plan, rule};
+use iamctl::plan::{AccountPlan, Action, Address, Change, ChangeSrc, Finding, Plan, Rule};
 use iamctl::render::{self, Format, MARKDOWN_MARKER, TextOptions};
 use serde_json::{Value, json};
 
@@ -16,21 +16,24 @@ fn as_of() -> DateTime<Utc> {
     at("2026-11-23T00:00:00Z")
 }
 
-fn change(address: Address, action: Action, rule: &str, before: Value, after: Value) -> Change {
-    Change {
+/// A change as a saved plan holds it, read back through the plan file's boundary (so these
+/// renderings also show that the file form round-trips).
+fn change(address: Address, action: Action, rule: Rule, before: Value, after: Value) -> Change {
+    Change::try_from(ChangeSrc {
         address,
         action,
-        rule: rule.to_owned(),
+        rule,
         before,
         after,
         attribution: None,
-    }
+    })
+    .expect("a change iamctl plans")
 }
 
-fn finding(address: Address, rule: &str, message: &str) -> Finding {
+fn finding(address: Address, rule: Rule, message: &str) -> Finding {
     Finding {
         address,
-        rule: rule.to_owned(),
+        rule,
         message: message.to_owned(),
         attribution: None,
     }
@@ -54,7 +57,7 @@ fn login_profile(user: &str) -> Address {
 fn access_key(user: &str, key_id: &str) -> Address {
     Address::AccessKey {
         user: user.to_owned(),
-        key_id: key_id.to_owned(),
+        key_id: key_id.parse().unwrap(),
     }
 }
 
@@ -95,56 +98,56 @@ fn full_plan() -> Plan {
             change(
                 Address::PasswordPolicy,
                 Action::Update,
-                rule::PASSWORD_POLICY,
+                Rule::PasswordPolicy,
                 weak_policy(),
                 strong_policy(),
             ),
             change(
                 login_profile("alice"),
                 Action::Create,
-                rule::USER_CONSOLE,
+                Rule::UserConsole,
                 Value::Null,
                 json!({"password_reset_required": true}),
             ),
             change(
                 login_profile("bob"),
                 Action::Delete,
-                rule::CONSOLE_REQUIRE_MFA,
+                Rule::ConsoleRequireMfa,
                 json!({"created": "2025-01-15T09:30:00Z", "password_reset_required": false}),
                 Value::Null,
             ),
             change(
                 login_profile("carol"),
                 Action::ResetPassword,
-                rule::CONSOLE_RESET_ON_TIGHTENING,
+                Rule::ConsoleResetOnTightening,
                 json!({"password_reset_required": false}),
                 json!({"password_reset_required": true}),
             ),
             change(
                 access_key("ci-deployer", "AKIAOLDKEY0000000001"),
                 Action::Deactivate,
-                rule::KEYS_MAX_AGE,
+                Rule::KeysMaxAge,
                 json!({"id": "AKIAOLDKEY0000000001", "status": "Active", "created": "2025-01-10T00:00:00Z", "last_used": "2026-11-20T08:00:00Z"}),
                 json!({"status": "Inactive"}),
             ),
             change(
                 access_key("ci-deployer", "AKIASTALEKEY00000002"),
                 Action::Delete,
-                rule::KEYS_DELETE_INACTIVE,
+                Rule::KeysDeleteInactive,
                 json!({"id": "AKIASTALEKEY00000002", "status": "Inactive", "created": "2024-03-01T00:00:00Z"}),
                 Value::Null,
             ),
             change(
                 deny_policy("dave"),
                 Action::Attach,
-                rule::CONSOLE_REQUIRE_MFA,
+                Rule::ConsoleRequireMfa,
                 Value::Null,
                 json!({"attached": true}),
             ),
             change(
                 deny_policy("erin"),
                 Action::Detach,
-                rule::CONSOLE_REQUIRE_MFA,
+                Rule::ConsoleRequireMfa,
                 json!({"attached": true}),
                 Value::Null,
             ),
@@ -152,17 +155,17 @@ fn full_plan() -> Plan {
         vec![
             finding(
                 user("ci-deployer"),
-                rule::KEYS_MAX_ACTIVE,
+                Rule::KeysMaxActive,
                 "2 active access keys (at most 1 allowed)",
             ),
             finding(
                 user("frank"),
-                rule::CONSOLE_REQUIRE_MFA,
+                Rule::ConsoleRequireMfa,
                 "console access without MFA",
             ),
             finding(
                 Address::CloudTrail,
-                rule::AUDIT_CLOUDTRAIL,
+                Rule::AuditCloudTrail,
                 "no multi-region trail is logging management write events: IAM changes are not audited",
             ),
         ],
@@ -175,7 +178,7 @@ fn full_plan() -> Plan {
         vec![change(
             Address::PasswordPolicy,
             Action::Delete,
-            rule::PASSWORD_POLICY_ABSENT,
+            Rule::PasswordPolicyAbsent,
             weak_policy(),
             Value::Null,
         )],
@@ -187,7 +190,7 @@ fn full_plan() -> Plan {
         vec![],
         vec![finding(
             access_key("gina", "AKIADEVKEY0000000003"),
-            rule::KEYS_MAX_UNUSED,
+            Rule::KeysMaxUnused,
             "active access key unused for 120 days (limit 45)",
         )],
     );
@@ -209,13 +212,13 @@ fn password_policy_create() -> Plan {
             vec![change(
                 Address::PasswordPolicy,
                 Action::Create,
-                rule::PASSWORD_POLICY,
+                Rule::PasswordPolicy,
                 Value::Null,
                 strong_policy(),
             )],
             vec![finding(
                 user("bob"),
-                rule::CONSOLE_REQUIRE_MFA,
+                Rule::ConsoleRequireMfa,
                 "console access without MFA",
             )],
         )],
@@ -239,7 +242,7 @@ fn many_findings(n: usize) -> Plan {
         .map(|i| {
             finding(
                 user(&format!("user{i:02}")),
-                rule::CONSOLE_REQUIRE_MFA,
+                Rule::ConsoleRequireMfa,
                 "console access without MFA",
             )
         })
@@ -360,7 +363,7 @@ fn policy_diff_keeps_the_field_order_when_fields_appear_and_change() {
             vec![change(
                 Address::PasswordPolicy,
                 Action::Update,
-                rule::PASSWORD_POLICY,
+                Rule::PasswordPolicy,
                 before,
                 after,
             )],
@@ -449,8 +452,8 @@ fn summary_line_wording() {
                 vec![change(
                     login_profile("x"),
                     Action::Delete,
-                    rule::USER_CONSOLE,
-                    json!({}),
+                    Rule::UserConsole,
+                    json!({"created": "2025-01-15T09:30:00Z", "password_reset_required": false}),
                     Value::Null,
                 )],
                 vec![],
@@ -461,8 +464,8 @@ fn summary_line_wording() {
                 vec![change(
                     login_profile("y"),
                     Action::Delete,
-                    rule::USER_CONSOLE,
-                    json!({}),
+                    Rule::UserConsole,
+                    json!({"created": "2025-01-15T09:30:00Z", "password_reset_required": false}),
                     Value::Null,
                 )],
                 vec![],
@@ -599,7 +602,7 @@ fn markdown_escapes_table_cells() {
             vec![],
             vec![finding(
                 user("bob"),
-                "rule|with`tick",
+                Rule::ConsoleRequireMfa,
                 "message with | pipe and `code`",
             )],
         )],
@@ -610,7 +613,9 @@ fn markdown_escapes_table_cells() {
         "{out}"
     );
     assert!(
-        out.contains("| `user.bob` | message with \\| pipe and \\`code\\` | rule\\|with\\`tick |"),
+        out.contains(
+            "| `user.bob` | message with \\| pipe and \\`code\\` | `users.console.require_mfa` |"
+        ),
         "{out}"
     );
 }

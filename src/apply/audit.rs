@@ -132,10 +132,10 @@ mod tests {
         let outcome = |status| Outcome {
             address: Address::AccessKey {
                 user: "bob".into(),
-                key_id: "AKIA1".into(),
+                key_id: "AKIA1".parse().unwrap(),
             },
             action: Action::Delete,
-            rule: "users.access_keys.delete_inactive".into(),
+            rule: crate::plan::Rule::KeysDeleteInactive,
             status,
         };
         let time = "2026-11-23T12:00:00Z".parse().unwrap();

@@ -6,11 +6,9 @@
 //! The bucket is never created or changed here: its policy is the account owner's decision.
 //! When CloudTrail refuses the bucket, the outcome says what to fix.
 
-use serde_json::Value;
-
 use super::OutcomeStatus;
 use crate::aws::{AccountClients, AwsError, aws_error};
-use crate::plan::{Action, Change};
+use crate::plan::{NewTrail, TrailSettings};
 
 fn failed(error: impl Into<String>) -> OutcomeStatus {
     OutcomeStatus::Failed {
@@ -18,36 +16,13 @@ fn failed(error: impl Into<String>) -> OutcomeStatus {
     }
 }
 
-/// Carries out a `cloudtrail` change (`create` or `update`).
-pub(super) async fn run(
+/// Creates the trail and starts it logging.
+pub(super) async fn create(
     clients: &AccountClients,
     account_id: &str,
-    change: &Change,
+    trail: &NewTrail,
 ) -> OutcomeStatus {
-    match change.action {
-        Action::Create => create(clients, account_id, &change.after).await,
-        Action::Update => update(clients, &change.before, &change.after).await,
-        action => failed(format!(
-            "iamctl does not know how to {action} cloudtrail; nothing was done"
-        )),
-    }
-}
-
-fn text<'a>(value: &'a Value, field: &str) -> Option<&'a str> {
-    value
-        .get(field)
-        .and_then(Value::as_str)
-        .filter(|s| !s.is_empty())
-}
-
-fn flag(value: &Value, field: &str) -> bool {
-    value.get(field).and_then(Value::as_bool).unwrap_or(false)
-}
-
-async fn create(clients: &AccountClients, account_id: &str, after: &Value) -> OutcomeStatus {
-    let (Some(name), Some(bucket)) = (text(after, "name"), text(after, "s3_bucket")) else {
-        return failed("the plan's trail has no name or s3_bucket; nothing was done");
-    };
+    let (name, bucket) = (trail.name.as_str(), trail.s3_bucket.as_str());
     let account = clients.target.as_str();
     tracing::debug!(account, trail = name, bucket, "cloudtrail:CreateTrail");
     let created = clients
@@ -108,17 +83,21 @@ fn explain_create_error(err: &AwsError, name: &str, bucket: &str, account_id: &s
     format!("{hint}; trail {name} was not created ({err})")
 }
 
-async fn update(clients: &AccountClients, before: &Value, after: &Value) -> OutcomeStatus {
-    let Some(name) = text(before, "name") else {
-        return failed("the plan's trail has no name; nothing was done");
-    };
+/// Puts an existing trail right, in its home region: multi-region, then logging.
+pub(super) async fn update(
+    clients: &AccountClients,
+    before: &TrailSettings,
+    after: &TrailSettings,
+) -> OutcomeStatus {
+    let name = before.name.as_str();
     let account = clients.target.as_str();
     // A trail is changed in its home region.
-    let client = match text(before, "home_region") {
-        Some(region) => clients.cloudtrail_in(region),
-        None => clients.cloudtrail.clone(),
+    let client = if before.home_region.is_empty() {
+        clients.cloudtrail.clone()
+    } else {
+        clients.cloudtrail_in(&before.home_region)
     };
-    if flag(after, "is_multi_region") && !flag(before, "is_multi_region") {
+    if after.is_multi_region && !before.is_multi_region {
         tracing::debug!(account, trail = name, "cloudtrail:UpdateTrail");
         let result = client
             .update_trail()
@@ -134,7 +113,7 @@ async fn update(clients: &AccountClients, before: &Value, after: &Value) -> Outc
             ));
         }
     }
-    if flag(after, "is_logging") && !flag(before, "is_logging") {
+    if after.is_logging && !before.is_logging {
         if let Err(err) = start_logging(&client, account, name).await {
             return failed(err.to_string());
         }

@@ -1,16 +1,14 @@
-//! Carries out one change: picks the IAM call from the change's address and action, checks
-//! the safety guards first, and turns the result into an [`OutcomeStatus`].
+//! Carries out one change: picks the IAM call from the change's kind, checks the safety guards
+//! first, and turns the result into an [`OutcomeStatus`].
 
 use aws_sdk_iam::types::StatusType;
 use aws_smithy_runtime_api::client::result::SdkError;
-use chrono::{DateTime, Utc};
-use serde_json::Value;
 use tokio::sync::OnceCell;
 
 use super::password::{self, SecretFile};
 use super::{ApplyOptions, OutcomeStatus, deny_policy};
 use crate::aws::{AccountClients, AwsError, aws_error};
-use crate::plan::{AccountPlan, Action, Address, Change, DENY_WITHOUT_MFA_POLICY, rule};
+use crate::plan::{AccountPlan, Address, Change, ChangeKind, KeyFacts};
 use crate::state::PasswordPolicy;
 
 fn failed(error: impl Into<String>) -> OutcomeStatus {
@@ -48,7 +46,9 @@ fn done_or_gone<T>(result: Result<T, AwsError>) -> OutcomeStatus {
 
 fn gone(err: &AwsError) -> String {
     format!(
-        "already gone, changed underneath since the plan (by another apply or a person, or by          this call when its first answer was lost and the SDK sent it again); nothing is left          to do ({err})"
+        "already gone, changed underneath since the plan (by another apply or a person, or by \
+         this call when its first answer was lost and the SDK sent it again); nothing is left \
+         to do ({err})"
     )
 }
 
@@ -86,14 +86,13 @@ impl<'a> Executor<'a> {
             .password_policy
             .clone()
             .unwrap_or_else(PasswordPolicy::iam_default);
-        let in_force_now: Option<PasswordPolicy> = plan
+        let in_force_now: Option<&PasswordPolicy> = plan
             .changes
             .iter()
-            .find(|c| c.address == Address::PasswordPolicy)
-            .and_then(|c| serde_json::from_value(c.before.clone()).ok());
-        let password_length = password::required_length(
-            std::iter::once(&in_force_after).chain(in_force_now.as_ref()),
-        );
+            .find_map(|c| c.kind.password_policy())
+            .and_then(|(before, _)| before);
+        let password_length =
+            password::required_length(std::iter::once(&in_force_after).chain(in_force_now));
         Self {
             clients,
             opts,
@@ -129,12 +128,13 @@ impl<'a> Executor<'a> {
     }
 
     pub(crate) async fn run(&self, change: &Change) -> OutcomeStatus {
-        let address = &change.address;
-        match (address, change.action) {
-            (Address::PasswordPolicy, Action::Create | Action::Update) => {
-                self.put_password_policy(change).await
+        let address = &change.address();
+        match &change.kind {
+            ChangeKind::CreatePasswordPolicy { after }
+            | ChangeKind::UpdatePasswordPolicy { after, .. } => {
+                self.put_password_policy(address, after).await
             }
-            (Address::PasswordPolicy, Action::Delete) => {
+            ChangeKind::DeletePasswordPolicy { .. } => {
                 self.trace(address, "iam:DeleteAccountPasswordPolicy");
                 let result = self
                     .clients
@@ -148,10 +148,10 @@ impl<'a> Executor<'a> {
                     }),
                 )
             }
-            (Address::LoginProfile(user), Action::Create) => {
+            ChangeKind::CreateLoginProfile { user } => {
                 self.create_login_profile(address, user).await
             }
-            (Address::LoginProfile(user), Action::Delete) => {
+            ChangeKind::DeleteLoginProfile { user, .. } => {
                 if self.is_caller_user(user) {
                     return skipped(
                         "iamctl is signed in as this user: its own login profile is left alone",
@@ -169,7 +169,7 @@ impl<'a> Executor<'a> {
                     result.map_err(|e| aws_error(self.account(), "iam:DeleteLoginProfile", e)),
                 )
             }
-            (Address::LoginProfile(user), Action::ResetPassword) => {
+            ChangeKind::ResetPassword { user, .. } => {
                 self.trace(address, "iam:UpdateLoginProfile");
                 // No password: only the flag changes, the user keeps the current password
                 // until the next sign-in.
@@ -185,34 +185,46 @@ impl<'a> Executor<'a> {
                     result.map_err(|e| aws_error(self.account(), "iam:UpdateLoginProfile", e)),
                 )
             }
-            (Address::AccessKey { user, key_id }, Action::Deactivate | Action::Delete) => {
-                self.access_key(change, user, key_id).await
+            ChangeKind::DeactivateAccessKey {
+                user,
+                key,
+                if_still_unused,
+            } => {
+                self.access_key(
+                    address,
+                    user,
+                    key,
+                    *if_still_unused,
+                    KeyOperation::Deactivate,
+                )
+                .await
             }
-            (Address::UserPolicy { user, policy }, Action::Attach | Action::Detach)
-                if policy == DENY_WITHOUT_MFA_POLICY =>
-            {
-                self.user_policy(address, user, change.action).await
+            ChangeKind::DeleteAccessKey {
+                user,
+                key,
+                if_still_unused,
+            } => {
+                self.access_key(address, user, key, *if_still_unused, KeyOperation::Delete)
+                    .await
             }
-            (Address::CloudTrail, Action::Create | Action::Update) => {
-                super::cloudtrail::run(self.clients, self.account_id, change).await
+            ChangeKind::AttachDenyPolicy { user } => self.attach_deny_policy(address, user).await,
+            ChangeKind::DetachDenyPolicy { user } => self.detach_deny_policy(address, user).await,
+            ChangeKind::CreateTrail { trail } => {
+                super::cloudtrail::create(self.clients, self.account_id, trail).await
             }
-            (address, action) => failed(format!(
-                "iamctl does not know how to {action} {address}; nothing was done"
-            )),
+            ChangeKind::UpdateTrail { before, after } => {
+                super::cloudtrail::update(self.clients, before, after).await
+            }
         }
     }
 
     /// `UpdateAccountPasswordPolicy` has no partial update: every field is sent, and the
     /// two optional ones are left out exactly when they mean "no limit".
-    async fn put_password_policy(&self, change: &Change) -> OutcomeStatus {
-        let policy: PasswordPolicy = match serde_json::from_value(change.after.clone()) {
-            Ok(policy) => policy,
-            Err(e) => {
-                return failed(format!(
-                    "the plan's password policy is incomplete ({e}); nothing was done"
-                ));
-            }
-        };
+    async fn put_password_policy(
+        &self,
+        address: &Address,
+        policy: &PasswordPolicy,
+    ) -> OutcomeStatus {
         let int = |field: &str, value: u32| {
             i32::try_from(value)
                 .map_err(|_| failed(format!("password policy {field} {value} is out of range")))
@@ -231,7 +243,7 @@ impl<'a> Executor<'a> {
             (Ok(a), Ok(b), Ok(c)) => (a, b, c),
             (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => return e,
         };
-        self.trace(&change.address, "iam:UpdateAccountPasswordPolicy");
+        self.trace(address, "iam:UpdateAccountPasswordPolicy");
         let result = self
             .clients
             .iam
@@ -367,62 +379,74 @@ impl<'a> Executor<'a> {
         }
     }
 
-    async fn access_key(&self, change: &Change, user: &str, key_id: &str) -> OutcomeStatus {
+    async fn access_key(
+        &self,
+        address: &Address,
+        user: &str,
+        key: &KeyFacts,
+        if_still_unused: bool,
+        operation: KeyOperation,
+    ) -> OutcomeStatus {
+        let key_id = key.id.as_str();
         if self.is_caller_key(key_id) {
             return skipped("iamctl is signed with this access key: it is left alone");
         }
         // A key found unused may have been used between plan and apply; acting on it then
         // could break whoever just started using it.
-        if change.rule == rule::KEYS_MAX_UNUSED {
-            match self.used_since_plan(change, key_id).await {
+        if if_still_unused {
+            match self.used_since_plan(address, key).await {
                 Ok(false) => {}
                 Ok(true) => return skipped("used since the plan was made"),
                 Err(status) => return status,
             }
         }
-        let address = &change.address;
-        if change.action == Action::Deactivate {
-            self.trace(address, "iam:UpdateAccessKey");
-            let result = self
-                .clients
-                .iam
-                .update_access_key()
-                .user_name(user)
-                .access_key_id(key_id)
-                .status(StatusType::Inactive)
-                .send()
-                .await;
-            done_or_gone(result.map_err(|e| aws_error(self.account(), "iam:UpdateAccessKey", e)))
-        } else {
-            self.trace(address, "iam:DeleteAccessKey");
-            let result = self
-                .clients
-                .iam
-                .delete_access_key()
-                .user_name(user)
-                .access_key_id(key_id)
-                .send()
-                .await;
-            done_or_gone(result.map_err(|e| aws_error(self.account(), "iam:DeleteAccessKey", e)))
+        match operation {
+            KeyOperation::Deactivate => {
+                self.trace(address, "iam:UpdateAccessKey");
+                let result = self
+                    .clients
+                    .iam
+                    .update_access_key()
+                    .user_name(user)
+                    .access_key_id(key_id)
+                    .status(StatusType::Inactive)
+                    .send()
+                    .await;
+                done_or_gone(
+                    result.map_err(|e| aws_error(self.account(), "iam:UpdateAccessKey", e)),
+                )
+            }
+            KeyOperation::Delete => {
+                self.trace(address, "iam:DeleteAccessKey");
+                let result = self
+                    .clients
+                    .iam
+                    .delete_access_key()
+                    .user_name(user)
+                    .access_key_id(key_id)
+                    .send()
+                    .await;
+                done_or_gone(
+                    result.map_err(|e| aws_error(self.account(), "iam:DeleteAccessKey", e)),
+                )
+            }
         }
     }
 
     /// Whether IAM now reports a later use of the key than the plan saw. Compared in whole
     /// seconds: the plan's date may come from the credential report, which has no fraction,
     /// and a false "used since" would make every later apply skip the key again.
-    async fn used_since_plan(&self, change: &Change, key_id: &str) -> Result<bool, OutcomeStatus> {
-        let seen: Option<DateTime<Utc>> = match change.before.get("last_used") {
-            None | Some(Value::Null) => None,
-            Some(value) => Some(serde_json::from_value(value.clone()).map_err(|_| {
-                failed("the plan's last use of this key is not a date; nothing was done")
-            })?),
-        };
-        self.trace(&change.address, "iam:GetAccessKeyLastUsed");
+    async fn used_since_plan(
+        &self,
+        address: &Address,
+        key: &KeyFacts,
+    ) -> Result<bool, OutcomeStatus> {
+        self.trace(address, "iam:GetAccessKeyLastUsed");
         let out = self
             .clients
             .iam
             .get_access_key_last_used()
-            .access_key_id(key_id)
+            .access_key_id(key.id.as_str())
             .send()
             .await
             .map_err(|e| {
@@ -437,54 +461,52 @@ impl<'a> Executor<'a> {
             .access_key_last_used()
             .and_then(|u| u.last_used_date())
             .map(|d| d.secs());
-        Ok(match (seen, now) {
+        Ok(match (key.last_used, now) {
             (_, None) => false,
             (None, Some(_)) => true,
             (Some(seen), Some(now)) => now > seen.timestamp(),
         })
     }
 
-    async fn user_policy(&self, address: &Address, user: &str, action: Action) -> OutcomeStatus {
-        if action == Action::Attach {
-            // Signed with access keys and no MFA, iamctl would deny itself everything.
-            if self.is_caller_user(user) {
-                return skipped(
-                    "iamctl is signed in as this user: the deny policy would lock it out",
-                );
-            }
-            let arn = match self.deny_policy_arn().await {
-                Ok(arn) => arn,
-                Err(err) => return failed(err.to_string()),
-            };
-            self.trace(address, "iam:AttachUserPolicy");
-            let result = self
-                .clients
-                .iam
-                .attach_user_policy()
-                .user_name(user)
-                .policy_arn(arn)
-                .send()
-                .await;
-            match result.map_err(|e| aws_error(self.account(), "iam:AttachUserPolicy", e)) {
-                Ok(_) => OutcomeStatus::Done,
-                Err(err) if err.is_code("NoSuchEntity") => {
-                    failed(format!("changed underneath since the plan: {err}"))
-                }
-                Err(err) => failed(err.to_string()),
-            }
-        } else {
-            let arn = deny_policy::arn(&self.partition, self.account_id);
-            self.trace(address, "iam:DetachUserPolicy");
-            let result = self
-                .clients
-                .iam
-                .detach_user_policy()
-                .user_name(user)
-                .policy_arn(arn)
-                .send()
-                .await;
-            done_or_gone(result.map_err(|e| aws_error(self.account(), "iam:DetachUserPolicy", e)))
+    async fn attach_deny_policy(&self, address: &Address, user: &str) -> OutcomeStatus {
+        // Signed with access keys and no MFA, iamctl would deny itself everything.
+        if self.is_caller_user(user) {
+            return skipped("iamctl is signed in as this user: the deny policy would lock it out");
         }
+        let arn = match self.deny_policy_arn().await {
+            Ok(arn) => arn,
+            Err(err) => return failed(err.to_string()),
+        };
+        self.trace(address, "iam:AttachUserPolicy");
+        let result = self
+            .clients
+            .iam
+            .attach_user_policy()
+            .user_name(user)
+            .policy_arn(arn)
+            .send()
+            .await;
+        match result.map_err(|e| aws_error(self.account(), "iam:AttachUserPolicy", e)) {
+            Ok(_) => OutcomeStatus::Done,
+            Err(err) if err.is_code("NoSuchEntity") => {
+                failed(format!("changed underneath since the plan: {err}"))
+            }
+            Err(err) => failed(err.to_string()),
+        }
+    }
+
+    async fn detach_deny_policy(&self, address: &Address, user: &str) -> OutcomeStatus {
+        let arn = deny_policy::arn(&self.partition, self.account_id);
+        self.trace(address, "iam:DetachUserPolicy");
+        let result = self
+            .clients
+            .iam
+            .detach_user_policy()
+            .user_name(user)
+            .policy_arn(arn)
+            .send()
+            .await;
+        done_or_gone(result.map_err(|e| aws_error(self.account(), "iam:DetachUserPolicy", e)))
     }
 
     async fn deny_policy_arn(&self) -> Result<String, AwsError> {
@@ -494,4 +516,11 @@ impl<'a> Executor<'a> {
             .await
             .clone()
     }
+}
+
+/// What is done to an access key.
+#[derive(Debug, Clone, Copy)]
+enum KeyOperation {
+    Deactivate,
+    Delete,
 }

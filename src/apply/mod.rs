@@ -2,9 +2,9 @@
 //! became of each. One of the two modules that talk to AWS (with `live/`).
 //!
 //! Invariants:
-//! - What to call is decided from a change's address and action (and its `after`), never
-//!   from its rule text; the exceptions are the re-check of keys flagged as unused and the
-//!   hold on a tightening policy whose password resets failed.
+//! - What to call is decided from a change's kind ([`ChangeKind`]), never from its rule: the
+//!   re-check of keys flagged as unused and the hold on a tightening policy whose password
+//!   resets failed are fields of the kind.
 //! - A failed change does not stop the others; every change gets an [`Outcome`].
 //! - The signing access key and the caller's own login profile are never touched, whatever
 //!   the plan says (the engine already leaves them out; this is the second guard).
@@ -25,7 +25,7 @@ use serde::{Deserialize, Serialize};
 pub use audit::AuditLog;
 
 use crate::aws::AccountClients;
-use crate::plan::{AccountPlan, Action, Address, rule};
+use crate::plan::{AccountPlan, Action, Address, ChangeKind, Rule};
 use crate::state::{Caller, PasswordPolicy};
 use executor::Executor;
 
@@ -75,7 +75,7 @@ impl OutcomeStatus {
 pub struct Outcome {
     pub address: Address,
     pub action: Action,
-    pub rule: String,
+    pub rule: Rule,
     #[serde(flatten)]
     pub status: OutcomeStatus,
 }
@@ -122,7 +122,7 @@ pub async fn apply_account_audited(
     };
 
     let (policy_last, others): (Vec<usize>, Vec<usize>) =
-        (0..plan.changes.len()).partition(|&i| plan.changes[i].address == Address::PasswordPolicy);
+        (0..plan.changes.len()).partition(|&i| plan.changes[i].kind.password_policy().is_some());
     let mut outcomes: Vec<Option<Outcome>> = vec![None; plan.changes.len()];
     let mut finished = futures::stream::iter(others)
         .map(attempt)
@@ -137,13 +137,20 @@ pub async fn apply_account_audited(
         .iter()
         .zip(&outcomes)
         .filter(|(change, outcome)| {
-            change.action == Action::ResetPassword
-                && change.rule == rule::CONSOLE_RESET_ON_TIGHTENING
-                && !outcome.as_ref().is_some_and(|o| o.status.is_done())
+            matches!(
+                change.kind,
+                ChangeKind::ResetPassword {
+                    with_tightening: true,
+                    ..
+                }
+            ) && !outcome.as_ref().is_some_and(|o| o.status.is_done())
         })
         .count();
     for index in policy_last {
-        let tightens = matches!(plan.changes[index].action, Action::Create | Action::Update);
+        let tightens = matches!(
+            plan.changes[index].kind,
+            ChangeKind::CreatePasswordPolicy { .. } | ChangeKind::UpdatePasswordPolicy { .. }
+        );
         outcomes[index] = Some(if tightens && resets_not_done > 0 {
             let reason = format!(
                 "{resets_not_done} password {} failed; the policy change waits so the next apply retries them",
@@ -172,9 +179,9 @@ pub async fn apply_account_audited(
 fn outcome(plan: &AccountPlan, index: usize, status: OutcomeStatus) -> Outcome {
     let change = &plan.changes[index];
     Outcome {
-        address: change.address.clone(),
-        action: change.action,
-        rule: change.rule.clone(),
+        address: change.address(),
+        action: change.action(),
+        rule: change.rule,
         status,
     }
 }
@@ -202,7 +209,7 @@ mod tests {
         let outcome = Outcome {
             address: Address::LoginProfile("alice".into()),
             action: Action::Create,
-            rule: "user.console".into(),
+            rule: Rule::UserConsole,
             status: OutcomeStatus::Skipped {
                 reason: "why".into(),
             },

@@ -741,7 +741,7 @@ mod tests {
         now: DateTime<Utc>,
     ) -> User {
         u.access_keys.push(AccessKey {
-            id: id.into(),
+            id: id.parse().unwrap(),
             status: if active {
                 KeyStatus::Active
             } else {

@@ -119,10 +119,9 @@ pub enum OnUnusedConsole {
     DisableConsole,
 }
 
-/// What to do about an access key a rule flags.
-#[derive(
-    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
-)]
+/// What to do about an access key a rule flags. The engine decides which of two is stronger
+/// (`plan::KeyEnforcement`), not the order of these variants.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum KeyAction {
     #[default]

@@ -16,7 +16,7 @@ pub use events::{Event, EventsError, parse_events, read_event_file, read_event_f
 pub use lookup::{LookupOptions, lookup_events};
 
 use crate::aws::{AccountClients, AwsError};
-use crate::plan::{AccountPlan, Address, Attribution, rule};
+use crate::plan::{AccountPlan, Address, Attribution, ChangeKind, Rule};
 
 /// What a plan item is about, as CloudTrail names it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -123,15 +123,15 @@ pub const EVENT_NAMES: &[&str] = &[
     "CreateTrail",
 ];
 
-/// Which events explain the item at `address` that `rule_name` raised; `None` for items that
+/// Which events explain the item at `address` that `rule` raised; `None` for items that
 /// follow from another item rather than from a change of their own (the password resets a
 /// tightening policy asks for: the policy's item says who made it weaker).
-pub(crate) fn query(address: &Address, rule_name: &str) -> Option<Query> {
+pub(crate) fn query(address: &Address, rule: Rule) -> Option<Query> {
     let user = |names, user: &str| Query {
         names,
         subject: Subject::User(user.to_owned()),
     };
-    if rule_name == rule::CONSOLE_RESET_ON_TIGHTENING {
+    if rule == Rule::ConsoleResetOnTightening {
         return None;
     }
     Some(match address {
@@ -139,21 +139,30 @@ pub(crate) fn query(address: &Address, rule_name: &str) -> Option<Query> {
             names: PASSWORD_POLICY,
             subject: Subject::Account,
         },
-        Address::LoginProfile(name) if rule_name == rule::CONSOLE_REQUIRE_MFA => {
+        Address::LoginProfile(name) if rule == Rule::ConsoleRequireMfa => {
             user(LOGIN_PROFILE_AND_MFA, name)
         }
         Address::LoginProfile(name) => user(LOGIN_PROFILE, name),
         Address::AccessKey { key_id, .. } => Query {
             names: ACCESS_KEY,
-            subject: Subject::AccessKey(key_id.clone()),
+            subject: Subject::AccessKey(key_id.to_string()),
         },
         Address::UserPolicy { user: name, .. } => user(DENY_POLICY, name),
-        Address::User(name) => match rule_name {
-            rule::CONSOLE_REQUIRE_MFA => user(CONSOLE_WITHOUT_MFA, name),
-            rule::CONSOLE_MAX_UNUSED => user(LOGIN_PROFILE, name),
-            rule::KEYS_MAX_ACTIVE => user(ACCESS_KEY, name),
-            rule::USER => user(USER_GONE, name),
-            _ => user(ANY_USER_CHANGE, name),
+        Address::User(name) => match rule {
+            Rule::ConsoleRequireMfa => user(CONSOLE_WITHOUT_MFA, name),
+            Rule::ConsoleMaxUnused => user(LOGIN_PROFILE, name),
+            Rule::KeysMaxActive => user(ACCESS_KEY, name),
+            Rule::User => user(USER_GONE, name),
+            Rule::PasswordPolicy
+            | Rule::PasswordPolicyAbsent
+            | Rule::ConsoleResetOnTightening
+            | Rule::KeysMaxAge
+            | Rule::KeysMaxUnused
+            | Rule::KeysDeleteInactive
+            | Rule::UserConsole
+            | Rule::UserPasswordReset
+            | Rule::AuditCloudTrail
+            | Rule::AuditCloudTrailCreate => user(ANY_USER_CHANGE, name),
         },
         // Any trail's change may be it; `queries` narrows a change to the trail it fixes.
         Address::CloudTrail => Query {
@@ -167,15 +176,13 @@ pub(crate) fn query(address: &Address, rule_name: &str) -> Option<Query> {
 /// that fixes a named trail is explained by that trail's events only.
 pub(crate) fn queries(plan: &AccountPlan) -> Vec<Option<Query>> {
     let changes = plan.changes.iter().map(|c| {
-        let mut q = query(&c.address, &c.rule)?;
-        if c.address == Address::CloudTrail {
-            if let Some(name) = c.before.get("name").and_then(|n| n.as_str()) {
-                q.subject = Subject::Trail(Some(name.to_owned()));
-            }
+        let mut q = query(&c.address(), c.rule)?;
+        if let ChangeKind::UpdateTrail { before, .. } = &c.kind {
+            q.subject = Subject::Trail(Some(before.name.clone()));
         }
         Some(q)
     });
-    let findings = plan.findings.iter().map(|f| query(&f.address, &f.rule));
+    let findings = plan.findings.iter().map(|f| query(&f.address, f.rule));
     changes.chain(findings).collect()
 }
 
@@ -246,10 +253,10 @@ pub async fn explain_with_lookups(
 #[cfg(test)]
 mod tests {
     use chrono::{DateTime, Utc};
-    use serde_json::{Value, json};
 
     use super::*;
-    use crate::plan::{Action, Change, Finding};
+    use crate::plan::{Change, Finding, KeyFacts, TrailSettings};
+    use crate::state::{AccessKeyId, KeyStatus};
 
     fn at(s: &str) -> DateTime<Utc> {
         s.parse().unwrap()
@@ -271,14 +278,12 @@ mod tests {
         }
     }
 
-    fn change(address: &str, action: Action, rule: &str, before: Value) -> Change {
-        Change {
-            address: address.parse().unwrap(),
-            action,
-            rule: rule.into(),
-            before,
-            after: Value::Null,
-            attribution: None,
+    fn key(id: &str) -> KeyFacts {
+        KeyFacts {
+            id: AccessKeyId::new(id).unwrap(),
+            status: KeyStatus::Active,
+            created: at("2025-01-01T00:00:00Z"),
+            last_used: None,
         }
     }
 
@@ -297,22 +302,24 @@ mod tests {
     fn the_latest_successful_event_on_the_same_object_wins() {
         let mut p = plan(
             vec![
-                change(
-                    "password_policy",
-                    Action::Update,
-                    rule::PASSWORD_POLICY,
-                    Value::Null,
+                Change::new(
+                    Rule::PasswordPolicy,
+                    ChangeKind::DeletePasswordPolicy {
+                        before: crate::state::PasswordPolicy::iam_default(),
+                    },
                 ),
-                change(
-                    "user.bob.access_key.AKIA2",
-                    Action::Deactivate,
-                    rule::KEYS_MAX_AGE,
-                    Value::Null,
+                Change::new(
+                    Rule::KeysMaxAge,
+                    ChangeKind::DeactivateAccessKey {
+                        user: "bob".into(),
+                        key: key("AKIA2"),
+                        if_still_unused: false,
+                    },
                 ),
             ],
             vec![Finding {
                 address: "user.bob".parse().unwrap(),
-                rule: rule::KEYS_MAX_ACTIVE.into(),
+                rule: Rule::KeysMaxActive,
                 message: "2 active access keys".into(),
                 attribution: None,
             }],
@@ -358,11 +365,12 @@ mod tests {
     #[test]
     fn resets_asked_by_a_tightening_policy_are_not_attributed() {
         let mut p = plan(
-            vec![change(
-                "user.bob.login_profile",
-                Action::ResetPassword,
-                rule::CONSOLE_RESET_ON_TIGHTENING,
-                Value::Null,
+            vec![Change::new(
+                Rule::ConsoleResetOnTightening,
+                ChangeKind::ResetPassword {
+                    user: "bob".into(),
+                    with_tightening: true,
+                },
             )],
             vec![],
         );
@@ -371,18 +379,29 @@ mod tests {
             ..event("p", "CreateLoginProfile", "2026-01-01T00:00:00Z")
         };
         assert_eq!(attribute(&mut p, std::slice::from_ref(&created)), 0);
-        p.changes[0].rule = rule::USER_PASSWORD_RESET.into();
+        p.changes[0].rule = Rule::UserPasswordReset;
         assert_eq!(attribute(&mut p, &[created]), 1);
     }
 
     #[test]
     fn a_trail_fix_is_explained_by_events_on_that_trail() {
         let mut p = plan(
-            vec![change(
-                "cloudtrail",
-                Action::Update,
-                rule::AUDIT_CLOUDTRAIL_CREATE,
-                json!({"name": "audit", "is_logging": false}),
+            vec![Change::new(
+                Rule::AuditCloudTrailCreate,
+                ChangeKind::UpdateTrail {
+                    before: TrailSettings {
+                        name: "audit".into(),
+                        home_region: "us-east-1".into(),
+                        is_multi_region: true,
+                        is_logging: false,
+                    },
+                    after: TrailSettings {
+                        name: "audit".into(),
+                        home_region: "us-east-1".into(),
+                        is_multi_region: true,
+                        is_logging: true,
+                    },
+                },
             )],
             vec![],
         );

@@ -12,7 +12,10 @@ use crate::desired::Rules;
 use crate::desired::model::WithoutMfa;
 use chrono::{DateTime, Utc};
 
-use crate::plan::{AccountPlan, Address, DENY_WITHOUT_MFA_POLICY, plan_account, rule};
+use crate::plan::{
+    AccountPlan, Address, Change, ChangeKind, DENY_WITHOUT_MFA_POLICY, Rule, Unaddressed,
+    plan_account,
+};
 use crate::state::{AccountState, User};
 
 /// A set of kinds of per-user facts, each with its own direct read.
@@ -34,6 +37,7 @@ impl Facts {
     /// use where the report's key is unambiguously this one (for findings addressed by key id,
     /// which may rest on the report but must name the real key).
     pub const KEY_IDS: Facts = Facts(16);
+    #[cfg(test)]
     pub const ALL: Facts = Facts(31);
 
     pub fn is_empty(self) -> bool {
@@ -83,23 +87,48 @@ impl Facts {
         facts
     }
 
-    /// The facts a change with this rule was derived from. An unknown rule (one added to
-    /// the engine after this table) reads everything, so it is confirmed rather than trusted.
-    pub fn read_by_rule(rule_name: &str) -> Facts {
-        match rule_name {
-            rule::CONSOLE_REQUIRE_MFA => Facts::PROFILE | Facts::MFA,
-            rule::CONSOLE_MAX_UNUSED => Facts::PROFILE | Facts::PASSWORD_LAST_USED,
-            rule::CONSOLE_RESET_ON_TIGHTENING | rule::USER_CONSOLE | rule::USER_PASSWORD_RESET => {
+    /// The per-user facts a plan item of this rule was derived from.
+    pub fn read_by_rule(rule: Rule) -> Facts {
+        match rule {
+            Rule::ConsoleRequireMfa => Facts::PROFILE | Facts::MFA,
+            Rule::ConsoleMaxUnused => Facts::PROFILE | Facts::PASSWORD_LAST_USED,
+            Rule::ConsoleResetOnTightening | Rule::UserConsole | Rule::UserPasswordReset => {
                 Facts::PROFILE
             }
-            rule::KEYS_MAX_AGE
-            | rule::KEYS_MAX_UNUSED
-            | rule::KEYS_DELETE_INACTIVE
-            | rule::KEYS_MAX_ACTIVE => Facts::KEYS,
+            Rule::KeysMaxAge
+            | Rule::KeysMaxUnused
+            | Rule::KeysDeleteInactive
+            | Rule::KeysMaxActive => Facts::KEYS,
             // "A [[user]] entry names a user that does not exist": there is nothing to read.
-            rule::USER => Facts::NONE,
-            _ => Facts::ALL,
+            Rule::User => Facts::NONE,
+            // Account-wide rules read no user's facts.
+            Rule::PasswordPolicy
+            | Rule::PasswordPolicyAbsent
+            | Rule::AuditCloudTrail
+            | Rule::AuditCloudTrailCreate => Facts::NONE,
         }
+    }
+
+    /// The facts a direct read must confirm before `change` may be proposed: those its rule
+    /// read, and for the deny policy, which is attached for want of MFA and detached once MFA
+    /// is there, the login profile and MFA whatever the rule.
+    pub fn confirming(change: &Change) -> Facts {
+        let by_kind = match &change.kind {
+            ChangeKind::AttachDenyPolicy { .. } | ChangeKind::DetachDenyPolicy { .. } => {
+                Facts::PROFILE | Facts::MFA
+            }
+            ChangeKind::CreatePasswordPolicy { .. }
+            | ChangeKind::UpdatePasswordPolicy { .. }
+            | ChangeKind::DeletePasswordPolicy { .. }
+            | ChangeKind::CreateLoginProfile { .. }
+            | ChangeKind::DeleteLoginProfile { .. }
+            | ChangeKind::ResetPassword { .. }
+            | ChangeKind::DeactivateAccessKey { .. }
+            | ChangeKind::DeleteAccessKey { .. }
+            | ChangeKind::CreateTrail { .. }
+            | ChangeKind::UpdateTrail { .. } => Facts::NONE,
+        };
+        Facts::read_by_rule(change.rule) | by_kind
     }
 }
 
@@ -178,29 +207,35 @@ pub(crate) fn seeds(
 /// - other findings about the user (console without MFA, too many active keys) need nothing.
 pub(crate) fn add_plan_items(
     plan: &AccountPlan,
+    unaddressed: &[Unaddressed],
     profile_dated: impl Fn(&str) -> bool,
     wanted: &mut BTreeMap<String, Facts>,
 ) {
-    let changes = plan.changes.iter().map(|c| {
-        let mut facts = Facts::read_by_rule(&c.rule);
-        // The deny policy is attached for want of MFA and detached once MFA is there.
-        if matches!(c.address, Address::UserPolicy { .. }) {
-            facts |= Facts::PROFILE | Facts::MFA;
-        }
-        (&c.address, facts)
-    });
-    let findings = plan.findings.iter().map(|f| {
+    let changes = plan
+        .changes
+        .iter()
+        .filter_map(|c| Some((c.kind.user()?, Facts::confirming(c))));
+    let findings = plan.findings.iter().filter_map(|f| {
         let facts = match &f.address {
             Address::AccessKey { .. } => Facts::KEY_IDS,
-            Address::User(user) if f.rule == rule::CONSOLE_MAX_UNUSED && !profile_dated(user) => {
+            Address::User(user) if f.rule == Rule::ConsoleMaxUnused && !profile_dated(user) => {
                 Facts::PROFILE
             }
             _ => Facts::NONE,
         };
-        (&f.address, facts)
+        Some((f.address.user()?, facts))
     });
-    for (address, facts) in changes.chain(findings) {
-        let Some(user) = address.user() else { continue };
+    // Items about keys known only from the report: a change needs the key's use confirmed as
+    // well, a finding only the key's id.
+    let unaddressed = unaddressed.iter().map(|item| {
+        let facts = if item.is_change {
+            Facts::KEYS
+        } else {
+            Facts::KEY_IDS
+        };
+        (item.user.as_str(), facts)
+    });
+    for (user, facts) in changes.chain(findings).chain(unaddressed) {
         if !facts.is_empty() {
             *wanted.entry(user.to_owned()).or_default() |= facts;
         }
@@ -256,15 +291,15 @@ pub(crate) fn add_profile_doubts(
         let changes = plan
             .changes
             .iter()
-            .map(|c| (&c.address, &c.rule, Facts::read_by_rule(&c.rule)));
+            .map(|c| (c.address(), c.rule, Facts::read_by_rule(c.rule)));
         let findings = plan
             .findings
             .iter()
-            .map(|f| (&f.address, &f.rule, Facts::PROFILE));
+            .map(|f| (f.address.clone(), f.rule, Facts::PROFILE));
         changes
             .chain(findings)
-            .filter(|(_, rule_name, _)| rule_name.as_str() == rule::CONSOLE_MAX_UNUSED)
-            .map(|(address, _, facts)| (address.clone(), facts))
+            .filter(|(_, rule, _)| *rule == Rule::ConsoleMaxUnused)
+            .map(|(address, _, facts)| (address, facts))
             .collect()
     };
     let settled: BTreeSet<Address> = unused_items(plan).into_iter().map(|(a, _)| a).collect();
@@ -285,8 +320,8 @@ mod tests {
     use super::*;
     use crate::desired::model::KeyAction;
     use crate::desired::{Exemptions, UserRule};
-    use crate::plan::plan_account;
-    use crate::state::{AccessKey, KeyStatus, LoginProfile};
+    use crate::plan::{plan_account, plan_account_provisional};
+    use crate::state::{AccessKey, KeyId, KeyStatus, LoginProfile};
 
     fn at(s: &str) -> DateTime<Utc> {
         s.parse().unwrap()
@@ -319,7 +354,7 @@ mod tests {
         rules.console.require_mfa = true;
         let mut old_key = user("old-key");
         old_key.access_keys.push(AccessKey {
-            id: "report-key-1".into(),
+            id: KeyId::ReportSlot(1),
             status: KeyStatus::Active,
             created: at("2020-01-01T00:00:00Z"),
             last_used: None,
@@ -331,9 +366,10 @@ mod tests {
         });
         let live = state(vec![old_key, console, user("quiet")]);
 
-        let plan = plan_account("t", &rules, &live, at("2021-01-01T00:00:00Z"));
+        let (plan, unaddressed) =
+            plan_account_provisional("t", &rules, &live, at("2021-01-01T00:00:00Z"));
         let mut wanted = BTreeMap::new();
-        add_plan_items(&plan, |_| false, &mut wanted);
+        add_plan_items(&plan, &unaddressed, |_| false, &mut wanted);
         // The console finding rests on the report; the key change is confirmed in full.
         assert_eq!(names(&wanted), ["old-key"]);
         assert_eq!(wanted["old-key"], Facts::KEYS);
@@ -348,7 +384,7 @@ mod tests {
         rules.console.max_unused_days = Some(30);
         let mut both = user("both");
         both.access_keys.push(AccessKey {
-            id: "report-key-1".into(),
+            id: KeyId::ReportSlot(1),
             status: KeyStatus::Active,
             created: at("2020-01-01T00:00:00Z"),
             last_used: None,
@@ -359,11 +395,15 @@ mod tests {
         });
         let live = state(vec![both]);
 
-        let plan = plan_account("t", &rules, &live, at("2021-01-01T00:00:00Z"));
+        let (plan, unaddressed) =
+            plan_account_provisional("t", &rules, &live, at("2021-01-01T00:00:00Z"));
         assert!(plan.changes.is_empty(), "{:?}", plan.changes);
-        assert_eq!(plan.findings.len(), 4, "{:?}", plan.findings);
+        // Three findings about the user; the one about the key waits for the key's id.
+        assert_eq!(plan.findings.len(), 3, "{:?}", plan.findings);
+        assert_eq!(unaddressed.len(), 1, "{unaddressed:?}");
+        assert!(!unaddressed[0].is_change);
         let mut wanted = BTreeMap::new();
-        add_plan_items(&plan, |_| false, &mut wanted);
+        add_plan_items(&plan, &unaddressed, |_| false, &mut wanted);
         assert_eq!(wanted["both"], Facts::KEY_IDS | Facts::PROFILE);
         assert!(!Facts::KEY_IDS.contains(Facts::KEYS));
         assert!(Facts::KEYS.contains(Facts::KEY_IDS));
@@ -387,9 +427,9 @@ mod tests {
         assert_eq!(plan.findings.len(), 1, "{:?}", plan.findings);
 
         let mut wanted = BTreeMap::new();
-        add_plan_items(&plan, |name| name == "old", &mut wanted);
+        add_plan_items(&plan, &[], |name| name == "old", &mut wanted);
         assert!(wanted.is_empty(), "{wanted:?}");
-        add_plan_items(&plan, |_| false, &mut wanted);
+        add_plan_items(&plan, &[], |_| false, &mut wanted);
         assert_eq!(wanted["old"], Facts::PROFILE);
     }
 
@@ -407,7 +447,11 @@ mod tests {
             console_user("undated", "2020-12-22T00:00:00Z"),
         ]);
         let plan = plan_account("t", &rules, &live, as_of);
-        let deleted: Vec<String> = plan.changes.iter().map(|c| c.address.to_string()).collect();
+        let deleted: Vec<String> = plan
+            .changes
+            .iter()
+            .map(|c| c.address().to_string())
+            .collect();
         assert_eq!(deleted, ["user.stale.login_profile"]);
 
         let mut wanted = BTreeMap::new();
@@ -426,7 +470,7 @@ mod tests {
         assert_eq!(names(&wanted), ["recent"]);
         assert_eq!(
             wanted["recent"],
-            Facts::read_by_rule(rule::CONSOLE_MAX_UNUSED)
+            Facts::read_by_rule(Rule::ConsoleMaxUnused)
         );
 
         rules.console.max_unused_days = None;
@@ -487,8 +531,7 @@ mod tests {
     }
 
     #[test]
-    fn unknown_rules_are_confirmed_in_full() {
-        assert_eq!(Facts::read_by_rule("users.something_new"), Facts::ALL);
+    fn fact_sets_combine_and_subtract() {
         assert!(Facts::ALL.contains(Facts::KEYS | Facts::MFA));
         assert_eq!(
             (Facts::PROFILE | Facts::MFA).without(Facts::PROFILE),

@@ -11,12 +11,8 @@ use chrono::{DateTime, Utc};
 
 use super::to_utc;
 use crate::aws::{AccountClients, AwsError, aws_error};
-use crate::state::{AccessKey, KeyStatus, LoginProfile, MfaDevice, User};
+use crate::state::{AccessKey, KeyId, KeyStatus, LoginProfile, MfaDevice, User};
 
-/// Access keys known only from the report are named `report-key-1` and `report-key-2`
-/// after the report's columns: the report has no key ids. No plan item is ever derived
-/// from such a key: the user's keys are listed directly first.
-pub const PLACEHOLDER_KEY_PREFIX: &str = "report-key-";
 /// The serial of the MFA device standing for the report's `mfa_active = true`.
 pub const PLACEHOLDER_MFA_SERIAL: &str = "report-mfa";
 
@@ -123,7 +119,9 @@ impl ReportRow {
             .keys
             .iter()
             .map(|key| AccessKey {
-                id: format!("{PLACEHOLDER_KEY_PREFIX}{}", key.slot),
+                // The report has no key ids: the key is known by its column only, and no plan
+                // item can be addressed by it until the user's keys are listed.
+                id: KeyId::ReportSlot(key.slot),
                 status: if key.active {
                     KeyStatus::Active
                 } else {
@@ -424,13 +422,13 @@ mod tests {
         let ids: Vec<_> = alice
             .access_keys
             .iter()
-            .map(|k| (k.id.as_str(), k.status))
+            .map(|k| (k.id.clone(), k.status))
             .collect();
         assert_eq!(
             ids,
             [
-                ("report-key-1", KeyStatus::Active),
-                ("report-key-2", KeyStatus::Inactive)
+                (KeyId::ReportSlot(1), KeyStatus::Active),
+                (KeyId::ReportSlot(2), KeyStatus::Inactive)
             ]
         );
     }

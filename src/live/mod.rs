@@ -43,24 +43,23 @@ use chrono::{DateTime, Utc};
 
 use crate::aws::{AccountClients, AwsError};
 use crate::desired::Rules;
-use crate::desired::model::KeyAction;
-use crate::plan::plan_account;
+use crate::plan::{KeyEnforcement, plan_account_provisional};
 use crate::state::{AccountState, User};
 
 use concern::Facts;
 use credential_report::{CredentialReport, ReportKey};
 use user_reads::{LastUsedPolicy, Reader, UserRequest};
 
-pub use credential_report::{PLACEHOLDER_KEY_PREFIX, PLACEHOLDER_MFA_SERIAL};
+pub use credential_report::PLACEHOLDER_MFA_SERIAL;
 pub use snapshot::{NamedAccount, Snapshot, SnapshotError, read_snapshot, write_snapshot};
 
 /// What to read.
 #[derive(Debug, Clone, Copy)]
 pub enum ReadScope<'a> {
     /// For `plan` and `apply`: the bulk reads, plus only the direct reads these rules need.
-    /// Users no change concerns keep the credential report's facts (see
-    /// [`PLACEHOLDER_KEY_PREFIX`]); no change is ever derived from them, and no plan item is
-    /// addressed by a placeholder key id.
+    /// Users no change concerns keep the credential report's facts (their keys known by
+    /// report slot, [`crate::state::KeyId::ReportSlot`]); no change is ever derived from them,
+    /// and no plan item can be addressed by a key without its IAM id.
     Rules(&'a Rules),
     /// For `snapshot`: every user's keys (with last use), login profile and MFA devices, and
     /// the trails.
@@ -203,7 +202,7 @@ async fn confirm_for_rules(
     let mut wanted = concern::seeds(rules, state, in_report);
     let mut confirmed: BTreeMap<String, Facts> = BTreeMap::new();
     for round in 0..MAX_CONFIRMATION_ROUNDS {
-        let plan = plan_account(&clients.target, rules, state, as_of);
+        let (plan, unaddressed) = plan_account_provisional(&clients.target, rules, state, as_of);
         let profile_read = |name: &str| {
             confirmed
                 .get(name)
@@ -211,6 +210,7 @@ async fn confirm_for_rules(
         };
         concern::add_plan_items(
             &plan,
+            &unaddressed,
             |name| profile_read(name) || password_dated.contains(name),
             &mut wanted,
         );
@@ -236,16 +236,19 @@ async fn confirm_for_rules(
                 (!missing.is_empty()).then(|| request_for(rules, user, missing, report, in_report))
             })
             .collect();
+        if requests.is_empty() && !unaddressed.is_empty() {
+            // Every user with such an item had its keys listed: a bug, not a state of IAM.
+            return Err(AwsError {
+                account: clients.target.clone(),
+                operation: "reading users".into(),
+                code: None,
+                message: format!(
+                    "access keys of {} still known only from the credential report after reading them (a bug in iamctl)",
+                    unaddressed[0].user
+                ),
+            });
+        }
         if requests.is_empty() {
-            debug_assert!(
-                !plan
-                    .changes
-                    .iter()
-                    .map(|c| &c.address)
-                    .chain(plan.findings.iter().map(|f| &f.address))
-                    .any(|a| a.to_string().contains(PLACEHOLDER_KEY_PREFIX)),
-                "a plan item is addressed by a placeholder key id"
-            );
             tracing::debug!(account = %clients.target, rounds = round, confirmed = confirmed.len(), "live state confirmed");
             return Ok(());
         }
@@ -271,7 +274,11 @@ async fn confirm_for_rules(
 /// max-age rule winning a tie. With `report` both findings are listed, so use still matters.
 fn age_decides_key_changes(rules: &Rules) -> Option<i64> {
     let keys = &rules.access_keys;
-    (keys.on_expired != KeyAction::Report && keys.on_expired >= keys.on_unused)
+    let (expired, unused) = (
+        KeyEnforcement::from(keys.on_expired),
+        KeyEnforcement::from(keys.on_unused),
+    );
+    (expired != KeyEnforcement::Report && expired.strength() >= unused.strength())
         .then_some(keys.max_age_days)
         .flatten()
 }

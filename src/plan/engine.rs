@@ -2,32 +2,54 @@
 //! Pure and deterministic: no I/O, no clock (ages are measured against `as_of`), no SDK types.
 
 use chrono::{DateTime, Duration, Utc};
-use serde_json::{Value, json};
 
+use super::change::*;
 use super::model::*;
+use super::rule::Rule;
 use crate::desired::model::{KeyAction, OnUnusedConsole, WithoutMfa};
 use crate::desired::{PolicyRule, Rules, UserRule};
-use crate::state::{AccessKey, AccountState, KeyStatus, LoginProfile, PasswordPolicy, Trail, User};
+use crate::state::{AccessKey, AccountState, KeyStatus, PasswordPolicy, Trail, User};
 
-/// The customer-managed policy that `without_mfa = "deny-until-mfa"` attaches.
-pub const DENY_WITHOUT_MFA_POLICY: &str = "iamctl-deny-without-mfa";
+/// What a key rule asks for. The plan keeps the strongest of what the rules flagging one key
+/// ask; the order is stated here, not borrowed from the order of the TOML model's variants.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum KeyEnforcement {
+    Report,
+    Deactivate,
+    Delete,
+}
 
-pub mod rule {
-    //! The `rule` names that changes and findings carry: the desired-state key that asked.
-    pub const PASSWORD_POLICY: &str = "password_policy";
-    pub const PASSWORD_POLICY_ABSENT: &str = "password_policy.ensure";
-    pub const CONSOLE_REQUIRE_MFA: &str = "users.console.require_mfa";
-    pub const CONSOLE_MAX_UNUSED: &str = "users.console.max_unused_days";
-    pub const CONSOLE_RESET_ON_TIGHTENING: &str = "users.console.reset_on_policy_tightening";
-    pub const KEYS_MAX_AGE: &str = "users.access_keys.max_age_days";
-    pub const KEYS_MAX_UNUSED: &str = "users.access_keys.max_unused_days";
-    pub const KEYS_DELETE_INACTIVE: &str = "users.access_keys.delete_inactive";
-    pub const KEYS_MAX_ACTIVE: &str = "users.access_keys.max_active";
-    pub const USER: &str = "user";
-    pub const USER_CONSOLE: &str = "user.console";
-    pub const USER_PASSWORD_RESET: &str = "user.password_reset_required";
-    pub const AUDIT_CLOUDTRAIL: &str = "audit.require_cloudtrail";
-    pub const AUDIT_CLOUDTRAIL_CREATE: &str = "audit.cloudtrail.create";
+impl KeyEnforcement {
+    pub(crate) fn strength(self) -> u8 {
+        match self {
+            KeyEnforcement::Report => 0,
+            KeyEnforcement::Deactivate => 1,
+            KeyEnforcement::Delete => 2,
+        }
+    }
+}
+
+impl From<KeyAction> for KeyEnforcement {
+    fn from(action: KeyAction) -> Self {
+        match action {
+            KeyAction::Report => KeyEnforcement::Report,
+            KeyAction::Deactivate => KeyEnforcement::Deactivate,
+            KeyAction::Delete => KeyEnforcement::Delete,
+        }
+    }
+}
+
+/// A plan item about an access key known only from the credential report (a
+/// [`KeyId::ReportSlot`]): it cannot be addressed until the user's keys are listed. `live/`
+/// reads them and plans again; [`plan_account`] reports what is left as a finding about the
+/// user, so nothing is dropped silently.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Unaddressed {
+    pub(crate) user: String,
+    pub(crate) rule: Rule,
+    /// A change would be made (not only a finding): the key's use must be confirmed too.
+    pub(crate) is_change: bool,
+    pub(crate) message: String,
 }
 
 /// Plans one account: every change `apply` would make and every finding, in a stable order
@@ -38,6 +60,29 @@ pub fn plan_account(
     live: &AccountState,
     as_of: DateTime<Utc>,
 ) -> AccountPlan {
+    let (mut plan, unaddressed) = plan_account_provisional(name, rules, live, as_of);
+    for item in unaddressed {
+        plan.findings.push(Finding {
+            address: Address::User(item.user),
+            rule: item.rule,
+            message: format!(
+                "{} (an access key known only from the credential report: its id was not read, so nothing is done about it)",
+                item.message
+            ),
+            attribution: None,
+        });
+    }
+    plan
+}
+
+/// [`plan_account`], with the items about keys known only from the credential report set
+/// apart, for the reads that confirm them.
+pub(crate) fn plan_account_provisional(
+    name: &str,
+    rules: &Rules,
+    live: &AccountState,
+    as_of: DateTime<Utc>,
+) -> (AccountPlan, Vec<Unaddressed>) {
     let mut out = Output::default();
     let tightening = plan_password_policy(rules, live, &mut out);
 
@@ -69,7 +114,7 @@ pub fn plan_account(
             Some(user) => ctx.plan_user(user, &mut out),
             None => out.finding(
                 Address::User(name.to_owned()),
-                rule::USER,
+                Rule::User,
                 "a [[user]] entry names a user that does not exist".into(),
             ),
         }
@@ -79,45 +124,33 @@ pub fn plan_account(
         plan_cloudtrail(rules, live, &mut out);
     }
 
-    AccountPlan {
+    let plan = AccountPlan {
         name: name.to_owned(),
         account_id: live.account_id.clone(),
         changes: out.changes,
         findings: out.findings,
         credential_report_generated_at: live.credential_report_generated_at,
         error: None,
-    }
+    };
+    (plan, out.unaddressed)
 }
 
 #[derive(Default)]
 struct Output {
     changes: Vec<Change>,
     findings: Vec<Finding>,
+    unaddressed: Vec<Unaddressed>,
 }
 
 impl Output {
-    fn change(
-        &mut self,
-        address: Address,
-        action: Action,
-        rule: &str,
-        before: Value,
-        after: Value,
-    ) {
-        self.changes.push(Change {
-            address,
-            action,
-            rule: rule.to_owned(),
-            before,
-            after,
-            attribution: None,
-        });
+    fn change(&mut self, rule: Rule, kind: ChangeKind) {
+        self.changes.push(Change::new(rule, kind));
     }
 
-    fn finding(&mut self, address: Address, rule: &str, message: String) {
+    fn finding(&mut self, address: Address, rule: Rule, message: String) {
         self.findings.push(Finding {
             address,
-            rule: rule.to_owned(),
+            rule,
             message,
             attribution: None,
         });
@@ -132,7 +165,7 @@ fn plan_cloudtrail(rules: &Rules, live: &AccountState, out: &mut Output) {
     let Some(trails) = &live.trails else {
         out.finding(
             Address::CloudTrail,
-            rule::AUDIT_CLOUDTRAIL,
+            Rule::AuditCloudTrail,
             "trails were not read, so the CloudTrail requirement cannot be verified".into(),
         );
         return;
@@ -143,7 +176,7 @@ fn plan_cloudtrail(rules: &Rules, live: &AccountState, out: &mut Output) {
     let Some(spec) = &rules.cloudtrail_create else {
         out.finding(
             Address::CloudTrail,
-            rule::AUDIT_CLOUDTRAIL,
+            Rule::AuditCloudTrail,
             "no multi-region trail is logging management write events: IAM changes are not audited"
                 .into(),
         );
@@ -156,15 +189,17 @@ fn plan_cloudtrail(rules: &Rules, live: &AccountState, out: &mut Output) {
         .max_by_key(|t| t.is_multi_region);
     match own {
         None => out.change(
-            Address::CloudTrail,
-            Action::Create,
-            rule::AUDIT_CLOUDTRAIL_CREATE,
-            Value::Null,
-            json!({"name": spec.name, "s3_bucket": spec.s3_bucket, "is_multi_region": true}),
+            Rule::AuditCloudTrailCreate,
+            ChangeKind::CreateTrail {
+                trail: NewTrail {
+                    name: spec.name.clone(),
+                    s3_bucket: spec.s3_bucket.clone(),
+                },
+            },
         ),
         Some(trail) if !trail.records_management_writes => out.finding(
             Address::CloudTrail,
-            rule::AUDIT_CLOUDTRAIL_CREATE,
+            Rule::AuditCloudTrailCreate,
             format!(
                 "trail {} exists but its event selectors leave out management write events; \
                  iamctl does not rewrite a trail's selectors: record them, or name another trail",
@@ -172,16 +207,18 @@ fn plan_cloudtrail(rules: &Rules, live: &AccountState, out: &mut Output) {
             ),
         ),
         Some(trail) => {
-            let state = |is_multi_region: bool, is_logging: bool| {
-                json!({"name": trail.name, "home_region": trail.home_region,
-                       "is_multi_region": is_multi_region, "is_logging": is_logging})
+            let settings = |is_multi_region: bool, is_logging: bool| TrailSettings {
+                name: trail.name.clone(),
+                home_region: trail.home_region.clone(),
+                is_multi_region,
+                is_logging,
             };
             out.change(
-                Address::CloudTrail,
-                Action::Update,
-                rule::AUDIT_CLOUDTRAIL_CREATE,
-                state(trail.is_multi_region, trail.is_logging),
-                state(true, true),
+                Rule::AuditCloudTrailCreate,
+                ChangeKind::UpdateTrail {
+                    before: settings(trail.is_multi_region, trail.is_logging),
+                    after: settings(true, true),
+                },
             );
         }
     }
@@ -189,17 +226,15 @@ fn plan_cloudtrail(rules: &Rules, live: &AccountState, out: &mut Output) {
 
 /// Plans the password policy; returns whether the plan makes it stricter than it is now.
 fn plan_password_policy(rules: &Rules, live: &AccountState, out: &mut Output) -> bool {
-    let to_json = |p: &PasswordPolicy| serde_json::to_value(p).expect("a policy serializes");
     match &rules.password_policy {
         None => false,
         Some(PolicyRule::Absent) => {
             if let Some(current) = &live.password_policy {
                 out.change(
-                    Address::PasswordPolicy,
-                    Action::Delete,
-                    rule::PASSWORD_POLICY_ABSENT,
-                    to_json(current),
-                    Value::Null,
+                    Rule::PasswordPolicyAbsent,
+                    ChangeKind::DeletePasswordPolicy {
+                        before: current.clone(),
+                    },
                 );
             }
             false
@@ -207,18 +242,17 @@ fn plan_password_policy(rules: &Rules, live: &AccountState, out: &mut Output) ->
         Some(PolicyRule::Present(wanted)) => {
             match &live.password_policy {
                 None => out.change(
-                    Address::PasswordPolicy,
-                    Action::Create,
-                    rule::PASSWORD_POLICY,
-                    Value::Null,
-                    to_json(wanted),
+                    Rule::PasswordPolicy,
+                    ChangeKind::CreatePasswordPolicy {
+                        after: wanted.clone(),
+                    },
                 ),
                 Some(current) if current != wanted => out.change(
-                    Address::PasswordPolicy,
-                    Action::Update,
-                    rule::PASSWORD_POLICY,
-                    to_json(current),
-                    to_json(wanted),
+                    Rule::PasswordPolicy,
+                    ChangeKind::UpdatePasswordPolicy {
+                        before: current.clone(),
+                        after: wanted.clone(),
+                    },
                 ),
                 Some(_) => {}
             }
@@ -248,19 +282,14 @@ fn older_than(then: DateTime<Utc>, now: DateTime<Utc>, days: i64) -> bool {
     now - then > Duration::days(days)
 }
 
-fn profile_json(profile: &LoginProfile, user: &User) -> Value {
-    let mut value = json!({
-        "created": profile.created,
-        "password_reset_required": profile.password_reset_required,
-    });
-    if let Some(last_used) = user.password_last_used {
-        value["password_last_used"] = json!(last_used);
-    }
-    value
-}
-
-fn key_json(key: &AccessKey) -> Value {
-    serde_json::to_value(key).expect("a key serializes")
+/// A key's facts, for a change acting on it: only a key with an IAM id can be acted on.
+fn key_facts(key: &AccessKey) -> Option<KeyFacts> {
+    Some(KeyFacts {
+        id: key.id.iam()?.clone(),
+        status: key.status,
+        created: key.created,
+        last_used: key.last_used,
+    })
 }
 
 impl Context<'_> {
@@ -273,11 +302,12 @@ impl Context<'_> {
     }
 
     fn is_caller_key(&self, key: &AccessKey) -> bool {
-        self.live
+        let caller_key = self
+            .live
             .caller
             .as_ref()
-            .and_then(|c| c.access_key_id.as_deref())
-            == Some(key.id.as_str())
+            .and_then(|c| c.access_key_id.as_deref());
+        matches!((caller_key, key.id.iam()), (Some(caller), Some(id)) if id == caller)
     }
 
     fn plan_user(&self, user: &User, out: &mut Output) {
@@ -295,21 +325,19 @@ impl Context<'_> {
         user_rule: Option<&UserRule>,
         out: &mut Output,
     ) -> bool {
-        let address = || Address::LoginProfile(user.name.clone());
         let console_wanted = user_rule.and_then(|r| r.console);
         let Some(profile) = &user.login_profile else {
             if console_wanted == Some(true) {
                 out.change(
-                    address(),
-                    Action::Create,
-                    rule::USER_CONSOLE,
-                    Value::Null,
-                    json!({ "password_reset_required": true }),
+                    Rule::UserConsole,
+                    ChangeKind::CreateLoginProfile {
+                        user: user.name.clone(),
+                    },
                 );
             } else if user_rule.is_some_and(|r| r.password_reset_required) {
                 out.finding(
                     Address::User(user.name.clone()),
-                    rule::USER_PASSWORD_RESET,
+                    Rule::UserPasswordReset,
                     "password_reset_required = true, but the user has no console password".into(),
                 );
             }
@@ -318,23 +346,25 @@ impl Context<'_> {
 
         // Reasons to delete, in order of precedence, each with the message used when the
         // deletion is not allowed or not asked for.
-        let mut delete: Option<(&str, String)> = None;
+        let mut delete: Option<(Rule, String)> = None;
         if console_wanted == Some(false) {
             // The profile goes whatever else is true of it: no console finding is worth making.
-            delete = Some((rule::USER_CONSOLE, "console = false".into()));
+            delete = Some((Rule::UserConsole, "console = false".into()));
         }
         let console = &self.rules.console;
         // Findings about the profile, made only if the profile stays: a profile the plan
         // deletes is no longer a console without MFA, nor an unused password.
-        let mut reports: Vec<(&str, String)> = Vec::new();
+        let mut reports: Vec<(Rule, String)> = Vec::new();
         if delete.is_none() && console.require_mfa && !user.has_mfa() {
             let message = "console access without MFA".to_owned();
             match console.without_mfa {
                 WithoutMfa::DisableConsole if console_wanted != Some(true) => {
-                    delete.get_or_insert((rule::CONSOLE_REQUIRE_MFA, message));
+                    delete.get_or_insert((Rule::ConsoleRequireMfa, message));
                 }
                 WithoutMfa::DenyUntilMfa => {} // handled by plan_deny_policy
-                _ => reports.push((rule::CONSOLE_REQUIRE_MFA, message)),
+                WithoutMfa::Report | WithoutMfa::DisableConsole => {
+                    reports.push((Rule::ConsoleRequireMfa, message))
+                }
             }
         }
         if let Some(days) = console.max_unused_days {
@@ -357,9 +387,9 @@ impl Context<'_> {
                 if console.on_unused == OnUnusedConsole::DisableConsole
                     && console_wanted != Some(true)
                 {
-                    delete.get_or_insert((rule::CONSOLE_MAX_UNUSED, message));
+                    delete.get_or_insert((Rule::ConsoleMaxUnused, message));
                 } else {
-                    reports.push((rule::CONSOLE_MAX_UNUSED, message));
+                    reports.push((Rule::ConsoleMaxUnused, message));
                 }
             }
         }
@@ -367,11 +397,15 @@ impl Context<'_> {
         if let Some((rule, reason)) = delete {
             if !self.is_caller(user) {
                 out.change(
-                    address(),
-                    Action::Delete,
                     rule,
-                    profile_json(profile, user),
-                    Value::Null,
+                    ChangeKind::DeleteLoginProfile {
+                        user: user.name.clone(),
+                        before: ProfileFacts {
+                            created: profile.created,
+                            password_reset_required: profile.password_reset_required,
+                            password_last_used: user.password_last_used,
+                        },
+                    },
                 );
                 return false;
             }
@@ -388,9 +422,9 @@ impl Context<'_> {
             return true;
         }
         let reset_rule = if user_rule.is_some_and(|r| r.password_reset_required) {
-            Some(rule::USER_PASSWORD_RESET)
+            Some(Rule::UserPasswordReset)
         } else if self.tightening && console.reset_on_policy_tightening {
-            Some(rule::CONSOLE_RESET_ON_TIGHTENING)
+            Some(Rule::ConsoleResetOnTightening)
         } else {
             None
         };
@@ -403,11 +437,11 @@ impl Context<'_> {
                 );
             } else {
                 out.change(
-                    address(),
-                    Action::ResetPassword,
                     rule,
-                    json!({ "password_reset_required": false }),
-                    json!({ "password_reset_required": true }),
+                    ChangeKind::ResetPassword {
+                        user: user.name.clone(),
+                        with_tightening: rule == Rule::ConsoleResetOnTightening,
+                    },
                 );
             }
         }
@@ -425,34 +459,28 @@ impl Context<'_> {
             .attached_policies
             .iter()
             .any(|p| p == DENY_WITHOUT_MFA_POLICY);
-        let address = || Address::UserPolicy {
-            user: user.name.clone(),
-            policy: DENY_WITHOUT_MFA_POLICY.to_owned(),
-        };
         if keeps_console && !user.has_mfa() && !attached {
             // Keep the caller able to work: the deny policy would cut its own access.
             if self.is_caller(user) {
                 out.finding(
                     Address::User(user.name.clone()),
-                    rule::CONSOLE_REQUIRE_MFA,
+                    Rule::ConsoleRequireMfa,
                     "console access without MFA, but iamctl is signed in as this user: no deny policy attached".into(),
                 );
             } else {
                 out.change(
-                    address(),
-                    Action::Attach,
-                    rule::CONSOLE_REQUIRE_MFA,
-                    Value::Null,
-                    json!({ "attached": true }),
+                    Rule::ConsoleRequireMfa,
+                    ChangeKind::AttachDenyPolicy {
+                        user: user.name.clone(),
+                    },
                 );
             }
         } else if user.has_mfa() && attached {
             out.change(
-                address(),
-                Action::Detach,
-                rule::CONSOLE_REQUIRE_MFA,
-                json!({ "attached": true }),
-                Value::Null,
+                Rule::ConsoleRequireMfa,
+                ChangeKind::DetachDenyPolicy {
+                    user: user.name.clone(),
+                },
             );
         }
     }
@@ -464,83 +492,92 @@ impl Context<'_> {
         // Active keys this plan deactivates or deletes, so `max_active` judges what remains.
         let mut retired = 0usize;
         for key in &keys {
+            // A key known only from the credential report has no id to address it by: what a
+            // rule would do about it waits until its id is read.
+            let Some(facts) = key_facts(key) else {
+                let mut unaddressed = |rule: Rule, is_change: bool, message: String| {
+                    out.unaddressed.push(Unaddressed {
+                        user: user.name.clone(),
+                        rule,
+                        is_change,
+                        message,
+                    })
+                };
+                if key.status == KeyStatus::Inactive {
+                    if key_rules.delete_inactive {
+                        unaddressed(Rule::KeysDeleteInactive, true, "inactive access key".into());
+                    }
+                    continue;
+                }
+                let flags = self.key_flags(key);
+                let acts = flags
+                    .iter()
+                    .any(|(action, _, _)| *action != KeyEnforcement::Report);
+                for (_, rule, message) in flags {
+                    unaddressed(rule, acts, message);
+                }
+                continue;
+            };
             let address = || Address::AccessKey {
                 user: user.name.clone(),
-                key_id: key.id.clone(),
+                key_id: facts.id.clone(),
             };
             if key.status == KeyStatus::Inactive {
                 if key_rules.delete_inactive && !self.is_caller_key(key) {
                     out.change(
-                        address(),
-                        Action::Delete,
-                        rule::KEYS_DELETE_INACTIVE,
-                        key_json(key),
-                        Value::Null,
+                        Rule::KeysDeleteInactive,
+                        ChangeKind::DeleteAccessKey {
+                            user: user.name.clone(),
+                            key: facts,
+                            if_still_unused: false,
+                        },
                     );
                 }
                 continue;
             }
-            // Each rule that flags the key, with what it asks for; the strongest action wins.
-            let mut flags: Vec<(KeyAction, &str, String)> = Vec::new();
-            if let Some(days) = key_rules.max_age_days {
-                if older_than(key.created, self.as_of, days) {
-                    flags.push((
-                        key_rules.on_expired,
-                        rule::KEYS_MAX_AGE,
-                        format!(
-                            "active access key is {} days old (limit {days})",
-                            days_between(key.created, self.as_of)
-                        ),
-                    ));
-                }
-            }
-            if let Some(days) = key_rules.max_unused_days {
-                let message = match key.last_used {
-                    Some(last) if older_than(last, self.as_of, days) => Some(format!(
-                        "active access key unused for {} days (limit {days})",
-                        days_between(last, self.as_of)
-                    )),
-                    None if older_than(key.created, self.as_of, days) => Some(format!(
-                        "active access key never used; created {} days ago (limit {days})",
-                        days_between(key.created, self.as_of)
-                    )),
-                    _ => None,
-                };
-                if let Some(message) = message {
-                    flags.push((key_rules.on_unused, rule::KEYS_MAX_UNUSED, message));
-                }
-            }
-            // max_by_key keeps the last of equals; reverse so the first rule wins a tie.
-            let strongest = flags.iter().rev().max_by_key(|(action, _, _)| *action);
+            let flags = self.key_flags(key);
+            // The strongest action wins; of equals, the first rule.
+            let strongest = flags
+                .iter()
+                .fold(None, |best: Option<&KeyFlag>, flag| match best {
+                    Some(best) if best.0.strength() >= flag.0.strength() => Some(best),
+                    _ => Some(flag),
+                });
             match strongest {
                 None => {}
-                Some((KeyAction::Report, _, _)) => {
+                Some((KeyEnforcement::Report, _, _)) => {
                     for (_, rule, message) in &flags {
-                        out.finding(address(), rule, message.clone());
+                        out.finding(address(), *rule, message.clone());
                     }
                 }
                 Some((action, rule, message)) => {
                     if self.is_caller_key(key) {
                         out.finding(
                             address(),
-                            rule,
+                            *rule,
                             format!("{message}, but iamctl is signed with this key: left alone"),
                         );
-                    } else if *action == KeyAction::Delete || key_rules.delete_inactive {
+                        continue;
+                    }
+                    retired += 1;
+                    let user = user.name.clone();
+                    let if_still_unused = *rule == Rule::KeysMaxUnused;
+                    let kind = if *action == KeyEnforcement::Delete || key_rules.delete_inactive {
                         // A key deactivated now would be deleted by `delete_inactive` on the
                         // next run; deleting it at once keeps "plan after apply is empty".
-                        retired += 1;
-                        out.change(address(), Action::Delete, rule, key_json(key), Value::Null);
+                        ChangeKind::DeleteAccessKey {
+                            user,
+                            key: facts,
+                            if_still_unused,
+                        }
                     } else {
-                        retired += 1;
-                        out.change(
-                            address(),
-                            Action::Deactivate,
-                            rule,
-                            key_json(key),
-                            json!({ "status": "Inactive" }),
-                        );
-                    }
+                        ChangeKind::DeactivateAccessKey {
+                            user,
+                            key: facts,
+                            if_still_unused,
+                        }
+                    };
+                    out.change(*rule, kind);
                 }
             }
         }
@@ -553,10 +590,48 @@ impl Context<'_> {
             if i64::try_from(active).unwrap_or(i64::MAX) > max {
                 out.finding(
                     Address::User(user.name.clone()),
-                    rule::KEYS_MAX_ACTIVE,
+                    Rule::KeysMaxActive,
                     format!("{active} active access keys (at most {max} allowed)"),
                 );
             }
         }
     }
+
+    /// Each rule that flags an active key, with what it asks for, in rule order.
+    fn key_flags(&self, key: &AccessKey) -> Vec<KeyFlag> {
+        let key_rules = &self.rules.access_keys;
+        let mut flags: Vec<KeyFlag> = Vec::new();
+        if let Some(days) = key_rules.max_age_days {
+            if older_than(key.created, self.as_of, days) {
+                flags.push((
+                    key_rules.on_expired.into(),
+                    Rule::KeysMaxAge,
+                    format!(
+                        "active access key is {} days old (limit {days})",
+                        days_between(key.created, self.as_of)
+                    ),
+                ));
+            }
+        }
+        if let Some(days) = key_rules.max_unused_days {
+            let message = match key.last_used {
+                Some(last) if older_than(last, self.as_of, days) => Some(format!(
+                    "active access key unused for {} days (limit {days})",
+                    days_between(last, self.as_of)
+                )),
+                None if older_than(key.created, self.as_of, days) => Some(format!(
+                    "active access key never used; created {} days ago (limit {days})",
+                    days_between(key.created, self.as_of)
+                )),
+                _ => None,
+            };
+            if let Some(message) = message {
+                flags.push((key_rules.on_unused.into(), Rule::KeysMaxUnused, message));
+            }
+        }
+        flags
+    }
 }
+
+/// A key rule's verdict on one key: what it asks for, the rule, and why.
+type KeyFlag = (KeyEnforcement, Rule, String);

@@ -1,8 +1,16 @@
 //! The plan: `(rules, live state, as_of) -> Plan`, pure and deterministic, and the plan data
 //! model that renderers print and `apply` executes.
 
+mod change;
 mod engine;
 mod model;
+mod rule;
 
-pub use engine::{DENY_WITHOUT_MFA_POLICY, plan_account, rule};
+pub use change::{
+    Change, ChangeKind, ChangeSrc, DENY_WITHOUT_MFA_POLICY, KeyFacts, NewTrail, ProfileFacts,
+    TrailSettings,
+};
+pub use engine::plan_account;
+pub(crate) use engine::{KeyEnforcement, Unaddressed, plan_account_provisional};
 pub use model::*;
+pub use rule::{Rule, UnknownRule};

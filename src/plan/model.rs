@@ -7,6 +7,10 @@ use std::str::FromStr;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::change::Change;
+use super::rule::Rule;
+use crate::state::AccessKeyId;
+
 /// Version of the JSON plan format (`plan --format json` and saved plans).
 pub const FORMAT_VERSION: &str = "1";
 
@@ -19,7 +23,7 @@ pub enum Address {
     CloudTrail,
     User(String),
     LoginProfile(String),
-    AccessKey { user: String, key_id: String },
+    AccessKey { user: String, key_id: AccessKeyId },
     UserPolicy { user: String, policy: String },
 }
 
@@ -57,7 +61,8 @@ impl FromStr for Address {
     type Err = AddressParseError;
 
     /// IAM user names may contain dots, so the suffixes are matched from the right; access key
-    /// ids never contain a dot, and the only policy iamctl manages has none either.
+    /// ids never contain a dot (nor anything but letters, digits and `_`: a credential-report
+    /// placeholder is no key id), and the only policy iamctl manages has none either.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let err = || AddressParseError(s.to_owned());
         match s {
@@ -72,13 +77,11 @@ impl FromStr for Address {
                 .ok_or_else(err);
         }
         if let Some((user, key_id)) = rest.rsplit_once(".access_key.") {
-            if let (Some(user), Some(key_id)) = (non_empty(user), non_empty(key_id)) {
-                if !key_id.contains('.') {
-                    return Ok(Address::AccessKey {
-                        user: user.into(),
-                        key_id: key_id.into(),
-                    });
-                }
+            if let (Some(user), Ok(key_id)) = (non_empty(user), AccessKeyId::new(key_id)) {
+                return Ok(Address::AccessKey {
+                    user: user.into(),
+                    key_id,
+                });
             }
         }
         if let Some((user, policy)) = rest.rsplit_once(".policy.") {
@@ -154,39 +157,12 @@ impl fmt::Display for Action {
     }
 }
 
-/// One change `apply` would make. `before`/`after` describe the object at `address` (JSON
-/// `null` when it does not exist); `rule` names the desired-state key that asked for it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Change {
-    pub address: Address,
-    pub action: Action,
-    pub rule: String,
-    pub before: serde_json::Value,
-    pub after: serde_json::Value,
-    /// Who last changed the object, from CloudTrail (`plan --explain`); never compared
-    /// when a saved plan is checked for staleness.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub attribution: Option<Attribution>,
-}
-
-impl Change {
-    /// Equal as changes `apply` would make: attribution aside.
-    pub fn same_change(&self, other: &Change) -> bool {
-        self.address == other.address
-            && self.action == other.action
-            && self.rule == other.rule
-            && self.before == other.before
-            && self.after == other.after
-    }
-}
-
 /// Something reported and not changed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Finding {
     pub address: Address,
-    pub rule: String,
+    pub rule: Rule,
     pub message: String,
     /// Who last changed the object, from CloudTrail (`plan --explain`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -307,7 +283,7 @@ mod tests {
             Address::LoginProfile("first.last".into()),
             Address::AccessKey {
                 user: "ci.bot".into(),
-                key_id: "AKIAEXAMPLE1".into(),
+                key_id: AccessKeyId::new("AKIAEXAMPLE1").unwrap(),
             },
             Address::UserPolicy {
                 user: "bob".into(),
@@ -325,5 +301,10 @@ mod tests {
         for text in ["", "user.", "users.alice", "user..login_profile", "policy"] {
             assert!(text.parse::<Address>().is_err(), "{text:?} parsed");
         }
+        // A credential-report placeholder is no key id: the text names no access key.
+        assert!(!matches!(
+            "user.bob.access_key.report-key-1".parse::<Address>(),
+            Ok(Address::AccessKey { .. })
+        ));
     }
 }

@@ -5,7 +5,7 @@
 use std::fmt::Write as _;
 
 use super::{Status, change_detail, policy_diff, report_age, status, summary_line, timestamp};
-use crate::plan::{AccountPlan, Address, Attribution, Plan};
+use crate::plan::{AccountPlan, Attribution, Plan};
 
 /// The hidden first line of every comment, by which CI finds its own earlier comment and
 /// updates it instead of adding a new one.
@@ -100,7 +100,7 @@ fn render_account(out: &mut String, account: &AccountPlan, plan: &Plan) {
             let _ = writeln!(table, "|---|---|---|---|");
         }
         for change in &account.changes {
-            let detail = if change.address == Address::PasswordPolicy {
+            let detail = if change.kind.password_policy().is_some() {
                 "diff below".to_owned()
             } else {
                 change_detail(change)
@@ -110,10 +110,10 @@ fn render_account(out: &mut String, account: &AccountPlan, plan: &Plan) {
             let _ = write!(
                 table,
                 "| {} | {} {} | {} | {detail} |",
-                code_cell(&change.address.to_string()),
-                change.action.marker(),
-                change.action,
-                code_cell(&change.rule),
+                code_cell(&change.address().to_string()),
+                change.action().marker(),
+                change.action(),
+                code_cell(change.rule.as_str()),
             );
             if explained_changes {
                 let _ = write!(
@@ -127,17 +127,17 @@ fn render_account(out: &mut String, account: &AccountPlan, plan: &Plan) {
         let _ = writeln!(out);
         list(out, account.changes.len(), "change", "changes", &table);
 
-        for change in account
+        for (change, diff) in account
             .changes
             .iter()
-            .filter(|c| c.address == Address::PasswordPolicy)
+            .filter_map(|c| Some((c, policy_diff(c)?)))
         {
-            let diff: String = policy_diff(change)
+            let diff: String = diff
                 .into_iter()
                 .map(|(tag, line)| format!("{}{line}\n", tag.prefix()))
                 .collect();
             let _ = writeln!(out);
-            let _ = writeln!(out, "`password_policy` ({}):", change.action);
+            let _ = writeln!(out, "`password_policy` ({}):", change.action());
             let _ = writeln!(out);
             out.push_str(&fenced("diff", &diff));
         }
@@ -158,7 +158,7 @@ fn render_account(out: &mut String, account: &AccountPlan, plan: &Plan) {
                 "| {} | {} | {} |",
                 code_cell(&finding.address.to_string()),
                 escape(&finding.message),
-                code_cell(&finding.rule),
+                code_cell(finding.rule.as_str()),
             );
             if explained_findings {
                 let _ = write!(

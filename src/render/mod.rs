@@ -7,12 +7,10 @@ mod json;
 mod markdown;
 mod text;
 
-use std::borrow::Cow;
-
 use chrono::{DateTime, TimeDelta, Utc};
-use serde_json::Value;
 
-use crate::plan::{AccountPlan, Action, Address, Attribution, Change, Plan};
+use crate::plan::{AccountPlan, Attribution, Change, ChangeKind, Plan, TrailSettings};
+use crate::state::{KeyStatus, PasswordPolicy};
 
 pub use json::json;
 pub use markdown::{MARKDOWN_MARKER, markdown};
@@ -173,9 +171,10 @@ impl DiffTag {
 
 /// The password policy before and after, as a line diff of its `key = value` rendering: every
 /// field is shown so the reader sees the whole policy, and only the changed lines are marked.
-pub(crate) fn policy_diff(change: &Change) -> Vec<(DiffTag, String)> {
-    let before = policy_lines(&change.before);
-    let after = policy_lines(&change.after);
+/// `None` for a change that is not about the password policy.
+pub(crate) fn policy_diff(change: &Change) -> Option<Vec<(DiffTag, String)>> {
+    let (before, after) = change.kind.password_policy()?;
+    let (before, after) = (policy_lines(before), policy_lines(after));
     let mut out: Vec<(DiffTag, String)> = Vec::new();
     // Start of the current run of changed lines.
     let mut run = 0;
@@ -197,19 +196,16 @@ pub(crate) fn policy_diff(change: &Change) -> Vec<(DiffTag, String)> {
                 .cmp(&(field_rank(b), *b_tag == DiffTag::Added))
         });
     }
-    out
+    Some(out)
 }
 
-/// Where a `key = value` line sorts: by `POLICY_FIELDS`, then unknown keys by name.
-fn field_rank(line: &str) -> (usize, &str) {
+/// Where a `key = value` line sorts: by `POLICY_FIELDS`.
+fn field_rank(line: &str) -> usize {
     let key = line.split_once(" = ").map_or(line, |(key, _)| key);
-    (
-        POLICY_FIELDS
-            .iter()
-            .position(|k| *k == key)
-            .unwrap_or(POLICY_FIELDS.len()),
-        key,
-    )
+    POLICY_FIELDS
+        .iter()
+        .position(|k| *k == key)
+        .unwrap_or(POLICY_FIELDS.len())
 }
 
 /// The order of the desired-state file (SPEC.md), so the diff reads like the file under review.
@@ -225,103 +221,130 @@ const POLICY_FIELDS: [&str; 9] = [
     "hard_expiry",
 ];
 
-/// A policy as TOML-like `key = value` lines. A `null` field is left out, as in the TOML file
-/// where an absent `max_age_days` means "never expires"; fields this list does not know (a newer
-/// plan) follow in name order so nothing is hidden.
-fn policy_lines(policy: &Value) -> String {
-    let mut out = String::new();
-    match policy {
-        Value::Null => {}
-        Value::Object(fields) => {
-            let known = POLICY_FIELDS
-                .iter()
-                .filter_map(|k| fields.get_key_value(*k));
-            let mut unknown: Vec<_> = fields
-                .iter()
-                .filter(|(k, _)| !POLICY_FIELDS.contains(&k.as_str()))
-                .collect();
-            unknown.sort_by(|a, b| a.0.cmp(b.0));
-            for (key, value) in known.chain(unknown) {
-                if !value.is_null() {
-                    out.push_str(&format!("{key} = {}\n", toml_value(value)));
-                }
-            }
-        }
-        other => out.push_str(&format!("{}\n", toml_value(other))),
-    }
-    out
-}
-
-fn toml_value(value: &Value) -> String {
-    // JSON's string, number and boolean literals are valid TOML; arrays and tables are rare
-    // enough here that their JSON form is readable.
-    value.to_string()
+/// A policy as TOML-like `key = value` lines. An unset limit is left out, as in the TOML file
+/// where an absent `max_age_days` means "never expires"; no policy is no lines.
+fn policy_lines(policy: Option<&PasswordPolicy>) -> String {
+    let Some(policy) = policy else {
+        return String::new();
+    };
+    let PasswordPolicy {
+        minimum_length,
+        require_uppercase,
+        require_lowercase,
+        require_numbers,
+        require_symbols,
+        allow_users_to_change,
+        max_age_days,
+        reuse_prevention,
+        hard_expiry,
+    } = policy;
+    let values: [Option<String>; 9] = [
+        Some(minimum_length.to_string()),
+        Some(require_uppercase.to_string()),
+        Some(require_lowercase.to_string()),
+        Some(require_numbers.to_string()),
+        Some(require_symbols.to_string()),
+        Some(allow_users_to_change.to_string()),
+        max_age_days.map(|d| d.to_string()),
+        reuse_prevention.map(|n| n.to_string()),
+        Some(hard_expiry.to_string()),
+    ];
+    POLICY_FIELDS
+        .iter()
+        .zip(values)
+        .filter_map(|(key, value)| Some(format!("{key} = {}\n", value?)))
+        .collect()
 }
 
 /// A compact before→after for changes other than the password policy, where it tells the
 /// reviewer something the action does not: which fields flip, and how old and how recently used
 /// a key or console password is that is being switched off. `None` when there is nothing to add.
 pub(crate) fn change_detail(change: &Change) -> Option<String> {
-    if change.address == Address::PasswordPolicy {
-        return None;
-    }
-    let mut parts = Vec::new();
-    let before = change.before.as_object();
-    match (before, change.after.as_object()) {
-        (Some(before), Some(after)) => {
-            for (key, new) in after {
-                let old = before.get(key).unwrap_or(&Value::Null);
-                if old != new {
-                    parts.push(format!("{key}: {} → {}", compact(old), compact(new)));
-                }
+    let flip = |field: &str, old: &dyn std::fmt::Display, new: &dyn std::fmt::Display| {
+        format!("{field}: {old} → {new}")
+    };
+    let age = |created: DateTime<Utc>, label: &str, last_used: Option<DateTime<Utc>>| {
+        [
+            format!("created {}", date(created)),
+            format!(
+                "{label} {}",
+                last_used.map_or_else(|| "never".to_owned(), date)
+            ),
+        ]
+    };
+    let parts: Vec<String> = match &change.kind {
+        ChangeKind::CreatePasswordPolicy { .. }
+        | ChangeKind::UpdatePasswordPolicy { .. }
+        | ChangeKind::DeletePasswordPolicy { .. }
+        | ChangeKind::CreateLoginProfile { .. }
+        | ChangeKind::AttachDenyPolicy { .. }
+        | ChangeKind::DetachDenyPolicy { .. } => Vec::new(),
+        ChangeKind::DeleteLoginProfile { before, .. } => age(
+            before.created,
+            "password last used",
+            before.password_last_used,
+        )
+        .to_vec(),
+        ChangeKind::ResetPassword { .. } => vec![flip("password_reset_required", &false, &true)],
+        ChangeKind::DeactivateAccessKey { key, .. } => {
+            let mut parts = Vec::new();
+            if key.status != KeyStatus::Inactive {
+                parts.push(flip("status", &key_status(key.status), &"Inactive"));
             }
+            parts.extend(age(key.created, "last used", key.last_used));
+            parts
         }
-        (Some(before), None) if change.action == Action::Delete => {
-            if let Some(status) = before.get("status") {
-                parts.push(format!("status: {}", compact(status)));
-            }
+        ChangeKind::DeleteAccessKey { key, .. } => {
+            let mut parts = vec![format!("status: {}", key_status(key.status))];
+            parts.extend(age(key.created, "last used", key.last_used));
+            parts
         }
         // A new trail: what it will be.
-        (None, Some(after)) if change.address == Address::CloudTrail => {
-            for (key, value) in after {
-                parts.push(format!("{key}: {}", compact(value)));
+        ChangeKind::CreateTrail { trail } => vec![
+            format!("name: {}", trail.name),
+            format!("s3_bucket: {}", trail.s3_bucket),
+            "is_multi_region: true".to_owned(),
+        ],
+        ChangeKind::UpdateTrail { before, after } => {
+            let TrailSettings {
+                name,
+                home_region,
+                is_multi_region,
+                is_logging,
+            } = after;
+            let mut parts = Vec::new();
+            if *name != before.name {
+                parts.push(flip("name", &before.name, name));
             }
+            if *home_region != before.home_region {
+                parts.push(flip("home_region", &before.home_region, home_region));
+            }
+            if *is_multi_region != before.is_multi_region {
+                parts.push(flip(
+                    "is_multi_region",
+                    &before.is_multi_region,
+                    is_multi_region,
+                ));
+            }
+            if *is_logging != before.is_logging {
+                parts.push(flip("is_logging", &before.is_logging, is_logging));
+            }
+            parts
         }
-        _ => {}
-    }
-    if let Some(before) = before {
-        let last_used = match change.address {
-            Address::AccessKey { .. } => Some(("last_used", "last used")),
-            Address::LoginProfile(_) => Some(("password_last_used", "password last used")),
-            _ => None,
-        };
-        // Only objects that carry their creation date carry their last use: a field that is
-        // absent next to `created` means "never used".
-        if let (Some((field, label)), Some(created)) = (last_used, before.get("created")) {
-            parts.push(format!("created {}", date(created)));
-            parts.push(format!(
-                "{label} {}",
-                before.get(field).map_or(Cow::Borrowed("never"), date)
-            ));
-        }
-    }
+    };
     (!parts.is_empty()).then(|| parts.join(", "))
 }
 
-fn compact(value: &Value) -> Cow<'_, str> {
-    match value {
-        Value::Null => Cow::Borrowed("none"),
-        Value::String(s) => Cow::Borrowed(s),
-        other => Cow::Owned(other.to_string()),
+fn key_status(status: KeyStatus) -> &'static str {
+    match status {
+        KeyStatus::Active => "Active",
+        KeyStatus::Inactive => "Inactive",
     }
 }
 
 /// The day of a timestamp; the finding messages and the rule give the exact age.
-fn date(value: &Value) -> Cow<'_, str> {
-    match value.as_str().map(|s| s.parse::<DateTime<Utc>>()) {
-        Some(Ok(at)) => Cow::Owned(at.format("%Y-%m-%d").to_string()),
-        _ => compact(value),
-    }
+fn date(at: DateTime<Utc>) -> String {
+    at.format("%Y-%m-%d").to_string()
 }
 
 /// `by ARN at TIME (EventName)`: who last changed the item, from `plan --explain`.

@@ -10,7 +10,7 @@ use super::{
     DiffTag, Status, attribution_line, change_detail, policy_diff, report_age, status,
     summary_line, timestamp,
 };
-use crate::plan::{AccountPlan, Action, Address, Attribution, Plan};
+use crate::plan::{AccountPlan, Action, Attribution, Plan};
 
 /// How to print text.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -181,8 +181,8 @@ fn render_account(out: &mut String, account: &AccountPlan, plan: &Plan, paint: P
     let width = account
         .changes
         .iter()
-        .map(|c| &c.address)
-        .chain(account.findings.iter().map(|f| &f.address))
+        .map(|c| c.address())
+        .chain(account.findings.iter().map(|f| f.address.clone()))
         .map(|a| one_line(&a.to_string()).chars().count())
         .max()
         .unwrap_or(0);
@@ -191,20 +191,18 @@ fn render_account(out: &mut String, account: &AccountPlan, plan: &Plan, paint: P
         out.push('\n');
     }
     for change in &account.changes {
-        let style = action_style(change.action);
-        let address = one_line(&change.address.to_string()).into_owned();
+        let action = change.action();
+        let style = action_style(action);
+        let address = one_line(&change.address().to_string()).into_owned();
         let _ = writeln!(
             out,
             "  {} {address:<width$}  {} {}",
-            paint.paint(&change.action.marker().to_string(), style),
-            paint.paint(change.action.as_str(), style),
-            paint.paint(
-                &format!("({})", one_line(&change.rule)),
-                Style::new().dimmed()
-            ),
+            paint.paint(&action.marker().to_string(), style),
+            paint.paint(action.as_str(), style),
+            paint.paint(&format!("({})", change.rule), Style::new().dimmed()),
         );
-        if change.address == Address::PasswordPolicy {
-            for (tag, line) in policy_diff(change) {
+        if let Some(diff) = policy_diff(change) {
+            for (tag, line) in diff {
                 let style = match tag {
                     DiffTag::Same => Style::new().dimmed(),
                     DiffTag::Removed => Style::new().red(),
@@ -238,10 +236,7 @@ fn render_account(out: &mut String, account: &AccountPlan, plan: &Plan, paint: P
             "  {} {address:<width$}  {} {}",
             paint.paint("*", Style::new().cyan().bold()),
             one_line(&finding.message),
-            paint.paint(
-                &format!("({})", one_line(&finding.rule)),
-                Style::new().dimmed()
-            ),
+            paint.paint(&format!("({})", finding.rule), Style::new().dimmed()),
         );
         if let Some(attribution) = &finding.attribution {
             render_attribution(out, attribution, paint);

@@ -1,0 +1,408 @@
+//! A change as data: what `apply` will do ([`ChangeKind`], one variant per kind of change,
+//! carrying the typed facts it acts on) and why ([`Rule`]). Apply, the confirming reads and
+//! the renderers match on the kind exhaustively; nothing reads a change back from JSON.
+//!
+//! JSON exists only at the file boundary: [`ChangeSrc`] is the SPEC's `{address, action, rule,
+//! before, after}` form of a change (plan format `"1"`), made when a plan is printed or saved
+//! and checked back into a [`Change`] when a saved plan is read, as Terraform's
+//! `ChangeSrc`/`Change` split does.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use super::model::{Action, Address, Attribution};
+use super::rule::Rule;
+use crate::state::{AccessKeyId, KeyStatus, PasswordPolicy};
+
+/// The customer-managed policy that `without_mfa = "deny-until-mfa"` attaches.
+pub const DENY_WITHOUT_MFA_POLICY: &str = "iamctl-deny-without-mfa";
+
+/// An access key as the plan saw it: the key a change acts on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeyFacts {
+    pub id: AccessKeyId,
+    pub status: KeyStatus,
+    pub created: DateTime<Utc>,
+    /// `None`: never used.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_used: Option<DateTime<Utc>>,
+}
+
+/// A login profile as the plan saw it, with the password's last use.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProfileFacts {
+    pub created: DateTime<Utc>,
+    pub password_reset_required: bool,
+    /// `None`: never used.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password_last_used: Option<DateTime<Utc>>,
+}
+
+/// The trail `[audit.cloudtrail] create` makes: multi-region, delivering to an existing bucket.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewTrail {
+    pub name: String,
+    pub s3_bucket: String,
+}
+
+/// The settings of an existing trail that `[audit.cloudtrail] create` puts right.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrailSettings {
+    pub name: String,
+    /// The region the trail is changed in.
+    pub home_region: String,
+    pub is_multi_region: bool,
+    pub is_logging: bool,
+}
+
+/// What `apply` does, one variant per kind of change. The address and the action follow from
+/// the variant ([`ChangeKind::address`], [`ChangeKind::action`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChangeKind {
+    /// `UpdateAccountPasswordPolicy` where the account has no policy.
+    CreatePasswordPolicy {
+        after: PasswordPolicy,
+    },
+    /// `UpdateAccountPasswordPolicy`, whole (IAM has no partial update).
+    UpdatePasswordPolicy {
+        before: PasswordPolicy,
+        after: PasswordPolicy,
+    },
+    DeletePasswordPolicy {
+        before: PasswordPolicy,
+    },
+    /// A console password, generated, with `PasswordResetRequired`.
+    CreateLoginProfile {
+        user: String,
+    },
+    DeleteLoginProfile {
+        user: String,
+        before: ProfileFacts,
+    },
+    /// Set `PasswordResetRequired` on the existing login profile.
+    ResetPassword {
+        user: String,
+        /// The reset goes with a tightening of the password policy in the same plan: apply
+        /// holds the policy back when the reset does not happen, because once the stricter
+        /// policy is in force no later plan would ask for the reset again.
+        with_tightening: bool,
+    },
+    DeactivateAccessKey {
+        user: String,
+        key: KeyFacts,
+        /// The key was flagged for not being used: apply first checks that it still has not
+        /// been (a workload that just started using it must not break).
+        if_still_unused: bool,
+    },
+    DeleteAccessKey {
+        user: String,
+        key: KeyFacts,
+        /// As for [`ChangeKind::DeactivateAccessKey`].
+        if_still_unused: bool,
+    },
+    /// Attach [`DENY_WITHOUT_MFA_POLICY`] (created if missing).
+    AttachDenyPolicy {
+        user: String,
+    },
+    DetachDenyPolicy {
+        user: String,
+    },
+    /// `CreateTrail` and `StartLogging`.
+    CreateTrail {
+        trail: NewTrail,
+    },
+    /// `UpdateTrail` (multi-region) and/or `StartLogging`, in the trail's home region.
+    UpdateTrail {
+        before: TrailSettings,
+        after: TrailSettings,
+    },
+}
+
+impl ChangeKind {
+    pub fn action(&self) -> Action {
+        match self {
+            ChangeKind::CreatePasswordPolicy { .. }
+            | ChangeKind::CreateLoginProfile { .. }
+            | ChangeKind::CreateTrail { .. } => Action::Create,
+            ChangeKind::UpdatePasswordPolicy { .. } | ChangeKind::UpdateTrail { .. } => {
+                Action::Update
+            }
+            ChangeKind::DeletePasswordPolicy { .. }
+            | ChangeKind::DeleteLoginProfile { .. }
+            | ChangeKind::DeleteAccessKey { .. } => Action::Delete,
+            ChangeKind::ResetPassword { .. } => Action::ResetPassword,
+            ChangeKind::DeactivateAccessKey { .. } => Action::Deactivate,
+            ChangeKind::AttachDenyPolicy { .. } => Action::Attach,
+            ChangeKind::DetachDenyPolicy { .. } => Action::Detach,
+        }
+    }
+
+    pub fn address(&self) -> Address {
+        match self {
+            ChangeKind::CreatePasswordPolicy { .. }
+            | ChangeKind::UpdatePasswordPolicy { .. }
+            | ChangeKind::DeletePasswordPolicy { .. } => Address::PasswordPolicy,
+            ChangeKind::CreateLoginProfile { user }
+            | ChangeKind::DeleteLoginProfile { user, .. }
+            | ChangeKind::ResetPassword { user, .. } => Address::LoginProfile(user.clone()),
+            ChangeKind::DeactivateAccessKey { user, key, .. }
+            | ChangeKind::DeleteAccessKey { user, key, .. } => Address::AccessKey {
+                user: user.clone(),
+                key_id: key.id.clone(),
+            },
+            ChangeKind::AttachDenyPolicy { user } | ChangeKind::DetachDenyPolicy { user } => {
+                Address::UserPolicy {
+                    user: user.clone(),
+                    policy: DENY_WITHOUT_MFA_POLICY.to_owned(),
+                }
+            }
+            ChangeKind::CreateTrail { .. } | ChangeKind::UpdateTrail { .. } => Address::CloudTrail,
+        }
+    }
+
+    /// The user the change is about, if any.
+    pub fn user(&self) -> Option<&str> {
+        match self {
+            ChangeKind::CreateLoginProfile { user }
+            | ChangeKind::DeleteLoginProfile { user, .. }
+            | ChangeKind::ResetPassword { user, .. }
+            | ChangeKind::DeactivateAccessKey { user, .. }
+            | ChangeKind::DeleteAccessKey { user, .. }
+            | ChangeKind::AttachDenyPolicy { user }
+            | ChangeKind::DetachDenyPolicy { user } => Some(user),
+            ChangeKind::CreatePasswordPolicy { .. }
+            | ChangeKind::UpdatePasswordPolicy { .. }
+            | ChangeKind::DeletePasswordPolicy { .. }
+            | ChangeKind::CreateTrail { .. }
+            | ChangeKind::UpdateTrail { .. } => None,
+        }
+    }
+
+    /// The password policy before and after, for a change of the policy; `None` for every
+    /// other kind of change.
+    #[allow(clippy::type_complexity)]
+    pub fn password_policy(&self) -> Option<(Option<&PasswordPolicy>, Option<&PasswordPolicy>)> {
+        match self {
+            ChangeKind::CreatePasswordPolicy { after } => Some((None, Some(after))),
+            ChangeKind::UpdatePasswordPolicy { before, after } => Some((Some(before), Some(after))),
+            ChangeKind::DeletePasswordPolicy { before } => Some((Some(before), None)),
+            ChangeKind::CreateLoginProfile { .. }
+            | ChangeKind::DeleteLoginProfile { .. }
+            | ChangeKind::ResetPassword { .. }
+            | ChangeKind::DeactivateAccessKey { .. }
+            | ChangeKind::DeleteAccessKey { .. }
+            | ChangeKind::AttachDenyPolicy { .. }
+            | ChangeKind::DetachDenyPolicy { .. }
+            | ChangeKind::CreateTrail { .. }
+            | ChangeKind::UpdateTrail { .. } => None,
+        }
+    }
+
+    /// The SPEC's `before` and `after` of the object at the change's address (`null` where it
+    /// does not exist).
+    fn before_after(&self) -> (Value, Value) {
+        /// The fact types above have string keys and plain values: they always serialize.
+        fn to_json<T: Serialize>(value: &T) -> Value {
+            serde_json::to_value(value).expect("plan facts serialize to JSON")
+        }
+        let reset_flag = |on: bool| json!({ "password_reset_required": on });
+        let attached = || json!({ "attached": true });
+        match self {
+            ChangeKind::CreatePasswordPolicy { after } => (Value::Null, to_json(after)),
+            ChangeKind::UpdatePasswordPolicy { before, after } => (to_json(before), to_json(after)),
+            ChangeKind::DeletePasswordPolicy { before } => (to_json(before), Value::Null),
+            ChangeKind::CreateLoginProfile { .. } => (Value::Null, reset_flag(true)),
+            ChangeKind::DeleteLoginProfile { before, .. } => (to_json(before), Value::Null),
+            ChangeKind::ResetPassword { .. } => (reset_flag(false), reset_flag(true)),
+            ChangeKind::DeactivateAccessKey { key, .. } => {
+                (to_json(key), json!({ "status": "Inactive" }))
+            }
+            ChangeKind::DeleteAccessKey { key, .. } => (to_json(key), Value::Null),
+            ChangeKind::AttachDenyPolicy { .. } => (Value::Null, attached()),
+            ChangeKind::DetachDenyPolicy { .. } => (attached(), Value::Null),
+            ChangeKind::CreateTrail { trail } => (
+                Value::Null,
+                json!({"name": trail.name, "s3_bucket": trail.s3_bucket, "is_multi_region": true}),
+            ),
+            ChangeKind::UpdateTrail { before, after } => (to_json(before), to_json(after)),
+        }
+    }
+}
+
+/// One change `apply` would make, and the rule that asked for it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "ChangeSrc", into = "ChangeSrc")]
+pub struct Change {
+    pub rule: Rule,
+    pub kind: ChangeKind,
+    /// Who last changed the object, from CloudTrail (`plan --explain`); never compared
+    /// when a saved plan is checked for staleness.
+    pub attribution: Option<Attribution>,
+}
+
+impl Change {
+    pub fn new(rule: Rule, kind: ChangeKind) -> Self {
+        Self {
+            rule,
+            kind,
+            attribution: None,
+        }
+    }
+
+    pub fn address(&self) -> Address {
+        self.kind.address()
+    }
+
+    pub fn action(&self) -> Action {
+        self.kind.action()
+    }
+
+    /// Equal as changes `apply` would make: attribution aside.
+    pub fn same_change(&self, other: &Change) -> bool {
+        self.rule == other.rule && self.kind == other.kind
+    }
+
+    /// The file form of this change.
+    pub fn to_src(&self) -> ChangeSrc {
+        let (before, after) = self.kind.before_after();
+        ChangeSrc {
+            address: self.address(),
+            action: self.action(),
+            rule: self.rule,
+            before,
+            after,
+            attribution: self.attribution.clone(),
+        }
+    }
+}
+
+/// A change in the plan file's form (SPEC "Plan"): `before`/`after` describe the object at
+/// `address`, JSON `null` where it does not exist.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChangeSrc {
+    pub address: Address,
+    pub action: Action,
+    pub rule: Rule,
+    pub before: Value,
+    pub after: Value,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attribution: Option<Attribution>,
+}
+
+impl From<Change> for ChangeSrc {
+    fn from(change: Change) -> Self {
+        change.to_src()
+    }
+}
+
+impl TryFrom<ChangeSrc> for Change {
+    type Error = String;
+
+    /// Reads a saved change back: the address and action say which kind it is, `before` and
+    /// `after` must hold that kind's facts. A change iamctl could not have planned is refused
+    /// here, when the plan file is read, rather than half-way through an apply.
+    fn try_from(src: ChangeSrc) -> Result<Self, Self::Error> {
+        fn facts<T: serde::de::DeserializeOwned>(
+            value: &Value,
+            side: &str,
+            src: &ChangeSrc,
+        ) -> Result<T, String> {
+            serde_json::from_value(value.clone()).map_err(|e| {
+                format!(
+                    "the {side} of {} {} is not what that change holds: {e}",
+                    src.action, src.address
+                )
+            })
+        }
+        let key = |src: &ChangeSrc, key_id: &AccessKeyId| -> Result<KeyFacts, String> {
+            let key: KeyFacts = facts(&src.before, "before", src)?;
+            if &key.id != key_id {
+                return Err(format!(
+                    "{} {} acts on key {}, but its before names key {}",
+                    src.action, src.address, key_id, key.id
+                ));
+            }
+            Ok(key)
+        };
+        let kind = match (&src.address, src.action) {
+            (Address::PasswordPolicy, Action::Create) => ChangeKind::CreatePasswordPolicy {
+                after: facts(&src.after, "after", &src)?,
+            },
+            (Address::PasswordPolicy, Action::Update) => ChangeKind::UpdatePasswordPolicy {
+                before: facts(&src.before, "before", &src)?,
+                after: facts(&src.after, "after", &src)?,
+            },
+            (Address::PasswordPolicy, Action::Delete) => ChangeKind::DeletePasswordPolicy {
+                before: facts(&src.before, "before", &src)?,
+            },
+            (Address::LoginProfile(user), Action::Create) => {
+                ChangeKind::CreateLoginProfile { user: user.clone() }
+            }
+            (Address::LoginProfile(user), Action::Delete) => ChangeKind::DeleteLoginProfile {
+                user: user.clone(),
+                before: facts(&src.before, "before", &src)?,
+            },
+            (Address::LoginProfile(user), Action::ResetPassword) => ChangeKind::ResetPassword {
+                user: user.clone(),
+                with_tightening: src.rule == Rule::ConsoleResetOnTightening,
+            },
+            (Address::AccessKey { user, key_id }, Action::Deactivate) => {
+                ChangeKind::DeactivateAccessKey {
+                    user: user.clone(),
+                    key: key(&src, key_id)?,
+                    if_still_unused: src.rule == Rule::KeysMaxUnused,
+                }
+            }
+            (Address::AccessKey { user, key_id }, Action::Delete) => ChangeKind::DeleteAccessKey {
+                user: user.clone(),
+                key: key(&src, key_id)?,
+                if_still_unused: src.rule == Rule::KeysMaxUnused,
+            },
+            (Address::UserPolicy { user, policy }, Action::Attach)
+                if policy == DENY_WITHOUT_MFA_POLICY =>
+            {
+                ChangeKind::AttachDenyPolicy { user: user.clone() }
+            }
+            (Address::UserPolicy { user, policy }, Action::Detach)
+                if policy == DENY_WITHOUT_MFA_POLICY =>
+            {
+                ChangeKind::DetachDenyPolicy { user: user.clone() }
+            }
+            (Address::CloudTrail, Action::Create) => {
+                #[derive(Deserialize)]
+                struct Created {
+                    name: String,
+                    s3_bucket: String,
+                    #[allow(dead_code)] // always true: iamctl only makes multi-region trails
+                    is_multi_region: bool,
+                }
+                let created: Created = facts(&src.after, "after", &src)?;
+                ChangeKind::CreateTrail {
+                    trail: NewTrail {
+                        name: created.name,
+                        s3_bucket: created.s3_bucket,
+                    },
+                }
+            }
+            (Address::CloudTrail, Action::Update) => ChangeKind::UpdateTrail {
+                before: facts(&src.before, "before", &src)?,
+                after: facts(&src.after, "after", &src)?,
+            },
+            (address, action) => {
+                return Err(format!(
+                    "iamctl makes no {action} change at {address}: this plan was not written by iamctl"
+                ));
+            }
+        };
+        Ok(Change {
+            rule: src.rule,
+            kind,
+            attribution: src.attribution,
+        })
+    }
+}
