@@ -8,6 +8,7 @@ pub mod desired;
 pub mod explain;
 pub mod fleet;
 pub mod live;
+pub mod ops;
 pub mod permissions;
 pub mod plan;
 pub mod render;

@@ -650,12 +650,26 @@ fn format_selects_the_renderer() {
     );
     assert_eq!(Format::default(), Format::Text);
 
+    // `--format NAME` picks the renderer of that name.
     use clap::ValueEnum;
-    let names: Vec<_> = Format::value_variants()
+    use iamctl::cli::args::FormatArg;
+    let names: Vec<_> = FormatArg::value_variants()
         .iter()
-        .map(|f| f.to_possible_value().unwrap().get_name().to_owned())
+        .map(|f| {
+            (
+                f.to_possible_value().unwrap().get_name().to_owned(),
+                Format::from(*f),
+            )
+        })
         .collect();
-    assert_eq!(names, ["text", "json", "markdown"]);
+    assert_eq!(
+        names,
+        [
+            ("text".to_owned(), Format::Text),
+            ("json".to_owned(), Format::Json),
+            ("markdown".to_owned(), Format::Markdown)
+        ]
+    );
 }
 
 /// Removes SGR escapes (`ESC [ ... m`), the only ones the renderer writes.

@@ -357,7 +357,7 @@ fn the_plan_workflow_plans_pull_requests_with_oidc_and_keeps_one_comment_up_to_d
     let cli = Cli::try_parse_from(std::iter::once("iamctl".to_owned()).chain(plan)).unwrap();
     match cli.command {
         iamctl::cli::args::Command::Plan(args) => {
-            assert_eq!(args.format, iamctl::render::Format::Markdown);
+            assert_eq!(args.format, iamctl::cli::args::FormatArg::Markdown);
             assert!(args.detailed_exitcode);
         }
         other => panic!("{other:?}"),

@@ -16,6 +16,7 @@ mod cloudtrail;
 mod deny_policy;
 mod executor;
 mod password;
+mod run;
 
 use std::path::PathBuf;
 
@@ -23,6 +24,7 @@ use futures::StreamExt;
 use serde::{Deserialize, Serialize};
 
 pub use audit::AuditLog;
+pub use run::{ApplyError, ApplyReport, ApplyRequest, ApplyUi, Tally, read_saved_plan, run};
 
 use crate::aws::AccountClients;
 use crate::plan::{AccountPlan, Action, Address, ChangeKind, Rule};

@@ -7,6 +7,28 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::render::Format;
 
+/// `plan --format`: the renderer's [`Format`], as clap parses it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum FormatArg {
+    /// For a terminal or a CI log.
+    #[default]
+    Text,
+    /// The plan as JSON, the same document a saved plan holds.
+    Json,
+    /// For a pull-request comment.
+    Markdown,
+}
+
+impl From<FormatArg> for Format {
+    fn from(format: FormatArg) -> Self {
+        match format {
+            FormatArg::Text => Format::Text,
+            FormatArg::Json => Format::Json,
+            FormatArg::Markdown => Format::Markdown,
+        }
+    }
+}
+
 #[derive(Debug, Parser)]
 #[command(
     name = "iamctl",
@@ -134,8 +156,8 @@ pub enum Command {
 #[derive(Debug, Args)]
 pub struct PlanArgs {
     /// Output format
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    pub format: Format,
+    #[arg(long, value_enum, default_value_t = FormatArg::Text)]
+    pub format: FormatArg,
     /// Also save the plan (JSON) for `iamctl apply FILE`
     #[arg(short, long, value_name = "FILE")]
     pub out: Option<PathBuf>,

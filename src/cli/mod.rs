@@ -5,19 +5,22 @@ mod apply;
 pub mod args;
 mod import;
 mod plan;
+mod printer;
 mod progress;
 pub mod tooling;
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 
 use miette::{IntoDiagnostic, Result, WrapErr};
 
 pub use args::Cli;
 use args::{Command, GlobalArgs};
+pub use printer::Printer;
 
 use crate::aws::ApiCalls;
 use crate::desired::{self, Desired};
 use crate::fleet::{self, TargetPlanInput};
+use crate::ops::Scope;
 
 /// How a run ended, as far as the exit code is concerned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,16 +36,27 @@ pub enum ExitStatus {
 
 pub async fn run(cli: Cli) -> Result<ExitStatus> {
     let global = &cli.global;
+    let printer = &Printer::new(global);
     match &cli.command {
-        Command::Plan(args) => plan::plan(global, args).await,
-        Command::Apply(args) => apply::apply(global, args).await,
-        Command::Validate => validate(global),
-        Command::Snapshot(args) => plan::snapshot(global, args).await,
+        Command::Plan(args) => plan::plan(global, printer, args).await,
+        Command::Apply(args) => apply::apply(global, printer, args).await,
+        Command::Validate => validate(global, printer),
+        Command::Snapshot(args) => plan::snapshot(global, printer, args).await,
         Command::Schema => tooling::schema(),
         Command::Import(args) => import::import(global, args).await,
         Command::Permissions(args) => tooling::permissions(global, args),
         Command::Completions(args) => tooling::completions(args),
         Command::Man(args) => tooling::man(args),
+    }
+}
+
+/// The targets `-a` and `--shard` select, and the concurrency bounds.
+fn scope(global: &GlobalArgs) -> Scope<'_> {
+    Scope {
+        accounts: &global.accounts,
+        shard: global.shard,
+        parallelism: global.parallelism.into(),
+        concurrency: global.concurrency.into(),
     }
 }
 
@@ -58,9 +72,9 @@ fn load_targets(global: &GlobalArgs) -> Result<(Desired, Vec<TargetPlanInput>)> 
     Ok((desired, targets))
 }
 
-fn validate(global: &GlobalArgs) -> Result<ExitStatus> {
+fn validate(global: &GlobalArgs, printer: &Printer) -> Result<ExitStatus> {
     let (desired, targets) = load_targets(global)?;
-    if !global.quiet {
+    if !printer.quiet() {
         let files = desired.files.len();
         // An organization's accounts are only known when it is listed, at run time.
         let listed = if desired.doc.organization.is_some() {
@@ -76,16 +90,6 @@ fn validate(global: &GlobalArgs) -> Result<ExitStatus> {
         );
     }
     Ok(ExitStatus::Success)
-}
-
-/// Colour only on a terminal, and never under `--no-color` or a non-empty `NO_COLOR`.
-fn use_color(global: &GlobalArgs, stream_is_terminal: bool) -> bool {
-    let no_color_env = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-    stream_is_terminal && !global.no_color && !no_color_env
-}
-
-fn stdout_color(global: &GlobalArgs) -> bool {
-    use_color(global, std::io::stdout().is_terminal())
 }
 
 /// Writes to stdout; a closed pipe (`iamctl plan | head`) is not an error worth a message.

@@ -1,22 +1,89 @@
 //! The progress bar on stderr while accounts are read: only on a terminal, never under `-q`,
-//! and cleared before the plan is printed, so logs and pipes never see it.
+//! and cleared before the plan is printed, so logs and pipes never see it. It is the CLI's
+//! [`Observer`] of the operations.
 
-use std::io::IsTerminal;
+use std::sync::Mutex;
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use super::args::GlobalArgs;
-use crate::plan::AccountPlan;
+use super::printer::Printer;
+use crate::fleet::Shard;
+use crate::ops::Observer;
 
-/// A bar over the accounts of a run, or nothing at all.
-pub(super) struct Progress(Option<ProgressBar>);
+/// A bar over the accounts of a run (or a spinner while an organization is listed), or
+/// nothing at all.
+pub(super) struct Progress {
+    printer: Printer,
+    verb: &'static str,
+    bar: Mutex<Option<ProgressBar>>,
+}
 
 impl Progress {
-    /// A bar counting `total` accounts, shown when stderr is a terminal and not `-q`.
-    pub(super) fn accounts(global: &GlobalArgs, total: usize, verb: &str) -> Self {
-        if !shown(global) || total == 0 {
-            return Self(None);
+    /// `verb` heads the bar ("reading").
+    pub(super) fn new(printer: Printer, verb: &'static str) -> Self {
+        Self {
+            printer,
+            verb,
+            bar: Mutex::new(None),
+        }
+    }
+
+    /// A spinner for a step of unknown length, shown at once; gone with [`Progress::finish`].
+    pub(super) fn spinner(printer: Printer, message: &str) -> Self {
+        let progress = Self::new(printer, "");
+        progress.spin(message);
+        progress
+    }
+
+    pub(super) fn finish(&self) {
+        self.clear();
+    }
+
+    fn spin(&self, message: &str) {
+        if !self.printer.shows_progress() {
+            return;
+        }
+        let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+        bar.set_style(
+            ProgressStyle::with_template("{spinner} {msg} {elapsed}")
+                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+        );
+        bar.set_message(message.to_owned());
+        self.show(bar);
+    }
+
+    fn show(&self, bar: ProgressBar) {
+        bar.enable_steady_tick(Duration::from_millis(120));
+        *self.bar.lock().unwrap_or_else(|e| e.into_inner()) = Some(bar);
+    }
+
+    fn clear(&self) {
+        if let Some(bar) = self.bar.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+impl Observer for Progress {
+    fn listing_organization(&self) {
+        self.spin("listing the organization's accounts");
+    }
+
+    fn organization_listed(&self) {
+        self.clear();
+    }
+
+    fn shard_selected(&self, shard: Shard, selected: usize, total: usize) {
+        self.printer.detail(&format!(
+            "shard {shard}: {selected} of {total} selected target{}",
+            if total == 1 { "" } else { "s" }
+        ));
+    }
+
+    fn reading(&self, total: usize) {
+        if !self.printer.shows_progress() || total == 0 {
+            return;
         }
         let bar = ProgressBar::with_draw_target(Some(total as u64), ProgressDrawTarget::stderr());
         let style = ProgressStyle::with_template(
@@ -25,48 +92,19 @@ impl Progress {
         .unwrap_or_else(|_| ProgressStyle::default_bar())
         .progress_chars("=> ");
         bar.set_style(style);
-        bar.set_prefix(verb.to_owned());
-        bar.enable_steady_tick(Duration::from_millis(120));
-        Self(Some(bar))
+        bar.set_prefix(self.verb);
+        self.show(bar);
     }
 
-    /// A spinner for a step of unknown length (listing an organization's accounts).
-    pub(super) fn spinner(global: &GlobalArgs, message: &str) -> Self {
-        if !shown(global) {
-            return Self(None);
-        }
-        let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
-        bar.set_style(
-            ProgressStyle::with_template("{spinner} {msg} {elapsed}")
-                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
-        );
-        bar.set_message(message.to_owned());
-        bar.enable_steady_tick(Duration::from_millis(120));
-        Self(Some(bar))
-    }
-
-    /// One account is planned (or failed).
-    pub(super) fn account_done(&self, plan: &AccountPlan) {
-        self.account_read(&plan.name, plan.error.is_some());
-    }
-
-    /// One account is read (or failed).
-    pub(super) fn account_read(&self, name: &str, failed: bool) {
-        if let Some(bar) = &self.0 {
+    fn account_read(&self, name: &str, failed: bool) {
+        if let Some(bar) = &*self.bar.lock().unwrap_or_else(|e| e.into_inner()) {
             let state = if failed { "failed" } else { "done" };
             bar.set_message(format!("(last: {name} {state})"));
             bar.inc(1);
         }
     }
 
-    /// Removes the bar from the terminal.
-    pub(super) fn finish(self) {
-        if let Some(bar) = self.0 {
-            bar.finish_and_clear();
-        }
+    fn done_reading(&self) {
+        self.clear();
     }
-}
-
-fn shown(global: &GlobalArgs) -> bool {
-    !global.quiet && std::io::stderr().is_terminal()
 }

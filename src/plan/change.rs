@@ -406,3 +406,78 @@ impl TryFrom<ChangeSrc> for Change {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn src(address: &str, action: Action, rule: Rule, before: Value, after: Value) -> ChangeSrc {
+        ChangeSrc {
+            address: address.parse().unwrap(),
+            action,
+            rule,
+            before,
+            after,
+            attribution: None,
+        }
+    }
+
+    #[test]
+    fn saved_changes_read_back_into_the_same_change() {
+        let key = json!({"id": "AKIA1", "status": "Active", "created": "2025-01-10T00:00:00Z"});
+        let saved = src(
+            "user.bob.access_key.AKIA1",
+            Action::Deactivate,
+            Rule::KeysMaxUnused,
+            key,
+            json!({"status": "Inactive"}),
+        );
+        let change = Change::try_from(saved.clone()).unwrap();
+        assert!(matches!(
+            change.kind,
+            ChangeKind::DeactivateAccessKey {
+                if_still_unused: true,
+                ..
+            }
+        ));
+        assert_eq!(change.to_src(), saved);
+    }
+
+    #[test]
+    fn changes_iamctl_cannot_have_planned_are_refused_with_the_reason() {
+        let refused = |saved: ChangeSrc| Change::try_from(saved).unwrap_err();
+        assert_eq!(
+            refused(src(
+                "user.bob.policy.AdministratorAccess",
+                Action::Attach,
+                Rule::ConsoleRequireMfa,
+                Value::Null,
+                json!({"attached": true}),
+            )),
+            "iamctl makes no attach change at user.bob.policy.AdministratorAccess: this plan was not written by iamctl"
+        );
+        assert_eq!(
+            refused(src(
+                "user.bob.access_key.AKIA1",
+                Action::Delete,
+                Rule::KeysMaxAge,
+                json!({"id": "AKIA2", "status": "Active", "created": "2025-01-10T00:00:00Z"}),
+                Value::Null,
+            )),
+            "delete user.bob.access_key.AKIA1 acts on key AKIA1, but its before names key AKIA2"
+        );
+        let incomplete = refused(src(
+            "password_policy",
+            Action::Update,
+            Rule::PasswordPolicy,
+            json!({"minimum_length": 8}),
+            json!({"minimum_length": 14}),
+        ));
+        assert!(
+            incomplete.starts_with(
+                "the before of update password_policy is not what that change holds: missing field"
+            ),
+            "{incomplete}"
+        );
+    }
+}

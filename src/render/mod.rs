@@ -3,6 +3,7 @@
 //! the CLI decides where it goes. Nothing here decides what the plan means: counts come from
 //! `Plan::summary`, "anything to do" from `Plan::has_changes`.
 
+mod apply;
 mod json;
 mod markdown;
 mod text;
@@ -12,12 +13,13 @@ use chrono::{DateTime, TimeDelta, Utc};
 use crate::plan::{AccountPlan, Attribution, Change, ChangeKind, Plan, TrailSettings};
 use crate::state::{KeyStatus, PasswordPolicy};
 
+pub use apply::apply_report;
 pub use json::json;
 pub use markdown::{MARKDOWN_MARKER, markdown};
 pub use text::{TextOptions, text};
 
 /// The output formats of `plan --format`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub enum Format {
     /// For a terminal or a CI log.
     #[default]

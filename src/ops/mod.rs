@@ -1,0 +1,39 @@
+//! The operations behind the commands that read accounts: each takes plain options (no clap,
+//! no terminal), talks to AWS only through `live/`, `apply/` and `explain/`, and returns data
+//! that the CLI renders. Progress is reported through an [`Observer`], which the CLI draws as a
+//! progress bar and tests leave silent.
+
+pub mod plan;
+pub mod snapshot;
+
+pub use plan::{PlanError, Scope, Source, compute_plan};
+
+use crate::fleet::Shard;
+use crate::plan::AccountPlan;
+
+/// What an operation tells about its progress as it goes. Every method does nothing by
+/// default.
+pub trait Observer: Sync {
+    /// An organization's accounts are being listed.
+    fn listing_organization(&self) {}
+    /// The listing is over (whatever its result).
+    fn organization_listed(&self) {}
+    /// `--shard` kept `selected` of `total` targets.
+    fn shard_selected(&self, _shard: Shard, _selected: usize, _total: usize) {}
+    /// `total` accounts are about to be read.
+    fn reading(&self, _total: usize) {}
+    /// One account was read (`failed`: it could not be).
+    fn account_read(&self, _name: &str, _failed: bool) {}
+    /// Every account is read.
+    fn done_reading(&self) {}
+}
+
+/// An observer that says nothing.
+pub struct Silent;
+
+impl Observer for Silent {}
+
+/// Calls [`Observer::account_read`] for a planned account.
+pub(crate) fn planned(observer: &dyn Observer, plan: &AccountPlan) {
+    observer.account_read(&plan.name, plan.error.is_some());
+}
