@@ -256,14 +256,13 @@ async fn confirm_for_rules(
             result.apply_to(&mut state.users);
         }
     }
-    Err(AwsError {
-        account: clients.target.clone(),
-        operation: "reading users".into(),
-        code: None,
-        message: format!(
+    Err(AwsError::new(
+        &clients.target,
+        "reading users",
+        format!(
             "live state still unconfirmed after {MAX_CONFIRMATION_ROUNDS} rounds of direct reads (a bug in iamctl)"
         ),
-    })
+    ))
 }
 
 /// `max_age_days`, when a key past it gets the same change whatever its last use: the engine
