@@ -11,10 +11,11 @@ use chrono::{DateTime, Utc};
 use futures::StreamExt;
 use globset::{Glob, GlobSet, GlobSetBuilder};
 
-use crate::aws::{AccountClients, AwsError, ClientFactory, Target, aws_error};
+use crate::aws::{AccountClients, AwsError, ClientFactory, Target, call};
 use crate::desired::model::{AccountSpec, OrganizationSpec};
 use crate::desired::{DesiredDoc, Rules};
 use crate::live::{self, ReadScope};
+use crate::permissions::LIST_ACCOUNTS;
 use crate::plan::{AccountPlan, plan_account};
 use crate::state::AccountState;
 
@@ -232,8 +233,7 @@ pub async fn list_organization(
     let client = factory.organizations(org.profile.as_deref()).await;
     let mut pages = client.list_accounts().into_paginator().send();
     let mut accounts = Vec::new();
-    while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| aws_error("organization", "organizations:ListAccounts", e))?;
+    while let Some(page) = call("organization", LIST_ACCOUNTS, pages.try_next()).await? {
         for account in page.accounts() {
             accounts.push(OrgAccount {
                 id: account.id().unwrap_or_default().to_owned(),

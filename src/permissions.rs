@@ -4,9 +4,11 @@
 //! list, [`BASE`], is what the identity iamctl starts from needs to reach the targets of a
 //! multi-account desired state; `iamctl permissions --base` renders it for one desired state.
 //!
-//! The lists are kept true by tests (`tests/permissions.rs`): every API operation a run of
-//! `plan`, `snapshot`, `import` and `apply` makes against the emulator must be listed here,
-//! every action listed here must be one the code calls, and the test run uses them all.
+//! Each action is a constant ([`GET_USER`], ...), the one name of its operation in the code:
+//! every AWS call is made through `aws::call` with its constant, which debug builds check
+//! against the request sent and against these lists. The lists are kept true by
+//! `tests/permissions.rs`: every operation a run of `plan`, `snapshot`, `import` and `apply`
+//! makes against the emulator must be listed here, and the runs use them all.
 
 use std::collections::BTreeSet;
 
@@ -58,59 +60,126 @@ const fn on(action: &'static str, scope: Scope) -> Permission {
     Permission { action, scope }
 }
 
+// The reads. Bulk reads (live/account.rs, live/directory.rs, live/credential_report.rs).
+pub const GET_ACCOUNT_PASSWORD_POLICY: Permission = any("iam:GetAccountPasswordPolicy");
+pub const GET_ACCOUNT_AUTHORIZATION_DETAILS: Permission = any("iam:GetAccountAuthorizationDetails");
+pub const GENERATE_CREDENTIAL_REPORT: Permission = any("iam:GenerateCredentialReport");
+pub const GET_CREDENTIAL_REPORT: Permission = any("iam:GetCredentialReport");
+// Direct confirmations per user (live/user_reads.rs; GetLoginProfile and GetAccessKeyLastUsed
+// in apply/executor.rs too).
+pub const GET_LOGIN_PROFILE: Permission = any("iam:GetLoginProfile");
+pub const LIST_MFA_DEVICES: Permission = any("iam:ListMFADevices");
+pub const GET_USER: Permission = any("iam:GetUser");
+pub const LIST_ACCESS_KEYS: Permission = any("iam:ListAccessKeys");
+pub const GET_ACCESS_KEY_LAST_USED: Permission = any("iam:GetAccessKeyLastUsed");
+// `[audit] require_cloudtrail` (live/cloudtrail.rs).
+pub const DESCRIBE_TRAILS: Permission = any("cloudtrail:DescribeTrails");
+pub const GET_TRAIL_STATUS: Permission = any("cloudtrail:GetTrailStatus");
+pub const GET_EVENT_SELECTORS: Permission = any("cloudtrail:GetEventSelectors");
+// `plan --explain` (explain/lookup.rs); not with `--events`.
+pub const LOOKUP_EVENTS: Permission = any("cloudtrail:LookupEvents");
+
+// The writes (apply/executor.rs, apply/deny_policy.rs).
+pub const UPDATE_ACCOUNT_PASSWORD_POLICY: Permission =
+    on("iam:UpdateAccountPasswordPolicy", Scope::PasswordPolicy);
+pub const DELETE_ACCOUNT_PASSWORD_POLICY: Permission =
+    on("iam:DeleteAccountPasswordPolicy", Scope::PasswordPolicy);
+pub const CREATE_LOGIN_PROFILE: Permission = on("iam:CreateLoginProfile", Scope::Users);
+pub const UPDATE_LOGIN_PROFILE: Permission = on("iam:UpdateLoginProfile", Scope::Users);
+pub const DELETE_LOGIN_PROFILE: Permission = on("iam:DeleteLoginProfile", Scope::Users);
+pub const UPDATE_ACCESS_KEY: Permission = on("iam:UpdateAccessKey", Scope::Users);
+pub const DELETE_ACCESS_KEY: Permission = on("iam:DeleteAccessKey", Scope::Users);
+pub const GET_POLICY: Permission = on("iam:GetPolicy", Scope::DenyPolicy);
+pub const CREATE_POLICY: Permission = on("iam:CreatePolicy", Scope::DenyPolicy);
+pub const ATTACH_USER_POLICY: Permission = on("iam:AttachUserPolicy", Scope::UsersWithDenyPolicy);
+pub const DETACH_USER_POLICY: Permission = on("iam:DetachUserPolicy", Scope::UsersWithDenyPolicy);
+// `[audit.cloudtrail] create` (apply/cloudtrail.rs).
+pub const CREATE_TRAIL: Permission = on("cloudtrail:CreateTrail", Scope::Trails);
+pub const UPDATE_TRAIL: Permission = on("cloudtrail:UpdateTrail", Scope::Trails);
+pub const START_LOGGING: Permission = on("cloudtrail:StartLogging", Scope::Trails);
+
+// The base identity's (aws/mod.rs, fleet.rs).
+pub const ASSUME_ROLE: Permission = on("sts:AssumeRole", Scope::TargetRoles);
+pub const LIST_ACCOUNTS: Permission = any("organizations:ListAccounts");
+
+/// `sts:GetCallerIdentity` "requires no permissions" (STS API reference).
+pub const GET_CALLER_IDENTITY: Permission = any("sts:GetCallerIdentity");
+
 /// What `plan`, `snapshot` and `import` call: reads only. `apply` makes them too (it plans
 /// first).
 pub const READ: &[Permission] = &[
-    // Bulk reads (live/account.rs, live/directory.rs, live/credential_report.rs).
-    any("iam:GetAccountPasswordPolicy"),
-    any("iam:GetAccountAuthorizationDetails"),
-    any("iam:GenerateCredentialReport"),
-    any("iam:GetCredentialReport"),
-    // Direct confirmations per user (live/user_reads.rs).
-    any("iam:GetLoginProfile"),
-    any("iam:ListMFADevices"),
-    any("iam:GetUser"),
-    any("iam:ListAccessKeys"),
-    any("iam:GetAccessKeyLastUsed"),
-    // `[audit] require_cloudtrail` (live/cloudtrail.rs).
-    any("cloudtrail:DescribeTrails"),
-    any("cloudtrail:GetTrailStatus"),
-    any("cloudtrail:GetEventSelectors"),
-    // `plan --explain` (explain/lookup.rs); not with `--events`.
-    any("cloudtrail:LookupEvents"),
+    GET_ACCOUNT_PASSWORD_POLICY,
+    GET_ACCOUNT_AUTHORIZATION_DETAILS,
+    GENERATE_CREDENTIAL_REPORT,
+    GET_CREDENTIAL_REPORT,
+    GET_LOGIN_PROFILE,
+    LIST_MFA_DEVICES,
+    GET_USER,
+    LIST_ACCESS_KEYS,
+    GET_ACCESS_KEY_LAST_USED,
+    DESCRIBE_TRAILS,
+    GET_TRAIL_STATUS,
+    GET_EVENT_SELECTORS,
+    LOOKUP_EVENTS,
 ];
 
-/// What `apply` calls on top of [`READ`] (apply/executor.rs, apply/deny_policy.rs).
+/// What `apply` calls on top of [`READ`].
 pub const APPLY: &[Permission] = &[
-    on("iam:UpdateAccountPasswordPolicy", Scope::PasswordPolicy),
-    on("iam:DeleteAccountPasswordPolicy", Scope::PasswordPolicy),
-    on("iam:CreateLoginProfile", Scope::Users),
-    on("iam:UpdateLoginProfile", Scope::Users),
-    on("iam:DeleteLoginProfile", Scope::Users),
-    on("iam:UpdateAccessKey", Scope::Users),
-    on("iam:DeleteAccessKey", Scope::Users),
-    on("iam:GetPolicy", Scope::DenyPolicy),
-    on("iam:CreatePolicy", Scope::DenyPolicy),
-    on("iam:AttachUserPolicy", Scope::UsersWithDenyPolicy),
-    on("iam:DetachUserPolicy", Scope::UsersWithDenyPolicy),
-    // `[audit.cloudtrail] create` (apply/cloudtrail.rs).
-    on("cloudtrail:CreateTrail", Scope::Trails),
-    on("cloudtrail:UpdateTrail", Scope::Trails),
-    on("cloudtrail:StartLogging", Scope::Trails),
+    UPDATE_ACCOUNT_PASSWORD_POLICY,
+    DELETE_ACCOUNT_PASSWORD_POLICY,
+    CREATE_LOGIN_PROFILE,
+    UPDATE_LOGIN_PROFILE,
+    DELETE_LOGIN_PROFILE,
+    UPDATE_ACCESS_KEY,
+    DELETE_ACCESS_KEY,
+    GET_POLICY,
+    CREATE_POLICY,
+    ATTACH_USER_POLICY,
+    DETACH_USER_POLICY,
+    CREATE_TRAIL,
+    UPDATE_TRAIL,
+    START_LOGGING,
 ];
 
 /// What the base identity (the ambient credentials, or a target's `profile`) calls before
 /// any target is read: assuming each target's role (the `AssumeRole` credentials provider in
 /// aws/mod.rs; an `external_id` needs no other action) and, with an `[organization]`, listing
 /// its accounts (fleet.rs). Rendered per desired state by [`base_policy_document`].
-pub const BASE: &[Permission] = &[
-    on("sts:AssumeRole", Scope::TargetRoles),
-    any("organizations:ListAccounts"),
-];
+pub const BASE: &[Permission] = &[ASSUME_ROLE, LIST_ACCOUNTS];
 
 /// Operations iamctl calls that IAM allows whatever the caller's policies say.
-/// `sts:GetCallerIdentity` "requires no permissions" (STS API reference).
-pub const NO_PERMISSION_NEEDED: &[&str] = &["sts:GetCallerIdentity"];
+pub const NO_PERMISSION_NEEDED: &[Permission] = &[GET_CALLER_IDENTITY];
+
+/// Every permission of every list: what an AWS call of iamctl's may declare (`aws::call`).
+pub fn all() -> impl Iterator<Item = &'static Permission> {
+    READ.iter()
+        .chain(APPLY)
+        .chain(BASE)
+        .chain(NO_PERMISSION_NEEDED)
+}
+
+/// Not iamctl's own calls: the actions the `iamctl-deny-without-mfa` policy
+/// (apply/deny_policy.rs) leaves a user without MFA, to enroll a device and, for a console user
+/// whose password must be reset at first sign-in, to change the password. Grouped as the
+/// policy's statements allow them.
+pub mod self_service {
+    /// Allowed on `*`.
+    pub const LIST: &[&str] = &["iam:ListVirtualMFADevices", "iam:GetAccountPasswordPolicy"];
+    /// Allowed on `arn:PARTITION:iam::*:mfa/*`.
+    pub const CREATE_MFA_DEVICE: &[&str] = &["iam:CreateVirtualMFADevice"];
+    /// Allowed on the user's own ARN.
+    pub const OWN_MFA_AND_PASSWORD: &[&str] = &[
+        "iam:EnableMFADevice",
+        "iam:GetMFADevice",
+        "iam:ListMFADevices",
+        "iam:ResyncMFADevice",
+        "iam:GetUser",
+        "iam:ChangePassword",
+    ];
+    /// Not denied, and not allowed by the policy: CLI users obtain MFA-authenticated
+    /// credentials through it.
+    pub const GET_SESSION_TOKEN: &str = "sts:GetSessionToken";
+}
 
 /// Which command's permissions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -284,17 +353,11 @@ mod tests {
 
     #[test]
     fn no_action_is_listed_twice() {
-        let mut all: Vec<&str> = READ
-            .iter()
-            .chain(APPLY)
-            .chain(BASE)
-            .map(|p| p.action)
-            .collect();
-        all.extend(NO_PERMISSION_NEEDED);
-        let count = all.len();
-        all.sort_unstable();
-        all.dedup();
-        assert_eq!(all.len(), count);
+        let mut actions: Vec<&str> = all().map(|p| p.action).collect();
+        let count = actions.len();
+        actions.sort_unstable();
+        actions.dedup();
+        assert_eq!(actions.len(), count);
     }
 
     fn base(text: &str, partition: &str) -> Option<Value> {

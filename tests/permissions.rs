@@ -1,24 +1,27 @@
 //! `iamctl permissions` is kept true here, three ways:
+//! - by the constants: every AWS call iamctl makes goes through `aws::call` with a `Permission`
+//!   constant of `src/permissions.rs`, and debug builds check each request sent against it (it
+//!   is the constant's operation, and the constant is in a list). Every test that makes a call
+//!   is checked so; the tests at the end show that each kind of slip is caught;
 //! - end to end on moto: `plan`, `snapshot` and `import` use only actions of the read-only
 //!   list, `apply` only actions of the read and apply lists, and the runs together use every
 //!   listed action (the emulator's request log says which actions a run used, CloudTrail's
 //!   included);
-//! - by reading the source: every listed action is one the code calls, and every SDK call in
-//!   `src/live/` (reads) and `src/apply/` (writes) is listed;
 //! - the printed policies are valid policy documents holding exactly the lists.
 //!
-//! The base identity's list (`BASE`, `iamctl permissions --base`) the same three ways: a
+//! The base identity's list (`BASE`, `iamctl permissions --base`) the same way: a
 //! multi-account run on moto signs with the base key only actions of `BASE` (and every one of
-//! them), the source calls exactly those (`sts:AssumeRole` in `src/aws/`,
-//! `organizations:ListAccounts` in `src/fleet.rs`), and the printed policy names the roles
-//! the desired state declares.
+//! them), and the printed policy names the roles the desired state declares.
 
 mod support;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use iamctl::permissions::{APPLY, BASE, NO_PERMISSION_NEEDED, READ};
+use iamctl::aws::{AccountClients, ApiCalls, ClientFactory, call};
+use iamctl::permissions::{
+    APPLY, BASE, GET_USER, LIST_ACCESS_KEYS, NO_PERMISSION_NEEDED, Permission, READ,
+};
 use support::cli::{desired, offline_cmd, output};
 use support::{Account, Backdate, SeedUser, fresh_account, seed_user};
 
@@ -29,7 +32,7 @@ fn actions(list: &[iamctl::permissions::Permission]) -> BTreeSet<String> {
 fn read_only() -> BTreeSet<String> {
     actions(READ)
         .into_iter()
-        .chain(NO_PERMISSION_NEEDED.iter().map(|a| (*a).to_owned()))
+        .chain(actions(NO_PERMISSION_NEEDED))
         .collect()
 }
 
@@ -41,7 +44,7 @@ fn read_and_apply() -> BTreeSet<String> {
 fn base_only() -> BTreeSet<String> {
     actions(BASE)
         .into_iter()
-        .chain(NO_PERMISSION_NEEDED.iter().map(|a| (*a).to_owned()))
+        .chain(actions(NO_PERMISSION_NEEDED))
         .collect()
 }
 
@@ -110,8 +113,9 @@ fn config(dir: &Path, name: &str, policy: &str, extra: &str, bucket: &str) -> Pa
 }
 
 /// Granted actions the runs above cannot use: moto 5.2 does not implement CloudTrail's
-/// LookupEvents (`plan --explain`; it answers 500 with a traceback on the test's stderr). The
-/// source checks below still tie it to the code that calls it.
+/// LookupEvents (`plan --explain`; it answers 500 with a traceback on the test's stderr).
+/// `tests/cloudtrail.rs` makes the call against recorded answers, where the debug check ties
+/// the request to its constant.
 const NOT_ON_MOTO: [&str; 1] = ["cloudtrail:LookupEvents"];
 
 async fn one_key(iam: &aws_sdk_iam::Client, name: &str) -> String {
@@ -300,223 +304,6 @@ async fn every_action_a_run_uses_is_granted_and_every_granted_action_is_used() {
         unused.is_empty(),
         "granted but never used by the runs above: {unused:?} (used: {all_used:?})"
     );
-}
-
-// ---------------------------------------------------------------------------------------------
-// By reading the source.
-// ---------------------------------------------------------------------------------------------
-
-fn rust_files(dir: &Path, out: &mut Vec<(PathBuf, String)>) {
-    if dir.is_file() {
-        out.push((dir.to_owned(), std::fs::read_to_string(dir).unwrap()));
-        return;
-    }
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            rust_files(&path, out);
-        } else if path.extension().is_some_and(|e| e == "rs") {
-            let text = std::fs::read_to_string(&path).unwrap();
-            out.push((path, text));
-        }
-    }
-}
-
-/// The source of `src/<module>/` (or of the file `src/<module>`), each file with its whitespace removed (so calls that
-/// rustfmt split over lines read `.iam.get_user()`), test modules left out.
-fn squeezed(module: &str) -> Vec<(PathBuf, String)> {
-    let mut files = Vec::new();
-    rust_files(
-        &Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("src")
-            .join(module),
-        &mut files,
-    );
-    files
-        .into_iter()
-        .map(|(path, text)| {
-            let code = text.split("#[cfg(test)]").next().unwrap_or_default();
-            let squeezed: String = code.chars().filter(|c| !c.is_whitespace()).collect();
-            (path, squeezed)
-        })
-        .collect()
-}
-
-fn is_ident(c: char) -> bool {
-    c.is_ascii_alphanumeric() || c == '_'
-}
-
-/// Names of the methods called on an SDK client of `service` in squeezed source: on
-/// `.iam.` / `.sts.` / `.cloudtrail.` directly, on a local bound to one
-/// (`let client = &clients.cloudtrail;`, `let c = clients.cloudtrail_in(region);`), or on a
-/// parameter of the client's type (`client: &aws_sdk_cloudtrail::Client`), or on a local
-/// that the client factory made (`let client = factory.organizations(profile).await;`).
-fn sdk_calls(source: &str, service: &str) -> BTreeSet<String> {
-    let mut receivers = vec![format!(".{service}.")];
-    let mut rest = source;
-    while let Some(at) = rest.find("let") {
-        let after = &rest[at + 3..];
-        let name: String = after.chars().take_while(|c| is_ident(*c)).collect();
-        let value = &after[name.len()..];
-        let bound = [
-            "=&clients.",
-            "=clients.",
-            "=&self.clients.",
-            "=self.clients.",
-        ]
-        .iter()
-        .any(|prefix| {
-            value.strip_prefix(prefix).is_some_and(|v| {
-                v.strip_prefix(service).is_some_and(|tail| {
-                    tail.starts_with(';')
-                        || tail.starts_with(".clone()")
-                        || tail.starts_with("_in(")
-                })
-            })
-        }) || value
-            .strip_prefix("=factory.")
-            .and_then(|v| v.strip_prefix(service))
-            .is_some_and(|tail| tail.starts_with('('));
-        if !name.is_empty() && bound {
-            receivers.push(format!("{name}."));
-        }
-        rest = after;
-    }
-    let typed = format!(":&aws_sdk_{service}::Client");
-    for (at, _) in source.match_indices(&typed) {
-        let name: String = source[..at]
-            .chars()
-            .rev()
-            .take_while(|c| is_ident(*c))
-            .collect::<Vec<_>>()
-            .into_iter()
-            .rev()
-            .collect();
-        if !name.is_empty() {
-            receivers.push(format!("{name}."));
-        }
-    }
-    let mut calls = BTreeSet::new();
-    for receiver in &receivers {
-        for (at, _) in source.match_indices(receiver.as_str()) {
-            // A bound name must stand alone (`client.`, not `my_client.`).
-            if !receiver.starts_with('.') && source[..at].chars().next_back().is_some_and(is_ident)
-            {
-                continue;
-            }
-            let method: String = source[at + receiver.len()..]
-                .chars()
-                .take_while(|c| is_ident(*c))
-                .collect();
-            let called = source[at + receiver.len() + method.len()..].starts_with('(');
-            // `config()` and `clone()` are the client's own, not API operations.
-            if called && !method.is_empty() && !["clone", "config"].contains(&method.as_str()) {
-                calls.insert(method);
-            }
-        }
-    }
-    calls
-}
-
-/// `get_mfa_device` and `iam:GetMFADevice` name the same operation.
-fn same_operation(method: &str, action: &str) -> bool {
-    let operation = action.split(':').nth(1).unwrap_or_default();
-    method.replace('_', "") == operation.to_lowercase()
-}
-
-const SERVICES: [&str; 4] = ["iam", "sts", "cloudtrail", "organizations"];
-
-/// Where the code that makes each list's calls lives: reads in `src/live/` (and the
-/// CloudTrail lookups of `plan --explain` in `src/explain/`), writes in `src/apply/`.
-const READ_MODULES: [&str; 2] = ["live", "explain"];
-const APPLY_MODULES: [&str; 1] = ["apply"];
-/// Where the base identity's calls live: the role assumption of the client factory, the
-/// organization's listing.
-const BASE_MODULES: [&str; 2] = ["aws", "fleet.rs"];
-
-/// `(service, method)` of every SDK call in the modules.
-fn calls_in(modules: &[&str]) -> BTreeSet<(String, String, PathBuf)> {
-    let mut calls = BTreeSet::new();
-    for module in modules {
-        for (path, source) in squeezed(module) {
-            for service in SERVICES {
-                for method in sdk_calls(&source, service) {
-                    calls.insert((service.to_owned(), method, path.clone()));
-                }
-            }
-        }
-    }
-    calls
-}
-
-#[test]
-fn every_sdk_call_in_the_code_is_granted() {
-    for (modules, allowed) in [
-        (&READ_MODULES[..], read_only()),
-        (&APPLY_MODULES[..], read_and_apply()),
-    ] {
-        let calls = calls_in(modules);
-        assert!(
-            calls.len() > 5,
-            "found only {} SDK calls in {modules:?}: is the scan broken?",
-            calls.len()
-        );
-        for (service, method, path) in calls {
-            let granted = allowed.iter().any(|action| {
-                action.starts_with(&format!("{service}:")) && same_operation(&method, action)
-            });
-            assert!(
-                granted,
-                "{} calls {service} {method}, which no list in src/permissions.rs grants \
-                 (reads belong in READ, the calls of src/apply/ in APPLY)",
-                path.display()
-            );
-        }
-    }
-}
-
-/// The client factory and the fleet loop call STS and Organizations only with the base
-/// credentials (the reads and writes of a target go through `src/live/` and `src/apply/`).
-#[test]
-fn every_sts_and_organizations_call_of_the_base_is_granted() {
-    let calls: Vec<_> = calls_in(&BASE_MODULES)
-        .into_iter()
-        .filter(|(service, _, _)| service == "sts" || service == "organizations")
-        .collect();
-    assert!(
-        calls.len() >= 2,
-        "found only {calls:?} in {BASE_MODULES:?}: is the scan broken?"
-    );
-    for (service, method, path) in calls {
-        assert!(
-            base_only().iter().any(|action| {
-                action.starts_with(&format!("{service}:")) && same_operation(&method, action)
-            }),
-            "{} calls {service} {method}, which BASE in src/permissions.rs does not grant",
-            path.display()
-        );
-    }
-}
-
-#[test]
-fn every_granted_action_is_one_the_code_calls() {
-    for (list, modules) in [
-        (READ, &READ_MODULES[..]),
-        (APPLY, &APPLY_MODULES[..]),
-        (BASE, &BASE_MODULES[..]),
-    ] {
-        let calls = calls_in(modules);
-        for permission in list {
-            let service = permission.action.split(':').next().unwrap();
-            assert!(
-                calls
-                    .iter()
-                    .any(|(s, m, _)| s == service && same_operation(m, permission.action)),
-                "{} is granted, but nothing in {modules:?} calls it",
-                permission.action
-            );
-        }
-    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -727,4 +514,106 @@ async fn a_multi_account_run_signs_with_the_base_key_only_what_the_base_policy_g
         !resources.contains(listed.as_str()),
         "listed accounts are known only at run time"
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// The check of every call against its permission.
+// ---------------------------------------------------------------------------------------------
+
+/// Clients of the target `prod` on a fake AWS: `ListAccessKeys` lists no keys, `GetUser` is
+/// denied.
+async fn fake_clients() -> AccountClients {
+    let http = aws_smithy_http_client::test_util::infallible_client_fn(|req| {
+        let body = String::from_utf8_lossy(req.body().bytes().unwrap_or_default()).into_owned();
+        let (status, text) = if body.contains("Action=ListAccessKeys") {
+            (
+                200,
+                "<ListAccessKeysResponse><ListAccessKeysResult><AccessKeyMetadata/>\
+                 <IsTruncated>false</IsTruncated></ListAccessKeysResult></ListAccessKeysResponse>",
+            )
+        } else if body.contains("Action=GetUser") {
+            (
+                403,
+                "<ErrorResponse><Error><Type>Sender</Type><Code>AccessDenied</Code>\
+                 <Message>not authorized</Message></Error><RequestId>r</RequestId></ErrorResponse>",
+            )
+        } else {
+            panic!("unexpected request {body}")
+        };
+        http::Response::builder().status(status).body(text).unwrap()
+    });
+    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .http_client(http)
+        .region(aws_config::Region::new("us-east-1"))
+        .credentials_provider(aws_credential_types::Credentials::for_tests())
+        .load()
+        .await;
+    ClientFactory::with_config(config.clone(), ApiCalls::default())
+        .clients_from_config("prod", config)
+}
+
+#[tokio::test]
+async fn a_call_is_made_and_fails_as_its_permission() {
+    let clients = fake_clients().await;
+    let keys = call(
+        &clients.target,
+        LIST_ACCESS_KEYS,
+        clients.iam.list_access_keys().send(),
+    )
+    .await
+    .unwrap();
+    assert!(keys.access_key_metadata().is_empty());
+    let denied = call(
+        &clients.target,
+        GET_USER,
+        clients.iam.get_user().user_name("alice").send(),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(
+        denied.to_string(),
+        "account prod: iam:GetUser: AccessDenied: not authorized (missing permission iam:GetUser)"
+    );
+}
+
+#[cfg(debug_assertions)]
+#[tokio::test]
+#[should_panic(expected = "IAM.ListAccessKeys was sent as the call to iam:GetUser: \
+                           name its own permission")]
+async fn a_call_made_as_another_permission_fails_debug_builds() {
+    let clients = fake_clients().await;
+    let request = clients.iam.list_access_keys().send();
+    let _ = call(&clients.target, GET_USER, request).await;
+}
+
+#[cfg(debug_assertions)]
+#[tokio::test]
+#[should_panic(
+    expected = "IAM.ListAccessKeys was sent without a permission: make AWS calls \
+                           through aws::call with a constant of src/permissions.rs"
+)]
+async fn a_call_made_without_a_permission_fails_debug_builds() {
+    let clients = fake_clients().await;
+    let _ = clients.iam.list_access_keys().send().await;
+}
+
+#[cfg(debug_assertions)]
+#[tokio::test]
+#[should_panic(
+    expected = "iam:ListAccessKeys is not in a list of src/permissions.rs \
+                           (READ, APPLY, BASE, NO_PERMISSION_NEEDED)"
+)]
+async fn a_permission_outside_the_lists_fails_debug_builds() {
+    let clients = fake_clients().await;
+    // The listed action on another scope than the list's.
+    let unlisted = Permission {
+        scope: iamctl::permissions::Scope::Users,
+        ..LIST_ACCESS_KEYS
+    };
+    let _ = call(
+        &clients.target,
+        unlisted,
+        clients.iam.list_access_keys().send(),
+    )
+    .await;
 }

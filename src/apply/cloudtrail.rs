@@ -7,7 +7,8 @@
 //! When CloudTrail refuses the bucket, the outcome says what to fix.
 
 use super::OutcomeStatus;
-use crate::aws::{AccountClients, AwsError, aws_error};
+use crate::aws::{AccountClients, AwsError, ErrorCode, call};
+use crate::permissions::{CREATE_TRAIL, START_LOGGING, UPDATE_TRAIL};
 use crate::plan::{NewTrail, TrailSettings};
 
 fn failed(error: impl Into<String>) -> OutcomeStatus {
@@ -24,17 +25,16 @@ pub(super) async fn create(
 ) -> OutcomeStatus {
     let (name, bucket) = (trail.name.as_str(), trail.s3_bucket.as_str());
     let account = clients.target.as_str();
-    tracing::debug!(account, trail = name, bucket, "cloudtrail:CreateTrail");
-    let created = clients
+    tracing::debug!(account, trail = name, bucket, "{}", CREATE_TRAIL.action);
+    let request = clients
         .cloudtrail
         .create_trail()
         .name(name)
         .s3_bucket_name(bucket)
         .is_multi_region_trail(true)
         .include_global_service_events(true)
-        .send()
-        .await
-        .map_err(|e| aws_error(account, "cloudtrail:CreateTrail", e));
+        .send();
+    let created = call(account, CREATE_TRAIL, request).await;
     let created = match created {
         Ok(out) => out,
         Err(err) => return failed(explain_create_error(&err, name, bucket, account_id)),
@@ -60,20 +60,20 @@ fn explain_create_error(err: &AwsError, name: &str, bucket: &str, account_id: &s
          s3:GetBucketAcl on arn:aws:s3:::{bucket} and s3:PutObject on \
          arn:aws:s3:::{bucket}/AWSLogs/{account}/* (with s3:x-amz-acl = bucket-owner-full-control)"
     );
-    let hint = match err.code.as_deref() {
-        Some("S3BucketDoesNotExistException") => format!(
+    let hint = match &err.code {
+        Some(ErrorCode::S3BucketDoesNotExistException) => format!(
             "S3 bucket {bucket} does not exist: create it first (iamctl does not create buckets); {policy}"
         ),
-        Some("InsufficientS3BucketPolicyException") => format!(
+        Some(ErrorCode::InsufficientS3BucketPolicyException) => format!(
             "the policy of S3 bucket {bucket} does not let CloudTrail write to it: {policy}"
         ),
-        Some("InvalidS3BucketNameException") => {
+        Some(ErrorCode::InvalidS3BucketNameException) => {
             format!("{bucket:?} is not a valid S3 bucket name")
         }
-        Some("TrailAlreadyExistsException") => format!(
+        Some(ErrorCode::TrailAlreadyExistsException) => format!(
             "a trail named {name} already exists (created since the plan, or in another region): plan again"
         ),
-        Some("MaximumNumberOfTrailsExceededException") => {
+        Some(ErrorCode::MaximumNumberOfTrailsExceededException) => {
             "the region already has the most trails CloudTrail allows (5): delete one, or name an \
              existing trail in [audit.cloudtrail] create"
                 .to_owned()
@@ -98,19 +98,16 @@ pub(super) async fn update(
         clients.cloudtrail_in(&before.home_region)
     };
     if after.is_multi_region && !before.is_multi_region {
-        tracing::debug!(account, trail = name, "cloudtrail:UpdateTrail");
-        let result = client
+        tracing::debug!(account, trail = name, "{}", UPDATE_TRAIL.action);
+        let request = client
             .update_trail()
             .name(name)
             .is_multi_region_trail(true)
             .include_global_service_events(true)
-            .send()
-            .await;
+            .send();
+        let result = call(account, UPDATE_TRAIL, request).await;
         if let Err(e) = result {
-            return failed(format!(
-                "{}; trail {name} was left as it was",
-                aws_error(account, "cloudtrail:UpdateTrail", e)
-            ));
+            return failed(format!("{e}; trail {name} was left as it was"));
         }
     }
     if after.is_logging && !before.is_logging {
@@ -126,14 +123,9 @@ async fn start_logging(
     account: &str,
     trail: &str,
 ) -> Result<(), AwsError> {
-    tracing::debug!(account, trail, "cloudtrail:StartLogging");
-    client
-        .start_logging()
-        .name(trail)
-        .send()
-        .await
-        .map(|_| ())
-        .map_err(|e| aws_error(account, "cloudtrail:StartLogging", e))
+    tracing::debug!(account, trail, "{}", START_LOGGING.action);
+    let request = client.start_logging().name(trail).send();
+    call(account, START_LOGGING, request).await.map(|_| ())
 }
 
 #[cfg(test)]
@@ -143,9 +135,10 @@ mod tests {
     fn error(code: &str) -> AwsError {
         AwsError {
             account: "prod".into(),
-            operation: "cloudtrail:CreateTrail".into(),
-            code: Some(code.into()),
+            operation: CREATE_TRAIL.action.into(),
+            code: Some(ErrorCode::parse(code)),
             message: "refused".into(),
+            answered: true,
         }
     }
 
@@ -178,7 +171,7 @@ mod tests {
 
         let other = explain_create_error(&error("Throttling"), "audit", "acme-logs", "1");
         assert!(
-            other.contains("cloudtrail:CreateTrail: Throttling"),
+            other.contains(&format!("{}: Throttling", CREATE_TRAIL.action)),
             "{other}"
         );
     }

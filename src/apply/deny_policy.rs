@@ -4,27 +4,13 @@
 
 use serde_json::json;
 
-use crate::aws::{AccountClients, AwsError, aws_error};
+use crate::aws::{AccountClients, AwsError, ErrorCode, call};
+use crate::permissions::self_service;
+use crate::permissions::{CREATE_POLICY, GET_POLICY};
 use crate::plan::DENY_WITHOUT_MFA_POLICY;
 
 const DESCRIPTION: &str =
     "iamctl: denies all but MFA self-service until the user signs in with MFA";
-
-/// The actions a user without MFA still needs: to enroll a device and, for a console user
-/// whose password must be reset at first sign-in, to change the password.
-const SELF_SERVICE: &[&str] = &[
-    "iam:ListVirtualMFADevices",
-    "iam:GetAccountPasswordPolicy",
-    "iam:CreateVirtualMFADevice",
-    "iam:EnableMFADevice",
-    "iam:GetMFADevice",
-    "iam:ListMFADevices",
-    "iam:ResyncMFADevice",
-    "iam:GetUser",
-    "iam:ChangePassword",
-    // CLI users obtain MFA-authenticated credentials through it.
-    "sts:GetSessionToken",
-];
 
 /// `arn:<partition>:iam::<account>:policy/iamctl-deny-without-mfa`.
 pub(crate) fn arn(partition: &str, account_id: &str) -> String {
@@ -34,38 +20,39 @@ pub(crate) fn arn(partition: &str, account_id: &str) -> String {
 /// The policy document, for the account's partition (`aws`, `aws-cn`, `aws-us-gov`).
 pub(crate) fn document(partition: &str) -> String {
     let own_user = format!("arn:{partition}:iam::*:user/${{aws:username}}");
+    // What a user without MFA still needs: everything the statements allow, and one more.
+    let not_action: Vec<&str> = self_service::LIST
+        .iter()
+        .chain(self_service::CREATE_MFA_DEVICE)
+        .chain(self_service::OWN_MFA_AND_PASSWORD)
+        .copied()
+        .chain([self_service::GET_SESSION_TOKEN])
+        .collect();
     let doc = json!({
         "Version": "2012-10-17",
         "Statement": [
             {
                 "Sid": "AllowListActions",
                 "Effect": "Allow",
-                "Action": ["iam:ListVirtualMFADevices", "iam:GetAccountPasswordPolicy"],
+                "Action": self_service::LIST,
                 "Resource": "*"
             },
             {
                 "Sid": "AllowUserToCreateVirtualMFADevice",
                 "Effect": "Allow",
-                "Action": ["iam:CreateVirtualMFADevice"],
+                "Action": self_service::CREATE_MFA_DEVICE,
                 "Resource": format!("arn:{partition}:iam::*:mfa/*")
             },
             {
                 "Sid": "AllowUserToManageTheirOwnMFAAndPassword",
                 "Effect": "Allow",
-                "Action": [
-                    "iam:EnableMFADevice",
-                    "iam:GetMFADevice",
-                    "iam:ListMFADevices",
-                    "iam:ResyncMFADevice",
-                    "iam:GetUser",
-                    "iam:ChangePassword"
-                ],
+                "Action": self_service::OWN_MFA_AND_PASSWORD,
                 "Resource": own_user
             },
             {
                 "Sid": "BlockMostAccessUnlessSignedInWithMFA",
                 "Effect": "Deny",
-                "NotAction": SELF_SERVICE,
+                "NotAction": not_action,
                 "Resource": "*",
                 // IfExists: requests signed with long-term access keys carry no MFA key at
                 // all, and must be denied too.
@@ -83,38 +70,34 @@ pub(crate) async fn ensure(
     partition: &str,
     arn: &str,
 ) -> Result<String, AwsError> {
-    tracing::debug!(account = %clients.target, operation = "iam:GetPolicy");
-    match clients.iam.get_policy().policy_arn(arn).send().await {
+    let account = clients.target.as_str();
+    tracing::debug!(account = %clients.target, operation = GET_POLICY.action);
+    let found = call(
+        account,
+        GET_POLICY,
+        clients.iam.get_policy().policy_arn(arn).send(),
+    )
+    .await;
+    match found {
         Ok(_) => return Ok(arn.to_owned()),
-        Err(err) => {
-            let err = aws_error(&clients.target, "iam:GetPolicy", err);
-            if !err.is_code("NoSuchEntity") {
-                return Err(err);
-            }
-        }
+        Err(err) if !err.is(ErrorCode::NoSuchEntity) => return Err(err),
+        Err(_) => {}
     }
-    tracing::debug!(account = %clients.target, operation = "iam:CreatePolicy");
-    let created = clients
+    tracing::debug!(account = %clients.target, operation = CREATE_POLICY.action);
+    let request = clients
         .iam
         .create_policy()
         .policy_name(DENY_WITHOUT_MFA_POLICY)
         .description(DESCRIPTION)
         .policy_document(document(partition))
-        .send()
-        .await;
-    match created {
+        .send();
+    match call(account, CREATE_POLICY, request).await {
         Ok(out) => Ok(out
             .policy
             .and_then(|p| p.arn)
             .unwrap_or_else(|| arn.to_owned())),
-        Err(err) => {
-            let err = aws_error(&clients.target, "iam:CreatePolicy", err);
-            if err.is_code("EntityAlreadyExists") {
-                Ok(arn.to_owned())
-            } else {
-                Err(err)
-            }
-        }
+        Err(err) if err.is(ErrorCode::EntityAlreadyExists) => Ok(arn.to_owned()),
+        Err(err) => Err(err),
     }
 }
 

@@ -2,12 +2,16 @@
 //! first, and turns the result into an [`OutcomeStatus`].
 
 use aws_sdk_iam::types::StatusType;
-use aws_smithy_runtime_api::client::result::SdkError;
 use tokio::sync::OnceCell;
 
 use super::password::{self, SecretFile};
 use super::{ApplyOptions, OutcomeStatus, deny_policy};
-use crate::aws::{AccountClients, AwsError, aws_error};
+use crate::aws::{AccountClients, AwsError, ErrorCode, call};
+use crate::permissions::{
+    ATTACH_USER_POLICY, CREATE_LOGIN_PROFILE, DELETE_ACCESS_KEY, DELETE_ACCOUNT_PASSWORD_POLICY,
+    DELETE_LOGIN_PROFILE, DETACH_USER_POLICY, GET_ACCESS_KEY_LAST_USED, GET_LOGIN_PROFILE,
+    UPDATE_ACCESS_KEY, UPDATE_ACCOUNT_PASSWORD_POLICY, UPDATE_LOGIN_PROFILE,
+};
 use crate::plan::{AccountPlan, Address, Change, ChangeKind, KeyFacts};
 use crate::state::PasswordPolicy;
 
@@ -39,7 +43,7 @@ fn done_or_failed<T>(result: Result<T, AwsError>) -> OutcomeStatus {
 fn done_or_gone<T>(result: Result<T, AwsError>) -> OutcomeStatus {
     match result {
         Ok(_) => OutcomeStatus::Done,
-        Err(err) if err.is_code("NoSuchEntity") => skipped(gone(&err)),
+        Err(err) if err.is(ErrorCode::NoSuchEntity) => skipped(gone(&err)),
         Err(err) => failed(err.to_string()),
     }
 }
@@ -135,18 +139,9 @@ impl<'a> Executor<'a> {
                 self.put_password_policy(address, after).await
             }
             ChangeKind::DeletePasswordPolicy { .. } => {
-                self.trace(address, "iam:DeleteAccountPasswordPolicy");
-                let result = self
-                    .clients
-                    .iam
-                    .delete_account_password_policy()
-                    .send()
-                    .await;
-                done_or_failed(
-                    result.map_err(|e| {
-                        aws_error(self.account(), "iam:DeleteAccountPasswordPolicy", e)
-                    }),
-                )
+                self.trace(address, DELETE_ACCOUNT_PASSWORD_POLICY.action);
+                let request = self.clients.iam.delete_account_password_policy().send();
+                done_or_failed(call(self.account(), DELETE_ACCOUNT_PASSWORD_POLICY, request).await)
             }
             ChangeKind::CreateLoginProfile { user } => {
                 self.create_login_profile(address, user).await
@@ -157,33 +152,27 @@ impl<'a> Executor<'a> {
                         "iamctl is signed in as this user: its own login profile is left alone",
                     );
                 }
-                self.trace(address, "iam:DeleteLoginProfile");
-                let result = self
+                self.trace(address, DELETE_LOGIN_PROFILE.action);
+                let request = self
                     .clients
                     .iam
                     .delete_login_profile()
                     .user_name(user)
-                    .send()
-                    .await;
-                done_or_gone(
-                    result.map_err(|e| aws_error(self.account(), "iam:DeleteLoginProfile", e)),
-                )
+                    .send();
+                done_or_gone(call(self.account(), DELETE_LOGIN_PROFILE, request).await)
             }
             ChangeKind::ResetPassword { user, .. } => {
-                self.trace(address, "iam:UpdateLoginProfile");
+                self.trace(address, UPDATE_LOGIN_PROFILE.action);
                 // No password: only the flag changes, the user keeps the current password
                 // until the next sign-in.
-                let result = self
+                let request = self
                     .clients
                     .iam
                     .update_login_profile()
                     .user_name(user)
                     .password_reset_required(true)
-                    .send()
-                    .await;
-                done_or_gone(
-                    result.map_err(|e| aws_error(self.account(), "iam:UpdateLoginProfile", e)),
-                )
+                    .send();
+                done_or_gone(call(self.account(), UPDATE_LOGIN_PROFILE, request).await)
             }
             ChangeKind::DeactivateAccessKey {
                 user,
@@ -243,8 +232,8 @@ impl<'a> Executor<'a> {
             (Ok(a), Ok(b), Ok(c)) => (a, b, c),
             (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => return e,
         };
-        self.trace(address, "iam:UpdateAccountPasswordPolicy");
-        let result = self
+        self.trace(address, UPDATE_ACCOUNT_PASSWORD_POLICY.action);
+        let request = self
             .clients
             .iam
             .update_account_password_policy()
@@ -257,11 +246,8 @@ impl<'a> Executor<'a> {
             .set_max_password_age(max_age)
             .set_password_reuse_prevention(reuse)
             .hard_expiry(policy.hard_expiry)
-            .send()
-            .await;
-        done_or_failed(
-            result.map_err(|e| aws_error(self.account(), "iam:UpdateAccountPasswordPolicy", e)),
-        )
+            .send();
+        done_or_failed(call(self.account(), UPDATE_ACCOUNT_PASSWORD_POLICY, request).await)
     }
 
     /// The password goes to its file first (synced), then to IAM; the file goes away again
@@ -311,16 +297,16 @@ impl<'a> Executor<'a> {
                 ));
             }
         };
-        self.trace(address, "iam:CreateLoginProfile");
-        let result = self
+        self.trace(address, CREATE_LOGIN_PROFILE.action);
+        let request = self
             .clients
             .iam
             .create_login_profile()
             .user_name(user)
             .password(password.expose())
             .password_reset_required(true)
-            .send()
-            .await;
+            .send();
+        let result = call(self.account(), CREATE_LOGIN_PROFILE, request).await;
         drop(password);
         let err = match result {
             Ok(_) => return OutcomeStatus::Done,
@@ -328,9 +314,8 @@ impl<'a> Executor<'a> {
         };
         // A timeout or dropped connection, or "already exists" after the SDK retried one,
         // may hide a profile that was created with this password: keep its only copy.
-        let ambiguous = !matches!(err, SdkError::ServiceError(_));
-        let err = aws_error(self.account(), "iam:CreateLoginProfile", err);
-        if err.is_code("EntityAlreadyExists") {
+        let ambiguous = !err.answered;
+        if err.is(ErrorCode::EntityAlreadyExists) {
             return failed(format!(
                 "{err}: changed underneath since the plan (another apply or a person made the \
                  profile), or this call's first answer was lost and the SDK sent it again; the \
@@ -357,20 +342,13 @@ impl<'a> Executor<'a> {
     async fn login_profile_exists(&self, user: &str) -> Result<bool, AwsError> {
         self.trace(
             &Address::LoginProfile(user.to_owned()),
-            "iam:GetLoginProfile",
+            GET_LOGIN_PROFILE.action,
         );
-        match self
-            .clients
-            .iam
-            .get_login_profile()
-            .user_name(user)
-            .send()
-            .await
-        {
+        let request = self.clients.iam.get_login_profile().user_name(user).send();
+        match call(self.account(), GET_LOGIN_PROFILE, request).await {
             Ok(_) => Ok(true),
-            Err(e) => {
-                let err = aws_error(self.account(), "iam:GetLoginProfile", e);
-                if err.is_code("NoSuchEntity") {
+            Err(err) => {
+                if err.is(ErrorCode::NoSuchEntity) {
                     Ok(false)
                 } else {
                     Err(err)
@@ -402,33 +380,27 @@ impl<'a> Executor<'a> {
         }
         match operation {
             KeyOperation::Deactivate => {
-                self.trace(address, "iam:UpdateAccessKey");
-                let result = self
+                self.trace(address, UPDATE_ACCESS_KEY.action);
+                let request = self
                     .clients
                     .iam
                     .update_access_key()
                     .user_name(user)
                     .access_key_id(key_id)
                     .status(StatusType::Inactive)
-                    .send()
-                    .await;
-                done_or_gone(
-                    result.map_err(|e| aws_error(self.account(), "iam:UpdateAccessKey", e)),
-                )
+                    .send();
+                done_or_gone(call(self.account(), UPDATE_ACCESS_KEY, request).await)
             }
             KeyOperation::Delete => {
-                self.trace(address, "iam:DeleteAccessKey");
-                let result = self
+                self.trace(address, DELETE_ACCESS_KEY.action);
+                let request = self
                     .clients
                     .iam
                     .delete_access_key()
                     .user_name(user)
                     .access_key_id(key_id)
-                    .send()
-                    .await;
-                done_or_gone(
-                    result.map_err(|e| aws_error(self.account(), "iam:DeleteAccessKey", e)),
-                )
+                    .send();
+                done_or_gone(call(self.account(), DELETE_ACCESS_KEY, request).await)
             }
         }
     }
@@ -441,17 +413,17 @@ impl<'a> Executor<'a> {
         address: &Address,
         key: &KeyFacts,
     ) -> Result<bool, OutcomeStatus> {
-        self.trace(address, "iam:GetAccessKeyLastUsed");
-        let out = self
+        self.trace(address, GET_ACCESS_KEY_LAST_USED.action);
+        let request = self
             .clients
             .iam
             .get_access_key_last_used()
             .access_key_id(key.id.as_str())
-            .send()
+            .send();
+        let out = call(self.account(), GET_ACCESS_KEY_LAST_USED, request)
             .await
-            .map_err(|e| {
-                let err = aws_error(self.account(), "iam:GetAccessKeyLastUsed", e);
-                if err.is_code("NoSuchEntity") {
+            .map_err(|err| {
+                if err.is(ErrorCode::NoSuchEntity) {
                     skipped(gone(&err))
                 } else {
                     failed(err.to_string())
@@ -477,18 +449,17 @@ impl<'a> Executor<'a> {
             Ok(arn) => arn,
             Err(err) => return failed(err.to_string()),
         };
-        self.trace(address, "iam:AttachUserPolicy");
-        let result = self
+        self.trace(address, ATTACH_USER_POLICY.action);
+        let request = self
             .clients
             .iam
             .attach_user_policy()
             .user_name(user)
             .policy_arn(arn)
-            .send()
-            .await;
-        match result.map_err(|e| aws_error(self.account(), "iam:AttachUserPolicy", e)) {
+            .send();
+        match call(self.account(), ATTACH_USER_POLICY, request).await {
             Ok(_) => OutcomeStatus::Done,
-            Err(err) if err.is_code("NoSuchEntity") => {
+            Err(err) if err.is(ErrorCode::NoSuchEntity) => {
                 failed(format!("changed underneath since the plan: {err}"))
             }
             Err(err) => failed(err.to_string()),
@@ -497,16 +468,15 @@ impl<'a> Executor<'a> {
 
     async fn detach_deny_policy(&self, address: &Address, user: &str) -> OutcomeStatus {
         let arn = deny_policy::arn(&self.partition, self.account_id);
-        self.trace(address, "iam:DetachUserPolicy");
-        let result = self
+        self.trace(address, DETACH_USER_POLICY.action);
+        let request = self
             .clients
             .iam
             .detach_user_policy()
             .user_name(user)
             .policy_arn(arn)
-            .send()
-            .await;
-        done_or_gone(result.map_err(|e| aws_error(self.account(), "iam:DetachUserPolicy", e)))
+            .send();
+        done_or_gone(call(self.account(), DETACH_USER_POLICY, request).await)
     }
 
     async fn deny_policy_arn(&self) -> Result<String, AwsError> {

@@ -1,10 +1,16 @@
 //! The one place SDK clients are built: credentials (the standard chain, a named profile, an
 //! assumed role), region, retries, timeouts, the endpoint override (`AWS_ENDPOINT_URL`,
 //! `AWS_ENDPOINT_URL_IAM`, read by `aws-config` itself), and the API-call counter. Also the
-//! translation of SDK errors into messages a person can act on.
+//! translation of SDK errors into messages a person can act on (`error.rs`), and [`call`],
+//! through which every AWS call names the permission it needs (`call.rs`).
+
+mod call;
+mod error;
+
+pub use call::call;
+pub use error::{AwsError, ErrorCode, error_chain};
 
 use std::collections::BTreeMap;
-use std::fmt;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -19,10 +25,10 @@ use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::interceptors::Intercept;
 use aws_smithy_runtime_api::client::interceptors::context::BeforeSerializationInterceptorContextRef;
 use aws_smithy_runtime_api::client::orchestrator::Metadata;
-use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
-use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+
+use crate::permissions::ASSUME_ROLE;
 
 /// IAM is a global service; the SDK still wants a region to sign with.
 const FALLBACK_REGION: &str = "us-east-1";
@@ -79,6 +85,8 @@ impl Intercept for ApiCalls {
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
         if let Some(metadata) = cfg.load::<Metadata>() {
+            #[cfg(debug_assertions)]
+            call::check_declared(metadata.service(), metadata.name());
             self.record(format!("{}.{}", metadata.service(), metadata.name()));
         }
         Ok(())
@@ -309,26 +317,25 @@ impl AssumeRole {
     }
 
     /// The failure is an [`AwsError`] for `sts:AssumeRole`, carried as the source of the
-    /// credentials error so that [`aws_error`] reports it rather than the call that needed the
+    /// credentials error so that [`call`] reports it rather than the call that needed the
     /// credentials.
     async fn assume(&self) -> Result<Credentials, CredentialsError> {
-        const OPERATION: &str = "sts:AssumeRole";
-        let out = self
+        let request = self
             .sts
             .assume_role()
             .role_arn(&self.role_arn)
             .role_session_name(&self.session_name)
             .set_external_id(self.external_id.clone())
-            .send()
+            .send();
+        let out = call(&self.target, ASSUME_ROLE, request)
             .await
-            .map_err(|e| CredentialsError::provider_error(aws_error(&self.target, OPERATION, e)))?;
+            .map_err(CredentialsError::provider_error)?;
         let failed = |message: String| {
-            CredentialsError::provider_error(AwsError {
-                account: self.target.clone(),
-                operation: OPERATION.into(),
-                code: None,
+            CredentialsError::provider_error(AwsError::new(
+                &self.target,
+                ASSUME_ROLE.action,
                 message,
-            })
+            ))
         };
         let credentials = out
             .credentials
@@ -383,134 +390,40 @@ fn sanitize_session_name(name: &str) -> String {
     }
 }
 
-/// An AWS call that failed, said so that a person can act on it.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub struct AwsError {
-    pub account: String,
-    /// `iam:GetCredentialReport`, `sts:AssumeRole`, ...
-    pub operation: String,
-    /// The AWS error code (`AccessDenied`, `NoSuchEntity`, `Throttling`), when there is one.
-    pub code: Option<String>,
-    pub message: String,
-}
-
-impl AwsError {
-    pub fn is_access_denied(&self) -> bool {
-        matches!(
-            self.code.as_deref(),
-            Some("AccessDenied" | "AccessDeniedException" | "UnauthorizedOperation")
-        )
-    }
-
-    pub fn is_code(&self, code: &str) -> bool {
-        self.code.as_deref() == Some(code)
-    }
-}
-
-impl fmt::Display for AwsError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "account {}: {}: ", self.account, self.operation)?;
-        if let Some(code) = &self.code {
-            write!(f, "{code}: ")?;
-        }
-        f.write_str(&self.message)?;
-        if self.is_access_denied() {
-            write!(f, " (missing permission {})", self.operation)?;
-        }
-        Ok(())
-    }
-}
-
-/// Turns an SDK error into an [`AwsError`]. `operation` is the IAM action form
-/// (`iam:ListAccessKeys`), which is also the permission an AccessDenied lacks. A call that
-/// failed because its credentials could not be obtained (a role that cannot be assumed) is
-/// reported as the call that failed underneath (`sts:AssumeRole`).
-pub fn aws_error<E, R>(account: &str, operation: &str, err: SdkError<E, R>) -> AwsError
-where
-    E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: fmt::Debug,
-{
-    if let Some(cause) = nested_aws_error(std::error::Error::source(&err)) {
-        return AwsError {
-            account: account.to_owned(),
-            ..cause.clone()
-        };
-    }
-    let (code, message) = match &err {
-        SdkError::ServiceError(service) => {
-            let e = service.err();
-            (
-                e.code().map(str::to_owned),
-                e.message().map_or_else(|| e.to_string(), str::to_owned),
-            )
-        }
-        SdkError::DispatchFailure(failure) => {
-            let kind = if failure.is_timeout() {
-                "timed out"
-            } else if failure.is_io() {
-                "connection failed"
-            } else {
-                "request failed"
-            };
-            (None, format!("{kind}: {}", error_chain(&err)))
-        }
-        SdkError::TimeoutError(_) => (None, "timed out".to_owned()),
-        _ => (None, error_chain(&err)),
-    };
-    AwsError {
-        account: account.to_owned(),
-        operation: operation.to_owned(),
-        code,
-        message,
-    }
-}
-
-/// An [`AwsError`] in a chain of sources (from `source` on): a credentials provider of ours
-/// failed with it.
-fn nested_aws_error<'a>(
-    mut source: Option<&'a (dyn std::error::Error + 'static)>,
-) -> Option<&'a AwsError> {
-    while let Some(cause) = source {
-        if let Some(found) = cause.downcast_ref::<AwsError>() {
-            return Some(found);
-        }
-        source = cause.source();
-    }
-    None
-}
-
-/// The error and its sources on one line: SDK errors keep the useful part (credentials
-/// missing, role not assumable) several sources deep.
-pub fn error_chain(err: &dyn std::error::Error) -> String {
-    let mut out = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        let text = cause.to_string();
-        if !out.contains(&text) {
-            out.push_str(": ");
-            out.push_str(&text);
-        }
-        source = cause.source();
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::permissions::{DESCRIBE_TRAILS, GET_CALLER_IDENTITY, LIST_ACCESS_KEYS};
 
-    #[test]
-    fn access_denied_names_the_missing_permission() {
-        let err = AwsError {
-            account: "prod".into(),
-            operation: "iam:GenerateCredentialReport".into(),
-            code: Some("AccessDenied".into()),
-            message: "not authorized".into(),
-        };
-        assert_eq!(
-            err.to_string(),
-            "account prod: iam:GenerateCredentialReport: AccessDenied: not authorized (missing permission iam:GenerateCredentialReport)"
-        );
+    /// What the target's clients are asked below: one call of each.
+    async fn identity(clients: &AccountClients) -> Result<(), AwsError> {
+        call(
+            &clients.target,
+            GET_CALLER_IDENTITY,
+            clients.sts.get_caller_identity().send(),
+        )
+        .await
+        .map(drop)
+    }
+
+    async fn keys(clients: &AccountClients) {
+        call(
+            &clients.target,
+            LIST_ACCESS_KEYS,
+            clients.iam.list_access_keys().send(),
+        )
+        .await
+        .unwrap();
+    }
+
+    async fn trails(clients: &AccountClients, client: aws_sdk_cloudtrail::Client) {
+        call(
+            &clients.target,
+            DESCRIBE_TRAILS,
+            client.describe_trails().send(),
+        )
+        .await
+        .unwrap();
     }
 
     #[test]
@@ -583,10 +496,10 @@ mod tests {
                      </GetCallerIdentityResult></GetCallerIdentityResponse>"
                         .to_owned(),
                 ),
-                "ListUsers" => (
+                "ListAccessKeys" => (
                     200,
-                    "<ListUsersResponse><ListUsersResult><Users/><IsTruncated>false</IsTruncated>\
-                     </ListUsersResult></ListUsersResponse>"
+                    "<ListAccessKeysResponse><ListAccessKeysResult><AccessKeyMetadata/>\
+                     <IsTruncated>false</IsTruncated></ListAccessKeysResult></ListAccessKeysResponse>"
                         .to_owned(),
                 ),
                 "DescribeTrails" => (200, r#"{"trailList":[]}"#.to_owned()),
@@ -637,16 +550,12 @@ mod tests {
 
         // Every client of the target, concurrently and one after another, another region too.
         let reads = (0..4).map(|_| async {
-            prod.sts.get_caller_identity().send().await.unwrap();
-            prod.iam.list_users().send().await.unwrap();
+            identity(&prod).await.unwrap();
+            keys(&prod).await;
         });
         futures::future::join_all(reads).await;
-        prod.cloudtrail.describe_trails().send().await.unwrap();
-        prod.cloudtrail_in("eu-west-1")
-            .describe_trails()
-            .send()
-            .await
-            .unwrap();
+        trails(&prod, prod.cloudtrail.clone()).await;
+        trails(&prod, prod.cloudtrail_in("eu-west-1")).await;
         let calls = factory.calls().by_operation();
         assert_eq!(calls["STS.AssumeRole"], 1, "{calls:?}");
         assert_eq!(calls["STS.GetCallerIdentity"], 4, "{calls:?}");
@@ -668,8 +577,8 @@ mod tests {
 
         // Another target assumes its own role.
         let staging = factory.for_target(&role_target("staging")).await;
-        staging.sts.get_caller_identity().send().await.unwrap();
-        staging.iam.list_users().send().await.unwrap();
+        identity(&staging).await.unwrap();
+        keys(&staging).await;
         assert_eq!(factory.calls().by_operation()["STS.AssumeRole"], 2);
     }
 
@@ -677,8 +586,7 @@ mod tests {
     async fn a_role_that_cannot_be_assumed_is_the_error_of_the_first_call() {
         let (factory, _) = fake_factory(true).await;
         let clients = factory.for_target(&role_target("prod")).await;
-        let err = clients.sts.get_caller_identity().send().await.unwrap_err();
-        let err = aws_error(&clients.target, "sts:GetCallerIdentity", err);
+        let err = identity(&clients).await.unwrap_err();
         assert_eq!(
             err.to_string(),
             "account prod: sts:AssumeRole: AccessDenied: not authorized to perform: sts:AssumeRole \

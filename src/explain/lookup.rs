@@ -15,7 +15,8 @@ use futures::{StreamExt, TryStreamExt};
 
 use super::events::{Event, from_record};
 use super::{Subject, attribute, queries};
-use crate::aws::{AccountClients, AwsError, aws_error};
+use crate::aws::{AccountClients, AwsError, call};
+use crate::permissions::LOOKUP_EVENTS;
 use crate::plan::AccountPlan;
 
 /// How far lookups go.
@@ -159,15 +160,14 @@ async fn lookup(
     let mut events = Vec::new();
     let mut token: Option<String> = None;
     for _ in 0..opts.max_pages.max(1) {
-        tracing::debug!(account, lookup = value, "cloudtrail:LookupEvents");
-        let out = client
+        tracing::debug!(account, lookup = value, "{}", LOOKUP_EVENTS.action);
+        let request = client
             .lookup_events()
             .lookup_attributes(attribute.clone())
             .max_results(PAGE_SIZE)
             .set_next_token(token.take())
-            .send()
-            .await
-            .map_err(|e| aws_error(account, "cloudtrail:LookupEvents", e))?;
+            .send();
+        let out = call(account, LOOKUP_EVENTS, request).await?;
         events.extend(out.events().iter().filter_map(convert));
         match out.next_token() {
             Some(next) if !next.is_empty() => token = Some(next.to_owned()),

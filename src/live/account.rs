@@ -3,7 +3,8 @@
 
 use aws_credential_types::provider::ProvideCredentials;
 
-use crate::aws::{AccountClients, AwsError, aws_error};
+use crate::aws::{AccountClients, AwsError, ErrorCode, call};
+use crate::permissions::{GET_ACCOUNT_PASSWORD_POLICY, GET_CALLER_IDENTITY};
 use crate::state::{Caller, PasswordPolicy};
 
 pub(crate) struct Identity {
@@ -16,25 +17,25 @@ pub(crate) struct Identity {
 /// credentials are asked for only then: for a role session they would not name a user key,
 /// and asking an assume-role provider directly would assume the role once more.
 pub(crate) async fn read_identity(clients: &AccountClients) -> Result<Identity, AwsError> {
-    const OPERATION: &str = "sts:GetCallerIdentity";
-    let out = clients
-        .sts
-        .get_caller_identity()
-        .send()
-        .await
-        .map_err(|e| aws_error(&clients.target, OPERATION, e))?;
+    let out = call(
+        &clients.target,
+        GET_CALLER_IDENTITY,
+        clients.sts.get_caller_identity().send(),
+    )
+    .await?;
     let arn = out.arn().unwrap_or_default().to_owned();
     let user_name = user_name_of(&arn);
     let access_key_id = match (&user_name, clients.config.credentials_provider()) {
         (Some(_), Some(provider)) => {
-            let credentials = provider.provide_credentials().await.map_err(|e| AwsError {
-                account: clients.target.clone(),
-                operation: OPERATION.into(),
-                code: None,
-                message: format!(
-                    "reading the access key id of the credentials: {}",
-                    crate::aws::error_chain(&e)
-                ),
+            let credentials = provider.provide_credentials().await.map_err(|e| {
+                AwsError::new(
+                    &clients.target,
+                    GET_CALLER_IDENTITY.action,
+                    format!(
+                        "reading the access key id of the credentials: {}",
+                        crate::aws::error_chain(&e)
+                    ),
+                )
             })?;
             // Only the id is kept; the secret is dropped with `credentials`.
             let id = credentials.access_key_id();
@@ -71,16 +72,11 @@ fn user_name_of(arn: &str) -> Option<String> {
 pub(crate) async fn read_password_policy(
     clients: &AccountClients,
 ) -> Result<Option<PasswordPolicy>, AwsError> {
-    let out = match clients.iam.get_account_password_policy().send().await {
+    let request = clients.iam.get_account_password_policy().send();
+    let out = match call(&clients.target, GET_ACCOUNT_PASSWORD_POLICY, request).await {
         Ok(out) => out,
-        Err(e) => {
-            let err = aws_error(&clients.target, "iam:GetAccountPasswordPolicy", e);
-            return if err.is_code("NoSuchEntity") {
-                Ok(None)
-            } else {
-                Err(err)
-            };
-        }
+        Err(err) if err.is(ErrorCode::NoSuchEntity) => return Ok(None),
+        Err(err) => return Err(err),
     };
     Ok(out.password_policy().map(|p| {
         // IAM omits the optional fields when unset; a zero is treated the same way.

@@ -10,27 +10,16 @@ use std::collections::BTreeMap;
 
 use aws_sdk_cloudtrail::types::{AdvancedEventSelector, EventSelector, ReadWriteType};
 
-use crate::aws::{AccountClients, AwsError, aws_error};
+use crate::aws::{AccountClients, AwsError, ErrorCode, call};
+use crate::permissions::{DESCRIBE_TRAILS, GET_EVENT_SELECTORS, GET_TRAIL_STATUS};
 use crate::state::Trail;
-
-/// Errors a member account gets for an organization trail it can see but not inspect.
-const NOT_INSPECTABLE: [&str; 4] = [
-    "TrailNotFoundException",
-    "CloudTrailARNInvalidException",
-    "AccessDeniedException",
-    "AccessDenied",
-];
 
 /// Every trail visible in the clients' region, sorted by name.
 pub(crate) async fn read_trails(clients: &AccountClients) -> Result<Vec<Trail>, AwsError> {
     let client = &clients.cloudtrail;
     let account = clients.target.as_str();
-    let out = client
-        .describe_trails()
-        .include_shadow_trails(true)
-        .send()
-        .await
-        .map_err(|e| aws_error(account, "cloudtrail:DescribeTrails", e))?;
+    let request = client.describe_trails().include_shadow_trails(true).send();
+    let out = call(account, DESCRIBE_TRAILS, request).await?;
 
     let mut by_arn = BTreeMap::new();
     for trail in out.trail_list() {
@@ -48,16 +37,20 @@ pub(crate) async fn read_trails(clients: &AccountClients) -> Result<Vec<Trail>, 
         let client = &client;
         async move {
             let (status, selectors) = futures::join!(
-                client.get_trail_status().name(&arn).send(),
-                client.get_event_selectors().trail_name(&arn).send(),
+                call(
+                    account,
+                    GET_TRAIL_STATUS,
+                    client.get_trail_status().name(&arn).send()
+                ),
+                call(
+                    account,
+                    GET_EVENT_SELECTORS,
+                    client.get_event_selectors().trail_name(&arn).send()
+                ),
             );
             let is_logging = match status {
                 Ok(out) => out.is_logging().unwrap_or(false),
-                Err(e) => tolerate(
-                    &info,
-                    &arn,
-                    aws_error(account, "cloudtrail:GetTrailStatus", e),
-                )?,
+                Err(err) => tolerate(&info, &arn, err)?,
             };
             let records_management_writes = match selectors {
                 Ok(out) => {
@@ -69,11 +62,7 @@ pub(crate) async fn read_trails(clients: &AccountClients) -> Result<Vec<Trail>, 
                             .iter()
                             .any(advanced_selector_records_writes)
                 }
-                Err(e) => tolerate(
-                    &info,
-                    &arn,
-                    aws_error(account, "cloudtrail:GetEventSelectors", e),
-                )?,
+                Err(err) => tolerate(&info, &arn, err)?,
             };
             Ok::<_, AwsError>(Trail {
                 name: info.name,
@@ -100,7 +89,17 @@ struct TrailInfo {
 /// as not qualifying (the finding says the requirement is not shown to hold), rather than
 /// failing the whole read. Any other failure is an error.
 fn tolerate(info: &TrailInfo, arn: &str, err: AwsError) -> Result<bool, AwsError> {
-    if info.is_organization && NOT_INSPECTABLE.iter().any(|code| err.is_code(code)) {
+    // What a member account gets for an organization trail it can see but not inspect.
+    let not_inspectable = matches!(
+        err.code,
+        Some(
+            ErrorCode::TrailNotFoundException
+                | ErrorCode::CloudTrailARNInvalidException
+                | ErrorCode::AccessDeniedException
+                | ErrorCode::AccessDenied
+        )
+    );
+    if info.is_organization && not_inspectable {
         tracing::warn!(account = %err.account, trail = %arn, "organization trail not inspectable from this account: {err}");
         Ok(false)
     } else {

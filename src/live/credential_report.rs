@@ -10,7 +10,8 @@ use aws_sdk_iam::types::ReportStateType;
 use chrono::{DateTime, Utc};
 
 use super::to_utc;
-use crate::aws::{AccountClients, AwsError, aws_error};
+use crate::aws::{AccountClients, AwsError, ErrorCode, call};
+use crate::permissions::{GENERATE_CREDENTIAL_REPORT, GET_CREDENTIAL_REPORT, Permission};
 use crate::state::{AccessKey, KeyId, KeyStatus, LoginProfile, MfaDevice, User};
 
 /// The serial of the MFA device standing for the report's `mfa_active = true`.
@@ -137,8 +138,6 @@ impl ReportRow {
 /// Gets a current report: asks IAM to generate one (IAM answers at once when its last one is
 /// under four hours old), waits while it is in progress, and parses it.
 pub(crate) async fn fetch(clients: &AccountClients) -> Result<CredentialReport, AwsError> {
-    const GENERATE: &str = "iam:GenerateCredentialReport";
-    const GET: &str = "iam:GetCredentialReport";
     let account = clients.target.as_str();
     let mut waiter = Waiter {
         started: Instant::now(),
@@ -148,50 +147,51 @@ pub(crate) async fn fetch(clients: &AccountClients) -> Result<CredentialReport, 
     let mut generate = true;
     loop {
         if generate {
-            match clients.iam.generate_credential_report().send().await {
+            let request = clients.iam.generate_credential_report().send();
+            match call(account, GENERATE_CREDENTIAL_REPORT, request).await {
                 Ok(out) => {
                     generate = false;
                     if out.state() != Some(&ReportStateType::Complete) {
                         waiter
-                            .wait(GENERATE, "the report is being generated")
+                            .wait(GENERATE_CREDENTIAL_REPORT, "the report is being generated")
                             .await?;
                     }
                 }
                 // Too many generations requested at once (other tools, other iamctl runs).
-                Err(err) => {
-                    let err = aws_error(account, GENERATE, err);
-                    if !err.is_code("LimitExceeded") {
-                        return Err(err);
-                    }
-                    waiter.wait(GENERATE, &err.to_string()).await?;
+                Err(err) if err.is(ErrorCode::LimitExceeded) => {
+                    waiter
+                        .wait(GENERATE_CREDENTIAL_REPORT, &err.to_string())
+                        .await?;
                 }
+                Err(err) => return Err(err),
             }
             continue;
         }
-        match clients.iam.get_credential_report().send().await {
+        let request = clients.iam.get_credential_report().send();
+        match call(account, GET_CREDENTIAL_REPORT, request).await {
             Ok(out) => {
                 let content = out.content().map(|blob| blob.as_ref()).unwrap_or_default();
-                let mut report = parse(content).map_err(|message| AwsError {
-                    account: account.to_owned(),
-                    operation: GET.into(),
-                    code: None,
-                    message: format!("malformed credential report: {message}"),
+                let mut report = parse(content).map_err(|message| {
+                    AwsError::new(
+                        account,
+                        GET_CREDENTIAL_REPORT.action,
+                        format!("malformed credential report: {message}"),
+                    )
                 })?;
                 report.generated_at = out.generated_time().map(to_utc);
                 return Ok(report);
             }
-            Err(err) => {
-                let err = aws_error(account, GET, err);
-                if err.is_code("ReportInProgress") {
-                    waiter.wait(GET, "the report is being generated").await?;
-                } else if err.is_code("ReportNotPresent") || err.is_code("ReportExpired") {
-                    // Gone between generation and reading (or expired): generate again.
-                    generate = true;
-                    waiter.wait(GET, &err.to_string()).await?;
-                } else {
-                    return Err(err);
-                }
+            Err(err) if err.is(ErrorCode::ReportInProgress) => {
+                waiter
+                    .wait(GET_CREDENTIAL_REPORT, "the report is being generated")
+                    .await?;
             }
+            Err(err) if err.is(ErrorCode::ReportNotPresent) || err.is(ErrorCode::ReportExpired) => {
+                // Gone between generation and reading (or expired): generate again.
+                generate = true;
+                waiter.wait(GET_CREDENTIAL_REPORT, &err.to_string()).await?;
+            }
+            Err(err) => return Err(err),
         }
     }
 }
@@ -203,17 +203,16 @@ struct Waiter<'a> {
 }
 
 impl Waiter<'_> {
-    async fn wait(&mut self, operation: &str, why: &str) -> Result<(), AwsError> {
+    async fn wait(&mut self, operation: Permission, why: &str) -> Result<(), AwsError> {
         if self.started.elapsed() + self.next > DEADLINE {
-            return Err(AwsError {
-                account: self.account.to_owned(),
-                operation: operation.to_owned(),
-                code: None,
-                message: format!(
+            return Err(AwsError::new(
+                self.account,
+                operation.action,
+                format!(
                     "the credential report was not ready within {} s ({why})",
                     DEADLINE.as_secs()
                 ),
-            });
+            ));
         }
         tokio::time::sleep(self.next).await;
         self.next = (self.next * 2).min(LONGEST_WAIT);

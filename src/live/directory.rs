@@ -6,7 +6,8 @@ use std::collections::BTreeMap;
 use aws_sdk_iam::types::EntityType;
 
 use super::to_utc;
-use crate::aws::{AccountClients, AwsError, aws_error};
+use crate::aws::{AccountClients, AwsError, call};
+use crate::permissions::GET_ACCOUNT_AUTHORIZATION_DETAILS;
 use crate::state::User;
 
 /// IAM's largest page.
@@ -22,9 +23,13 @@ pub(crate) async fn read_users(clients: &AccountClients) -> Result<Vec<User>, Aw
         .page_size(PAGE_SIZE)
         .send();
     let mut users = BTreeMap::new();
-    while let Some(page) = pages.next().await {
-        let page =
-            page.map_err(|e| aws_error(&clients.target, "iam:GetAccountAuthorizationDetails", e))?;
+    while let Some(page) = call(
+        &clients.target,
+        GET_ACCOUNT_AUTHORIZATION_DETAILS,
+        pages.try_next(),
+    )
+    .await?
+    {
         for detail in page.user_detail_list() {
             let (Some(name), Some(created)) = (detail.user_name(), detail.create_date()) else {
                 continue;

@@ -238,15 +238,14 @@ async fn confirm_for_rules(
             .collect();
         if requests.is_empty() && !unaddressed.is_empty() {
             // Every user with such an item had its keys listed: a bug, not a state of IAM.
-            return Err(AwsError {
-                account: clients.target.clone(),
-                operation: "reading users".into(),
-                code: None,
-                message: format!(
+            return Err(AwsError::new(
+                &clients.target,
+                "reading users",
+                format!(
                     "access keys of {} still known only from the credential report after reading them (a bug in iamctl)",
                     unaddressed[0].user
                 ),
-            });
+            ));
         }
         if requests.is_empty() {
             tracing::debug!(account = %clients.target, rounds = round, confirmed = confirmed.len(), "live state confirmed");
@@ -259,14 +258,13 @@ async fn confirm_for_rules(
             result.apply_to(&mut state.users);
         }
     }
-    Err(AwsError {
-        account: clients.target.clone(),
-        operation: "reading users".into(),
-        code: None,
-        message: format!(
+    Err(AwsError::new(
+        &clients.target,
+        "reading users",
+        format!(
             "live state still unconfirmed after {MAX_CONFIRMATION_ROUNDS} rounds of direct reads (a bug in iamctl)"
         ),
-    })
+    ))
 }
 
 /// `max_age_days`, when a key past it gets the same change whatever its last use: the engine

@@ -9,7 +9,9 @@ use futures::{StreamExt, TryStreamExt};
 use super::concern::Facts;
 use super::credential_report::ReportKey;
 use super::to_utc;
-use crate::aws::{AccountClients, AwsError, aws_error};
+use crate::aws::{AccountClients, AwsError, ErrorCode, call};
+use crate::permissions::{GET_ACCESS_KEY_LAST_USED, GET_LOGIN_PROFILE, GET_USER};
+use crate::permissions::{LIST_ACCESS_KEYS, LIST_MFA_DEVICES};
 use crate::state::{AccessKey, AccessKeyId, KeyId, KeyStatus, LoginProfile, MfaDevice, User};
 
 /// Which access keys get `GetAccessKeyLastUsed`.
@@ -264,9 +266,9 @@ impl Reader<'_> {
     }
 
     /// NoSuchEntity from a call about the user itself: the user was deleted meanwhile.
-    fn fail(&self, operation: &str, err: AwsError) -> ReadError {
-        if err.is_code("NoSuchEntity") {
-            tracing::debug!(account = %self.clients.target, operation, "NoSuchEntity: {}", err.message);
+    fn fail(&self, err: AwsError) -> ReadError {
+        if err.is(ErrorCode::NoSuchEntity) {
+            tracing::debug!(account = %self.clients.target, operation = err.operation.as_str(), "NoSuchEntity: {}", err.message);
             ReadError::Vanished
         } else {
             ReadError::Aws(err)
@@ -275,31 +277,18 @@ impl Reader<'_> {
 
     /// NoSuchEntity here means "no login profile" (it cannot tell a deleted user apart).
     async fn login_profile(&self, user: &str) -> Result<Option<LoginProfile>, ReadError> {
-        match self
-            .clients
-            .iam
-            .get_login_profile()
-            .user_name(user)
-            .send()
-            .await
-        {
+        let request = self.clients.iam.get_login_profile().user_name(user).send();
+        match call(&self.clients.target, GET_LOGIN_PROFILE, request).await {
             Ok(out) => Ok(out.login_profile().map(|p| LoginProfile {
                 created: to_utc(p.create_date()),
                 password_reset_required: p.password_reset_required(),
             })),
-            Err(e) => {
-                let err = aws_error(&self.clients.target, "iam:GetLoginProfile", e);
-                if err.is_code("NoSuchEntity") {
-                    Ok(None)
-                } else {
-                    Err(ReadError::Aws(err))
-                }
-            }
+            Err(err) if err.is(ErrorCode::NoSuchEntity) => Ok(None),
+            Err(err) => Err(ReadError::Aws(err)),
         }
     }
 
     async fn mfa_devices(&self, user: &str) -> Result<Vec<MfaDevice>, ReadError> {
-        const OPERATION: &str = "iam:ListMFADevices";
         let mut pages = self
             .clients
             .iam
@@ -308,9 +297,10 @@ impl Reader<'_> {
             .into_paginator()
             .send();
         let mut devices = Vec::new();
-        while let Some(page) = pages.next().await {
-            let page = page
-                .map_err(|e| self.fail(OPERATION, aws_error(&self.clients.target, OPERATION, e)))?;
+        while let Some(page) = call(&self.clients.target, LIST_MFA_DEVICES, pages.try_next())
+            .await
+            .map_err(|e| self.fail(e))?
+        {
             devices.extend(page.mfa_devices().iter().map(|d| MfaDevice {
                 serial: d.serial_number().to_owned(),
                 enabled_at: Some(to_utc(d.enable_date())),
@@ -321,20 +311,14 @@ impl Reader<'_> {
     }
 
     async fn password_last_used(&self, user: &str) -> Result<Option<DateTime<Utc>>, ReadError> {
-        const OPERATION: &str = "iam:GetUser";
-        let out = self
-            .clients
-            .iam
-            .get_user()
-            .user_name(user)
-            .send()
+        let request = self.clients.iam.get_user().user_name(user).send();
+        let out = call(&self.clients.target, GET_USER, request)
             .await
-            .map_err(|e| self.fail(OPERATION, aws_error(&self.clients.target, OPERATION, e)))?;
+            .map_err(|e| self.fail(e))?;
         Ok(out.user().and_then(|u| u.password_last_used()).map(to_utc))
     }
 
     async fn access_keys(&self, user: &str) -> Result<Vec<AccessKey>, ReadError> {
-        const OPERATION: &str = "iam:ListAccessKeys";
         // At most two keys per user: one page.
         let mut pages = self
             .clients
@@ -344,9 +328,10 @@ impl Reader<'_> {
             .into_paginator()
             .send();
         let mut keys = Vec::new();
-        while let Some(page) = pages.next().await {
-            let page = page
-                .map_err(|e| self.fail(OPERATION, aws_error(&self.clients.target, OPERATION, e)))?;
+        while let Some(page) = call(&self.clients.target, LIST_ACCESS_KEYS, pages.try_next())
+            .await
+            .map_err(|e| self.fail(e))?
+        {
             for key in page.access_key_metadata() {
                 let (Some(id), Some(created)) = (key.access_key_id(), key.create_date()) else {
                     continue;
@@ -373,15 +358,15 @@ impl Reader<'_> {
     }
 
     async fn key_last_used(&self, key_id: &str) -> Result<Option<DateTime<Utc>>, ReadError> {
-        const OPERATION: &str = "iam:GetAccessKeyLastUsed";
-        let out = self
+        let request = self
             .clients
             .iam
             .get_access_key_last_used()
             .access_key_id(key_id)
-            .send()
+            .send();
+        let out = call(&self.clients.target, GET_ACCESS_KEY_LAST_USED, request)
             .await
-            .map_err(|e| ReadError::Aws(aws_error(&self.clients.target, OPERATION, e)))?;
+            .map_err(ReadError::Aws)?;
         Ok(out
             .access_key_last_used()
             .and_then(|u| u.last_used_date())
