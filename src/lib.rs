@@ -7,6 +7,7 @@ pub mod cli;
 pub mod desired;
 pub mod explain;
 pub mod fleet;
+pub mod import;
 pub mod live;
 pub mod ops;
 pub mod permissions;

@@ -9,15 +9,12 @@ mod printer;
 mod progress;
 pub mod tooling;
 
-use std::io::Write;
-
 use miette::{IntoDiagnostic, Result, WrapErr};
 
 pub use args::Cli;
 use args::{Command, GlobalArgs};
 pub use printer::Printer;
 
-use crate::aws::ApiCalls;
 use crate::desired::{self, Desired};
 use crate::fleet::{self, TargetPlanInput};
 use crate::ops::Scope;
@@ -42,11 +39,11 @@ pub async fn run(cli: Cli) -> Result<ExitStatus> {
         Command::Apply(args) => apply::apply(global, printer, args).await,
         Command::Validate => validate(global, printer),
         Command::Snapshot(args) => plan::snapshot(global, printer, args).await,
-        Command::Schema => tooling::schema(),
-        Command::Import(args) => import::import(global, args).await,
-        Command::Permissions(args) => tooling::permissions(global, args),
-        Command::Completions(args) => tooling::completions(args),
-        Command::Man(args) => tooling::man(args),
+        Command::Schema => tooling::schema(printer),
+        Command::Import(args) => import::import(global, printer, args).await,
+        Command::Permissions(args) => tooling::permissions(global, printer, args),
+        Command::Completions(args) => tooling::completions(printer, args),
+        Command::Man(args) => tooling::man(printer, args),
     }
 }
 
@@ -90,28 +87,6 @@ fn validate(global: &GlobalArgs, printer: &Printer) -> Result<ExitStatus> {
         );
     }
     Ok(ExitStatus::Success)
-}
-
-/// Writes to stdout; a closed pipe (`iamctl plan | head`) is not an error worth a message.
-fn print_stdout(text: &str) -> Result<()> {
-    let mut out = std::io::stdout().lock();
-    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        other => other.into_diagnostic().wrap_err("writing to stdout"),
-    }
-}
-
-/// Under `-v`, how many API calls the run made, per operation (the benchmark reads this).
-fn report_api_calls(global: &GlobalArgs, calls: &ApiCalls) {
-    if global.verbose == 0 {
-        return;
-    }
-    let by_operation = calls.by_operation();
-    let detail: Vec<String> = by_operation
-        .iter()
-        .map(|(op, n)| format!("{op}={n}"))
-        .collect();
-    eprintln!("api calls: {} ({})", calls.total(), detail.join(" "));
 }
 
 /// Writes `contents` to `path` through a temporary file in the same folder and a rename, so

@@ -8,15 +8,16 @@ use miette::{IntoDiagnostic, Result, WrapErr};
 use serde_json::Value;
 
 use super::args::{Cli, CompletionsArgs, GlobalArgs, ManArgs, PermissionsArgs};
-use super::{ExitStatus, load_targets, print_stdout};
+use super::printer::Printer;
+use super::{ExitStatus, load_targets};
 use crate::desired::DesiredDoc;
 use crate::permissions::{Need, base_policy_document, policy_document};
 
 /// `iamctl schema`: the JSON Schema of the desired-state file, made for TOML editors (see
 /// [`editor_schema`]).
-pub(super) fn schema() -> Result<ExitStatus> {
+pub(super) fn schema(printer: &Printer) -> Result<ExitStatus> {
     let text = serde_json::to_string_pretty(&editor_schema()).into_diagnostic()?;
-    print_stdout(&format!("{text}\n"))?;
+    printer.stdout(&format!("{text}\n"))?;
     Ok(ExitStatus::Success)
 }
 
@@ -80,21 +81,23 @@ fn strip_null(value: &mut Value) {
 /// `iamctl permissions [--apply | --base]`: the least-privilege policy document. `--base`
 /// loads the desired state as `validate` does (its errors exit 1, no AWS call) and prints the
 /// base identity's policy, or nothing, with a note on stderr, when no role is to be assumed.
-pub(super) fn permissions(global: &GlobalArgs, args: &PermissionsArgs) -> Result<ExitStatus> {
+pub(super) fn permissions(
+    global: &GlobalArgs,
+    printer: &Printer,
+    args: &PermissionsArgs,
+) -> Result<ExitStatus> {
     let doc = if args.base {
         let (desired, targets) = load_targets(global)?;
         let organization = desired.doc.organization.as_ref();
         match base_policy_document(&targets, organization, &args.partition) {
             Some(doc) => doc,
             None => {
-                if !global.quiet {
-                    eprintln!(
-                        "the desired state declares no role to assume (no role_arn, no \
-                         [organization]): iamctl works with the base credentials themselves, \
-                         which need no extra permission beyond `iamctl permissions` (--apply \
-                         for apply); nothing printed"
-                    );
-                }
+                printer.note(
+                    "the desired state declares no role to assume (no role_arn, no \
+                     [organization]): iamctl works with the base credentials themselves, \
+                     which need no extra permission beyond `iamctl permissions` (--apply \
+                     for apply); nothing printed",
+                );
                 return Ok(ExitStatus::Success);
             }
         }
@@ -104,29 +107,29 @@ pub(super) fn permissions(global: &GlobalArgs, args: &PermissionsArgs) -> Result
         policy_document(Need::ReadOnly, &args.partition)
     };
     let text = serde_json::to_string_pretty(&doc).into_diagnostic()?;
-    print_stdout(&format!("{text}\n"))?;
+    printer.stdout(&format!("{text}\n"))?;
     Ok(ExitStatus::Success)
 }
 
 /// `iamctl completions SHELL`.
-pub(super) fn completions(args: &CompletionsArgs) -> Result<ExitStatus> {
+pub(super) fn completions(printer: &Printer, args: &CompletionsArgs) -> Result<ExitStatus> {
     let mut command = Cli::command();
     let mut script = Vec::new();
     clap_complete::generate(args.shell, &mut command, "iamctl", &mut script);
-    print_stdout(&String::from_utf8_lossy(&script))?;
+    printer.stdout(&String::from_utf8_lossy(&script))?;
     Ok(ExitStatus::Success)
 }
 
 /// `iamctl man [--out-dir DIR]`: the page of `iamctl` on stdout, or one page per command
 /// (`iamctl.1`, `iamctl-plan.1`, ...) written into a folder.
-pub(super) fn man(args: &ManArgs) -> Result<ExitStatus> {
+pub(super) fn man(printer: &Printer, args: &ManArgs) -> Result<ExitStatus> {
     let mut command = Cli::command().disable_help_subcommand(true);
     command.build();
     match &args.out_dir {
         None => {
             let mut page = Vec::new();
             render_page(&command, true, &mut page).into_diagnostic()?;
-            print_stdout(&String::from_utf8_lossy(&page))?;
+            printer.stdout(&String::from_utf8_lossy(&page))?;
         }
         Some(dir) => {
             std::fs::create_dir_all(dir)

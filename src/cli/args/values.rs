@@ -1,0 +1,64 @@
+//! Values of flags that need more than clap's own parsers: `--format`, `--shard`, `--as-of`.
+
+use crate::render::Format;
+
+/// `plan --format`: the renderer's [`Format`], as clap parses it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum FormatArg {
+    /// For a terminal or a CI log.
+    #[default]
+    Text,
+    /// The plan as JSON, the same document a saved plan holds.
+    Json,
+    /// For a pull-request comment.
+    Markdown,
+}
+
+impl From<FormatArg> for Format {
+    fn from(format: FormatArg) -> Self {
+        match format {
+            FormatArg::Text => Format::Text,
+            FormatArg::Json => Format::Json,
+            FormatArg::Markdown => Format::Markdown,
+        }
+    }
+}
+
+/// `--shard K/N`, with 1 <= K <= N.
+pub(super) fn parse_shard(text: &str) -> Result<crate::fleet::Shard, String> {
+    text.parse()
+}
+
+/// `--as-of`: RFC 3339, or a bare date meaning its midnight UTC.
+pub fn parse_as_of(text: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
+    if let Ok(at) = chrono::DateTime::parse_from_rfc3339(text) {
+        return Ok(at.with_timezone(&chrono::Utc));
+    }
+    chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .map(|date| {
+            date.and_hms_opt(0, 0, 0)
+                .expect("midnight exists")
+                .and_utc()
+        })
+        .map_err(|_| format!("{text:?} is neither an RFC 3339 time nor a YYYY-MM-DD date"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn as_of_accepts_dates_and_times() {
+        assert_eq!(
+            parse_as_of("2027-01-02").unwrap().to_rfc3339(),
+            "2027-01-02T00:00:00+00:00"
+        );
+        assert_eq!(
+            parse_as_of("2027-01-02T03:04:05+01:00")
+                .unwrap()
+                .to_rfc3339(),
+            "2027-01-02T02:04:05+00:00"
+        );
+        assert!(parse_as_of("next tuesday").is_err());
+    }
+}
