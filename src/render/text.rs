@@ -256,12 +256,13 @@ fn render_attribution(out: &mut String, attribution: &Attribution, paint: Painte
     );
 }
 
+/// Coloured like the marker: green adds, yellow updates, red removes, magenta switches off.
 fn action_style(action: Action) -> Style {
-    match action.marker() {
-        '+' => Style::new().green().bold(),
-        '~' => Style::new().yellow().bold(),
-        '-' => Style::new().red().bold(),
-        _ => Style::new().magenta().bold(),
+    match action {
+        Action::Create | Action::Attach => Style::new().green().bold(),
+        Action::Update => Style::new().yellow().bold(),
+        Action::Delete | Action::Detach => Style::new().red().bold(),
+        Action::Deactivate | Action::ResetPassword => Style::new().magenta().bold(),
     }
 }
 
