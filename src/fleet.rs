@@ -756,14 +756,7 @@ mod tests {
             "[organization]\nrole_name = \"r\"\nexclude = [\"sandbox\"]\n\
              [[account]]\nname = \"prod\"\n[account.users.access_keys]\nmax_age_days = 30\n",
         );
-        let state = |id: &str| AccountState {
-            account_id: id.into(),
-            caller: None,
-            password_policy: None,
-            users: Vec::new(),
-            trails: None,
-            credential_report_generated_at: None,
-        };
+        let state = AccountState::new;
         let accounts: BTreeMap<String, AccountState> = [
             ("prod", state("111111111111")),
             ("dev", state("222222222222")),

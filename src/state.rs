@@ -329,6 +329,19 @@ pub struct AccountState {
 }
 
 impl AccountState {
+    /// An account known only by its id: no caller, no password policy, no users, trails not
+    /// read. Readers fill in the rest; tests start from it.
+    pub fn new(account_id: impl Into<String>) -> Self {
+        AccountState {
+            account_id: account_id.into(),
+            caller: None,
+            password_policy: None,
+            users: Vec::new(),
+            trails: None,
+            credential_report_generated_at: None,
+        }
+    }
+
     pub fn user(&self, name: &str) -> Option<&User> {
         self.users.iter().find(|u| u.name == name)
     }

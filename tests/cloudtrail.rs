@@ -404,7 +404,7 @@ async fn invalid_trail_and_bucket_names_are_refused_before_any_call() {
         dir.path(),
         "[audit.cloudtrail]\ncreate = { name = \"-bad\", s3_bucket = \"Upper_Case\" }\n",
     );
-    let out = assert_cmd::Command::new(env!("CARGO_BIN_EXE_iamctl"))
+    let out = support::cli::offline_cmd()
         .args(["validate", "-c", config.to_str().unwrap()])
         .env("NO_COLOR", "1")
         .output()
@@ -492,7 +492,7 @@ async fn a_saved_plan_with_attribution_is_not_stale() {
 
 fn example_plan(format: &str, extra: &[&str]) -> (i32, String, String) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let output = assert_cmd::Command::new(env!("CARGO_BIN_EXE_iamctl"))
+    let output = support::cli::offline_cmd()
         .current_dir(root)
         .env("NO_COLOR", "1")
         .args([

@@ -311,11 +311,7 @@ async fn every_action_a_run_uses_is_granted_and_every_granted_action_is_used() {
 // ---------------------------------------------------------------------------------------------
 
 fn printed(args: &[&str]) -> serde_json::Value {
-    let output = assert_cmd::Command::new(env!("CARGO_BIN_EXE_iamctl"))
-        .args(args)
-        .env_clear()
-        .output()
-        .unwrap();
+    let output = support::cli::offline_cmd().args(args).output().unwrap();
     assert!(output.status.success());
     serde_json::from_slice(&output.stdout).unwrap()
 }

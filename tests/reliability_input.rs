@@ -9,7 +9,7 @@ mod support;
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use fault_proxy::FaultProxy;
@@ -40,10 +40,8 @@ struct Outcome {
 
 /// Runs `iamctl args` offline: fake credentials, every endpoint at `proxy`.
 fn iamctl(proxy: &FaultProxy, args: &[&str]) -> Outcome {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_iamctl"));
-    cmd.env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("AWS_ENDPOINT_URL", proxy.url())
+    let mut cmd = support::cli::iamctl_process();
+    cmd.env("AWS_ENDPOINT_URL", proxy.url())
         .env("AWS_ACCESS_KEY_ID", "AKIAINPUTTESTS000000")
         .env("AWS_SECRET_ACCESS_KEY", "input-tests-secret-key")
         .env("AWS_REGION", "us-east-1")

@@ -689,3 +689,18 @@ fn strip_ansi(s: &str) -> String {
     }
     out
 }
+
+/// A plan file written before the plan model was typed (the snapshot above is the format
+/// `"1"` document, unchanged since) reads back into the same plan and writes the same bytes:
+/// saved plans outlive an upgrade of iamctl.
+#[test]
+fn saved_plan_files_read_back_byte_for_byte() {
+    let snapshot = include_str!("snapshots/render__json_full_plan.snap");
+    let saved = snapshot
+        .splitn(3, "---\n")
+        .nth(2)
+        .expect("an insta snapshot: header, then the document");
+    let plan: Plan = serde_json::from_str(saved).expect("a saved plan reads back");
+    assert_eq!(plan, full_plan());
+    assert_eq!(render::json(&plan), saved);
+}

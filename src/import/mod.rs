@@ -256,12 +256,9 @@ mod tests {
 
     fn state(users: Vec<User>, policy: Option<PasswordPolicy>, trails: Vec<Trail>) -> AccountState {
         AccountState {
-            account_id: "123456789012".into(),
-            caller: None,
             password_policy: policy,
-            users,
             trails: Some(trails),
-            credential_report_generated_at: None,
+            ..crate::testing::account(users)
         }
     }
 

@@ -279,13 +279,13 @@ pub(crate) fn add_profile_doubts(
     if as_old_as_the_user.is_empty() {
         return;
     }
+    // Only these users: cloning the whole state would copy every user each round.
     let oldest = AccountState {
-        account_id: state.account_id.clone(),
         caller: state.caller.clone(),
         password_policy: state.password_policy.clone(),
         users: as_old_as_the_user,
-        trails: None,
         credential_report_generated_at: state.credential_report_generated_at,
+        ..AccountState::new(state.account_id.clone())
     };
     let unused_items = |plan: &AccountPlan| -> Vec<(Address, Facts)> {
         let changes = plan
@@ -332,14 +332,7 @@ mod tests {
     }
 
     fn state(users: Vec<User>) -> AccountState {
-        AccountState {
-            account_id: "123456789012".into(),
-            caller: None,
-            password_policy: None,
-            users,
-            trails: None,
-            credential_report_generated_at: None,
-        }
+        crate::testing::account(users)
     }
 
     fn names(wanted: &BTreeMap<String, Facts>) -> Vec<&str> {

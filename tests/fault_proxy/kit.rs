@@ -512,13 +512,7 @@ impl Run {
 /// `iamctl` in a clean environment acting in `account`, through `endpoint` (the proxy's
 /// URL, or moto's own).
 pub fn iamctl(account: &Account, endpoint: &str) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_iamctl"));
-    cmd.env_clear();
-    for key in ["PATH", "HOME"] {
-        if let Some(value) = std::env::var_os(key) {
-            cmd.env(key, value);
-        }
-    }
+    let mut cmd = crate::support::cli::iamctl_process();
     cmd.envs(account.env());
     cmd.env("AWS_ENDPOINT_URL", endpoint);
     cmd.env("NO_COLOR", "1");

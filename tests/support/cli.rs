@@ -36,13 +36,31 @@ pub fn run(account: &Account, args: &[&str]) -> Run {
     output(account.cmd().args(args))
 }
 
-/// The binary with no way to reach AWS: a clean environment (only `PATH`), an endpoint that
-/// refuses connections, no credentials, and the crate's root as working folder.
+/// The `iamctl` binary in a clean environment: only `PATH` and `HOME` are kept, so nothing of
+/// the developer's AWS setup or terminal leaks into a test. Every test runs the binary
+/// through this one builder.
+pub fn iamctl() -> assert_cmd::Command {
+    assert_cmd::Command::from_std(iamctl_process())
+}
+
+/// [`iamctl`] as a `std::process::Command`, for tests that spawn it and watch it run (kill it,
+/// time it, read its output as it comes).
+pub fn iamctl_process() -> std::process::Command {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_iamctl"));
+    cmd.env_clear();
+    for key in ["PATH", "HOME"] {
+        if let Some(value) = std::env::var_os(key) {
+            cmd.env(key, value);
+        }
+    }
+    cmd
+}
+
+/// The binary with no way to reach AWS: a clean environment, an endpoint that refuses
+/// connections, no credentials, and the crate's root as working folder.
 pub fn offline_cmd() -> assert_cmd::Command {
-    let mut cmd = assert_cmd::Command::new(env!("CARGO_BIN_EXE_iamctl"));
-    cmd.env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+    let mut cmd = iamctl();
+    cmd.env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
         .env("AWS_EC2_METADATA_DISABLED", "true")
         .env("AWS_CONFIG_FILE", "/nonexistent")
         .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")

@@ -207,13 +207,7 @@ impl Account {
     /// The `iamctl` binary with a clean environment (only `PATH` and `HOME`
     /// kept) plus [`Account::env`].
     pub fn cmd(&self) -> assert_cmd::Command {
-        let mut cmd = assert_cmd::Command::new(env!("CARGO_BIN_EXE_iamctl"));
-        cmd.env_clear();
-        for key in ["PATH", "HOME"] {
-            if let Some(value) = std::env::var_os(key) {
-                cmd.env(key, value);
-            }
-        }
+        let mut cmd = cli::iamctl();
         cmd.envs(self.env());
         cmd
     }
