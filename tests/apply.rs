@@ -553,10 +553,14 @@ async fn a_failed_change_does_not_stop_the_others() {
         (&outcomes[2], "iam:UpdateLoginProfile"),
     ] {
         let reason = reason_of(outcome);
+        // The whole sentence, once: no stray spaces from a broken line continuation.
+        let expected = format!(
+            "already gone, changed underneath since the plan (by another apply or a person, or \
+             by this call when its first answer was lost and the SDK sent it again); nothing is \
+             left to do (account {TARGET}: {operation}: NoSuchEntity: "
+        );
         assert!(
-            reason.starts_with("already gone, changed underneath since the plan")
-                && reason.contains(operation)
-                && reason.contains("NoSuchEntity"),
+            reason.starts_with(&expected) && reason.ends_with(')'),
             "{reason}"
         );
     }
