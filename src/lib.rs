@@ -9,6 +9,7 @@ pub mod explain;
 pub mod fleet;
 pub mod import;
 pub mod live;
+pub mod notify;
 pub mod ops;
 pub mod permissions;
 pub mod plan;

@@ -36,6 +36,11 @@ pub enum Scope {
     /// IAM users, and only to attach or detach `iamctl-deny-without-mfa` (an `iam:PolicyARN`
     /// condition), so that the apply role cannot attach any other policy to anyone.
     UsersWithDenyPolicy,
+    /// The SNS topic of `[notify]`. Only in [`NOTIFY`].
+    NotifyTopic,
+    /// IAM users, and only tags under `iamctl:` (an `aws:TagKeys` condition): the timing
+    /// state of staged enforcement, never a tag that someone else relies on.
+    UsersIamctlTags,
     /// The targets' roles: each `[[account]] role_arn`, and `role_name` in any account for an
     /// `[organization]`. Only in [`BASE`].
     TargetRoles,
@@ -93,6 +98,9 @@ pub const GET_POLICY: Permission = on("iam:GetPolicy", Scope::DenyPolicy);
 pub const CREATE_POLICY: Permission = on("iam:CreatePolicy", Scope::DenyPolicy);
 pub const ATTACH_USER_POLICY: Permission = on("iam:AttachUserPolicy", Scope::UsersWithDenyPolicy);
 pub const DETACH_USER_POLICY: Permission = on("iam:DetachUserPolicy", Scope::UsersWithDenyPolicy);
+pub const SNS_PUBLISH: Permission = on("sns:Publish", Scope::NotifyTopic);
+pub const TAG_USER: Permission = on("iam:TagUser", Scope::UsersIamctlTags);
+pub const UNTAG_USER: Permission = on("iam:UntagUser", Scope::UsersIamctlTags);
 // `[audit.cloudtrail] create` (apply/cloudtrail.rs).
 pub const CREATE_TRAIL: Permission = on("cloudtrail:CreateTrail", Scope::Trails);
 pub const UPDATE_TRAIL: Permission = on("cloudtrail:UpdateTrail", Scope::Trails);
@@ -136,6 +144,8 @@ pub const APPLY: &[Permission] = &[
     CREATE_POLICY,
     ATTACH_USER_POLICY,
     DETACH_USER_POLICY,
+    TAG_USER,
+    UNTAG_USER,
     CREATE_TRAIL,
     UPDATE_TRAIL,
     START_LOGGING,
@@ -147,6 +157,11 @@ pub const APPLY: &[Permission] = &[
 /// its accounts (fleet.rs). Rendered per desired state by [`base_policy_document`].
 pub const BASE: &[Permission] = &[ASSUME_ROLE, LIST_ACCOUNTS];
 
+/// What the base identity calls to tell owners (`[notify] sns_topic_arn`, `plan --notify`
+/// and `apply`), on the topic alone; rendered into `iamctl permissions --base` when the
+/// desired state names a topic.
+pub const NOTIFY: &[Permission] = &[SNS_PUBLISH];
+
 /// Operations iamctl calls that IAM allows whatever the caller's policies say.
 pub const NO_PERMISSION_NEEDED: &[Permission] = &[GET_CALLER_IDENTITY];
 
@@ -155,6 +170,7 @@ pub fn all() -> impl Iterator<Item = &'static Permission> {
     READ.iter()
         .chain(APPLY)
         .chain(BASE)
+        .chain(NOTIFY)
         .chain(NO_PERMISSION_NEEDED)
 }
 
@@ -233,7 +249,14 @@ pub fn policy_document(need: Need, partition: &str) -> Value {
                     json!(users),
                     Some(json!({ "ArnEquals": { "iam:PolicyARN": deny_policy } })),
                 ),
-                (Scope::TargetRoles, _) => unreachable!("only BASE reaches target roles"),
+                (Scope::UsersIamctlTags, _) => (
+                    "IamctlRecordTimingStateInUserTags",
+                    json!(users),
+                    Some(json!({ "ForAllValues:StringLike": { "aws:TagKeys": ["iamctl:*"] } })),
+                ),
+                (Scope::TargetRoles | Scope::NotifyTopic, _) => {
+                    unreachable!("only BASE and NOTIFY reach target roles and topics")
+                }
             };
             let mut statement = json!({
                 "Sid": sid,
@@ -261,6 +284,7 @@ pub fn policy_document(need: Need, partition: &str) -> Value {
 pub fn base_policy_document(
     targets: &[TargetPlanInput],
     organization: Option<&OrganizationSpec>,
+    topic: Option<&str>,
     partition: &str,
 ) -> Option<Value> {
     let mut roles: BTreeSet<String> = targets
@@ -290,6 +314,14 @@ pub fn base_policy_document(
             _ => continue,
         };
         statements.push(statement);
+    }
+    if let Some(topic) = topic {
+        statements.push(json!({
+            "Sid": "IamctlPublishNotices",
+            "Effect": "Allow",
+            "Action": NOTIFY.iter().map(|p| p.action).collect::<Vec<_>>(),
+            "Resource": topic,
+        }));
     }
     (!statements.is_empty()).then(|| json!({ "Version": "2012-10-17", "Statement": statements }))
 }
@@ -364,7 +396,7 @@ mod tests {
         let doc = crate::desired::load_sources(vec![("desired.toml".into(), text.into())])
             .expect("valid desired state");
         let targets = crate::fleet::declared_targets(&doc);
-        base_policy_document(&targets, doc.organization.as_ref(), partition)
+        base_policy_document(&targets, doc.organization.as_ref(), None, partition)
     }
 
     #[test]

@@ -50,6 +50,7 @@ fn change(address: &str, action: Action, rule: Rule, before: Value, after: Value
         address: address.parse().unwrap(),
         action,
         rule,
+        owner: None,
         before,
         after,
         attribution: None,

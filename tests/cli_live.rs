@@ -46,6 +46,7 @@ on_expired = "deactivate"
 max_unused_days = 45
 on_unused = "delete"
 delete_inactive = true
+delete_inactive_after_days = 14
 
 [[user]]
 name = "ci-deployer"
@@ -186,14 +187,12 @@ async fn apply_carries_out_every_action_and_a_second_run_has_nothing_to_do() {
         ("user.ci-deployer.login_profile", "delete"),
         ("user.newhire.login_profile", "create"),
         ("user.newhire.policy.iamctl-deny-without-mfa", "attach"),
-        // Expired keys are deactivated, but delete_inactive would delete them on the next
-        // run, so they are deleted at once.
-        (&format!("user.svc-old.access_key.{old}"), "delete"),
+        // What the user chose is what happens: an expired key is deactivated (and deleted
+        // after its grace, on a later run); an unused one is deleted, as `on_unused` says; a
+        // key found inactive starts its grace: its first sighting is recorded.
+        (&format!("user.svc-old.access_key.{old}"), "deactivate"),
         (&format!("user.svc-idle.access_key.{idle}"), "delete"),
-        (
-            &format!("user.svc-inactive.access_key.{inactive}"),
-            "delete",
-        ),
+        (&format!("user.svc-inactive.access_key.{inactive}"), "tag"),
     ]);
     assert_eq!(planned(&account, &config, &[]), expected);
 
@@ -244,9 +243,29 @@ async fn apply_carries_out_every_action_and_a_second_run_has_nothing_to_do() {
     assert_eq!(login_profile(&iam, "ci-deployer").await, None);
     assert_eq!(login_profile(&iam, "newhire").await, Some(true));
     assert_eq!(attached(&iam, "newhire").await, ["iamctl-deny-without-mfa"]);
-    assert!(key_statuses(&iam, "svc-old").await.is_empty());
+    assert_eq!(
+        key_statuses(&iam, "svc-old").await,
+        [(old.clone(), "Inactive".to_owned())]
+    );
     assert!(key_statuses(&iam, "svc-idle").await.is_empty());
-    assert!(key_statuses(&iam, "svc-inactive").await.is_empty());
+    assert_eq!(
+        key_statuses(&iam, "svc-inactive").await,
+        [(inactive.clone(), "Inactive".to_owned())]
+    );
+    // Since when each is inactive lives in the account, as a tag of its user.
+    for (user, key) in [("svc-old", &old), ("svc-inactive", &inactive)] {
+        let tags = iam.list_user_tags().user_name(user).send().await.unwrap();
+        let since = tags
+            .tags()
+            .iter()
+            .find(|t| t.key() == format!("iamctl:inactive-since:{key}"))
+            .unwrap_or_else(|| panic!("{user}: no record of inactivity in {tags:?}"));
+        let since: chrono::DateTime<chrono::Utc> = since.value().parse().unwrap();
+        assert!(
+            (chrono::Utc::now() - since).num_minutes().abs() < 5,
+            "{since}"
+        );
+    }
     // Exempt users untouched, by glob and by tag.
     assert_eq!(
         key_statuses(&iam, "break-glass-1").await,

@@ -550,7 +550,7 @@ fn the_example_events_explain_the_example_plan_in_text() {
         format!("by {PRIYA} at 2026-10-12T14:03:27Z (UpdateAccountPasswordPolicy)")
     );
     assert_eq!(
-        after("- user.jonas.berg.access_key.AKIAYFXQICSOV4UO2LDS"),
+        after("! user.jonas.berg.access_key.AKIAYFXQICSOV4UO2LDS"),
         "by arn:aws:iam::111111111111:user/jonas.berg at 2026-07-28T22:50:00Z (CreateAccessKey)"
     );
     assert_eq!(
@@ -825,11 +825,8 @@ fn listed(record: Value) -> Value {
 }
 
 fn drifted_plan() -> AccountPlan {
-    let finding = |address: &str, rule: Rule, message: &str| Finding {
-        address: address.parse().unwrap(),
-        rule,
-        message: message.into(),
-        attribution: None,
+    let finding = |address: &str, rule: Rule, message: &str| {
+        Finding::new(address.parse().unwrap(), rule, message.into())
     };
     let weak = PasswordPolicy {
         minimum_length: 8,
@@ -858,8 +855,10 @@ fn drifted_plan() -> AccountPlan {
                         status: KeyStatus::Active,
                         created: "2025-01-01T00:00:00Z".parse().unwrap(),
                         last_used: None,
+                        inactive_since: None,
                     },
                     if_still_unused: false,
+                    delete_on: None,
                 },
             ),
         ],
@@ -1004,7 +1003,7 @@ async fn lookup_events_answers_explain_the_plan_in_every_format() {
 
     let as_of = "2026-11-01T00:00:00Z".parse().unwrap();
     let full = Plan::new(as_of, vec![plan]);
-    let text = render::text(&full, &render::TextOptions { color: false });
+    let text = render::text(&full, &render::TextOptions::default());
     assert!(
         text.contains(&format!(
             "\n      by {PRIYA} at 2026-10-12T14:03:27Z (UpdateAccountPasswordPolicy)\n"

@@ -734,10 +734,9 @@ fn inactive_keys_are_untouched_unless_delete_inactive() {
 }
 
 #[test]
-fn with_delete_inactive_a_key_due_for_deactivation_is_deleted_at_once() {
-    // A key deactivated now would be deleted by delete_inactive on the next run; the engine
-    // deletes it in the same plan so that a plan right after apply is empty. The change keeps
-    // the rule that flagged the key.
+fn deactivate_means_deactivate_even_with_delete_inactive() {
+    // What the user chose is what happens: `delete_inactive` deletes a key only once it has
+    // been inactive for its grace, on a later run; the change says when that will be.
     let live = account([user("svc").key(K_OLD, 120, Some(100)).build()]);
     for (body, rule) in [
         (
@@ -754,15 +753,24 @@ fn with_delete_inactive_a_key_due_for_deactivation_is_deleted_at_once() {
             changes(&keep),
             [format!("deactivate user.svc.access_key.{K_OLD} ({rule})")]
         );
-        let delete = plan(
-            &rules(&keys_toml(&format!("{body}\ndelete_inactive = true"))),
+        assert_eq!(
+            keep.changes[0].to_src().after,
+            json!({"status": "Inactive"})
+        );
+        let staged = plan(
+            &rules(&keys_toml(&format!(
+                "{body}\ndelete_inactive = true\ndelete_inactive_after_days = 14"
+            ))),
             &live,
         );
         assert_eq!(
-            changes(&delete),
-            [format!("delete user.svc.access_key.{K_OLD} ({rule})")]
+            changes(&staged),
+            [format!("deactivate user.svc.access_key.{K_OLD} ({rule})")]
         );
-        assert_eq!(delete.changes[0].to_src().after, Value::Null);
+        assert_eq!(
+            staged.changes[0].to_src().after,
+            json!({"status": "Inactive", "delete_on": "2026-11-15T00:00:00Z"})
+        );
     }
 }
 
@@ -1070,6 +1078,7 @@ on_expired = "{on_expired}"
 max_unused_days = 45
 on_unused = "{on_unused}"
 delete_inactive = {delete_inactive}
+delete_inactive_after_days = 14
 max_active = 1
 
 [[user]]
@@ -1301,8 +1310,9 @@ without_mfa = "report"
             "reset_password user.alice.login_profile (user.password_reset_required)",
             "delete user.bob.login_profile (users.console.require_mfa)",
             "delete user.sandbox-1.login_profile (users.console.require_mfa)",
-            // on_expired = "deactivate", but delete_inactive is on: deleted at once
-            format!("delete user.svc.access_key.{K_NEW} (users.access_keys.max_age_days)").as_str(),
+            // on_expired = "deactivate" deactivates, delete_inactive or not
+            format!("deactivate user.svc.access_key.{K_NEW} (users.access_keys.max_age_days)")
+                .as_str(),
             format!("delete user.svc.access_key.{K_OLD} (users.access_keys.delete_inactive)")
                 .as_str(),
         ]
@@ -1673,9 +1683,32 @@ fn the_example_plan() {
     assert!(has(Action::Update, Rule::PasswordPolicy));
     assert!(has(Action::ResetPassword, Rule::ConsoleResetOnTightening));
     assert!(has(Action::ResetPassword, Rule::UserPasswordReset));
-    assert!(has(Action::Delete, Rule::KeysMaxAge));
+    assert!(has(Action::Deactivate, Rule::KeysMaxAge));
     assert!(has(Action::Deactivate, Rule::KeysMaxUnused));
-    assert!(has(Action::Delete, Rule::KeysDeleteInactive));
+    assert!(has(Action::Tag, Rule::KeysDeleteInactive));
+    // Staged enforcement shows: notices with their dates, and owners on every user's item.
+    let findings: Vec<&iamctl::plan::Finding> = plans.iter().flat_map(|p| &p.findings).collect();
+    for rule in [
+        Rule::KeysMaxAge,
+        Rule::KeysDeleteInactive,
+        Rule::ConsoleMaxUnused,
+    ] {
+        assert!(
+            findings
+                .iter()
+                .any(|f| f.rule == rule && f.notice.is_some()),
+            "no {rule} notice"
+        );
+    }
+    assert!(
+        all.iter()
+            .filter(|c| c.kind.user().is_some())
+            .all(|c| c.owner.is_some())
+    );
+    assert!(
+        all.iter()
+            .any(|c| c.owner.as_deref() == Some("payments@example.com"))
+    );
     assert!(has(Action::Delete, Rule::ConsoleMaxUnused));
     assert!(has(Action::Delete, Rule::UserConsole));
     assert!(has(Action::Create, Rule::UserConsole));
@@ -1704,4 +1737,248 @@ fn the_example_plan() {
     }
     let plan = iamctl::plan::Plan::new(as_of(), plans);
     insta::assert_json_snapshot!("example_plan", plan);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Staged enforcement: notices, grace, owners
+// ---------------------------------------------------------------------------------------------
+
+const STAGED: &str = r#"
+[users]
+owner_tag = "owner"
+default_owner = "secops@example.com"
+
+[users.console]
+require_mfa = true
+without_mfa = "disable-console"
+mfa_grace_days = 7
+
+[users.access_keys]
+max_age_days = 90
+on_expired = "deactivate"
+notice_days = 14
+delete_inactive = true
+delete_inactive_after_days = 14
+"#;
+
+fn plan_at(rules: &iamctl::desired::Rules, live: &AccountState, at: &str) -> AccountPlan {
+    plan_account("default", rules, live, date(at))
+}
+
+/// The notices of a plan as `"ADDRESS RULE due DATE action ACTION"`.
+fn notices(plan: &AccountPlan) -> Vec<String> {
+    plan.findings
+        .iter()
+        .filter_map(|f| {
+            let notice = f.notice?;
+            Some(format!(
+                "{} {} due {} action {}",
+                f.address,
+                f.rule_name(),
+                notice.due.format("%Y-%m-%d"),
+                notice.action
+            ))
+        })
+        .collect()
+}
+
+#[test]
+fn a_key_is_noticed_before_deactivation_deactivated_on_the_day_then_deleted_after_its_grace() {
+    let rules = rules(STAGED);
+    // 80 days old at as_of (2026-11-01): 90 days old on 2026-11-11.
+    let live = account([user("svc")
+        .tag("owner", "team-a@example.com")
+        .key(K_OLD, 80, None)
+        .build()]);
+    let notice = format!(
+        "user.svc.access_key.{K_OLD} users.access_keys.max_age_days.notice due 2026-11-11 action deactivate"
+    );
+    // Outside the notice window: nothing; inside: the notice, up to the day itself.
+    assert!(plan_at(&rules, &live, "2026-10-27").findings.is_empty());
+    for day in ["2026-10-28", "2026-11-10", "2026-11-11"] {
+        let plan = plan_at(&rules, &live, day);
+        assert!(plan.changes.is_empty(), "{day}: {:?}", changes(&plan));
+        assert_eq!(notices(&plan), std::slice::from_ref(&notice), "{day}");
+    }
+    let noticed = plan_at(&rules, &live, "2026-11-10");
+    assert_eq!(
+        noticed.findings[0].message,
+        format!(
+            "{K_OLD} will be deactivated on 2026-11-11: older than 90 days by then; rotate the key and move its users to the new one before"
+        )
+    );
+    assert_eq!(
+        noticed.findings[0].owner.as_deref(),
+        Some("team-a@example.com")
+    );
+    let src = serde_json::to_value(&noticed.findings[0]).unwrap();
+    assert_eq!(src["rule"], "users.access_keys.max_age_days.notice");
+    assert_eq!(src["due"], "2026-11-11T00:00:00Z");
+    assert_eq!(src["action"], "deactivate");
+    assert_eq!(src["owner"], "team-a@example.com");
+
+    // The day after: deactivated (not deleted), the deletion date stated.
+    let acting = plan_at(&rules, &live, "2026-11-12");
+    assert_eq!(
+        changes(&acting),
+        [format!(
+            "deactivate user.svc.access_key.{K_OLD} (users.access_keys.max_age_days)"
+        )]
+    );
+    assert_eq!(
+        acting.changes[0].owner.as_deref(),
+        Some("team-a@example.com")
+    );
+    let deactivated = apply(&live, &acting, date("2026-11-12"));
+    // Its grace: noticed while it runs, deleted once it has run out, never before.
+    let during = plan_at(&rules, &deactivated, "2026-11-20");
+    assert!(during.changes.is_empty(), "{:?}", changes(&during));
+    assert_eq!(
+        notices(&during),
+        [format!(
+            "user.svc.access_key.{K_OLD} users.access_keys.delete_inactive.notice due 2026-11-26 action delete"
+        )]
+    );
+    assert!(
+        plan_at(&rules, &deactivated, "2026-11-25T23:59:59Z")
+            .changes
+            .is_empty()
+    );
+    let deleting = plan_at(&rules, &deactivated, "2026-11-26");
+    assert_eq!(
+        changes(&deleting),
+        [format!(
+            "delete user.svc.access_key.{K_OLD} (users.access_keys.delete_inactive)"
+        )]
+    );
+    assert_eq!(
+        deleting.changes[0].to_src().before["inactive_since"],
+        "2026-11-12T00:00:00Z"
+    );
+    let gone = apply(&deactivated, &deleting, date("2026-11-26"));
+    assert!(gone.users[0].tags.keys().all(|t| !t.starts_with("iamctl:")));
+    assert!(plan_at(&rules, &gone, "2026-11-26").changes.is_empty());
+}
+
+#[test]
+fn a_key_deactivated_by_hand_is_recorded_first_and_deleted_after_the_grace() {
+    let rules = rules(STAGED);
+    let live = account([user("svc").inactive_key(K_OLD, 30, None).build()]);
+    let first = plan_at(&rules, &live, "2026-11-01");
+    assert_eq!(
+        changes(&first),
+        [format!(
+            "tag user.svc.access_key.{K_OLD} (users.access_keys.delete_inactive)"
+        )]
+    );
+    assert_eq!(
+        first.changes[0].owner.as_deref(),
+        Some("secops@example.com")
+    );
+    let recorded = apply(&live, &first, date("2026-11-01"));
+    assert!(plan_at(&rules, &recorded, "2026-11-14").changes.is_empty());
+    assert_eq!(
+        changes(&plan_at(&rules, &recorded, "2026-11-15")),
+        [format!(
+            "delete user.svc.access_key.{K_OLD} (users.access_keys.delete_inactive)"
+        )]
+    );
+    // A run killed between the deactivation and its record: the key is recorded by the next
+    // run, so its grace counts from then, later, never earlier.
+    let mut unrecorded = recorded.clone();
+    unrecorded.users[0].tags.clear();
+    assert_eq!(
+        changes(&plan_at(&rules, &unrecorded, "2026-11-20")),
+        [format!(
+            "tag user.svc.access_key.{K_OLD} (users.access_keys.delete_inactive)"
+        )]
+    );
+}
+
+#[test]
+fn a_record_that_no_longer_holds_is_removed() {
+    let rules = rules(STAGED);
+    let tag = format!("iamctl:inactive-since:{K_OLD}");
+    // Reactivated by a person: the old date must not shorten the next grace.
+    let reactivated = account([user("svc")
+        .tag(&tag, "2026-10-01T00:00:00Z")
+        .key(K_OLD, 10, Some(1))
+        .build()]);
+    assert_eq!(
+        changes(&plan(&rules, &reactivated)),
+        [format!(
+            "untag user.svc.access_key.{K_OLD} (users.access_keys.delete_inactive)"
+        )]
+    );
+    // The key is gone.
+    let gone = account([user("svc").tag(&tag, "2026-10-01T00:00:00Z").build()]);
+    assert_eq!(
+        changes(&plan(&rules, &gone)),
+        [format!(
+            "untag user.svc.access_key.{K_OLD} (users.access_keys.delete_inactive)"
+        )]
+    );
+}
+
+#[test]
+fn with_no_grace_a_key_apply_deactivated_is_deleted_by_the_next_run() {
+    // The one stated exception to "plan right after apply is empty".
+    let rules = rules(
+        "[users.access_keys]\nmax_age_days = 90\non_expired = \"deactivate\"\ndelete_inactive = true\n",
+    );
+    let live = account([user("svc").key(K_OLD, 120, None).build()]);
+    let first = plan(&rules, &live);
+    assert_eq!(
+        changes(&first),
+        [format!(
+            "deactivate user.svc.access_key.{K_OLD} (users.access_keys.max_age_days)"
+        )]
+    );
+    let second = plan(&rules, &apply(&live, &first, as_of()));
+    assert_eq!(
+        changes(&second),
+        [format!(
+            "delete user.svc.access_key.{K_OLD} (users.access_keys.delete_inactive)"
+        )]
+    );
+}
+
+#[test]
+fn missing_mfa_is_not_acted_on_within_the_grace_and_the_deadline_is_given() {
+    let rules = rules(STAGED);
+    // Console password created 3 days before as_of: MFA due 2026-11-05.
+    let live = account([user("newhire").console(3).build()]);
+    let within = plan(&rules, &live);
+    assert!(within.changes.is_empty(), "{:?}", changes(&within));
+    assert_eq!(
+        notices(&within),
+        ["user.newhire users.console.require_mfa.notice due 2026-11-05 action delete"]
+    );
+    assert_eq!(
+        within.findings[0].message,
+        "console access without MFA: enroll MFA by 2026-11-05, or the console password will be deleted"
+    );
+    let after = plan_at(&rules, &live, "2026-11-06");
+    assert_eq!(
+        changes(&after),
+        ["delete user.newhire.login_profile (users.console.require_mfa)"]
+    );
+}
+
+#[test]
+fn validate_warns_about_deactivation_without_a_grace() {
+    let doc = doc(
+        "[users.access_keys]\nmax_age_days = 90\non_expired = \"deactivate\"\ndelete_inactive = true\n",
+    );
+    let warnings = iamctl::desired::warnings(&doc);
+    assert_eq!(warnings.len(), 1);
+    assert_eq!(
+        warnings[0].path,
+        "users.access_keys.delete_inactive_after_days"
+    );
+    assert_eq!(
+        warnings[0].message,
+        "keys that apply deactivates are deleted by the next run: delete_inactive with no grace leaves no time to undo a deactivation; set delete_inactive_after_days"
+    );
+    assert!(iamctl::desired::warnings(&self::doc(STAGED)).is_empty());
 }

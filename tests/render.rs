@@ -6,7 +6,10 @@ use iamctl::plan::{AccountPlan, Action, Address, Change, ChangeSrc, Finding, Pla
 use iamctl::render::{self, Format, MARKDOWN_MARKER, TextOptions};
 use serde_json::{Value, json};
 
-const PLAIN: TextOptions = TextOptions { color: false };
+const PLAIN: TextOptions = TextOptions {
+    color: false,
+    group_by_owner: false,
+};
 
 fn at(s: &str) -> DateTime<Utc> {
     s.parse().expect("a test timestamp")
@@ -23,6 +26,7 @@ fn change(address: Address, action: Action, rule: Rule, before: Value, after: Va
         address,
         action,
         rule,
+        owner: None,
         before,
         after,
         attribution: None,
@@ -31,12 +35,7 @@ fn change(address: Address, action: Action, rule: Rule, before: Value, after: Va
 }
 
 fn finding(address: Address, rule: Rule, message: &str) -> Finding {
-    Finding {
-        address,
-        rule,
-        message: message.to_owned(),
-        attribution: None,
-    }
+    Finding::new(address, rule, message.to_owned())
 }
 
 fn account(name: &str, id: &str, changes: Vec<Change>, findings: Vec<Finding>) -> AccountPlan {
@@ -290,7 +289,13 @@ fn text_without_color_has_no_escape() {
 
 #[test]
 fn text_with_color_has_escapes() {
-    let out = render::text(&full_plan(), &TextOptions { color: true });
+    let out = render::text(
+        &full_plan(),
+        &TextOptions {
+            color: true,
+            group_by_owner: false,
+        },
+    );
     assert!(out.contains("\x1b["), "{out}");
     // Colour changes nothing but the escapes.
     assert_eq!(strip_ansi(&out), render::text(&full_plan(), &PLAIN));

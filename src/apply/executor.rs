@@ -1,7 +1,8 @@
 //! Carries out one change: picks the IAM call from the change's kind, checks the safety guards
 //! first, and turns the result into an [`OutcomeStatus`].
 
-use aws_sdk_iam::types::StatusType;
+use aws_sdk_iam::types::{StatusType, Tag};
+use chrono::Utc;
 use tokio::sync::OnceCell;
 
 use super::password::{self, SecretFile};
@@ -10,9 +11,10 @@ use crate::aws::{AccountClients, AwsError, ErrorCode, call};
 use crate::permissions::{
     ATTACH_USER_POLICY, CREATE_LOGIN_PROFILE, DELETE_ACCESS_KEY, DELETE_ACCOUNT_PASSWORD_POLICY,
     DELETE_LOGIN_PROFILE, DETACH_USER_POLICY, GET_ACCESS_KEY_LAST_USED, GET_LOGIN_PROFILE,
-    UPDATE_ACCESS_KEY, UPDATE_ACCOUNT_PASSWORD_POLICY, UPDATE_LOGIN_PROFILE,
+    TAG_USER, UNTAG_USER, UPDATE_ACCESS_KEY, UPDATE_ACCOUNT_PASSWORD_POLICY, UPDATE_LOGIN_PROFILE,
 };
-use crate::plan::{AccountPlan, Address, Change, ChangeKind, KeyFacts};
+use crate::plan::{AccountPlan, Address, Change, ChangeKind, KeyFacts, inactive_since_tag};
+use crate::state::AccessKeyId;
 use crate::state::PasswordPolicy;
 
 fn failed(error: impl Into<String>) -> OutcomeStatus {
@@ -178,23 +180,51 @@ impl<'a> Executor<'a> {
                 user,
                 key,
                 if_still_unused,
+                ..
             } => {
-                self.access_key(
-                    address,
-                    user,
-                    key,
-                    *if_still_unused,
-                    KeyOperation::Deactivate,
-                )
-                .await
+                let status = self
+                    .access_key(
+                        address,
+                        user,
+                        key,
+                        *if_still_unused,
+                        KeyOperation::Deactivate,
+                    )
+                    .await;
+                if !status.is_done() {
+                    return status;
+                }
+                // Deactivated first, recorded second: a run killed in between leaves a key
+                // with no record, which the next run records then, so the grace only grows.
+                match self.record_inactive(address, user, &key.id).await {
+                    Ok(()) => OutcomeStatus::Done,
+                    Err(err) => failed(format!(
+                        "deactivated, but recording since when failed: {err}; the next run records it (the deletion grace then counts from that run)"
+                    )),
+                }
             }
             ChangeKind::DeleteAccessKey {
                 user,
                 key,
                 if_still_unused,
             } => {
-                self.access_key(address, user, key, *if_still_unused, KeyOperation::Delete)
-                    .await
+                let status = self
+                    .access_key(address, user, key, *if_still_unused, KeyOperation::Delete)
+                    .await;
+                if status.is_done() && key.inactive_since.is_some() {
+                    if let Err(err) = self.forget_inactive(address, user, &key.id).await {
+                        return failed(format!(
+                            "deleted, but removing its record failed: {err}; the next run removes it"
+                        ));
+                    }
+                }
+                status
+            }
+            ChangeKind::RecordInactiveKey { user, key, .. } => {
+                done_or_failed(self.record_inactive(address, user, &key.id).await)
+            }
+            ChangeKind::ForgetInactiveKey { user, key_id, .. } => {
+                done_or_failed(self.forget_inactive(address, user, key_id).await)
             }
             ChangeKind::AttachDenyPolicy { user } => self.attach_deny_policy(address, user).await,
             ChangeKind::DetachDenyPolicy { user } => self.detach_deny_policy(address, user).await,
@@ -402,6 +432,46 @@ impl<'a> Executor<'a> {
                     .send();
                 done_or_gone(call(self.account(), DELETE_ACCESS_KEY, request).await)
             }
+        }
+    }
+
+    /// Records now as the start of the key's inactivity (`iamctl:inactive-since:AKID`).
+    async fn record_inactive(
+        &self,
+        address: &Address,
+        user: &str,
+        key_id: &AccessKeyId,
+    ) -> Result<(), AwsError> {
+        self.trace(address, TAG_USER.action);
+        let now = Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        let tag = Tag::builder()
+            .key(inactive_since_tag(key_id))
+            .value(now)
+            .build()
+            .expect("key and value are set");
+        let request = self.clients.iam.tag_user().user_name(user).tags(tag).send();
+        call(self.account(), TAG_USER, request).await.map(|_| ())
+    }
+
+    /// Removes the record of the key's inactivity.
+    async fn forget_inactive(
+        &self,
+        address: &Address,
+        user: &str,
+        key_id: &AccessKeyId,
+    ) -> Result<(), AwsError> {
+        self.trace(address, UNTAG_USER.action);
+        let request = self
+            .clients
+            .iam
+            .untag_user()
+            .user_name(user)
+            .tag_keys(inactive_since_tag(key_id))
+            .send();
+        match call(self.account(), UNTAG_USER, request).await {
+            // The user is gone, and the record with it.
+            Err(err) if err.is(ErrorCode::NoSuchEntity) => Ok(()),
+            other => other.map(|_| ()),
         }
     }
 

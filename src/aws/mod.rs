@@ -179,6 +179,17 @@ impl ClientFactory {
         aws_sdk_organizations::Client::from_conf(config)
     }
 
+    /// An SNS client on the ambient credentials (the identity iamctl starts from, not a
+    /// target's role) in `region`, for the notices of `[notify]`.
+    pub fn sns(&self, region: &str) -> aws_sdk_sns::Client {
+        let config = aws_sdk_sns::config::Builder::from(&self.ambient)
+            .region(Region::new(region.to_owned()))
+            .retry_config(retries())
+            .interceptor(self.calls.clone())
+            .build();
+        aws_sdk_sns::Client::from_conf(config)
+    }
+
     /// Clients on an explicit configuration (tests build one per emulated account, since
     /// the process environment is shared by tests running in parallel).
     pub fn clients_from_config(&self, target: &str, config: SdkConfig) -> AccountClients {

@@ -7,10 +7,11 @@ use miette::Result;
 use super::args::{ApplyArgs, GlobalArgs};
 use super::printer::Printer;
 use super::progress::Progress;
-use super::{ExitStatus, load_desired, scope};
+use super::{ExitStatus, load_desired, notify_topic, report_notices, scope};
 use crate::apply::{self, ApplyError, ApplyRequest, ApplyUi};
 use crate::aws::ApiCalls;
 use crate::fleet::Shard;
+use crate::notify;
 use crate::ops::Observer;
 use crate::plan::Plan;
 use crate::render;
@@ -42,11 +43,21 @@ pub(super) async fn apply(
         auto_approve: args.auto_approve,
     };
     let report = apply::run(request, &ui).await;
-    printer.api_calls(&calls);
-    let report = report?;
+    let report = match report {
+        Ok(report) => report,
+        Err(error) => {
+            printer.api_calls(&calls);
+            return Err(error.into());
+        }
+    };
     if report.plan.has_changes() {
         printer.stdout(&render::apply_report(&report))?;
     }
+    if let Some(topic) = notify_topic(&desired.doc) {
+        let notices = notify::tell_owners(&calls, topic, &report.plan, &report.outcomes).await;
+        report_notices(printer, &notices);
+    }
+    printer.api_calls(&calls);
     if let Some(reason) = &report.audit_broken {
         printer.error(&format!(
             "the audit log could not be written ({reason}); changes not yet started were skipped"

@@ -57,6 +57,19 @@ fn scope(global: &GlobalArgs) -> Scope<'_> {
     }
 }
 
+/// `[notify] sns_topic_arn`, when the desired state names one.
+fn notify_topic(doc: &crate::desired::DesiredDoc) -> Option<&str> {
+    doc.notify.as_ref().and_then(|n| n.sns_topic_arn.as_deref())
+}
+
+/// What telling the owners came to: failures as warnings (they never fail the run).
+fn report_notices(printer: &Printer, report: &crate::notify::NotifyReport) {
+    for failure in &report.failures {
+        printer.note(&format!("warning: {failure}"));
+    }
+    printer.detail(&format!("notify: {} message(s) published", report.sent));
+}
+
 fn load_desired(global: &GlobalArgs) -> Result<Desired> {
     desired::load(&global.config).map_err(miette::Report::new)
 }
@@ -71,6 +84,9 @@ fn load_targets(global: &GlobalArgs) -> Result<(Desired, Vec<TargetPlanInput>)> 
 
 fn validate(global: &GlobalArgs, printer: &Printer) -> Result<ExitStatus> {
     let (desired, targets) = load_targets(global)?;
+    for warning in desired::warnings(&desired.doc) {
+        printer.note(&format!("warning: {}: {}", warning.path, warning.message));
+    }
     if !printer.quiet() {
         let files = desired.files.len();
         // An organization's accounts are only known when it is listed, at run time.

@@ -3,16 +3,17 @@
 use chrono::Utc;
 use miette::{IntoDiagnostic, Result};
 
-use super::args::{GlobalArgs, PlanArgs, SnapshotArgs};
+use super::args::{GlobalArgs, GroupBy, PlanArgs, SnapshotArgs};
 use super::printer::Printer;
 use super::progress::Progress;
-use super::{ExitStatus, load_desired, scope, write_atomically};
+use super::{ExitStatus, load_desired, notify_topic, scope, write_atomically};
 use crate::aws::ApiCalls;
 use crate::explain;
+use crate::notify;
 use crate::ops::plan::{ExplainSource, explain_runs};
 use crate::ops::{self, Source};
 use crate::plan::Plan;
-use crate::render::{self, Format};
+use crate::render::{self, Format, TextOptions};
 
 pub(super) async fn plan(
     global: &GlobalArgs,
@@ -24,6 +25,21 @@ pub(super) async fn plan(
     // Event files are read (and any mistake in them reported) before any account is.
     let explain = explain_source(args)?;
     let desired = load_desired(global)?;
+    let topic = match (args.notify, notify_topic(&desired.doc)) {
+        (false, _) => None,
+        (true, Some(topic)) if args.snapshot.is_none() => Some(topic),
+        (true, Some(_)) => {
+            return Err(miette::miette!(
+                "--notify with --snapshot: notices are about live accounts; plan them live"
+            ));
+        }
+        (true, None) => {
+            return Err(miette::miette!(
+                help = "add [notify] sns_topic_arn = \"arn:aws:sns:REGION:ACCOUNT_ID:NAME\"",
+                "--notify needs a topic: the desired state has no [notify] sns_topic_arn"
+            ));
+        }
+    };
     let source = match &args.snapshot {
         Some(path) => Source::Snapshot(path),
         None => Source::Live { calls: &calls },
@@ -54,7 +70,17 @@ pub(super) async fn plan(
     if let Some(out) = &args.out {
         write_atomically(out, &render::json(&plan))?;
     }
-    printer.stdout(&Format::from(args.format).render(&plan, &printer.text_options()))?;
+    let options = TextOptions {
+        group_by_owner: args.group_by == Some(GroupBy::Owner),
+        ..printer.text_options()
+    };
+    printer.stdout(&Format::from(args.format).render(&plan, &options))?;
+    if let Some(topic) = topic {
+        super::report_notices(
+            printer,
+            &notify::tell_owners(&calls, topic, &plan, &[]).await,
+        );
+    }
     printer.api_calls(&calls);
 
     Ok(if plan.has_failures() {

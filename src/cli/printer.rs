@@ -42,6 +42,7 @@ impl Printer {
     pub fn text_options(&self) -> TextOptions {
         TextOptions {
             color: self.stdout_color,
+            group_by_owner: false,
         }
     }
 

@@ -89,7 +89,12 @@ pub(super) fn permissions(
     let doc = if args.base {
         let (desired, targets) = load_targets(global)?;
         let organization = desired.doc.organization.as_ref();
-        match base_policy_document(&targets, organization, &args.partition) {
+        let topic = desired
+            .doc
+            .notify
+            .as_ref()
+            .and_then(|n| n.sns_topic_arn.as_deref());
+        match base_policy_document(&targets, organization, topic, &args.partition) {
             Some(doc) => doc,
             None => {
                 printer.note(

@@ -8,5 +8,5 @@ mod validate;
 
 pub use load::{ConfigProblem, Desired, LoadError, load, load_sources};
 pub use model::DesiredDoc;
-pub use rules::{AccessKeyRules, ConsoleRules, Exemptions, PolicyRule, Rules, UserRule};
-pub use validate::{Problem, validate};
+pub use rules::{AccessKeyRules, ConsoleRules, Exemptions, Owners, PolicyRule, Rules, UserRule};
+pub use validate::{Problem, validate, warnings};

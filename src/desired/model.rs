@@ -14,6 +14,8 @@ pub const MAX_AGE_DAYS_RANGE: (i64, i64) = (1, 1095);
 pub const REUSE_PREVENTION_RANGE: (i64, i64) = (1, 24);
 /// Day counts of the user rules: at least one day, at most ten years.
 pub const DAYS_RANGE: (i64, i64) = (1, 3650);
+/// A grace that may also be none at all.
+pub const GRACE_DAYS_RANGE: (i64, i64) = (0, 3650);
 pub const MAX_ACTIVE_KEYS_RANGE: (i64, i64) = (0, 2);
 
 /// One desired-state document (a file, or the merge of a folder's files).
@@ -40,6 +42,18 @@ pub struct DesiredDoc {
     /// Targets from an AWS Organization: every active account it lists, at run time.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub organization: Option<OrganizationSpec>,
+    /// Where owners are told what is due and what was done.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notify: Option<NotifySpec>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NotifySpec {
+    /// SNS topic receiving one message per owner and account (`plan --notify`, `apply`),
+    /// with message attributes `owner`, `account` and `account_id` for subscription filters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sns_topic_arn: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -96,6 +110,12 @@ pub struct UsersSpec {
     /// Rules for access keys.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub access_keys: Option<AccessKeysSpec>,
+    /// The user tag naming who answers for the user (an email, a team, a channel).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner_tag: Option<String>,
+    /// The owner of users without that tag.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_owner: Option<String>,
 }
 
 /// What to do about a console user without MFA.
@@ -150,6 +170,15 @@ pub struct ConsoleSpec {
     /// new password at next sign-in.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reset_on_policy_tightening: Option<bool>,
+    /// A login profile younger than this many days is not acted on for missing MFA: a
+    /// finding gives the date by which MFA must be enrolled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 3650))]
+    pub mfa_grace_days: Option<i64>,
+    /// What a rule will act on within this many days is reported now, with its date.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 3650))]
+    pub notice_days: Option<i64>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -169,9 +198,18 @@ pub struct AccessKeysSpec {
     /// What to do about an unused key (default `report`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub on_unused: Option<KeyAction>,
-    /// Delete keys that are already inactive.
+    /// Delete keys that are inactive (after `delete_inactive_after_days`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delete_inactive: Option<bool>,
+    /// Delete an inactive key once it has been inactive this many days (default 0): from its
+    /// deactivation when iamctl deactivated it, else from the first run that saw it inactive.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0, max = 3650))]
+    pub delete_inactive_after_days: Option<i64>,
+    /// What a rule will act on within this many days is reported now, with its date.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 3650))]
+    pub notice_days: Option<i64>,
     /// Users with more active keys than this are reported.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 0, max = 2))]

@@ -61,6 +61,9 @@ pub struct ConsoleRules {
     pub max_unused_days: Option<i64>,
     pub on_unused: OnUnusedConsole,
     pub reset_on_policy_tightening: bool,
+    /// Login profiles younger than this are not acted on for missing MFA.
+    pub mfa_grace_days: Option<i64>,
+    pub notice_days: Option<i64>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -70,7 +73,28 @@ pub struct AccessKeyRules {
     pub max_unused_days: Option<i64>,
     pub on_unused: KeyAction,
     pub delete_inactive: bool,
+    /// Days a key stays inactive before `delete_inactive` deletes it.
+    pub delete_inactive_after_days: i64,
     pub max_active: Option<i64>,
+    pub notice_days: Option<i64>,
+}
+
+/// Who answers for a user: the value of the user's `tag`, else `default`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Owners {
+    pub tag: Option<String>,
+    pub default: Option<String>,
+}
+
+impl Owners {
+    pub fn of(&self, user: &User) -> Option<String> {
+        self.tag
+            .as_ref()
+            .and_then(|tag| user.tags.get(tag))
+            .filter(|owner| !owner.is_empty())
+            .or(self.default.as_ref())
+            .cloned()
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -86,6 +110,7 @@ pub struct Rules {
     /// `None`: the password policy is not managed.
     pub password_policy: Option<PolicyRule>,
     pub exemptions: Exemptions,
+    pub owners: Owners,
     pub console: ConsoleRules,
     pub access_keys: AccessKeyRules,
     /// Sorted by name, one entry per user.
@@ -154,6 +179,8 @@ overlay_fields!(ConsoleSpec {
     max_unused_days,
     on_unused,
     reset_on_policy_tightening,
+    mfa_grace_days,
+    notice_days,
 });
 overlay_fields!(AccessKeysSpec {
     max_age_days,
@@ -161,7 +188,9 @@ overlay_fields!(AccessKeysSpec {
     max_unused_days,
     on_unused,
     delete_inactive,
+    delete_inactive_after_days,
     max_active,
+    notice_days,
 });
 overlay_fields!(AuditSpec {
     require_cloudtrail,
@@ -175,6 +204,8 @@ impl Overlay for UsersSpec {
             exempt_tags: over.exempt_tags.or(self.exempt_tags),
             console: self.console.overlay(over.console),
             access_keys: self.access_keys.overlay(over.access_keys),
+            owner_tag: over.owner_tag.or(self.owner_tag),
+            default_owner: over.default_owner.or(self.default_owner),
         }
     }
 }
@@ -256,12 +287,18 @@ impl DesiredDoc {
                 users.exempt_tags.unwrap_or_default(),
             )
             .expect("globs validated before resolution"),
+            owners: Owners {
+                tag: users.owner_tag.clone(),
+                default: users.default_owner.clone(),
+            },
             console: ConsoleRules {
                 require_mfa: console.require_mfa.unwrap_or(false),
                 without_mfa: console.without_mfa.unwrap_or_default(),
                 max_unused_days: console.max_unused_days,
                 on_unused: console.on_unused.unwrap_or_default(),
                 reset_on_policy_tightening: console.reset_on_policy_tightening.unwrap_or(false),
+                mfa_grace_days: console.mfa_grace_days,
+                notice_days: console.notice_days,
             },
             access_keys: AccessKeyRules {
                 max_age_days: keys.max_age_days,
@@ -269,7 +306,9 @@ impl DesiredDoc {
                 max_unused_days: keys.max_unused_days,
                 on_unused: keys.on_unused.unwrap_or_default(),
                 delete_inactive: keys.delete_inactive.unwrap_or(false),
+                delete_inactive_after_days: keys.delete_inactive_after_days.unwrap_or(0),
                 max_active: keys.max_active,
+                notice_days: keys.notice_days,
             },
             users: user_specs
                 .into_values()

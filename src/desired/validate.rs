@@ -74,7 +74,52 @@ pub fn validate(doc: &DesiredDoc) -> Vec<Problem> {
     if let Some(org) = &doc.organization {
         validate_organization(org, &mut report);
     }
+    if let Some(arn) = doc.notify.as_ref().and_then(|n| n.sns_topic_arn.as_ref()) {
+        let parts: Vec<&str> = arn.split(':').collect();
+        if parts.len() != 6 || parts[0] != "arn" || parts[2] != "sns" || parts[5].is_empty() {
+            report(
+                "notify.sns_topic_arn".into(),
+                format!(
+                    "{} is not an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT_ID:NAME)",
+                    shown(arn)
+                ),
+            );
+        }
+    }
     problems
+}
+
+/// Settings that are valid but probably not what was meant; `validate` prints them as
+/// warnings and they never stop a run.
+pub fn warnings(doc: &DesiredDoc) -> Vec<Problem> {
+    let mut warnings = Vec::new();
+    let tables = std::iter::once(("users.access_keys".to_owned(), doc.users.as_ref())).chain(
+        doc.account.iter().enumerate().map(|(i, account)| {
+            (
+                format!("account[{i}].users.access_keys"),
+                account.users.as_ref(),
+            )
+        }),
+    );
+    for (at, users) in tables {
+        let Some(keys) = users.and_then(|u| u.access_keys.as_ref()) else {
+            continue;
+        };
+        let deactivates = [keys.on_expired, keys.on_unused].contains(&Some(KeyAction::Deactivate));
+        if deactivates
+            && keys.delete_inactive == Some(true)
+            && keys.delete_inactive_after_days.unwrap_or(0) == 0
+        {
+            warnings.push(Problem {
+                path: format!("{at}.delete_inactive_after_days"),
+                message: "keys that apply deactivates are deleted by the next run: \
+                          delete_inactive with no grace leaves no time to undo a deactivation; \
+                          set delete_inactive_after_days"
+                    .into(),
+            });
+        }
+    }
+    warnings
 }
 
 fn validate_organization(org: &OrganizationSpec, report: &mut impl FnMut(String, String)) {
@@ -199,6 +244,14 @@ fn validate_tables(
                 DAYS_RANGE,
                 report,
             );
+            check_range(
+                &at,
+                "mfa_grace_days",
+                console.mfa_grace_days,
+                DAYS_RANGE,
+                report,
+            );
+            check_range(&at, "notice_days", console.notice_days, DAYS_RANGE, report);
             if console
                 .on_unused
                 .is_some_and(|a| a != OnUnusedConsole::Report)
@@ -213,6 +266,14 @@ fn validate_tables(
         if let Some(keys) = &users.access_keys {
             let at = format!("{at}.access_keys");
             check_range(&at, "max_age_days", keys.max_age_days, DAYS_RANGE, report);
+            check_range(&at, "notice_days", keys.notice_days, DAYS_RANGE, report);
+            check_range(
+                &at,
+                "delete_inactive_after_days",
+                keys.delete_inactive_after_days,
+                GRACE_DAYS_RANGE,
+                report,
+            );
             check_range(
                 &at,
                 "max_unused_days",

@@ -284,6 +284,7 @@ mod tests {
             status: KeyStatus::Active,
             created: at("2025-01-01T00:00:00Z"),
             last_used: None,
+            inactive_since: None,
         }
     }
 
@@ -314,15 +315,15 @@ mod tests {
                         user: "bob".into(),
                         key: key("AKIA2"),
                         if_still_unused: false,
+                        delete_on: None,
                     },
                 ),
             ],
-            vec![Finding {
-                address: "user.bob".parse().unwrap(),
-                rule: Rule::KeysMaxActive,
-                message: "2 active access keys".into(),
-                attribution: None,
-            }],
+            vec![Finding::new(
+                "user.bob".parse().unwrap(),
+                Rule::KeysMaxActive,
+                "2 active access keys".into(),
+            )],
         );
         let key = |id, key: &str, time| Event {
             user_name: Some("bob".into()),

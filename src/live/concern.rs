@@ -126,7 +126,9 @@ impl Facts {
             | ChangeKind::DeactivateAccessKey { .. }
             | ChangeKind::DeleteAccessKey { .. }
             | ChangeKind::CreateTrail { .. }
-            | ChangeKind::UpdateTrail { .. } => Facts::NONE,
+            | ChangeKind::UpdateTrail { .. }
+            | ChangeKind::RecordInactiveKey { .. }
+            | ChangeKind::ForgetInactiveKey { .. } => Facts::NONE,
         };
         Facts::read_by_rule(change.rule) | by_kind
     }

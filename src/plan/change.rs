@@ -18,6 +18,16 @@ use crate::state::{AccessKeyId, KeyStatus, PasswordPolicy};
 /// The customer-managed policy that `without_mfa = "deny-until-mfa"` attaches.
 pub const DENY_WITHOUT_MFA_POLICY: &str = "iamctl-deny-without-mfa";
 
+/// Timing state lives in the account, as user tags: `iamctl:inactive-since:AKID` holds when a
+/// key became inactive (iamctl deactivated it, or a run first saw it inactive), RFC 3339.
+/// Every runner sees it, and a killed run cannot lose it.
+pub const INACTIVE_SINCE_TAG: &str = "iamctl:inactive-since:";
+
+/// The tag recording when `key` became inactive.
+pub fn inactive_since_tag(key: &AccessKeyId) -> String {
+    format!("{INACTIVE_SINCE_TAG}{key}")
+}
+
 /// An access key as the plan saw it: the key a change acts on.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -28,6 +38,9 @@ pub struct KeyFacts {
     /// `None`: never used.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_used: Option<DateTime<Utc>>,
+    /// When the key became inactive, as recorded in the account ([`INACTIVE_SINCE_TAG`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inactive_since: Option<DateTime<Utc>>,
 }
 
 /// A login profile as the plan saw it, with the password's last use.
@@ -91,12 +104,15 @@ pub enum ChangeKind {
         /// policy is in force no later plan would ask for the reset again.
         with_tightening: bool,
     },
+    /// Deactivate, then record when ([`INACTIVE_SINCE_TAG`]): the deletion grace counts from it.
     DeactivateAccessKey {
         user: String,
         key: KeyFacts,
         /// The key was flagged for not being used: apply first checks that it still has not
         /// been (a workload that just started using it must not break).
         if_still_unused: bool,
+        /// When `delete_inactive` will delete the key, counted from this plan.
+        delete_on: Option<DateTime<Utc>>,
     },
     DeleteAccessKey {
         user: String,
@@ -120,11 +136,26 @@ pub enum ChangeKind {
         before: TrailSettings,
         after: TrailSettings,
     },
+    /// Record that an inactive key was first seen inactive now: its deletion grace starts.
+    RecordInactiveKey {
+        user: String,
+        key: KeyFacts,
+        /// When `delete_inactive` will delete it, counted from this plan.
+        delete_on: DateTime<Utc>,
+    },
+    /// Remove a record that no longer holds (the key is active again, or gone).
+    ForgetInactiveKey {
+        user: String,
+        key_id: AccessKeyId,
+        since: DateTime<Utc>,
+    },
 }
 
 impl ChangeKind {
     pub fn action(&self) -> Action {
         match self {
+            ChangeKind::RecordInactiveKey { .. } => Action::Tag,
+            ChangeKind::ForgetInactiveKey { .. } => Action::Untag,
             ChangeKind::CreatePasswordPolicy { .. }
             | ChangeKind::CreateLoginProfile { .. }
             | ChangeKind::CreateTrail { .. } => Action::Create,
@@ -150,9 +181,14 @@ impl ChangeKind {
             | ChangeKind::DeleteLoginProfile { user, .. }
             | ChangeKind::ResetPassword { user, .. } => Address::LoginProfile(user.clone()),
             ChangeKind::DeactivateAccessKey { user, key, .. }
-            | ChangeKind::DeleteAccessKey { user, key, .. } => Address::AccessKey {
+            | ChangeKind::DeleteAccessKey { user, key, .. }
+            | ChangeKind::RecordInactiveKey { user, key, .. } => Address::AccessKey {
                 user: user.clone(),
                 key_id: key.id.clone(),
+            },
+            ChangeKind::ForgetInactiveKey { user, key_id, .. } => Address::AccessKey {
+                user: user.clone(),
+                key_id: key_id.clone(),
             },
             ChangeKind::AttachDenyPolicy { user } | ChangeKind::DetachDenyPolicy { user } => {
                 Address::UserPolicy {
@@ -173,7 +209,9 @@ impl ChangeKind {
             | ChangeKind::DeactivateAccessKey { user, .. }
             | ChangeKind::DeleteAccessKey { user, .. }
             | ChangeKind::AttachDenyPolicy { user }
-            | ChangeKind::DetachDenyPolicy { user } => Some(user),
+            | ChangeKind::DetachDenyPolicy { user }
+            | ChangeKind::RecordInactiveKey { user, .. }
+            | ChangeKind::ForgetInactiveKey { user, .. } => Some(user),
             ChangeKind::CreatePasswordPolicy { .. }
             | ChangeKind::UpdatePasswordPolicy { .. }
             | ChangeKind::DeletePasswordPolicy { .. }
@@ -198,7 +236,9 @@ impl ChangeKind {
             | ChangeKind::AttachDenyPolicy { .. }
             | ChangeKind::DetachDenyPolicy { .. }
             | ChangeKind::CreateTrail { .. }
-            | ChangeKind::UpdateTrail { .. } => None,
+            | ChangeKind::UpdateTrail { .. }
+            | ChangeKind::RecordInactiveKey { .. }
+            | ChangeKind::ForgetInactiveKey { .. } => None,
         }
     }
 
@@ -218,8 +258,12 @@ impl ChangeKind {
             ChangeKind::CreateLoginProfile { .. } => (Value::Null, reset_flag(true)),
             ChangeKind::DeleteLoginProfile { before, .. } => (to_json(before), Value::Null),
             ChangeKind::ResetPassword { .. } => (reset_flag(false), reset_flag(true)),
-            ChangeKind::DeactivateAccessKey { key, .. } => {
-                (to_json(key), json!({ "status": "Inactive" }))
+            ChangeKind::DeactivateAccessKey { key, delete_on, .. } => {
+                let mut after = json!({ "status": "Inactive" });
+                if let Some(delete_on) = delete_on {
+                    after["delete_on"] = to_json(delete_on);
+                }
+                (to_json(key), after)
             }
             ChangeKind::DeleteAccessKey { key, .. } => (to_json(key), Value::Null),
             ChangeKind::AttachDenyPolicy { .. } => (Value::Null, attached()),
@@ -229,6 +273,14 @@ impl ChangeKind {
                 json!({"name": trail.name, "s3_bucket": trail.s3_bucket, "is_multi_region": true}),
             ),
             ChangeKind::UpdateTrail { before, after } => (to_json(before), to_json(after)),
+            ChangeKind::RecordInactiveKey { key, delete_on, .. } => (
+                to_json(key),
+                json!({"tag": inactive_since_tag(&key.id), "delete_on": delete_on}),
+            ),
+            ChangeKind::ForgetInactiveKey { key_id, since, .. } => (
+                json!({"tag": inactive_since_tag(key_id), "inactive_since": since}),
+                Value::Null,
+            ),
         }
     }
 }
@@ -239,6 +291,9 @@ impl ChangeKind {
 pub struct Change {
     pub rule: Rule,
     pub kind: ChangeKind,
+    /// Who answers for the user the change is about (`[users] owner_tag`, `default_owner`);
+    /// not compared when a saved plan is checked for staleness.
+    pub owner: Option<String>,
     /// Who last changed the object, from CloudTrail (`plan --explain`); never compared
     /// when a saved plan is checked for staleness.
     pub attribution: Option<Attribution>,
@@ -249,6 +304,7 @@ impl Change {
         Self {
             rule,
             kind,
+            owner: None,
             attribution: None,
         }
     }
@@ -273,6 +329,7 @@ impl Change {
             address: self.address(),
             action: self.action(),
             rule: self.rule,
+            owner: self.owner.clone(),
             before,
             after,
             attribution: self.attribution.clone(),
@@ -288,6 +345,8 @@ pub struct ChangeSrc {
     pub address: Address,
     pub action: Action,
     pub rule: Rule,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
     pub before: Value,
     pub after: Value,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -356,8 +415,22 @@ impl TryFrom<ChangeSrc> for Change {
                     user: user.clone(),
                     key: key(&src, key_id)?,
                     if_still_unused: src.rule == Rule::KeysMaxUnused,
+                    delete_on: match src.after.get("delete_on") {
+                        Some(date) => Some(facts(date, "after", &src)?),
+                        None => None,
+                    },
                 }
             }
+            (Address::AccessKey { user, key_id }, Action::Tag) => ChangeKind::RecordInactiveKey {
+                user: user.clone(),
+                key: key(&src, key_id)?,
+                delete_on: facts(&src.after["delete_on"], "after", &src)?,
+            },
+            (Address::AccessKey { user, key_id }, Action::Untag) => ChangeKind::ForgetInactiveKey {
+                user: user.clone(),
+                key_id: key_id.clone(),
+                since: facts(&src.before["inactive_since"], "before", &src)?,
+            },
             (Address::AccessKey { user, key_id }, Action::Delete) => ChangeKind::DeleteAccessKey {
                 user: user.clone(),
                 key: key(&src, key_id)?,
@@ -402,6 +475,7 @@ impl TryFrom<ChangeSrc> for Change {
         Ok(Change {
             rule: src.rule,
             kind,
+            owner: src.owner,
             attribution: src.attribution,
         })
     }
@@ -416,6 +490,7 @@ mod tests {
             address: address.parse().unwrap(),
             action,
             rule,
+            owner: None,
             before,
             after,
             attribution: None,

@@ -8,7 +8,7 @@ use super::model::*;
 use super::rule::Rule;
 use crate::desired::model::{KeyAction, OnUnusedConsole, WithoutMfa};
 use crate::desired::{PolicyRule, Rules, UserRule};
-use crate::state::{AccessKey, AccountState, KeyStatus, PasswordPolicy, Trail, User};
+use crate::state::{AccessKey, AccessKeyId, AccountState, KeyStatus, PasswordPolicy, Trail, User};
 
 /// What a key rule asks for. The plan keeps the strongest of what the rules flagging one key
 /// ask; the order is stated here, not borrowed from the order of the TOML model's variants.
@@ -62,14 +62,17 @@ pub fn plan_account(
 ) -> AccountPlan {
     let (mut plan, unaddressed) = plan_account_provisional(name, rules, live, as_of);
     for item in unaddressed {
+        let owner = live.user(&item.user).and_then(|user| rules.owners.of(user));
         plan.findings.push(Finding {
-            address: Address::User(item.user),
-            rule: item.rule,
-            message: format!(
-                "{} (an access key known only from the credential report: its id was not read, so nothing is done about it)",
-                item.message
-            ),
-            attribution: None,
+            owner,
+            ..Finding::new(
+                Address::User(item.user),
+                item.rule,
+                format!(
+                    "{} (an access key known only from the credential report: its id was not read, so nothing is done about it)",
+                    item.message
+                ),
+            )
         });
     }
     plan
@@ -148,11 +151,21 @@ impl Output {
     }
 
     fn finding(&mut self, address: Address, rule: Rule, message: String) {
+        self.findings.push(Finding::new(address, rule, message));
+    }
+
+    /// A finding announcing what `rule` will do on `due`.
+    fn notice(
+        &mut self,
+        address: Address,
+        rule: Rule,
+        due: DateTime<Utc>,
+        action: Action,
+        message: String,
+    ) {
         self.findings.push(Finding {
-            address,
-            rule,
-            message,
-            attribution: None,
+            notice: Some(Notice { due, action }),
+            ..Finding::new(address, rule, message)
         });
     }
 }
@@ -283,13 +296,28 @@ fn older_than(then: DateTime<Utc>, now: DateTime<Utc>, days: i64) -> bool {
 }
 
 /// A key's facts, for a change acting on it: only a key with an IAM id can be acted on.
-fn key_facts(key: &AccessKey) -> Option<KeyFacts> {
+fn key_facts(key: &AccessKey, user: &User) -> Option<KeyFacts> {
+    let id = key.id.iam()?.clone();
     Some(KeyFacts {
-        id: key.id.iam()?.clone(),
+        inactive_since: inactive_since(user, &id),
+        id,
         status: key.status,
         created: key.created,
         last_used: key.last_used,
     })
+}
+
+/// When the user's key `id` became inactive, as recorded in the account; a record that does
+/// not parse is no record (the next run writes a good one).
+fn inactive_since(user: &User, id: &AccessKeyId) -> Option<DateTime<Utc>> {
+    user.tags
+        .get(&inactive_since_tag(id))
+        .and_then(|value| value.parse().ok())
+}
+
+/// The day of a timestamp, for messages.
+fn day(at: DateTime<Utc>) -> String {
+    at.format("%Y-%m-%d").to_string()
 }
 
 impl Context<'_> {
@@ -311,10 +339,34 @@ impl Context<'_> {
     }
 
     fn plan_user(&self, user: &User, out: &mut Output) {
+        let (changes, findings) = (out.changes.len(), out.findings.len());
         let user_rule = self.rules.user_rule(&user.name);
         let keeps_console = self.plan_login_profile(user, user_rule, out);
         self.plan_deny_policy(user, keeps_console, out);
         self.plan_access_keys(user, out);
+        if let Some(owner) = self.rules.owners.of(user) {
+            for change in &mut out.changes[changes..] {
+                change.owner = Some(owner.clone());
+            }
+            for finding in &mut out.findings[findings..] {
+                finding.owner = Some(owner.clone());
+            }
+        }
+    }
+
+    /// While a login profile is younger than `mfa_grace_days`, missing MFA is not acted on:
+    /// the date by which MFA must be enrolled.
+    fn mfa_deadline(&self, user: &User) -> Option<DateTime<Utc>> {
+        let grace = self.rules.console.mfa_grace_days?;
+        let created = user.login_profile.as_ref()?.created;
+        let deadline = created + Duration::days(grace);
+        (deadline > self.as_of).then_some(deadline)
+    }
+
+    /// A notice when `due` falls within `notice_days` of `as_of` (and has not passed).
+    fn within_notice(&self, due: DateTime<Utc>, notice_days: Option<i64>) -> bool {
+        notice_days
+            .is_some_and(|days| due >= self.as_of && due - self.as_of <= Duration::days(days))
     }
 
     /// At most one change to the login profile: delete, create or reset, first reason wins.
@@ -359,7 +411,21 @@ impl Context<'_> {
             let message = "console access without MFA".to_owned();
             match console.without_mfa {
                 WithoutMfa::DisableConsole if console_wanted != Some(true) => {
-                    delete.get_or_insert((Rule::ConsoleRequireMfa, message));
+                    match self.mfa_deadline(user) {
+                        Some(deadline) => out.notice(
+                            Address::User(user.name.clone()),
+                            Rule::ConsoleRequireMfa,
+                            deadline,
+                            Action::Delete,
+                            format!(
+                                "console access without MFA: enroll MFA by {}, or the console password will be deleted",
+                                day(deadline)
+                            ),
+                        ),
+                        None => {
+                            delete.get_or_insert((Rule::ConsoleRequireMfa, message));
+                        }
+                    }
                 }
                 WithoutMfa::DenyUntilMfa => {} // handled by plan_deny_policy
                 WithoutMfa::Report | WithoutMfa::DisableConsole => {
@@ -383,13 +449,27 @@ impl Context<'_> {
                 )),
                 _ => None,
             };
+            let disables = console.on_unused == OnUnusedConsole::DisableConsole
+                && console_wanted != Some(true);
             if let Some(message) = message {
-                if console.on_unused == OnUnusedConsole::DisableConsole
-                    && console_wanted != Some(true)
-                {
+                if disables {
                     delete.get_or_insert((Rule::ConsoleMaxUnused, message));
                 } else {
                     reports.push((Rule::ConsoleMaxUnused, message));
+                }
+            } else if disables && delete.is_none() {
+                let due = last_use.unwrap_or(profile.created) + Duration::days(days);
+                if self.within_notice(due, console.notice_days) {
+                    out.notice(
+                        Address::User(user.name.clone()),
+                        Rule::ConsoleMaxUnused,
+                        due,
+                        Action::Delete,
+                        format!(
+                            "the console password will be deleted on {}: unused for {days} days by then; sign in before, or ask for it to stay",
+                            day(due)
+                        ),
+                    );
                 }
             }
         }
@@ -467,6 +547,17 @@ impl Context<'_> {
                     Rule::ConsoleRequireMfa,
                     "console access without MFA, but iamctl is signed in as this user: no deny policy attached".into(),
                 );
+            } else if let Some(deadline) = self.mfa_deadline(user) {
+                out.notice(
+                    Address::User(user.name.clone()),
+                    Rule::ConsoleRequireMfa,
+                    deadline,
+                    Action::Attach,
+                    format!(
+                        "console access without MFA: enroll MFA by {}, or a policy denying everything but MFA enrollment will be attached",
+                        day(deadline)
+                    ),
+                );
             } else {
                 out.change(
                     Rule::ConsoleRequireMfa,
@@ -494,7 +585,7 @@ impl Context<'_> {
         for key in &keys {
             // A key known only from the credential report has no id to address it by: what a
             // rule would do about it waits until its id is read.
-            let Some(facts) = key_facts(key) else {
+            let Some(facts) = key_facts(key, user) else {
                 let mut unaddressed = |rule: Rule, is_change: bool, message: String| {
                     out.unaddressed.push(Unaddressed {
                         user: user.name.clone(),
@@ -518,23 +609,16 @@ impl Context<'_> {
                 }
                 continue;
             };
+            if key.status == KeyStatus::Inactive {
+                if key_rules.delete_inactive && !self.is_caller_key(key) {
+                    self.plan_inactive_key(user, facts, out);
+                }
+                continue;
+            }
             let address = || Address::AccessKey {
                 user: user.name.clone(),
                 key_id: facts.id.clone(),
             };
-            if key.status == KeyStatus::Inactive {
-                if key_rules.delete_inactive && !self.is_caller_key(key) {
-                    out.change(
-                        Rule::KeysDeleteInactive,
-                        ChangeKind::DeleteAccessKey {
-                            user: user.name.clone(),
-                            key: facts,
-                            if_still_unused: false,
-                        },
-                    );
-                }
-                continue;
-            }
             let flags = self.key_flags(key);
             // The strongest action wins; of equals, the first rule.
             let strongest = flags
@@ -543,12 +627,13 @@ impl Context<'_> {
                     Some(best) if best.0.strength() >= flag.0.strength() => Some(best),
                     _ => Some(flag),
                 });
-            match strongest {
-                None => {}
+            let acted = match strongest {
+                None => false,
                 Some((KeyEnforcement::Report, _, _)) => {
                     for (_, rule, message) in &flags {
                         out.finding(address(), *rule, message.clone());
                     }
+                    false
                 }
                 Some((action, rule, message)) => {
                     if self.is_caller_key(key) {
@@ -562,22 +647,86 @@ impl Context<'_> {
                     retired += 1;
                     let user = user.name.clone();
                     let if_still_unused = *rule == Rule::KeysMaxUnused;
-                    let kind = if *action == KeyEnforcement::Delete || key_rules.delete_inactive {
-                        // A key deactivated now would be deleted by `delete_inactive` on the
-                        // next run; deleting it at once keeps "plan after apply is empty".
-                        ChangeKind::DeleteAccessKey {
+                    // What the user chose is what happens: `deactivate` deactivates, and
+                    // `delete_inactive` deletes the key only after its grace, on a later run.
+                    let kind = match action {
+                        KeyEnforcement::Delete => ChangeKind::DeleteAccessKey {
                             user,
-                            key: facts,
+                            key: facts.clone(),
                             if_still_unused,
-                        }
-                    } else {
-                        ChangeKind::DeactivateAccessKey {
-                            user,
-                            key: facts,
-                            if_still_unused,
+                        },
+                        KeyEnforcement::Deactivate | KeyEnforcement::Report => {
+                            ChangeKind::DeactivateAccessKey {
+                                user,
+                                key: facts.clone(),
+                                if_still_unused,
+                                delete_on: key_rules.delete_inactive.then(|| {
+                                    self.as_of
+                                        + Duration::days(key_rules.delete_inactive_after_days)
+                                }),
+                            }
                         }
                     };
                     out.change(*rule, kind);
+                    true
+                }
+            };
+            if acted {
+                continue;
+            }
+            // Not acted on today: what will be, and when.
+            for (enforcement, rule, due, why) in self.key_due_dates(key) {
+                let action = match enforcement {
+                    KeyEnforcement::Report => continue,
+                    KeyEnforcement::Deactivate => Action::Deactivate,
+                    KeyEnforcement::Delete => Action::Delete,
+                };
+                if self.within_notice(due, key_rules.notice_days) {
+                    out.notice(
+                        address(),
+                        rule,
+                        due,
+                        action,
+                        format!(
+                            "{} will be {} on {}: {why}; rotate the key and move its users to the new one before",
+                            facts.id,
+                            action.past_participle(),
+                            day(due)
+                        ),
+                    );
+                }
+            }
+            // A record of an earlier inactivity no longer holds: the key is active again, and
+            // an old date must not shorten the grace of its next deactivation.
+            if let (Some(since), true) = (facts.inactive_since, key_rules.delete_inactive) {
+                out.change(
+                    Rule::KeysDeleteInactive,
+                    ChangeKind::ForgetInactiveKey {
+                        user: user.name.clone(),
+                        key_id: facts.id.clone(),
+                        since,
+                    },
+                );
+            }
+        }
+        // Records of keys that are gone: nothing left to time.
+        if key_rules.delete_inactive {
+            for (tag, value) in &user.tags {
+                let Some(id) = tag.strip_prefix(INACTIVE_SINCE_TAG) else {
+                    continue;
+                };
+                let (Ok(key_id), Ok(since)) = (AccessKeyId::new(id), value.parse()) else {
+                    continue;
+                };
+                if !keys.iter().any(|k| k.id.iam() == Some(&key_id)) {
+                    out.change(
+                        Rule::KeysDeleteInactive,
+                        ChangeKind::ForgetInactiveKey {
+                            user: user.name.clone(),
+                            key_id,
+                            since,
+                        },
+                    );
                 }
             }
         }
@@ -595,6 +744,79 @@ impl Context<'_> {
                 );
             }
         }
+    }
+
+    /// `delete_inactive` on an inactive key: deleted once its grace has run out, counted from
+    /// the recorded start of its inactivity; without a record (deactivated by hand, or a run
+    /// killed before recording), the record is made now and the grace starts now, so that no
+    /// key is ever deleted before its grace.
+    fn plan_inactive_key(&self, user: &User, key: KeyFacts, out: &mut Output) {
+        let key_rules = &self.rules.access_keys;
+        let grace = Duration::days(key_rules.delete_inactive_after_days);
+        let delete = |key: KeyFacts| ChangeKind::DeleteAccessKey {
+            user: user.name.clone(),
+            key,
+            if_still_unused: false,
+        };
+        match key.inactive_since {
+            // No grace: nothing to wait for, nothing to record.
+            None if grace.is_zero() => out.change(Rule::KeysDeleteInactive, delete(key)),
+            None => out.change(
+                Rule::KeysDeleteInactive,
+                ChangeKind::RecordInactiveKey {
+                    user: user.name.clone(),
+                    delete_on: self.as_of + grace,
+                    key,
+                },
+            ),
+            Some(since) if since + grace <= self.as_of => {
+                out.change(Rule::KeysDeleteInactive, delete(key))
+            }
+            Some(since) => {
+                let due = since + grace;
+                if self.within_notice(due, key_rules.notice_days) {
+                    out.notice(
+                        Address::AccessKey {
+                            user: user.name.clone(),
+                            key_id: key.id.clone(),
+                        },
+                        Rule::KeysDeleteInactive,
+                        due,
+                        Action::Delete,
+                        format!(
+                            "{} will be deleted on {}: inactive since {}; reactivate it before if it is still needed",
+                            key.id,
+                            day(due),
+                            day(since)
+                        ),
+                    );
+                }
+            }
+        }
+    }
+
+    /// When each key rule with a limit will flag an active key it does not flag yet, with
+    /// what it will then ask for and why.
+    fn key_due_dates(&self, key: &AccessKey) -> Vec<(KeyEnforcement, Rule, DateTime<Utc>, String)> {
+        let key_rules = &self.rules.access_keys;
+        let mut due = Vec::new();
+        if let Some(days) = key_rules.max_age_days {
+            due.push((
+                key_rules.on_expired.into(),
+                Rule::KeysMaxAge,
+                key.created + Duration::days(days),
+                format!("older than {days} days by then"),
+            ));
+        }
+        if let Some(days) = key_rules.max_unused_days {
+            due.push((
+                key_rules.on_unused.into(),
+                Rule::KeysMaxUnused,
+                key.last_used.unwrap_or(key.created) + Duration::days(days),
+                format!("unused for {days} days by then"),
+            ));
+        }
+        due
     }
 
     /// Each rule that flags an active key, with what it asks for, in rule order.

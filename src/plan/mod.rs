@@ -7,8 +7,8 @@ mod model;
 mod rule;
 
 pub use change::{
-    Change, ChangeKind, ChangeSrc, DENY_WITHOUT_MFA_POLICY, KeyFacts, NewTrail, ProfileFacts,
-    TrailSettings,
+    Change, ChangeKind, ChangeSrc, DENY_WITHOUT_MFA_POLICY, INACTIVE_SINCE_TAG, KeyFacts, NewTrail,
+    ProfileFacts, TrailSettings, inactive_since_tag,
 };
 pub use engine::plan_account;
 pub(crate) use engine::{KeyEnforcement, Unaddressed, plan_account_provisional};

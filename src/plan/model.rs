@@ -125,6 +125,10 @@ pub enum Action {
     Attach,
     Detach,
     ResetPassword,
+    /// Record timing state in the account (a user tag under `iamctl:`).
+    Tag,
+    /// Remove timing state that no longer holds.
+    Untag,
 }
 
 impl Action {
@@ -132,7 +136,7 @@ impl Action {
     pub fn marker(self) -> char {
         match self {
             Action::Create | Action::Attach => '+',
-            Action::Update => '~',
+            Action::Update | Action::Tag | Action::Untag => '~',
             Action::Delete | Action::Detach => '-',
             Action::Deactivate | Action::ResetPassword => '!',
         }
@@ -147,6 +151,23 @@ impl Action {
             Action::Attach => "attach",
             Action::Detach => "detach",
             Action::ResetPassword => "reset_password",
+            Action::Tag => "tag",
+            Action::Untag => "untag",
+        }
+    }
+
+    /// How the action reads in a sentence about what will happen ("will be deactivated").
+    pub fn past_participle(self) -> &'static str {
+        match self {
+            Action::Create => "created",
+            Action::Update => "updated",
+            Action::Delete => "deleted",
+            Action::Deactivate => "deactivated",
+            Action::Attach => "attached",
+            Action::Detach => "detached",
+            Action::ResetPassword => "reset",
+            Action::Tag => "tagged",
+            Action::Untag => "untagged",
         }
     }
 }
@@ -159,14 +180,110 @@ impl fmt::Display for Action {
 
 /// Something reported and not changed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(try_from = "FindingSrc", into = "FindingSrc")]
 pub struct Finding {
     pub address: Address,
     pub rule: Rule,
     pub message: String,
+    /// Set when the finding announces what `rule` will do on a date (`notice_days`, or a
+    /// grace that has not run out): its rule then reads `<rule>.notice`.
+    pub notice: Option<Notice>,
+    /// Who answers for the user the finding is about (`[users] owner_tag`, `default_owner`).
+    pub owner: Option<String>,
     /// Who last changed the object, from CloudTrail (`plan --explain`).
+    pub attribution: Option<Attribution>,
+}
+
+impl Finding {
+    pub fn new(address: Address, rule: Rule, message: String) -> Self {
+        Self {
+            address,
+            rule,
+            message,
+            notice: None,
+            owner: None,
+            attribution: None,
+        }
+    }
+
+    /// The rule as plans print it: `users.access_keys.max_age_days`, or with `.notice` for a
+    /// notice.
+    pub fn rule_name(&self) -> String {
+        match self.notice {
+            Some(_) => format!("{}{NOTICE_SUFFIX}", self.rule),
+            None => self.rule.to_string(),
+        }
+    }
+}
+
+/// What a rule will do, and when.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Notice {
+    pub due: DateTime<Utc>,
+    pub action: Action,
+}
+
+const NOTICE_SUFFIX: &str = ".notice";
+
+/// A finding in the plan file's form: `rule` carries `.notice` for a notice, whose `due` and
+/// `action` then follow.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FindingSrc {
+    pub address: Address,
+    pub rule: String,
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub due: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub action: Option<Action>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attribution: Option<Attribution>,
+}
+
+impl From<Finding> for FindingSrc {
+    fn from(finding: Finding) -> Self {
+        FindingSrc {
+            rule: finding.rule_name(),
+            address: finding.address,
+            message: finding.message,
+            due: finding.notice.map(|n| n.due),
+            action: finding.notice.map(|n| n.action),
+            owner: finding.owner,
+            attribution: finding.attribution,
+        }
+    }
+}
+
+impl TryFrom<FindingSrc> for Finding {
+    type Error = String;
+
+    fn try_from(src: FindingSrc) -> Result<Self, Self::Error> {
+        let (rule, notice) = match src.rule.strip_suffix(NOTICE_SUFFIX) {
+            Some(rule) => match (src.due, src.action) {
+                (Some(due), Some(action)) => (rule, Some(Notice { due, action })),
+                _ => {
+                    return Err(format!(
+                        "the notice {} at {} has no due date or action",
+                        src.rule, src.address
+                    ));
+                }
+            },
+            None => (src.rule.as_str(), None),
+        };
+        Ok(Finding {
+            rule: rule
+                .parse()
+                .map_err(|e: super::rule::UnknownRule| e.to_string())?,
+            address: src.address,
+            message: src.message,
+            notice,
+            owner: src.owner,
+            attribution: src.attribution,
+        })
+    }
 }
 
 /// The latest CloudTrail event that changed the object at a plan item's address: who made

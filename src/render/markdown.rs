@@ -4,7 +4,9 @@
 
 use std::fmt::Write as _;
 
-use super::{Status, change_detail, policy_diff, report_age, status, summary_line, timestamp};
+use super::{
+    Status, change_detail, owner_groups, policy_diff, report_age, status, summary_line, timestamp,
+};
 use crate::plan::{AccountPlan, Attribution, Plan};
 
 /// The hidden first line of every comment, by which CI finds its own earlier comment and
@@ -16,6 +18,12 @@ const FOLD_ABOVE: usize = 10;
 
 /// The plan as a pull-request comment in GitHub-flavoured markdown.
 pub fn markdown(plan: &Plan) -> String {
+    markdown_grouped(plan, false)
+}
+
+/// [`markdown`], with `group_by_owner` each account's items under their owners (a team lead
+/// reads only their part).
+pub fn markdown_grouped(plan: &Plan, group_by_owner: bool) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "{MARKDOWN_MARKER}");
     let _ = writeln!(out, "## iamctl plan");
@@ -57,16 +65,26 @@ pub fn markdown(plan: &Plan) -> String {
         if status(account) == Status::InSync && account.findings.is_empty() {
             continue;
         }
-        let _ = writeln!(out);
-        render_account(&mut out, account, plan);
+        if group_by_owner {
+            for (owner, part) in owner_groups(account) {
+                let _ = writeln!(out);
+                render_account(&mut out, &part, owner.as_deref(), plan);
+            }
+        } else {
+            let _ = writeln!(out);
+            render_account(&mut out, account, None, plan);
+        }
     }
     out
 }
 
-fn render_account(out: &mut String, account: &AccountPlan, plan: &Plan) {
+fn render_account(out: &mut String, account: &AccountPlan, owner: Option<&str>, plan: &Plan) {
+    let owner = owner
+        .map(|owner| format!(", owner {}", escape(owner)))
+        .unwrap_or_default();
     let _ = writeln!(
         out,
-        "### {} ({})",
+        "### {} ({}){owner}",
         escape(&account.name),
         escape(&account.account_id)
     );
@@ -158,7 +176,7 @@ fn render_account(out: &mut String, account: &AccountPlan, plan: &Plan) {
                 "| {} | {} | {} |",
                 code_cell(&finding.address.to_string()),
                 escape(&finding.message),
-                code_cell(finding.rule.as_str()),
+                code_cell(&finding.rule_name()),
             );
             if explained_findings {
                 let _ = write!(

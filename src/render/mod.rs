@@ -15,7 +15,7 @@ use crate::state::{KeyStatus, PasswordPolicy};
 
 pub use apply::apply_report;
 pub use json::json;
-pub use markdown::{MARKDOWN_MARKER, markdown};
+pub use markdown::{MARKDOWN_MARKER, markdown, markdown_grouped};
 pub use text::{TextOptions, text};
 
 /// The output formats of `plan --format`.
@@ -31,14 +31,54 @@ pub enum Format {
 }
 
 impl Format {
-    /// Renders `plan` in this format; `opts` only matters for `Text`.
+    /// Renders `plan` in this format; the JSON ignores `opts` (it is the plan itself).
     pub fn render(self, plan: &Plan, opts: &TextOptions) -> String {
         match self {
             Format::Text => text(plan, opts),
             Format::Json => json(plan),
-            Format::Markdown => markdown(plan),
+            Format::Markdown => markdown_grouped(plan, opts.group_by_owner),
         }
     }
+}
+
+/// `--group-by owner`: an account's items split by who answers for them, owners in name
+/// order and items about no one's user (the password policy, trails) last. Each part is an
+/// `AccountPlan` of the same account holding only that owner's items, so the renderers draw it
+/// as they draw any account. An account that failed, or has nothing, stays one part.
+pub(crate) fn owner_groups(account: &AccountPlan) -> Vec<(Option<String>, AccountPlan)> {
+    if account.error.is_some() || (account.changes.is_empty() && account.findings.is_empty()) {
+        return vec![(None, account.clone())];
+    }
+    let mut owners: Vec<Option<&String>> = account
+        .changes
+        .iter()
+        .map(|c| c.owner.as_ref())
+        .chain(account.findings.iter().map(|f| f.owner.as_ref()))
+        .collect();
+    // `None` sorts first; the account-wide items read best after the people's.
+    owners.sort_by_key(|o| (o.is_none(), o.cloned()));
+    owners.dedup();
+    owners
+        .into_iter()
+        .map(|owner| {
+            let part = AccountPlan {
+                changes: account
+                    .changes
+                    .iter()
+                    .filter(|c| c.owner.as_ref() == owner)
+                    .cloned()
+                    .collect(),
+                findings: account
+                    .findings
+                    .iter()
+                    .filter(|f| f.owner.as_ref() == owner)
+                    .cloned()
+                    .collect(),
+                ..account.clone()
+            };
+            (owner.cloned(), part)
+        })
+        .collect()
 }
 
 /// The one-line verdict that ends the text output and heads the markdown comment, e.g.
@@ -288,19 +328,35 @@ pub(crate) fn change_detail(change: &Change) -> Option<String> {
         )
         .to_vec(),
         ChangeKind::ResetPassword { .. } => vec![flip("password_reset_required", &false, &true)],
-        ChangeKind::DeactivateAccessKey { key, .. } => {
+        ChangeKind::DeactivateAccessKey { key, delete_on, .. } => {
             let mut parts = Vec::new();
             if key.status != KeyStatus::Inactive {
                 parts.push(flip("status", &key_status(key.status), &"Inactive"));
             }
             parts.extend(age(key.created, "last used", key.last_used));
+            if let Some(delete_on) = delete_on {
+                parts.push(format!("deleted on {} if still inactive", date(*delete_on)));
+            }
             parts
         }
         ChangeKind::DeleteAccessKey { key, .. } => {
             let mut parts = vec![format!("status: {}", key_status(key.status))];
             parts.extend(age(key.created, "last used", key.last_used));
+            if let Some(since) = key.inactive_since {
+                parts.push(format!("inactive since {}", date(since)));
+            }
             parts
         }
+        ChangeKind::RecordInactiveKey { key, delete_on, .. } => {
+            let mut parts = vec!["first seen inactive: recorded now".to_owned()];
+            parts.extend(age(key.created, "last used", key.last_used));
+            parts.push(format!("deleted on {} if still inactive", date(*delete_on)));
+            parts
+        }
+        ChangeKind::ForgetInactiveKey { since, .. } => vec![format!(
+            "active again: its record of inactivity since {} goes",
+            date(*since)
+        )],
         // A new trail: what it will be.
         ChangeKind::CreateTrail { trail } => vec![
             format!("name: {}", trail.name),

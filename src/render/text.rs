@@ -7,8 +7,8 @@ use std::fmt::Write as _;
 use owo_colors::{OwoColorize, Style};
 
 use super::{
-    DiffTag, Status, attribution_line, change_detail, policy_diff, report_age, status,
-    summary_line, timestamp,
+    DiffTag, Status, attribution_line, change_detail, owner_groups, policy_diff, report_age,
+    status, summary_line, timestamp,
 };
 use crate::plan::{AccountPlan, Action, Attribution, Plan};
 
@@ -18,6 +18,8 @@ pub struct TextOptions {
     /// Colour with ANSI escapes. When false the output holds no escape at all, so it can be
     /// grepped, diffed and pasted.
     pub color: bool,
+    /// `--group-by owner`: each account's items under their owners.
+    pub group_by_owner: bool,
 }
 
 /// The plan for people reading a terminal or a CI log.
@@ -33,8 +35,15 @@ pub fn text(plan: &Plan, opts: &TextOptions) -> String {
         )
     );
     for account in &plan.accounts {
-        out.push('\n');
-        render_account(&mut out, account, plan, paint);
+        if opts.group_by_owner {
+            for (owner, part) in owner_groups(account) {
+                out.push('\n');
+                render_account(&mut out, &part, owner.as_deref(), plan, paint);
+            }
+        } else {
+            out.push('\n');
+            render_account(&mut out, account, None, plan, paint);
+        }
     }
     if plan.accounts.len() > 1 {
         out.push('\n');
@@ -146,12 +155,22 @@ fn render_fleet(out: &mut String, plan: &Plan, paint: Painter) {
     }
 }
 
-fn render_account(out: &mut String, account: &AccountPlan, plan: &Plan, paint: Painter) {
-    let header = format!(
+/// One account (or, grouped by owner, one owner's part of it).
+fn render_account(
+    out: &mut String,
+    account: &AccountPlan,
+    owner: Option<&str>,
+    plan: &Plan,
+    paint: Painter,
+) {
+    let mut header = format!(
         "account {} ({})",
         one_line(&account.name),
         one_line(&account.account_id)
     );
+    if let Some(owner) = owner {
+        header.push_str(&format!(", owner {}", one_line(owner)));
+    }
     let _ = writeln!(out, "{}", paint.paint(&header, Style::new().bold()));
     if let Some(age) = report_age(account, plan.as_of) {
         let _ = writeln!(out, "  {}", paint.paint(&age, Style::new().dimmed()));
@@ -236,7 +255,7 @@ fn render_account(out: &mut String, account: &AccountPlan, plan: &Plan, paint: P
             "  {} {address:<width$}  {} {}",
             paint.paint("*", Style::new().cyan().bold()),
             one_line(&finding.message),
-            paint.paint(&format!("({})", finding.rule), Style::new().dimmed()),
+            paint.paint(&format!("({})", finding.rule_name()), Style::new().dimmed()),
         );
         if let Some(attribution) = &finding.attribution {
             render_attribution(out, attribution, paint);
@@ -260,7 +279,7 @@ fn render_attribution(out: &mut String, attribution: &Attribution, paint: Painte
 fn action_style(action: Action) -> Style {
     match action {
         Action::Create | Action::Attach => Style::new().green().bold(),
-        Action::Update => Style::new().yellow().bold(),
+        Action::Update | Action::Tag | Action::Untag => Style::new().yellow().bold(),
         Action::Delete | Action::Detach => Style::new().red().bold(),
         Action::Deactivate | Action::ResetPassword => Style::new().magenta().bold(),
     }

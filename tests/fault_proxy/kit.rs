@@ -20,9 +20,11 @@ pub const DENY_POLICY: &str = "iamctl-deny-without-mfa";
 /// - `mfa`: console, MFA, the deny policy still attached: `detach`, `reset_password`
 /// - `off`: console with MFA, `[[user]] console = false`: `delete` the login profile
 /// - `new`: no console, MFA, `[[user]] console = true`: `create` a login profile
-/// - `old`: an active key 120 days old: `deactivate` (`delete` under `delete_inactive`)
+/// - `old`: an active key 120 days old: `deactivate` (recorded for deletion after its grace
+///   under `delete_inactive`)
 /// - `idle`: an active key unused for 60 days: `delete`
-/// - `dead`: two inactive keys: two `delete`s (only under `delete_inactive`)
+/// - `dead`: two inactive keys: two `tag`s starting their deletion grace (only under
+///   `delete_inactive`)
 /// - `ok`: a fresh active key, no console: nothing, ever
 ///
 /// plus one `update` of the password policy (from minimum length 8 to the baseline).
@@ -98,6 +100,7 @@ on_expired = "deactivate"
 max_unused_days = 45
 on_unused = "delete"
 delete_inactive = {}
+delete_inactive_after_days = 14
 "#,
             self.delete_inactive
         );
@@ -273,6 +276,8 @@ pub struct Live {
     pub minimum_length: Option<i32>,
     pub policy_is_baseline: bool,
     pub users: BTreeMap<String, LiveUser>,
+    /// Per user, the keys whose inactivity is on record (`iamctl:inactive-since:KEY` tags).
+    pub records: BTreeMap<String, Vec<String>>,
 }
 
 pub async fn read_live(account: &Account, workload: &Workload) -> Live {
@@ -304,6 +309,17 @@ pub async fn read_live(account: &Account, workload: &Workload) -> Live {
                     .await
                     .into_iter()
                     .collect();
+                let records: Vec<String> = iam
+                    .list_user_tags()
+                    .user_name(&name)
+                    .send()
+                    .await
+                    .unwrap_or_else(|e| panic!("ListUserTags {name}: {}", DisplayErrorContext(&e)))
+                    .tags()
+                    .iter()
+                    .filter_map(|t| t.key().strip_prefix("iamctl:inactive-since:"))
+                    .map(str::to_owned)
+                    .collect();
                 (
                     name,
                     LiveUser {
@@ -311,16 +327,26 @@ pub async fn read_live(account: &Account, workload: &Workload) -> Live {
                         attached,
                         keys,
                     },
+                    records,
                 )
             }
         })
         .buffer_unordered(16)
-        .collect()
+        .collect::<Vec<_>>()
         .await;
+    let mut records = BTreeMap::new();
+    let users = users
+        .into_iter()
+        .map(|(name, user, recorded)| {
+            records.insert(name.clone(), recorded);
+            (name, user)
+        })
+        .collect();
     Live {
         minimum_length: policy.and_then(|p| p.minimum_password_length),
         policy_is_baseline,
         users,
+        records,
     }
 }
 
@@ -353,6 +379,10 @@ pub fn in_effect(live: &Live, address: &str, action: &str) -> bool {
             .keys
             .get(key.strip_prefix("access_key.").unwrap_or(key))
             .is_none_or(|s| s == "Inactive"),
+        (key, "tag") => live.records.get(user).is_some_and(|keys| {
+            keys.iter()
+                .any(|k| Some(k.as_str()) == key.strip_prefix("access_key."))
+        }),
         other => panic!("unknown change {address} {other:?}"),
     }
 }
@@ -395,11 +425,7 @@ pub fn differences(live: &Live, workload: &Workload) -> Vec<String> {
                 attached: vec![],
                 keys: BTreeMap::new(),
             },
-            "old" if workload.mix.delete_inactive => LiveUser {
-                profile: None,
-                attached: vec![],
-                keys: BTreeMap::new(),
-            },
+            // Deactivated (and under delete_inactive recorded, to be deleted after the grace).
             "old" => LiveUser {
                 profile: None,
                 attached: vec![],
@@ -410,11 +436,7 @@ pub fn differences(live: &Live, workload: &Workload) -> Vec<String> {
                 attached: vec![],
                 keys: BTreeMap::new(),
             },
-            "dead" if workload.mix.delete_inactive => LiveUser {
-                profile: None,
-                attached: vec![],
-                keys: BTreeMap::new(),
-            },
+            // Left inactive (under delete_inactive, recorded: their grace has begun).
             "dead" => LiveUser {
                 profile: None,
                 attached: vec![],

@@ -8,7 +8,7 @@ use clap::{Args, Parser, Subcommand};
 mod values;
 
 use values::parse_shard;
-pub use values::{FormatArg, parse_as_of};
+pub use values::{FormatArg, GroupBy, parse_as_of};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -139,6 +139,13 @@ pub struct PlanArgs {
     /// Output format
     #[arg(long, value_enum, default_value_t = FormatArg::Text)]
     pub format: FormatArg,
+    /// Group each account's items by who answers for them (`[users] owner_tag`), in text and
+    /// markdown
+    #[arg(long, value_enum, value_name = "KEY")]
+    pub group_by: Option<GroupBy>,
+    /// Publish what is due soon to each owner (`[notify] sns_topic_arn`)
+    #[arg(long)]
+    pub notify: bool,
     /// Also save the plan (JSON) for `iamctl apply FILE`
     #[arg(short, long, value_name = "FILE")]
     pub out: Option<PathBuf>,

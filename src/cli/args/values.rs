@@ -24,6 +24,13 @@ impl From<FormatArg> for Format {
     }
 }
 
+/// `plan --group-by`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum GroupBy {
+    /// The user's owner (`[users] owner_tag`, `default_owner`).
+    Owner,
+}
+
 /// `--shard K/N`, with 1 <= K <= N.
 pub(super) fn parse_shard(text: &str) -> Result<crate::fleet::Shard, String> {
     text.parse()

@@ -1,0 +1,225 @@
+//! Telling owners (`[notify] sns_topic_arn`): one SNS message per owner and account, saying
+//! what is due soon (the plan's notices) and, after `apply`, what was done. The messages are
+//! made by a pure function ([`messages`]); [`publish`] sends them with the identity iamctl
+//! starts from. A message that cannot be sent is reported and never stops or fails
+//! enforcement.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use aws_sdk_sns::types::MessageAttributeValue;
+use futures::StreamExt;
+
+use crate::apply::{Outcome, OutcomeStatus};
+use crate::aws::{ClientFactory, call};
+use crate::permissions::SNS_PUBLISH;
+use crate::plan::{AccountPlan, Rule};
+
+/// The owner attribute of items about users that nobody is named for.
+pub const UNOWNED: &str = "unowned";
+
+/// SNS caps a subject at 100 characters.
+const SUBJECT_LIMIT: usize = 100;
+
+/// One message: to `owner`, about one account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Message {
+    pub owner: String,
+    pub account: String,
+    pub account_id: String,
+    pub subject: String,
+    pub body: String,
+}
+
+/// The messages of one account: per owner, the notices of `plan` and, when given, what apply
+/// did (`outcomes`, in the order of `plan.changes`). Owners with nothing to hear get none.
+pub fn messages(plan: &AccountPlan, outcomes: Option<&[Outcome]>) -> Vec<Message> {
+    #[derive(Default)]
+    struct Lines {
+        due: Vec<String>,
+        done: Vec<String>,
+        failed: Vec<String>,
+    }
+    let mut by_owner: BTreeMap<String, Lines> = BTreeMap::new();
+    let owner_of = |owner: &Option<String>| owner.clone().unwrap_or_else(|| UNOWNED.to_owned());
+    for finding in &plan.findings {
+        let Some(notice) = finding.notice else {
+            continue;
+        };
+        let Some(_) = finding.address.user() else {
+            continue;
+        };
+        by_owner
+            .entry(owner_of(&finding.owner))
+            .or_default()
+            .due
+            .push(format!(
+                "- {} on {}: {} ({}). {}",
+                finding.address,
+                notice.due.format("%Y-%m-%d"),
+                finding.message,
+                finding.rule_name(),
+                how_to_fix(finding.rule)
+            ));
+    }
+    for (change, outcome) in plan.changes.iter().zip(outcomes.into_iter().flatten()) {
+        if change.kind.user().is_none() {
+            continue;
+        }
+        let lines = by_owner.entry(owner_of(&change.owner)).or_default();
+        let line = format!("- {} {} ({})", outcome.action, outcome.address, change.rule);
+        match &outcome.status {
+            OutcomeStatus::Done => lines.done.push(line),
+            OutcomeStatus::Failed { error } => lines.failed.push(format!("{line}: {error}")),
+            OutcomeStatus::Skipped { .. } => {}
+        }
+    }
+    by_owner
+        .into_iter()
+        .filter(|(_, lines)| {
+            !(lines.due.is_empty() && lines.done.is_empty() && lines.failed.is_empty())
+        })
+        .map(|(owner, lines)| {
+            let mut body = format!(
+                "iamctl for {owner}, account {} ({})\n",
+                plan.name, plan.account_id
+            );
+            for (title, items) in [
+                ("Due soon: act before the date, or iamctl will", &lines.due),
+                ("Done by iamctl apply", &lines.done),
+                ("Attempted and failed", &lines.failed),
+            ] {
+                if !items.is_empty() {
+                    let _ = write!(body, "\n{title}:\n{}\n", items.join("\n"));
+                }
+            }
+            let _ = write!(
+                body,
+                "\nSee the whole plan: iamctl plan -a {} --group-by owner\n",
+                plan.name
+            );
+            let mut subject = format!(
+                "iamctl: {} due, {} done in {} for {owner}",
+                lines.due.len(),
+                lines.done.len(),
+                plan.name
+            );
+            if subject.chars().count() > SUBJECT_LIMIT {
+                subject = subject.chars().take(SUBJECT_LIMIT - 1).collect::<String>() + "…";
+            }
+            Message {
+                owner,
+                account: plan.name.clone(),
+                account_id: plan.account_id.clone(),
+                subject,
+                body,
+            }
+        })
+        .collect()
+}
+
+/// What the owner can do before the date.
+fn how_to_fix(rule: Rule) -> &'static str {
+    match rule {
+        Rule::KeysMaxAge => {
+            "To fix: create a new key, move its users to it, then deactivate the old one."
+        }
+        Rule::KeysMaxUnused => {
+            "To fix: delete the key if nothing uses it; if something does, it will count as used."
+        }
+        Rule::KeysDeleteInactive => {
+            "To fix: reactivate the key if it is still needed; otherwise nothing to do."
+        }
+        Rule::ConsoleRequireMfa => "To fix: enroll an MFA device for the user.",
+        Rule::ConsoleMaxUnused => {
+            "To fix: sign in to the console, or ask for the password to be removed."
+        }
+        Rule::PasswordPolicy
+        | Rule::PasswordPolicyAbsent
+        | Rule::ConsoleResetOnTightening
+        | Rule::KeysMaxActive
+        | Rule::User
+        | Rule::UserConsole
+        | Rule::UserPasswordReset
+        | Rule::AuditCloudTrail
+        | Rule::AuditCloudTrailCreate => "See the plan for what to change.",
+    }
+}
+
+/// Sends `messages` to `topic_arn`, a few at a time. Returns why each one that failed did.
+pub async fn publish(
+    factory: &ClientFactory,
+    topic_arn: &str,
+    messages: &[Message],
+) -> Vec<String> {
+    let region = topic_arn.split(':').nth(3).unwrap_or_default();
+    let client = factory.sns(region);
+    let attribute = |value: &str| {
+        MessageAttributeValue::builder()
+            .data_type("String")
+            .string_value(value)
+            .build()
+            .expect("data type is set")
+    };
+    futures::stream::iter(messages)
+        .map(|message| {
+            let client = &client;
+            async move {
+                let request = client
+                    .publish()
+                    .topic_arn(topic_arn)
+                    .subject(&message.subject)
+                    .message(&message.body)
+                    .message_attributes("owner", attribute(&message.owner))
+                    .message_attributes("account", attribute(&message.account))
+                    .message_attributes("account_id", attribute(&message.account_id))
+                    .send();
+                call(&message.account, SNS_PUBLISH, request)
+                    .await
+                    .err()
+                    .map(|err| format!("notice to {} not sent: {err}", message.owner))
+            }
+        })
+        .buffer_unordered(4)
+        .filter_map(|failure| async move { failure })
+        .collect()
+        .await
+}
+
+/// What telling the owners came to.
+#[derive(Debug, Default)]
+pub struct NotifyReport {
+    pub sent: usize,
+    pub failures: Vec<String>,
+}
+
+/// Tells the owners of every account of `plan`: its notices, and what was done where
+/// `applied` has the account's outcomes.
+pub async fn tell_owners(
+    calls: &crate::aws::ApiCalls,
+    topic_arn: &str,
+    plan: &crate::plan::Plan,
+    applied: &[(AccountPlan, Vec<Outcome>)],
+) -> NotifyReport {
+    let messages: Vec<Message> = plan
+        .accounts
+        .iter()
+        .filter(|account| account.error.is_none())
+        .flat_map(|account| {
+            let outcomes = applied
+                .iter()
+                .find(|(a, _)| a.name == account.name)
+                .map(|(_, outcomes)| outcomes.as_slice());
+            messages(account, outcomes)
+        })
+        .collect();
+    if messages.is_empty() {
+        return NotifyReport::default();
+    }
+    let factory = ClientFactory::new(calls.clone()).await;
+    let failures = publish(&factory, topic_arn, &messages).await;
+    NotifyReport {
+        sent: messages.len() - failures.len(),
+        failures,
+    }
+}
