@@ -697,6 +697,7 @@ mod tests {
             users: vec![],
             trails: None,
             credential_report_generated_at: None,
+            ..Default::default()
         };
         let mut accounts = BTreeMap::from([("prod".to_owned(), state("111111111111"))]);
         let none = doc("[users.access_keys]\nmax_age_days = 90\n");
@@ -818,6 +819,7 @@ mod tests {
             users: Vec::new(),
             trails: None,
             credential_report_generated_at: None,
+            ..Default::default()
         };
         let accounts: BTreeMap<String, AccountState> = [
             ("prod", state("111111111111")),

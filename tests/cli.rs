@@ -49,7 +49,13 @@ fn the_shipped_baseline_is_the_default_desired_state_and_plans_the_example() {
         .success()
         .stderr("desired state is valid: 1 file, 1 target\n");
     let output = iamctl()
-        .args(["plan", "--snapshot", "examples/snapshot.json", "--as-of", "2026-11-01"])
+        .args([
+            "plan",
+            "--snapshot",
+            "examples/snapshot.json",
+            "--as-of",
+            "2026-11-01",
+        ])
         .args(["--format", "json"])
         .output()
         .unwrap();

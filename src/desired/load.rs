@@ -117,6 +117,7 @@ pub fn load_sources(sources: Vec<(String, String)>) -> Result<DesiredDoc, LoadEr
             ("users", part.users.is_some()),
             ("audit", part.audit.is_some()),
             ("organization", part.organization.is_some()),
+            ("root", part.root.is_some()),
         ] {
             if !present {
                 continue;
@@ -133,6 +134,7 @@ pub fn load_sources(sources: Vec<(String, String)>) -> Result<DesiredDoc, LoadEr
                 "password_policy" => doc.password_policy = part.password_policy.clone(),
                 "users" => doc.users = part.users.clone(),
                 "organization" => doc.organization = part.organization.clone(),
+                "root" => doc.root = part.root.clone(),
                 _ => doc.audit = part.audit.clone(),
             }
         }
@@ -292,7 +294,7 @@ const MAX_PROBLEMS_PER_FILE: usize = 500;
 /// At most this many errors are reported for one table or array element.
 const MAX_ERRORS_PER_PART: usize = 64;
 
-const TOP_LEVEL_KEYS: &str = "password_policy, users, user, audit, account, organization";
+const TOP_LEVEL_KEYS: &str = "password_policy, users, user, audit, account, organization, root";
 
 impl ParsedFile {
     fn parse(name: String, text: String) -> Self {
@@ -324,6 +326,7 @@ impl ParsedFile {
                 "users" => file.doc.users = file.part(value),
                 "audit" => file.doc.audit = file.part(value),
                 "organization" => file.doc.organization = file.part(value),
+                "root" => file.doc.root = file.part(value),
                 "user" | "account" => {
                     let span = value.span();
                     let DeValue::Array(items) = value.into_inner() else {

@@ -262,6 +262,7 @@ mod tests {
             users,
             trails: Some(trails),
             credential_report_generated_at: None,
+            ..Default::default()
         }
     }
 

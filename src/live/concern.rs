@@ -106,6 +106,15 @@ impl Facts {
             | Rule::PasswordPolicyAbsent
             | Rule::AuditCloudTrail
             | Rule::AuditCloudTrailCreate => Facts::NONE,
+            // Findings only, from the bulk reads (the authorization details, the account
+            // summary, the credential report's root row): no direct read confirms them.
+            Rule::RootForbidAccessKeys
+            | Rule::RootRequireMfa
+            | Rule::RootRequireHardwareMfa
+            | Rule::RootMaxUsed
+            | Rule::UsersForbidDirectPolicies
+            | Rule::AuditForbidFullAdmin
+            | Rule::AuditRequireSupportRole => Facts::NONE,
         }
     }
 
@@ -286,6 +295,7 @@ pub(crate) fn add_profile_doubts(
         users: as_old_as_the_user,
         trails: None,
         credential_report_generated_at: state.credential_report_generated_at,
+        ..Default::default()
     };
     let unused_items = |plan: &AccountPlan| -> Vec<(Address, Facts)> {
         let changes = plan
@@ -339,6 +349,7 @@ mod tests {
             users,
             trails: None,
             credential_report_generated_at: None,
+            ..Default::default()
         }
     }
 

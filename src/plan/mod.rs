@@ -2,6 +2,7 @@
 //! model that renderers print and `apply` executes.
 
 mod change;
+mod compliance;
 mod engine;
 mod model;
 mod rule;
@@ -10,6 +11,7 @@ pub use change::{
     Change, ChangeKind, ChangeSrc, DENY_WITHOUT_MFA_POLICY, KeyFacts, NewTrail, ProfileFacts,
     TrailSettings,
 };
+pub use compliance::SUPPORT_POLICY;
 pub use engine::plan_account;
 pub(crate) use engine::{KeyEnforcement, Unaddressed, plan_account_provisional};
 pub use model::*;
