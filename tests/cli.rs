@@ -73,6 +73,28 @@ fn the_shipped_baseline_is_the_default_desired_state_and_plans_the_example() {
 }
 
 #[test]
+fn a_declared_account_missing_from_the_snapshot_fails_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let desired = write(
+        dir.path(),
+        "d.toml",
+        "[users.access_keys]\nmax_age_days = 90\n[[account]]\nname = \"prod\"\n[[account]]\nname = \"qa\"\n",
+    );
+    let output = iamctl()
+        .args(["plan", "--snapshot", "examples/snapshot.json", "-c"])
+        .arg(&desired)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        stdout.contains("the snapshot has no account named \"qa\" (it has: prod, staging)"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("account prod (111111111111)"), "{stdout}");
+}
+
+#[test]
 fn validate_reports_every_error_with_file_line_column_and_key() {
     let dir = tempfile::tempdir().unwrap();
     let path = write(

@@ -3,6 +3,7 @@
 
 mod change;
 mod compliance;
+pub mod controls;
 mod engine;
 mod model;
 mod rule;

@@ -194,7 +194,7 @@ impl fmt::Display for Action {
 
 /// Something reported and not changed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(try_from = "FindingFile", into = "FindingFile")]
 pub struct Finding {
     pub address: Address,
     pub rule: Rule,
@@ -202,6 +202,43 @@ pub struct Finding {
     /// Who last changed the object, from CloudTrail (`plan --explain`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attribution: Option<Attribution>,
+}
+
+/// A finding as plan files hold it, with the CIS controls of its rule (see `ChangeFile`):
+/// written for readers, ignored when read back.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FindingFile {
+    address: Address,
+    rule: Rule,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    controls: Vec<String>,
+    message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    attribution: Option<Attribution>,
+}
+
+impl From<Finding> for FindingFile {
+    fn from(f: Finding) -> Self {
+        FindingFile {
+            controls: super::controls::control_ids(f.rule),
+            address: f.address,
+            rule: f.rule,
+            message: f.message,
+            attribution: f.attribution,
+        }
+    }
+}
+
+impl From<FindingFile> for Finding {
+    fn from(f: FindingFile) -> Self {
+        Finding {
+            address: f.address,
+            rule: f.rule,
+            message: f.message,
+            attribution: f.attribution,
+        }
+    }
 }
 
 /// The latest CloudTrail event that changed the object at a plan item's address: who made
