@@ -139,6 +139,34 @@ pub fn snapshot_targets(
                 .collect();
             merge_targets(declared, organization_targets(doc, org, &listed))
         }
+        // No target declared and a snapshot of several accounts: each of its accounts is a
+        // target of the top-level rules, as the ambient account would be live (a snapshot of
+        // one account keeps the name `default`).
+        None if doc.account.is_empty() && accounts.len() > 1 => accounts
+            .keys()
+            .map(|name| TargetPlanInput {
+                target: Target {
+                    name: name.clone(),
+                    ..Default::default()
+                },
+                rules: doc.rules_for(None),
+                account_id: None,
+            })
+            .collect(),
+        // No target declared and a snapshot of several accounts: each of its accounts is a
+        // target of the top-level rules, as the ambient account would be live (a snapshot of
+        // one account keeps the name `default`).
+        None if doc.account.is_empty() && accounts.len() > 1 => accounts
+            .keys()
+            .map(|name| TargetPlanInput {
+                target: Target {
+                    name: name.clone(),
+                    ..Default::default()
+                },
+                rules: doc.rules_for(None),
+                account_id: None,
+            })
+            .collect(),
         None => declared,
     };
     select(all, selectors)
@@ -658,6 +686,34 @@ mod tests {
         );
         assert_eq!(all[0].rules.access_keys.max_age_days, Some(30));
         assert_eq!(all[2].rules.access_keys.max_age_days, None);
+    }
+
+    #[test]
+    fn without_declared_targets_each_account_of_a_snapshot_is_one() {
+        let state = |id: &str| AccountState {
+            account_id: id.into(),
+            caller: None,
+            password_policy: None,
+            users: vec![],
+            trails: None,
+            credential_report_generated_at: None,
+            ..Default::default()
+        };
+        let mut accounts = BTreeMap::from([("prod".to_owned(), state("111111111111"))]);
+        let none = doc("[users.access_keys]\nmax_age_days = 90\n");
+        assert_eq!(
+            names(&snapshot_targets(&none, &accounts, &[]).unwrap()),
+            [DEFAULT_TARGET]
+        );
+        accounts.insert("staging".into(), state("222222222222"));
+        let targets = snapshot_targets(&none, &accounts, &[]).unwrap();
+        assert_eq!(names(&targets), ["prod", "staging"]);
+        assert_eq!(targets[1].rules.access_keys.max_age_days, Some(90));
+        let declared = doc("[[account]]\nname = \"prod\"\n");
+        assert_eq!(
+            names(&snapshot_targets(&declared, &accounts, &[]).unwrap()),
+            ["prod"]
+        );
     }
 
     #[test]

@@ -142,7 +142,14 @@ fn how_to_fix(rule: Rule) -> &'static str {
         | Rule::UserConsole
         | Rule::UserPasswordReset
         | Rule::AuditCloudTrail
-        | Rule::AuditCloudTrailCreate => "See the plan for what to change.",
+        | Rule::AuditCloudTrailCreate
+        | Rule::RootForbidAccessKeys
+        | Rule::RootRequireMfa
+        | Rule::RootRequireHardwareMfa
+        | Rule::RootMaxUsed
+        | Rule::UsersForbidDirectPolicies
+        | Rule::AuditForbidFullAdmin
+        | Rule::AuditRequireSupportRole => "See the plan for what to change.",
     }
 }
 

@@ -81,6 +81,9 @@ pub const GET_ACCESS_KEY_LAST_USED: Permission = any("iam:GetAccessKeyLastUsed")
 pub const DESCRIBE_TRAILS: Permission = any("cloudtrail:DescribeTrails");
 pub const GET_TRAIL_STATUS: Permission = any("cloudtrail:GetTrailStatus");
 pub const GET_EVENT_SELECTORS: Permission = any("cloudtrail:GetEventSelectors");
+// `[root]` (live/root.rs): the root user's keys and MFA, and whether that MFA is virtual.
+pub const GET_ACCOUNT_SUMMARY: Permission = any("iam:GetAccountSummary");
+pub const LIST_VIRTUAL_MFA_DEVICES: Permission = any("iam:ListVirtualMFADevices");
 // `plan --explain` (explain/lookup.rs); not with `--events`.
 pub const LOOKUP_EVENTS: Permission = any("cloudtrail:LookupEvents");
 
@@ -129,6 +132,8 @@ pub const READ: &[Permission] = &[
     GET_TRAIL_STATUS,
     GET_EVENT_SELECTORS,
     LOOKUP_EVENTS,
+    GET_ACCOUNT_SUMMARY,
+    LIST_VIRTUAL_MFA_DEVICES,
 ];
 
 /// What `apply` calls on top of [`READ`].

@@ -262,6 +262,13 @@ pub struct User {
     /// Names of the managed policies attached to the user.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub attached_policies: Vec<String>,
+    /// Names of the user's inline policies (read when a policy rule is written).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub inline_policies: Vec<String>,
+    /// Names of the policies attached to or inline in the user that allow `"*"` on `"*"`
+    /// (see [`Grantee::full_admin_policies`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub full_admin_policies: Vec<String>,
 }
 
 impl User {
@@ -278,6 +285,8 @@ impl User {
             mfa_devices: Vec::new(),
             access_keys: Vec::new(),
             attached_policies: Vec::new(),
+            inline_policies: Vec::new(),
+            full_admin_policies: Vec::new(),
         }
     }
 
@@ -310,8 +319,52 @@ impl Trail {
     }
 }
 
-/// Everything `plan` needs to know about one account.
+/// The account root user, which the IAM API can read but not change (CIS 1.4-1.7): from
+/// `GetAccountSummary`, `ListVirtualMFADevices` and the credential report's `<root_account>`
+/// row.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RootUser {
+    /// `AccountAccessKeysPresent`: the root user has access keys.
+    pub access_keys_present: bool,
+    /// `AccountMFAEnabled`.
+    pub mfa_enabled: bool,
+    /// The root user's MFA is a virtual device (listed by `ListVirtualMFADevices`), not a
+    /// hardware one. `None`: not read (no rule asked, or no MFA).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub virtual_mfa: Option<bool>,
+    /// The credential report's root row: `None` when the report had none (or was not read).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub usage: Option<RootUsage>,
+}
+
+/// When the root user was last used, from the credential report's `<root_account>` row.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RootUsage {
+    /// The latest of the password's and the access keys' last use; `None`: never used (as
+    /// far as IAM tracks).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_used: Option<DateTime<Utc>>,
+}
+
+/// A group or a role, as far as the policy rules care (from `GetAccountAuthorizationDetails`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Grantee {
+    pub name: String,
+    /// ARNs of the managed policies attached to it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attached_policy_arns: Vec<String>,
+    /// Names of the policies attached to it or inline in it that allow `"*"` on `"*"`: a
+    /// customer-managed policy whose default version has such a statement, an AWS-managed
+    /// policy known to (`AdministratorAccess`), an inline policy with one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub full_admin_policies: Vec<String>,
+}
+
+/// Everything `plan` needs to know about one account.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AccountState {
     pub account_id: String,
@@ -326,6 +379,15 @@ pub struct AccountState {
     /// When IAM generated the credential report this state was read from, if it was.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub credential_report_generated_at: Option<DateTime<Utc>>,
+    /// `None`: the root user was not read (no `[root]` rule).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub root: Option<RootUser>,
+    /// `None`: groups were not read (no rule about policies).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub groups: Option<Vec<Grantee>>,
+    /// `None`: roles were not read (no rule about policies or the support role).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub roles: Option<Vec<Grantee>>,
 }
 
 impl AccountState {
@@ -339,6 +401,9 @@ impl AccountState {
             users: Vec::new(),
             trails: None,
             credential_report_generated_at: None,
+            root: None,
+            groups: None,
+            roles: None,
         }
     }
 

@@ -85,6 +85,8 @@ pub fn user(name: &str) -> UserBuilder {
         mfa_devices: Vec::new(),
         access_keys: Vec::new(),
         attached_policies: Vec::new(),
+        inline_policies: Vec::new(),
+        full_admin_policies: Vec::new(),
     })
 }
 

@@ -39,6 +39,61 @@ fn validate_accepts_the_example_and_says_so() {
         .stderr(predicate::str::contains("desired state is valid: 1 file"));
 }
 
+/// A fresh checkout: `desired/` is the default `-c`, and the README's first command plans the
+/// bundled example with it, each account of the snapshot a target of the baseline.
+#[test]
+fn the_shipped_baseline_is_the_default_desired_state_and_plans_the_example() {
+    iamctl()
+        .arg("validate")
+        .assert()
+        .success()
+        .stderr("desired state is valid: 1 file, 1 target\n");
+    let output = iamctl()
+        .args([
+            "plan",
+            "--snapshot",
+            "examples/snapshot.json",
+            "--as-of",
+            "2026-11-01",
+        ])
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let plan: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let names: Vec<&str> = plan["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["prod", "staging"]);
+    assert!(plan["summary"]["changes"].as_u64().unwrap() > 0);
+    assert!(plan["accounts"][0]["error"].is_null());
+}
+
+#[test]
+fn a_declared_account_missing_from_the_snapshot_fails_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let desired = write(
+        dir.path(),
+        "d.toml",
+        "[users.access_keys]\nmax_age_days = 90\n[[account]]\nname = \"prod\"\n[[account]]\nname = \"qa\"\n",
+    );
+    let output = iamctl()
+        .args(["plan", "--snapshot", "examples/snapshot.json", "-c"])
+        .arg(&desired)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        stdout.contains("the snapshot has no account named \"qa\" (it has: prod, staging)"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("account prod (111111111111)"), "{stdout}");
+}
+
 #[test]
 fn validate_reports_every_error_with_file_line_column_and_key() {
     let dir = tempfile::tempdir().unwrap();

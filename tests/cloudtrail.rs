@@ -280,7 +280,7 @@ async fn apply_creates_a_multi_region_trail_and_starts_it_then_plan_is_empty() {
     let plan = plan_json(&account, &config);
     assert_eq!(
         plan["accounts"][0]["changes"],
-        json!([{"address": "cloudtrail", "action": "create", "rule": "audit.cloudtrail.create",
+        json!([{"address": "cloudtrail", "action": "create", "rule": "audit.cloudtrail.create", "controls": ["3.1"],
                 "before": null,
                 "after": {"name": "iamctl-audit", "s3_bucket": bucket, "is_multi_region": true}}])
     );
@@ -344,7 +344,7 @@ async fn the_named_trail_stopped_or_single_region_is_put_right() {
     let plan = plan_json(&account, &config);
     assert_eq!(
         plan["accounts"][0]["changes"],
-        json!([{"address": "cloudtrail", "action": "update", "rule": "audit.cloudtrail.create",
+        json!([{"address": "cloudtrail", "action": "update", "rule": "audit.cloudtrail.create", "controls": ["3.1"],
                 "before": {"name": "iamctl-audit", "home_region": "us-east-1",
                            "is_multi_region": false, "is_logging": false},
                 "after": {"name": "iamctl-audit", "home_region": "us-east-1",
@@ -623,15 +623,15 @@ fn the_example_events_explain_the_example_plan_in_json_and_markdown() {
     let (code, markdown, stderr) = example_plan("markdown", &SAMPLE);
     assert_eq!(code, 0, "{stderr}");
     assert!(
-        markdown.contains("| address | action | rule | detail | changed by |"),
+        markdown.contains("| address | action | rule | CIS | detail | changed by |"),
         "{markdown}"
     );
-    assert!(markdown.contains("| address | finding | rule | changed by |"));
+    assert!(markdown.contains("| address | finding | rule | CIS | changed by |"));
     assert!(markdown.contains(&format!(
-        "| `password_policy` | ~ update | `password_policy` | diff below | `{PRIYA}` at 2026-10-12T14:03:27Z (`UpdateAccountPasswordPolicy`) |"
+        "| `password_policy` | ~ update | `password_policy` | 1.8, 1.9 | diff below | `{PRIYA}` at 2026-10-12T14:03:27Z (`UpdateAccountPasswordPolicy`) |"
     )));
     assert!(markdown.contains(
-        "| `cloudtrail` | no multi-region trail is logging management write events: IAM changes are not audited | `audit.require_cloudtrail` | `arn:aws:sts::111111111111:assumed-role/OpsAutomation/cost-cutter` at 2026-10-20T02:14:52Z (`StopLogging`) |"
+        "| `cloudtrail` | no multi-region trail is logging management write events: IAM changes are not audited | `audit.require_cloudtrail` | 3.1 | `arn:aws:sts::111111111111:assumed-role/OpsAutomation/cost-cutter` at 2026-10-20T02:14:52Z (`StopLogging`) |"
     ));
     let (_, plain, _) = example_plan("markdown", &[]);
     assert!(!plain.contains("changed by"));
@@ -1023,7 +1023,7 @@ async fn lookup_events_answers_explain_the_plan_in_every_format() {
     let markdown = render::markdown(&full);
     assert!(
         markdown.contains(&format!(
-            "| `user.jonas.berg` | 2 active access keys (at most 1 allowed) | `users.access_keys.max_active` | `{KEY_MAKER}` at 2026-10-21T22:50:00Z (`CreateAccessKey`) |"
+            "| `user.jonas.berg` | 2 active access keys (at most 1 allowed) | `users.access_keys.max_active` | 1.13 | `{KEY_MAKER}` at 2026-10-21T22:50:00Z (`CreateAccessKey`) |"
         )),
         "{markdown}"
     );

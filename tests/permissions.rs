@@ -201,6 +201,8 @@ async fn every_action_a_run_uses_is_granted_and_every_granted_action_is_used() {
     assert_eq!(code, 0, "{out}");
     used_within(&account, "plan", &read_only(), &mut all_used);
     let snapshot = dir.path().join("snapshot.json");
+    // A root user with MFA: the snapshot tells a virtual device from a hardware one.
+    account.set_root("virtual", false, None);
     let (code, out) = run(
         &account,
         &["snapshot", "-c", first, "-o", snapshot.to_str().unwrap()],

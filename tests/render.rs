@@ -548,9 +548,10 @@ fn json_has_the_spec_shape() {
                 "account_id": "123456789012",
                 "changes": [{
                     "address": "password_policy", "action": "create", "rule": "password_policy",
-                    "before": null, "after": strong_policy(),
+                    "controls": ["1.8", "1.9"], "before": null, "after": strong_policy(),
                 }],
-                "findings": [{"address": "user.bob", "rule": "users.console.require_mfa", "message": "console access without MFA"}],
+                "findings": [{"address": "user.bob", "rule": "users.console.require_mfa",
+                              "controls": ["1.10"], "message": "console access without MFA"}],
             }],
             "summary": {"changes": 1, "findings": 1},
         })
@@ -586,7 +587,9 @@ fn markdown_folds_lists_longer_than_ten() {
 
     let eleven = render::markdown(&many_findings(11));
     assert!(
-        eleven.contains("<details><summary>11 findings</summary>\n\n| address | finding | rule |"),
+        eleven.contains(
+            "<details><summary>11 findings</summary>\n\n| address | finding | rule | CIS |"
+        ),
         "{eleven}"
     );
     assert!(

@@ -42,6 +42,7 @@ pub async fn run(cli: Cli) -> Result<ExitStatus> {
         Command::Schema => tooling::schema(printer),
         Command::Import(args) => import::import(global, printer, args).await,
         Command::Permissions(args) => tooling::permissions(global, printer, args),
+        Command::Controls(args) => tooling::controls(printer, args),
         Command::Completions(args) => tooling::completions(printer, args),
         Command::Man(args) => tooling::man(printer, args),
     }

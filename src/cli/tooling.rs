@@ -7,7 +7,9 @@ use clap::CommandFactory;
 use miette::{IntoDiagnostic, Result, WrapErr};
 use serde_json::Value;
 
-use super::args::{Cli, CompletionsArgs, GlobalArgs, ManArgs, PermissionsArgs};
+use super::args::{
+    Cli, CompletionsArgs, ControlsArgs, ControlsFormat, GlobalArgs, ManArgs, PermissionsArgs,
+};
 use super::printer::Printer;
 use super::{ExitStatus, load_targets};
 use crate::desired::DesiredDoc;
@@ -18,6 +20,16 @@ use crate::permissions::{Need, base_policy_document, policy_document};
 pub(super) fn schema(printer: &Printer) -> Result<ExitStatus> {
     let text = serde_json::to_string_pretty(&editor_schema()).into_diagnostic()?;
     printer.stdout(&format!("{text}\n"))?;
+    Ok(ExitStatus::Success)
+}
+
+/// `iamctl controls`: the CIS control table (no desired state, no AWS call).
+pub(super) fn controls(printer: &Printer, args: &ControlsArgs) -> Result<ExitStatus> {
+    printer.stdout(&match args.format {
+        ControlsFormat::Text => crate::render::controls_text(),
+        ControlsFormat::Json => crate::render::controls_json(),
+        ControlsFormat::Markdown => crate::render::controls_markdown(),
+    })?;
     Ok(ExitStatus::Success)
 }
 

@@ -118,6 +118,7 @@ pub fn load_sources(sources: Vec<(String, String)>) -> Result<DesiredDoc, LoadEr
             ("audit", part.audit.is_some()),
             ("organization", part.organization.is_some()),
             ("notify", part.notify.is_some()),
+            ("root", part.root.is_some()),
         ] {
             if !present {
                 continue;
@@ -135,6 +136,7 @@ pub fn load_sources(sources: Vec<(String, String)>) -> Result<DesiredDoc, LoadEr
                 "users" => doc.users = part.users.clone(),
                 "organization" => doc.organization = part.organization.clone(),
                 "notify" => doc.notify = part.notify.clone(),
+                "root" => doc.root = part.root.clone(),
                 _ => doc.audit = part.audit.clone(),
             }
         }
@@ -294,7 +296,8 @@ const MAX_PROBLEMS_PER_FILE: usize = 500;
 /// At most this many errors are reported for one table or array element.
 const MAX_ERRORS_PER_PART: usize = 64;
 
-const TOP_LEVEL_KEYS: &str = "password_policy, users, user, audit, account, organization, notify";
+const TOP_LEVEL_KEYS: &str =
+    "password_policy, users, user, audit, account, organization, root, notify";
 
 impl ParsedFile {
     fn parse(name: String, text: String) -> Self {
@@ -327,6 +330,7 @@ impl ParsedFile {
                 "audit" => file.doc.audit = file.part(value),
                 "organization" => file.doc.organization = file.part(value),
                 "notify" => file.doc.notify = file.part(value),
+                "root" => file.doc.root = file.part(value),
                 "user" | "account" => {
                     let span = value.span();
                     let DeValue::Array(items) = value.into_inner() else {

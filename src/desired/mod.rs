@@ -8,5 +8,7 @@ mod validate;
 
 pub use load::{ConfigProblem, Desired, LoadError, load, load_sources};
 pub use model::DesiredDoc;
-pub use rules::{AccessKeyRules, ConsoleRules, Exemptions, Owners, PolicyRule, Rules, UserRule};
+pub use rules::{
+    AccessKeyRules, ComplianceRules, ConsoleRules, Exemptions, Owners, PolicyRule, Rules, UserRule,
+};
 pub use validate::{Problem, validate, warnings};

@@ -45,6 +45,9 @@ pub struct DesiredDoc {
     /// Where owners are told what is due and what was done.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notify: Option<NotifySpec>,
+    /// The account root user (findings only: the IAM API cannot change root).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub root: Option<RootSpec>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -54,6 +57,25 @@ pub struct NotifySpec {
     /// with message attributes `owner`, `account` and `account_id` for subscription filters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sns_topic_arn: Option<String>,
+}
+
+/// `[root]`: what the account root user must look like (CIS 1.4-1.7). Findings only.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RootSpec {
+    /// The root user must have no access keys (CIS 1.4).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub forbid_access_keys: Option<bool>,
+    /// The root user must have MFA (CIS 1.5).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub require_mfa: Option<bool>,
+    /// The root user's MFA must be a hardware device, not a virtual one (CIS 1.6).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub require_hardware_mfa: Option<bool>,
+    /// The root user used within this many days is reported (CIS 1.7).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 3650))]
+    pub max_used_days: Option<i64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -116,6 +138,10 @@ pub struct UsersSpec {
     /// The owner of users without that tag.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default_owner: Option<String>,
+    /// Users with attached or inline policies are reported: permissions come through groups
+    /// or roles (CIS 1.15).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub forbid_direct_policies: Option<bool>,
 }
 
 /// What to do about a console user without MFA.
@@ -239,6 +265,13 @@ pub struct AuditSpec {
     /// Enforcing the CloudTrail requirement.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cloudtrail: Option<CloudTrailSpec>,
+    /// Policies that allow `"*"` on `"*"`, attached to or inline in a user, group or role,
+    /// are reported (CIS 1.16).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub forbid_full_admin_policies: Option<bool>,
+    /// A role with the AWS-managed `AWSSupportAccess` policy must exist (CIS 1.17).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub require_support_role: Option<bool>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -284,6 +317,8 @@ pub struct AccountSpec {
     pub user: Vec<UserSpec>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub audit: Option<AuditSpec>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub root: Option<RootSpec>,
 }
 
 /// An AWS Organization as a source of targets: at run time, every ACTIVE account that

@@ -118,6 +118,46 @@ pub struct Rules {
     pub require_cloudtrail: bool,
     /// `[audit.cloudtrail] create`: the trail `apply` creates when none qualifies.
     pub cloudtrail_create: Option<TrailCreateSpec>,
+    /// `[root]`, `[users] forbid_direct_policies`, `[audit] forbid_full_admin_policies` and
+    /// `require_support_role`: the CIS rules that only report.
+    pub compliance: ComplianceRules,
+}
+
+/// The rules that only report (SPEC "Compliance coverage").
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ComplianceRules {
+    pub root_forbid_access_keys: bool,
+    pub root_require_mfa: bool,
+    pub root_require_hardware_mfa: bool,
+    pub root_max_used_days: Option<i64>,
+    pub forbid_direct_policies: bool,
+    pub forbid_full_admin_policies: bool,
+    pub require_support_role: bool,
+}
+
+impl ComplianceRules {
+    /// Some `[root]` rule is written: the root user is read.
+    pub fn reads_root(&self) -> bool {
+        self.root_forbid_access_keys
+            || self.root_require_mfa
+            || self.root_require_hardware_mfa
+            || self.root_max_used_days.is_some()
+    }
+
+    /// Users' policies are read (their inline policies and what their policies allow).
+    pub fn reads_user_policies(&self) -> bool {
+        self.forbid_direct_policies || self.forbid_full_admin_policies
+    }
+
+    /// Groups are read.
+    pub fn reads_groups(&self) -> bool {
+        self.forbid_full_admin_policies
+    }
+
+    /// Roles are read.
+    pub fn reads_roles(&self) -> bool {
+        self.forbid_full_admin_policies || self.require_support_role
+    }
 }
 
 impl Rules {
@@ -133,6 +173,7 @@ impl Rules {
         self.console != ConsoleRules::default()
             || self.access_keys != AccessKeyRules::default()
             || !self.users.is_empty()
+            || self.compliance.reads_user_policies()
             || matches!(&self.password_policy, Some(PolicyRule::Present(_)) if self.console.reset_on_policy_tightening)
     }
 }
@@ -195,6 +236,14 @@ overlay_fields!(AccessKeysSpec {
 overlay_fields!(AuditSpec {
     require_cloudtrail,
     cloudtrail,
+    forbid_full_admin_policies,
+    require_support_role,
+});
+overlay_fields!(RootSpec {
+    forbid_access_keys,
+    require_mfa,
+    require_hardware_mfa,
+    max_used_days,
 });
 
 impl Overlay for UsersSpec {
@@ -206,6 +255,7 @@ impl Overlay for UsersSpec {
             access_keys: self.access_keys.overlay(over.access_keys),
             owner_tag: over.owner_tag.or(self.owner_tag),
             default_owner: over.default_owner.or(self.default_owner),
+            forbid_direct_policies: over.forbid_direct_policies.or(self.forbid_direct_policies),
         }
     }
 }
@@ -267,6 +317,29 @@ impl DesiredDoc {
                 &[][..],
             ),
         };
+        let root = self
+            .root
+            .clone()
+            .overlay(target.and_then(|a| a.root.clone()))
+            .unwrap_or_default();
+        let compliance = ComplianceRules {
+            root_forbid_access_keys: root.forbid_access_keys.unwrap_or(false),
+            root_require_mfa: root.require_mfa.unwrap_or(false),
+            root_require_hardware_mfa: root.require_hardware_mfa.unwrap_or(false),
+            root_max_used_days: root.max_used_days,
+            forbid_direct_policies: users
+                .as_ref()
+                .and_then(|u| u.forbid_direct_policies)
+                .unwrap_or(false),
+            forbid_full_admin_policies: audit
+                .as_ref()
+                .and_then(|a| a.forbid_full_admin_policies)
+                .unwrap_or(false),
+            require_support_role: audit
+                .as_ref()
+                .and_then(|a| a.require_support_role)
+                .unwrap_or(false),
+        };
         let users = users.unwrap_or_default();
         let console = users.console.unwrap_or_default();
         let keys = users.access_keys.unwrap_or_default();
@@ -323,6 +396,7 @@ impl DesiredDoc {
                 .and_then(|a| a.require_cloudtrail)
                 .unwrap_or(false),
             cloudtrail_create: audit.and_then(|a| a.cloudtrail).and_then(|c| c.create),
+            compliance,
         }
     }
 }

@@ -27,6 +27,7 @@ pub fn validate(doc: &DesiredDoc) -> Vec<Problem> {
         &mut report,
     );
     validate_audit("", doc.audit.as_ref(), &mut report);
+    validate_root("", doc.root.as_ref(), &mut report);
     let mut account_names: BTreeMap<&str, usize> = BTreeMap::new();
     for (i, account) in doc.account.iter().enumerate() {
         let at = format!("account[{i}]");
@@ -70,6 +71,7 @@ pub fn validate(doc: &DesiredDoc) -> Vec<Problem> {
             &mut report,
         );
         validate_audit(&format!("{at}."), account.audit.as_ref(), &mut report);
+        validate_root(&format!("{at}."), account.root.as_ref(), &mut report);
     }
     if let Some(org) = &doc.organization {
         validate_organization(org, &mut report);
@@ -120,6 +122,13 @@ pub fn warnings(doc: &DesiredDoc) -> Vec<Problem> {
         }
     }
     warnings
+}
+
+fn validate_root(prefix: &str, root: Option<&RootSpec>, report: &mut impl FnMut(String, String)) {
+    if let Some(root) = root {
+        let at = format!("{prefix}root");
+        check_range(&at, "max_used_days", root.max_used_days, DAYS_RANGE, report);
+    }
 }
 
 fn validate_organization(org: &OrganizationSpec, report: &mut impl FnMut(String, String)) {

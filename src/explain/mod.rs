@@ -84,6 +84,9 @@ const DENY_POLICY: &[&str] = &[
     "DetachUserPolicy",
 ];
 const USER_GONE: &[&str] = &["DeleteUser"];
+/// A policy attached to a user (an inline one's `PutUserPolicy` is not looked up: one lookup
+/// more for every plan, for a finding that names the policy already).
+const DIRECT_POLICY: &[&str] = &["AttachUserPolicy"];
 const ANY_USER_CHANGE: &[&str] = &[
     "CreateLoginProfile",
     "UpdateLoginProfile",
@@ -153,7 +156,15 @@ pub(crate) fn query(address: &Address, rule: Rule) -> Option<Query> {
             Rule::ConsoleMaxUnused => user(LOGIN_PROFILE, name),
             Rule::KeysMaxActive => user(ACCESS_KEY, name),
             Rule::User => user(USER_GONE, name),
-            Rule::PasswordPolicy
+            Rule::UsersForbidDirectPolicies | Rule::AuditForbidFullAdmin => {
+                user(DIRECT_POLICY, name)
+            }
+            Rule::RootForbidAccessKeys
+            | Rule::RootRequireMfa
+            | Rule::RootRequireHardwareMfa
+            | Rule::RootMaxUsed
+            | Rule::AuditRequireSupportRole
+            | Rule::PasswordPolicy
             | Rule::PasswordPolicyAbsent
             | Rule::ConsoleResetOnTightening
             | Rule::KeysMaxAge
@@ -169,6 +180,9 @@ pub(crate) fn query(address: &Address, rule: Rule) -> Option<Query> {
             names: TRAIL,
             subject: Subject::Trail(None),
         },
+        // The root user's state, a missing role, a group's or role's policies: the compliance
+        // findings name what to fix, and CloudTrail lookups for them are not made.
+        Address::Root | Address::Account | Address::Group(_) | Address::Role(_) => return None,
     })
 }
 

@@ -106,6 +106,15 @@ impl Facts {
             | Rule::PasswordPolicyAbsent
             | Rule::AuditCloudTrail
             | Rule::AuditCloudTrailCreate => Facts::NONE,
+            // Findings only, from the bulk reads (the authorization details, the account
+            // summary, the credential report's root row): no direct read confirms them.
+            Rule::RootForbidAccessKeys
+            | Rule::RootRequireMfa
+            | Rule::RootRequireHardwareMfa
+            | Rule::RootMaxUsed
+            | Rule::UsersForbidDirectPolicies
+            | Rule::AuditForbidFullAdmin
+            | Rule::AuditRequireSupportRole => Facts::NONE,
         }
     }
 

@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 use super::to_utc;
 use crate::aws::{AccountClients, AwsError, ErrorCode, call};
 use crate::permissions::{GENERATE_CREDENTIAL_REPORT, GET_CREDENTIAL_REPORT, Permission};
-use crate::state::{AccessKey, KeyId, KeyStatus, LoginProfile, MfaDevice, User};
+use crate::state::{AccessKey, KeyId, KeyStatus, LoginProfile, MfaDevice, RootUsage, User};
 
 /// The serial of the MFA device standing for the report's `mfa_active = true`.
 pub const PLACEHOLDER_MFA_SERIAL: &str = "report-mfa";
@@ -55,6 +55,8 @@ pub(crate) struct ReportRow {
 pub(crate) struct CredentialReport {
     pub generated_at: Option<DateTime<Utc>>,
     rows: BTreeMap<String, ReportRow>,
+    /// The `<root_account>` row's last use (IAM's first row; moto's report has none).
+    pub root: Option<RootUsage>,
 }
 
 impl CredentialReport {
@@ -272,6 +274,7 @@ pub(crate) fn parse(content: &[u8]) -> Result<CredentialReport, String> {
     let headers = reader.headers().map_err(|e| e.to_string())?.clone();
     let columns = Columns::find(&headers)?;
     let mut rows = BTreeMap::new();
+    let mut root = None;
     for record in reader.records() {
         let record = record.map_err(|e| e.to_string())?;
         let line = record.position().map_or(0, |p| p.line());
@@ -293,6 +296,14 @@ pub(crate) fn parse(content: &[u8]) -> Result<CredentialReport, String> {
 
         let user = field(columns.user)?;
         if user == ROOT_ROW {
+            // The root user's last use: of its password or of either access key.
+            let mut uses = vec![date(columns.password_last_used)?];
+            for key in &columns.keys {
+                uses.push(date(key.last_used_date)?);
+            }
+            root = Some(RootUsage {
+                last_used: uses.into_iter().flatten().max(),
+            });
             continue;
         }
         let mut keys = Vec::new();
@@ -322,6 +333,7 @@ pub(crate) fn parse(content: &[u8]) -> Result<CredentialReport, String> {
     Ok(CredentialReport {
         generated_at: None,
         rows,
+        root,
     })
 }
 
@@ -371,6 +383,12 @@ mod tests {
     fn parses_rows_and_skips_the_root_account() {
         let report = parse(sample().as_bytes()).unwrap();
         assert!(report.row(ROOT_ROW).is_none());
+        assert_eq!(
+            report.root,
+            Some(RootUsage {
+                last_used: Some(at("2024-04-01T10:00:00Z"))
+            })
+        );
         let alice = report.row("alice").unwrap();
         assert_eq!(alice.user_creation_time, Some(at("2020-02-03T04:05:06Z")));
         assert!(alice.password_enabled && alice.mfa_active);

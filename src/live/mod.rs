@@ -34,6 +34,8 @@ mod cloudtrail;
 mod concern;
 mod credential_report;
 mod directory;
+mod grants;
+mod root;
 pub mod snapshot;
 mod user_reads;
 
@@ -81,25 +83,46 @@ pub async fn read_account(
     as_of: DateTime<Utc>,
     concurrency: usize,
 ) -> Result<AccountState, AwsError> {
-    let (needs_users, needs_report, needs_trails) = match scope {
-        // The report only serves the account-wide user rules; `[[user]]` entries alone are
-        // confirmed directly, which is cheaper than generating a report.
-        ReadScope::Rules(rules) => (
-            rules.concerns_users(),
-            !Facts::read_by_user_rules(rules).is_empty(),
-            rules.require_cloudtrail || rules.cloudtrail_create.is_some(),
+    let (directory_want, needs_report, needs_trails, root_want) = match scope {
+        // The report only serves the account-wide user rules and `[root] max_used_days`;
+        // `[[user]]` entries alone are confirmed directly, which is cheaper than generating a
+        // report.
+        ReadScope::Rules(rules) => {
+            let compliance = &rules.compliance;
+            (
+                directory::Want {
+                    users: rules.concerns_users(),
+                    policies: compliance.reads_user_policies() || compliance.reads_groups(),
+                    roles: compliance.reads_roles(),
+                },
+                !Facts::read_by_user_rules(rules).is_empty()
+                    || compliance.root_max_used_days.is_some(),
+                rules.require_cloudtrail || rules.cloudtrail_create.is_some(),
+                compliance
+                    .reads_root()
+                    .then_some(compliance.root_require_hardware_mfa),
+            )
+        }
+        ReadScope::Everything => (
+            directory::Want {
+                users: true,
+                policies: true,
+                roles: true,
+            },
+            true,
+            true,
+            Some(true),
         ),
-        ReadScope::Everything => (true, true, true),
     };
 
-    let (identity, password_policy, users, report, trails) = futures::try_join!(
+    let (identity, password_policy, directory, report, trails, root) = futures::try_join!(
         account::read_identity(clients),
         account::read_password_policy(clients),
         async {
-            if needs_users {
-                directory::read_users(clients).await.map(Some)
+            if directory_want.any() {
+                directory::read(clients, directory_want).await
             } else {
-                Ok(None)
+                Ok(directory::Directory::default())
             }
         },
         async {
@@ -116,9 +139,23 @@ pub async fn read_account(
                 Ok(None)
             }
         },
+        async {
+            match root_want {
+                Some(hardware) => root::read(clients, hardware).await.map(Some),
+                None => Ok(None),
+            }
+        },
     )?;
 
-    let mut users = users.unwrap_or_default();
+    let directory::Directory {
+        mut users,
+        groups,
+        roles,
+    } = directory;
+    let root = root.map(|mut root| {
+        root.usage = report.as_ref().and_then(|r| r.root.clone());
+        root
+    });
     let in_report = report
         .as_ref()
         .map(|r| r.apply_to(&mut users))
@@ -130,6 +167,9 @@ pub async fn read_account(
         users,
         trails,
         credential_report_generated_at: report.as_ref().and_then(|r| r.generated_at),
+        root,
+        groups,
+        roles,
     };
 
     match scope {

@@ -15,7 +15,7 @@ use chrono::{DateTime, Utc};
 use miette::{Diagnostic, NamedSource, SourceSpan};
 use serde::{Deserialize, Serialize};
 
-use crate::state::{AccountState, Caller, PasswordPolicy, Trail, User};
+use crate::state::{AccountState, Caller, Grantee, PasswordPolicy, RootUser, Trail, User};
 
 /// The version of the snapshot format this build reads and writes.
 pub const FORMAT_VERSION: &str = "1";
@@ -68,6 +68,12 @@ struct NamedAccountFields {
     trails: Option<Vec<Trail>>,
     #[serde(default)]
     credential_report_generated_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    root: Option<RootUser>,
+    #[serde(default)]
+    groups: Option<Vec<Grantee>>,
+    #[serde(default)]
+    roles: Option<Vec<Grantee>>,
 }
 
 impl From<NamedAccountFields> for NamedAccount {
@@ -81,6 +87,9 @@ impl From<NamedAccountFields> for NamedAccount {
                 users: f.users,
                 trails: f.trails,
                 credential_report_generated_at: f.credential_report_generated_at,
+                root: f.root,
+                groups: f.groups,
+                roles: f.roles,
             },
         }
     }

@@ -126,6 +126,11 @@ pub(crate) fn plan_account_provisional(
     if rules.require_cloudtrail || rules.cloudtrail_create.is_some() {
         plan_cloudtrail(rules, live, &mut out);
     }
+    out.findings.extend(super::compliance::account_findings(
+        &rules.compliance,
+        live,
+        as_of,
+    ));
 
     let plan = AccountPlan {
         name: name.to_owned(),
@@ -344,6 +349,9 @@ impl Context<'_> {
         let keeps_console = self.plan_login_profile(user, user_rule, out);
         self.plan_deny_policy(user, keeps_console, out);
         self.plan_access_keys(user, out);
+        for (rule, message) in super::compliance::user_findings(&self.rules.compliance, user) {
+            out.finding(Address::User(user.name.clone()), rule, message);
+        }
         if let Some(owner) = self.rules.owners.of(user) {
             for change in &mut out.changes[changes..] {
                 change.owner = Some(owner.clone());

@@ -2,6 +2,8 @@
 //! model that renderers print and `apply` executes.
 
 mod change;
+mod compliance;
+pub mod controls;
 mod engine;
 mod model;
 mod rule;
@@ -10,6 +12,7 @@ pub use change::{
     Change, ChangeKind, ChangeSrc, DENY_WITHOUT_MFA_POLICY, INACTIVE_SINCE_TAG, KeyFacts, NewTrail,
     ProfileFacts, TrailSettings, inactive_since_tag,
 };
+pub use compliance::SUPPORT_POLICY;
 pub use engine::plan_account;
 pub(crate) use engine::{KeyEnforcement, Unaddressed, plan_account_provisional};
 pub use model::*;

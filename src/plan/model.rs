@@ -16,22 +16,40 @@ pub const FORMAT_VERSION: &str = "1";
 
 /// What a plan item is about. Serialized as the address grammar of SPEC.md:
 /// `password_policy`, `cloudtrail`, `user.NAME`, `user.NAME.login_profile`,
-/// `user.NAME.access_key.AKID`, `user.NAME.policy.POLICYNAME`.
+/// `user.NAME.access_key.AKID`, `user.NAME.policy.POLICYNAME`, and for the compliance
+/// findings `root`, `account`, `group.NAME`, `role.NAME`.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Address {
     PasswordPolicy,
     CloudTrail,
     User(String),
     LoginProfile(String),
-    AccessKey { user: String, key_id: AccessKeyId },
-    UserPolicy { user: String, policy: String },
+    AccessKey {
+        user: String,
+        key_id: AccessKeyId,
+    },
+    UserPolicy {
+        user: String,
+        policy: String,
+    },
+    /// The account root user.
+    Root,
+    /// The account as a whole (a role it lacks).
+    Account,
+    Group(String),
+    Role(String),
 }
 
 impl Address {
     /// The user this address belongs to, if any.
     pub fn user(&self) -> Option<&str> {
         match self {
-            Address::PasswordPolicy | Address::CloudTrail => None,
+            Address::PasswordPolicy
+            | Address::CloudTrail
+            | Address::Root
+            | Address::Account
+            | Address::Group(_)
+            | Address::Role(_) => None,
             Address::User(user)
             | Address::LoginProfile(user)
             | Address::AccessKey { user, .. }
@@ -49,6 +67,10 @@ impl fmt::Display for Address {
             Address::LoginProfile(user) => write!(f, "user.{user}.login_profile"),
             Address::AccessKey { user, key_id } => write!(f, "user.{user}.access_key.{key_id}"),
             Address::UserPolicy { user, policy } => write!(f, "user.{user}.policy.{policy}"),
+            Address::Root => f.write_str("root"),
+            Address::Account => f.write_str("account"),
+            Address::Group(group) => write!(f, "group.{group}"),
+            Address::Role(role) => write!(f, "role.{role}"),
         }
     }
 }
@@ -68,7 +90,20 @@ impl FromStr for Address {
         match s {
             "password_policy" => return Ok(Address::PasswordPolicy),
             "cloudtrail" => return Ok(Address::CloudTrail),
+            "root" => return Ok(Address::Root),
+            "account" => return Ok(Address::Account),
             _ => {}
+        }
+        // Group and role names may contain dots too: the rest is the name.
+        if let Some(group) = s.strip_prefix("group.") {
+            return non_empty(group)
+                .map(|g| Address::Group(g.to_owned()))
+                .ok_or_else(err);
+        }
+        if let Some(role) = s.strip_prefix("role.") {
+            return non_empty(role)
+                .map(|r| Address::Role(r.to_owned()))
+                .ok_or_else(err);
         }
         let rest = s.strip_prefix("user.").ok_or_else(err)?;
         if let Some(user) = rest.strip_suffix(".login_profile") {
@@ -232,6 +267,10 @@ const NOTICE_SUFFIX: &str = ".notice";
 pub struct FindingSrc {
     pub address: Address,
     pub rule: String,
+    /// The CIS controls of the rule (`plan::controls`): written for readers, ignored when a
+    /// saved plan is read (they follow from the rule); left out when there are none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub controls: Vec<String>,
     pub message: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub due: Option<DateTime<Utc>>,
@@ -247,6 +286,7 @@ impl From<Finding> for FindingSrc {
     fn from(finding: Finding) -> Self {
         FindingSrc {
             rule: finding.rule_name(),
+            controls: super::controls::control_ids(finding.rule),
             address: finding.address,
             message: finding.message,
             due: finding.notice.map(|n| n.due),
@@ -406,6 +446,15 @@ mod tests {
                 user: "bob".into(),
                 policy: "iamctl-deny-without-mfa".into(),
             },
+            Address::Root,
+            Address::Account,
+            Address::Group("admins".into()),
+            Address::Group("ops.on-call".into()),
+            Address::Role("OrganizationAccountAccessRole".into()),
+            Address::Role("a.b".into()),
+            // A user named like the new addresses stays a user.
+            Address::User("root".into()),
+            Address::User("group.x".into()),
         ];
         for address in cases {
             let text = address.to_string();
@@ -415,7 +464,17 @@ mod tests {
 
     #[test]
     fn malformed_addresses_are_rejected() {
-        for text in ["", "user.", "users.alice", "user..login_profile", "policy"] {
+        for text in [
+            "",
+            "user.",
+            "users.alice",
+            "user..login_profile",
+            "policy",
+            "group.",
+            "role.",
+            "roles.x",
+            "accounts",
+        ] {
             assert!(text.parse::<Address>().is_err(), "{text:?} parsed");
         }
         // A credential-report placeholder is no key id: the text names no access key.

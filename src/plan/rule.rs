@@ -40,11 +40,25 @@ pub enum Rule {
     AuditCloudTrail,
     /// `[audit.cloudtrail] create`.
     AuditCloudTrailCreate,
+    /// `[root] forbid_access_keys`.
+    RootForbidAccessKeys,
+    /// `[root] require_mfa`.
+    RootRequireMfa,
+    /// `[root] require_hardware_mfa`.
+    RootRequireHardwareMfa,
+    /// `[root] max_used_days`.
+    RootMaxUsed,
+    /// `[users] forbid_direct_policies`.
+    UsersForbidDirectPolicies,
+    /// `[audit] forbid_full_admin_policies`.
+    AuditForbidFullAdmin,
+    /// `[audit] require_support_role`.
+    AuditRequireSupportRole,
 }
 
 impl Rule {
     /// Every rule, in the order of the desired-state file.
-    pub const ALL: [Rule; 14] = [
+    pub const ALL: [Rule; 21] = [
         Rule::PasswordPolicy,
         Rule::PasswordPolicyAbsent,
         Rule::ConsoleRequireMfa,
@@ -59,6 +73,13 @@ impl Rule {
         Rule::UserPasswordReset,
         Rule::AuditCloudTrail,
         Rule::AuditCloudTrailCreate,
+        Rule::RootForbidAccessKeys,
+        Rule::RootRequireMfa,
+        Rule::RootRequireHardwareMfa,
+        Rule::RootMaxUsed,
+        Rule::UsersForbidDirectPolicies,
+        Rule::AuditForbidFullAdmin,
+        Rule::AuditRequireSupportRole,
     ];
 
     /// The desired-state key, as plans print it.
@@ -78,6 +99,13 @@ impl Rule {
             Rule::UserPasswordReset => "user.password_reset_required",
             Rule::AuditCloudTrail => "audit.require_cloudtrail",
             Rule::AuditCloudTrailCreate => "audit.cloudtrail.create",
+            Rule::RootForbidAccessKeys => "root.forbid_access_keys",
+            Rule::RootRequireMfa => "root.require_mfa",
+            Rule::RootRequireHardwareMfa => "root.require_hardware_mfa",
+            Rule::RootMaxUsed => "root.max_used_days",
+            Rule::UsersForbidDirectPolicies => "users.forbid_direct_policies",
+            Rule::AuditForbidFullAdmin => "audit.forbid_full_admin_policies",
+            Rule::AuditRequireSupportRole => "audit.require_support_role",
         }
     }
 }

@@ -7,6 +7,7 @@ use std::fmt::Write as _;
 use super::{
     Status, change_detail, owner_groups, policy_diff, report_age, status, summary_line, timestamp,
 };
+use crate::plan::controls::controls_of;
 use crate::plan::{AccountPlan, Attribution, Plan};
 
 /// The hidden first line of every comment, by which CI finds its own earlier comment and
@@ -111,11 +112,14 @@ fn render_account(out: &mut String, account: &AccountPlan, owner: Option<&str>, 
     if !account.changes.is_empty() {
         let mut table = String::new();
         if explained_changes {
-            let _ = writeln!(table, "| address | action | rule | detail | changed by |");
-            let _ = writeln!(table, "|---|---|---|---|---|");
+            let _ = writeln!(
+                table,
+                "| address | action | rule | CIS | detail | changed by |"
+            );
+            let _ = writeln!(table, "|---|---|---|---|---|---|");
         } else {
-            let _ = writeln!(table, "| address | action | rule | detail |");
-            let _ = writeln!(table, "|---|---|---|---|");
+            let _ = writeln!(table, "| address | action | rule | CIS | detail |");
+            let _ = writeln!(table, "|---|---|---|---|---|");
         }
         for change in &account.changes {
             let detail = if change.kind.password_policy().is_some() {
@@ -127,11 +131,12 @@ fn render_account(out: &mut String, account: &AccountPlan, owner: Option<&str>, 
             };
             let _ = write!(
                 table,
-                "| {} | {} {} | {} | {detail} |",
+                "| {} | {} {} | {} | {} | {detail} |",
                 code_cell(&change.address().to_string()),
                 change.action().marker(),
                 change.action(),
                 code_cell(change.rule.as_str()),
+                controls_of(change.rule).join(", "),
             );
             if explained_changes {
                 let _ = write!(
@@ -164,19 +169,20 @@ fn render_account(out: &mut String, account: &AccountPlan, owner: Option<&str>, 
     if !account.findings.is_empty() {
         let mut table = String::new();
         if explained_findings {
-            let _ = writeln!(table, "| address | finding | rule | changed by |");
-            let _ = writeln!(table, "|---|---|---|---|");
+            let _ = writeln!(table, "| address | finding | rule | CIS | changed by |");
+            let _ = writeln!(table, "|---|---|---|---|---|");
         } else {
-            let _ = writeln!(table, "| address | finding | rule |");
-            let _ = writeln!(table, "|---|---|---|");
+            let _ = writeln!(table, "| address | finding | rule | CIS |");
+            let _ = writeln!(table, "|---|---|---|---|");
         }
         for finding in &account.findings {
             let _ = write!(
                 table,
-                "| {} | {} | {} |",
+                "| {} | {} | {} | {} |",
                 code_cell(&finding.address.to_string()),
                 escape(&finding.message),
                 code_cell(&finding.rule_name()),
+                controls_of(finding.rule).join(", "),
             );
             if explained_findings {
                 let _ = write!(

@@ -4,6 +4,7 @@
 //! `Plan::summary`, "anything to do" from `Plan::has_changes`.
 
 mod apply;
+mod controls;
 mod json;
 mod markdown;
 mod text;
@@ -14,6 +15,7 @@ use crate::plan::{AccountPlan, Attribution, Change, ChangeKind, Plan, TrailSetti
 use crate::state::{KeyStatus, PasswordPolicy};
 
 pub use apply::apply_report;
+pub use controls::{controls_json, controls_markdown, controls_text};
 pub use json::json;
 pub use markdown::{MARKDOWN_MARKER, markdown, markdown_grouped};
 pub use text::{TextOptions, text};

@@ -34,7 +34,8 @@ moto 5.2.5) that iamctl and its tests rely on:
       alice,arn:aws:iam::X:user/alice,Tuser,true,no_information,Tuser,
       not_supported,true,true,Tkey1,N/A,not_supported,not_supported,false,
       Tkey2,N/A,not_supported,not_supported,false,N/A,false,N/A
-    Unlike IAM: no `<root_account>` row; password_last_used is
+    Unlike IAM: no `<root_account>` row (added below: see `root_row`);
+    password_last_used is
     `no_information` with a profile and `not_supported` without;
     password_last_changed is the user's creation time, with or without a
     profile (patched below to IAM's: when the password was last set); password_next_rotation and access_key_N_last_used_region/_service
@@ -81,7 +82,14 @@ access key and its login profile into the past, which neither AWS nor moto lets
 a client do (see `backdate` below for the JSON it takes; `Account::backdate` in
 tests/support/mod.rs sends it). `request_log` adds another: it notes which
 API action each access key signed (`GET /_iamctl/requests`; read by
-`Account::requests`). Every other request reaches moto untouched.
+`Account::requests`). `root_fixture` a third: `POST /_iamctl/root` gives the
+root user MFA (virtual or hardware), access keys and a last use, which no API
+can (`Account::set_root`), and `POST /_iamctl/aws-managed-policies` loads
+the AWS-managed policies into one account (`Account::load_aws_managed_policies`).
+Every other request reaches moto untouched.
+
+The root user's row of the credential report (`root_row`) is a correction, not
+a fixture: IAM's report has it, moto's does not.
 """
 
 import io
@@ -100,7 +108,7 @@ def patch_moto() -> None:
     from moto.core.responses import ActionResult
     from moto.core.utils import utcnow
     from moto.iam.exceptions import NotFoundException
-    from moto.iam.models import IAMBackend, User
+    from moto.iam.models import AccountSummary, IAMBackend, User
     from moto.iam.responses import IamResponse
 
     def as_bool(value):
@@ -167,7 +175,8 @@ def patch_moto() -> None:
 
     def generate_report(self):
         self.credential_report = True
-        self.credential_report_snapshot = (utcnow(), build_report(self))
+        header, _, rows = build_report(self).partition("\n")
+        self.credential_report_snapshot = (utcnow(), f"{header}\n{root_row(self)}{rows}")
 
     def get_credential_report(self):
         build_report(self.backend)  # raises ReportNotPresent before any Generate
@@ -210,6 +219,12 @@ def patch_moto() -> None:
                 "ExcludeManagementEventSources": [],
             }
         ]
+
+    # GetAccountSummary answers AccountMFAEnabled and AccountAccessKeysPresent
+    # from the two attributes below, always 0 in moto (it has no root user to
+    # change); the `root_fixture` sets them.
+    if not hasattr(AccountSummary(None), "_account_mfa_enabled"):
+        raise RuntimeError("moto's AccountSummary no longer has _account_mfa_enabled")
 
     for cls, name, new in [
         (IamResponse, "create_login_profile", create_login_profile),
@@ -377,6 +392,153 @@ def backdate_fixture(app):
     return wrapped
 
 
+# Credential report, `<root_account>` row: IAM's report starts with a row for
+# the account root user (password_enabled, password_last_changed and
+# password_next_rotation `not_supported`; password_last_used and the keys'
+# last use as for users; mfa_active and access_key_N_active as the root user
+# has them). Moto's report has no such row; `generate_report` above puts this
+# one first, from what the `root_fixture` below set (by default: no MFA, no
+# keys, never used, as a new account's root user in moto).
+# https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_getting-report.html
+def root_row(backend) -> str:
+    from moto.core.utils import utcnow
+
+    fmt = "%Y-%m-%dT%H:%M:%S+00:00"
+    summary = backend.account_summary
+    if not hasattr(backend, "iamctl_root_created"):
+        backend.iamctl_root_created = utcnow()
+    used = getattr(backend, "iamctl_root_last_used", None)
+    flag = lambda on: "true" if on else "false"  # noqa: E731
+    return ",".join(
+        [
+            "<root_account>",
+            f"arn:aws:iam::{backend.account_id}:root",
+            backend.iamctl_root_created.strftime(fmt),
+            "not_supported",
+            used.strftime(fmt) if used else "no_information",
+            "not_supported",
+            "not_supported",
+            flag(summary._account_mfa_enabled),
+            flag(summary._account_access_keys_present),
+            "N/A", "N/A", "N/A", "N/A",
+            "false", "N/A", "N/A", "N/A", "N/A",
+            "false", "N/A", "false", "N/A",
+        ]
+    ) + "\n"
+
+
+# ---------------------------------------------------------------------------
+# TEST FIXTURE, not AWS behaviour: the root user. Neither AWS's API nor moto
+# lets a client give the root user MFA or access keys, nor sign in as it.
+# `POST /_iamctl/root` with {"account": "<12-digit id>", "mfa": "none" |
+# "virtual" | "hardware", "access_keys_present": bool, "last_used_days_ago":
+# number (optional)} sets what GetAccountSummary answers (AccountMFAEnabled,
+# AccountAccessKeysPresent), lists a virtual MFA device
+# `arn:aws:iam::<id>:mfa/root-account-mfa-device` as assigned (for "virtual";
+# IAM's name for the root user's device) or none (a hardware device is not
+# listed by ListVirtualMFADevices), and the root row's last use in the next
+# credential report.
+# ---------------------------------------------------------------------------
+
+ROOT_PATH = "/_iamctl/root"
+ROOT_MFA_SERIAL = "/root-account-mfa-device"
+
+
+def set_root(spec: object) -> dict:
+    from moto.core.utils import utcnow
+    from moto.iam.models import VirtualMfaDevice, iam_backends
+
+    if not isinstance(spec, dict):
+        raise BackdateError(400, "the body must be a JSON object")
+    unknown = sorted(set(spec) - {"account", "mfa", "access_keys_present", "last_used_days_ago"})
+    if unknown:
+        raise BackdateError(400, f"unknown fields {unknown}")
+    account, mfa = spec.get("account"), spec.get("mfa", "none")
+    if mfa not in ("none", "virtual", "hardware"):
+        raise BackdateError(400, "`mfa` must be none, virtual or hardware")
+    keys = spec.get("access_keys_present", False)
+    if not isinstance(keys, bool):
+        raise BackdateError(400, "`access_keys_present` must be true or false")
+    days = spec.get("last_used_days_ago")
+    if days is not None and (isinstance(days, bool) or not isinstance(days, (int, float)) or days < 0):
+        raise BackdateError(400, "`last_used_days_ago` must be a non-negative number")
+    if account not in iam_backends:
+        raise BackdateError(404, f"moto has no IAM data for account {account}")
+    backend = iam_backends[account]["global"]
+    summary = backend.account_summary
+    summary._account_mfa_enabled = 0 if mfa == "none" else 1
+    summary._account_access_keys_present = 1 if keys else 0
+    serial = f"arn:aws:iam::{account}:mfa{ROOT_MFA_SERIAL}"
+    backend.virtual_mfa_devices.pop(serial, None)
+    if mfa == "virtual":
+        device = VirtualMfaDevice(account, "us-east-1", ROOT_MFA_SERIAL)
+        device.enable_date = utcnow()
+        backend.virtual_mfa_devices[device.serial_number] = device
+    backend.iamctl_root_last_used = (
+        utcnow() - timedelta(days=days) if days is not None else None
+    )
+    return {"mfa": mfa, "access_keys_present": keys, "last_used_days_ago": days}
+
+
+# ---------------------------------------------------------------------------
+# TEST FIXTURE: AWS-managed policies in one account. Every IAM account has the
+# ~1,600 AWS-managed policies (AdministratorAccess, AWSSupportAccess ...);
+# moto loads them only when started with MOTO_IAM_LOAD_MANAGED_POLICIES=true,
+# and then into every account it creates, which costs about 0.5 s per account.
+# `POST /_iamctl/aws-managed-policies` with {"account": "<12-digit id>"} loads
+# them into that one account, as that setting would have.
+# ---------------------------------------------------------------------------
+
+MANAGED_PATH = "/_iamctl/aws-managed-policies"
+
+
+def load_managed_policies(spec: object) -> dict:
+    from moto.iam.aws_managed_policies import aws_managed_policies_data
+    from moto.iam.models import AWSManagedPolicy, iam_backends
+
+    account = spec.get("account") if isinstance(spec, dict) else None
+    if account not in iam_backends:
+        raise BackdateError(404, f"moto has no IAM data for account {account}")
+    backend = iam_backends[account]["global"]
+    if not backend.aws_managed_policies:
+        backend.aws_managed_policies = [
+            AWSManagedPolicy.from_data(name, backend.account_id, backend.region_name, data)
+            for name, data in json.loads(aws_managed_policies_data).items()
+        ]
+        backend.managed_policies.update({p.arn: p for p in backend.aws_managed_policies})
+    return {"loaded": len(backend.aws_managed_policies)}
+
+
+def root_fixture(app):
+    """Wraps moto's WSGI app: serves POST ROOT_PATH and MANAGED_PATH, passes all else on."""
+    fixtures = {ROOT_PATH: set_root, MANAGED_PATH: load_managed_policies}
+
+    def wrapped(environ, start_response):
+        fixture = fixtures.get(environ.get("PATH_INFO"))
+        if fixture is None:
+            return app(environ, start_response)
+        def answer(status, body):
+            reasons = {200: "OK", 400: "Bad Request", 404: "Not Found"}
+            data = json.dumps(body).encode()
+            start_response(
+                f"{status} {reasons[status]}",
+                [("Content-Type", "application/json"), ("Content-Length", str(len(data)))],
+            )
+            return [data]
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+            raw = environ["wsgi.input"].read(length) if length > 0 else b""
+            try:
+                spec = json.loads(raw)
+            except ValueError as e:
+                raise BackdateError(400, f"the body is not JSON: {e}")
+            return answer(200, fixture(spec))
+        except BackdateError as e:
+            return answer(e.status, {"error": str(e)})
+
+    return wrapped
+
+
 # ---------------------------------------------------------------------------
 # TEST FIXTURE: the request log. Every API request that reaches moto is noted
 # as `service:Action` (the permission it takes) under the access key id that
@@ -499,7 +661,7 @@ def main() -> None:
     # What moto.server.ThreadedMotoServer does, with the test fixtures around
     # moto's app (ThreadedMotoServer has no way to wrap it).
     app = request_log(
-        backdate_fixture(DomainDispatcherApplication(create_backend_app))
+        root_fixture(backdate_fixture(DomainDispatcherApplication(create_backend_app)))
     )
     port = serve(app, os.environ.get("IAMCTL_MOTO_HTTP", "waitress"))
 

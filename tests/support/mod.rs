@@ -325,6 +325,57 @@ impl Account {
         }
     }
 
+    /// Gives this account's root user what no API can: MFA (`"none"`, `"virtual"` or
+    /// `"hardware"`), access keys, and a last use `last_used_days_ago` days ago (`None`:
+    /// never), through the launcher's test-only `POST /_iamctl/root` (tests/moto/launcher.py).
+    /// GetAccountSummary, ListVirtualMFADevices and credential reports generated afterwards
+    /// say so. Panics if moto refuses.
+    pub fn set_root(&self, mfa: &str, access_keys_present: bool, last_used_days_ago: Option<u32>) {
+        let used = last_used_days_ago.map_or_else(|| "null".to_owned(), |d| d.to_string());
+        self.post_fixture(
+            "/_iamctl/root",
+            &format!(
+                "{{\"account\":{},\"mfa\":{},\"access_keys_present\":{access_keys_present},\"last_used_days_ago\":{used}}}",
+                json_string(&self.id),
+                json_string(mfa)
+            ),
+        );
+    }
+
+    /// Loads the AWS-managed policies (`AdministratorAccess`, `AWSSupportAccess` ...) into this
+    /// account, as moto does into every account when started with
+    /// `MOTO_IAM_LOAD_MANAGED_POLICIES=true` (tests/moto/launcher.py).
+    pub fn load_aws_managed_policies(&self) {
+        self.post_fixture(
+            "/_iamctl/aws-managed-policies",
+            &format!("{{\"account\":{}}}", json_string(&self.id)),
+        );
+    }
+
+    /// POSTs `body` to one of the launcher's test fixtures; panics unless it answers 200.
+    fn post_fixture(&self, path: &str, body: &str) {
+        let endpoint = endpoint();
+        let host = endpoint.trim_start_matches("http://");
+        let request = format!(
+            "POST {path} HTTP/1.1\r\nHost: {host}\r\n\
+             Content-Type: application/json\r\nContent-Length: {}\r\n\
+             Connection: close\r\n\r\n{body}",
+            body.len()
+        );
+        let fail = |what: &str| -> ! { panic!("{path} {body} in moto: {what}") };
+        let mut stream = TcpStream::connect(host).unwrap_or_else(|e| fail(&e.to_string()));
+        stream
+            .write_all(request.as_bytes())
+            .unwrap_or_else(|e| fail(&format!("sending: {e}")));
+        let mut response = String::new();
+        stream
+            .read_to_string(&mut response)
+            .unwrap_or_else(|e| fail(&format!("reading the answer: {e}")));
+        if response.split_whitespace().nth(1) != Some("200") {
+            fail(&response);
+        }
+    }
+
     /// The API actions (`iam:ListAccessKeys`, `cloudtrail:DescribeTrails`, ...) that
     /// moto received signed with this account's key since the last call, with counts:
     /// the launcher's test-only request log (`GET /_iamctl/requests`, see

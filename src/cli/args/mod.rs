@@ -122,6 +122,17 @@ pub enum Command {
         after_help = "Examples:\n  iamctl permissions > iamctl-plan-policy.json\n  iamctl permissions --apply > iamctl-apply-policy.json\n  iamctl permissions --base -c desired/ > iamctl-base-policy.json   # multi-account: the starting identity\n  aws iam put-role-policy --role-name iamctl-plan --policy-name iamctl-plan --policy-document file://iamctl-plan-policy.json"
     )]
     Permissions(PermissionsArgs),
+    /// Print which CIS AWS Foundations Benchmark controls iamctl's rules cover, and why the
+    /// others are not
+    #[command(
+        long_about = "Print the IAM controls (section 1) and CloudTrail's 3.1 of the CIS AWS \
+                      Foundations Benchmark v3.0.0, with their v5.0.0 numbers: which rule of the \
+                      desired state covers each, and why the others are not covered. Every change \
+                      and finding of a plan carries its rule's controls (`controls` in JSON, a CIS \
+                      column in markdown, tags in SARIF).",
+        after_help = "Examples:\n  iamctl controls\n  iamctl controls --format markdown > CIS.md\n  iamctl controls --format json | jq '.controls[] | select(.rules == [])'"
+    )]
+    Controls(ControlsArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
     #[command(
         after_help = "Examples:\n  iamctl completions bash > ~/.local/share/bash-completion/completions/iamctl\n  iamctl completions zsh > ~/.zfunc/_iamctl   # with fpath+=(~/.zfunc) in ~/.zshrc\n  iamctl completions fish > ~/.config/fish/completions/iamctl.fish"
@@ -229,6 +240,25 @@ pub struct PermissionsArgs {
     /// The AWS partition the policy's ARNs name
     #[arg(long, value_name = "PARTITION", default_value = "aws", value_parser = ["aws", "aws-cn", "aws-us-gov"])]
     pub partition: String,
+}
+
+#[derive(Debug, Args)]
+pub struct ControlsArgs {
+    /// Output format
+    #[arg(long, value_enum, default_value_t = ControlsFormat::Text)]
+    pub format: ControlsFormat,
+}
+
+/// `controls --format`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum ControlsFormat {
+    /// An aligned table.
+    #[default]
+    Text,
+    /// For programs.
+    Json,
+    /// A markdown table.
+    Markdown,
 }
 
 #[derive(Debug, Args)]

@@ -1,0 +1,253 @@
+//! Which CIS AWS Foundations Benchmark controls iamctl's rules cover, as data: the IAM section
+//! and CloudTrail's 3.1 of v3.0.0 ([`CONTROLS`], with v5.0.0's numbers), and for each rule the
+//! controls its plan items bear on ([`controls_of`], an exhaustive match: a new rule does not
+//! compile until it says). `iamctl controls` prints the table; every change and finding
+//! carries its rule's controls in JSON, markdown and SARIF.
+
+use serde::Serialize;
+
+use super::rule::Rule;
+
+/// The benchmark and version the control ids are of.
+pub const BENCHMARK: &str = "CIS AWS Foundations Benchmark v3.0.0";
+
+/// One control of the benchmark.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Control {
+    /// The v3.0.0 id (`1.14`): what plans carry.
+    pub id: &'static str,
+    /// The same control's id in v5.0.0, which dropped v3's 1.3 (security questions) and
+    /// renumbered the IAM section; `None`: not in v5.0.0.
+    pub v5: Option<&'static str>,
+    pub title: &'static str,
+    /// Why no rule covers it; `None` for the controls that rules cover.
+    pub not_covered: Option<&'static str>,
+}
+
+const fn covered(id: &'static str, v5: &'static str, title: &'static str) -> Control {
+    Control {
+        id,
+        v5: Some(v5),
+        title,
+        not_covered: None,
+    }
+}
+
+const fn not_covered(
+    id: &'static str,
+    v5: Option<&'static str>,
+    title: &'static str,
+    why: &'static str,
+) -> Control {
+    Control {
+        id,
+        v5,
+        title,
+        not_covered: Some(why),
+    }
+}
+
+/// The IAM controls of v3.0.0 (1.1-1.22) and 3.1, in the benchmark's order.
+pub const CONTROLS: &[Control] = &[
+    not_covered(
+        "1.1",
+        Some("1.1"),
+        "Maintain current contact details",
+        "the account's contact details are not IAM: the Account Management console or API",
+    ),
+    not_covered(
+        "1.2",
+        Some("1.2"),
+        "Ensure security contact information is registered",
+        "alternate contacts are read with account:GetAlternateContact, outside IAM",
+    ),
+    not_covered(
+        "1.3",
+        None,
+        "Ensure security questions are registered in the AWS account",
+        "set in the console only, no API can read them (dropped in v5.0.0)",
+    ),
+    covered(
+        "1.4",
+        "1.3",
+        "Ensure no 'root' user account access key exists",
+    ),
+    covered(
+        "1.5",
+        "1.4",
+        "Ensure MFA is enabled for the 'root' user account",
+    ),
+    covered(
+        "1.6",
+        "1.5",
+        "Ensure hardware MFA is enabled for the 'root' user account",
+    ),
+    covered(
+        "1.7",
+        "1.6",
+        "Eliminate use of the 'root' user for administrative and daily tasks",
+    ),
+    covered(
+        "1.8",
+        "1.7",
+        "Ensure IAM password policy requires minimum length of 14 or greater",
+    ),
+    covered(
+        "1.9",
+        "1.8",
+        "Ensure IAM password policy prevents password reuse",
+    ),
+    covered(
+        "1.10",
+        "1.9",
+        "Ensure multi-factor authentication (MFA) is enabled for all IAM users that have a console password",
+    ),
+    not_covered(
+        "1.11",
+        Some("1.10"),
+        "Do not setup access keys during initial user setup for all IAM users that have a console password",
+        "a manual control: whether a key was made with the user is a matter of process; keys never used are reported by users.access_keys.max_unused_days",
+    ),
+    covered(
+        "1.12",
+        "1.11",
+        "Ensure credentials unused for 45 days or greater are disabled",
+    ),
+    covered(
+        "1.13",
+        "1.12",
+        "Ensure there is only one active access key available for any single IAM user",
+    ),
+    covered(
+        "1.14",
+        "1.13",
+        "Ensure access keys are rotated every 90 days or less",
+    ),
+    covered(
+        "1.15",
+        "1.14",
+        "Ensure IAM Users Receive Permissions Only Through Groups",
+    ),
+    covered(
+        "1.16",
+        "1.15",
+        "Ensure IAM policies that allow full \"*:*\" administrative privileges are not attached",
+    ),
+    covered(
+        "1.17",
+        "1.16",
+        "Ensure a support role has been created to manage incidents with AWS Support",
+    ),
+    not_covered(
+        "1.18",
+        Some("1.17"),
+        "Ensure IAM instance roles are used for AWS resource access from instances",
+        "about EC2 instances and their profiles, not IAM users: outside iamctl's reads",
+    ),
+    not_covered(
+        "1.19",
+        Some("1.18"),
+        "Ensure that all the expired SSL/TLS certificates stored in AWS IAM are removed",
+        "IAM server certificates are not modelled by iamctl",
+    ),
+    not_covered(
+        "1.20",
+        Some("1.19"),
+        "Ensure that IAM Access analyzer is enabled for all regions",
+        "IAM Access Analyzer is a regional service iamctl does not read",
+    ),
+    not_covered(
+        "1.21",
+        Some("1.20"),
+        "Ensure IAM users are managed centrally via identity federation or AWS Organizations for multi-account environments",
+        "a manual, organisational control",
+    ),
+    not_covered(
+        "1.22",
+        Some("1.21"),
+        "Ensure access to AWSCloudShellFullAccess is restricted",
+        "not implemented (it could be judged by ARN from the authorization details, as 1.16 is)",
+    ),
+    covered("3.1", "3.1", "Ensure CloudTrail is enabled in all regions"),
+];
+
+/// The controls (v3.0.0 ids) a plan item of `rule` bears on. Rules that serve no control
+/// (exemption-like per-user requirements, deletion of the password policy) have none.
+pub fn controls_of(rule: Rule) -> &'static [&'static str] {
+    match rule {
+        // Whatever the policy's fields, the rule is where the password controls are met.
+        Rule::PasswordPolicy => &["1.8", "1.9"],
+        Rule::ConsoleRequireMfa => &["1.10"],
+        Rule::ConsoleMaxUnused | Rule::KeysMaxUnused => &["1.12"],
+        Rule::KeysMaxActive => &["1.13"],
+        Rule::KeysMaxAge => &["1.14"],
+        Rule::AuditCloudTrail | Rule::AuditCloudTrailCreate => &["3.1"],
+        Rule::RootForbidAccessKeys => &["1.4"],
+        Rule::RootRequireMfa => &["1.5"],
+        Rule::RootRequireHardwareMfa => &["1.6"],
+        Rule::RootMaxUsed => &["1.7"],
+        Rule::UsersForbidDirectPolicies => &["1.15"],
+        Rule::AuditForbidFullAdmin => &["1.16"],
+        Rule::AuditRequireSupportRole => &["1.17"],
+        Rule::PasswordPolicyAbsent
+        | Rule::ConsoleResetOnTightening
+        | Rule::KeysDeleteInactive
+        | Rule::User
+        | Rule::UserConsole
+        | Rule::UserPasswordReset => &[],
+    }
+}
+
+/// The rules that cover `control`, in rule order.
+pub fn rules_covering(control: &str) -> Vec<Rule> {
+    Rule::ALL
+        .into_iter()
+        .filter(|rule| controls_of(*rule).contains(&control))
+        .collect()
+}
+
+/// `controls_of(rule)` as owned strings, for the file forms of plan items.
+pub fn control_ids(rule: Rule) -> Vec<String> {
+    controls_of(rule).iter().map(|c| (*c).to_owned()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_control_is_covered_by_a_rule_or_says_why_not() {
+        for control in CONTROLS {
+            let rules = rules_covering(control.id);
+            match control.not_covered {
+                None => assert!(!rules.is_empty(), "{} claims coverage", control.id),
+                Some(_) => assert!(rules.is_empty(), "{} is covered by {rules:?}", control.id),
+            }
+        }
+    }
+
+    #[test]
+    fn every_rule_names_controls_of_the_table_and_1_4_to_1_17_are_listed() {
+        for rule in Rule::ALL {
+            for id in controls_of(rule) {
+                assert!(CONTROLS.iter().any(|c| c.id == *id), "{rule}: {id}");
+            }
+        }
+        let ids: Vec<&str> = CONTROLS.iter().map(|c| c.id).collect();
+        for n in 4..=17 {
+            assert!(ids.contains(&format!("1.{n}").as_str()), "1.{n} missing");
+        }
+        assert!(ids.contains(&"3.1"));
+        let unique: std::collections::BTreeSet<_> = ids.iter().collect();
+        assert_eq!(unique.len(), ids.len());
+    }
+
+    #[test]
+    fn v5_numbers_follow_the_dropped_1_3() {
+        let v5 = |id: &str| CONTROLS.iter().find(|c| c.id == id).unwrap().v5;
+        assert_eq!(v5("1.4"), Some("1.3"));
+        assert_eq!(v5("1.17"), Some("1.16"));
+        assert_eq!(v5("1.3"), None);
+        assert_eq!(v5("3.1"), Some("3.1"));
+    }
+}
