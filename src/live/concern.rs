@@ -232,6 +232,11 @@ pub(crate) fn add_plan_items(
             Address::User(user) if f.rule == Rule::ConsoleMaxUnused && !profile_dated(user) => {
                 Facts::PROFILE
             }
+            // An MFA grace is measured from the login profile's creation, which the report
+            // only bounds from above: a grace that may have run out is read, not trusted.
+            Address::User(_) if f.rule == Rule::ConsoleRequireMfa && f.notice.is_some() => {
+                Facts::PROFILE
+            }
             _ => Facts::NONE,
         };
         Some((f.address.user()?, facts))

@@ -615,6 +615,14 @@ impl Context<'_> {
                 for (_, rule, message) in flags {
                     unaddressed(rule, acts, message);
                 }
+                // A notice is addressed by the key's id too.
+                for (enforcement, rule, due, why) in self.key_due_dates(key) {
+                    if enforcement != KeyEnforcement::Report
+                        && self.within_notice(due, key_rules.notice_days)
+                    {
+                        unaddressed(rule, false, format!("due on {}: {why}", day(due)));
+                    }
+                }
                 continue;
             };
             if key.status == KeyStatus::Inactive {
