@@ -5,6 +5,7 @@ pub mod apply;
 pub mod aws;
 pub mod cli;
 pub mod desired;
+pub mod events;
 pub mod explain;
 pub mod fleet;
 pub mod import;

@@ -70,6 +70,9 @@ pub const GET_CREDENTIAL_REPORT: Permission = any("iam:GetCredentialReport");
 pub const GET_LOGIN_PROFILE: Permission = any("iam:GetLoginProfile");
 pub const LIST_MFA_DEVICES: Permission = any("iam:ListMFADevices");
 pub const GET_USER: Permission = any("iam:GetUser");
+/// A targeted plan's users (`--target user.*`), and their attached policies.
+pub const LIST_USERS: Permission = any("iam:ListUsers");
+pub const LIST_ATTACHED_USER_POLICIES: Permission = any("iam:ListAttachedUserPolicies");
 pub const LIST_ACCESS_KEYS: Permission = any("iam:ListAccessKeys");
 pub const GET_ACCESS_KEY_LAST_USED: Permission = any("iam:GetAccessKeyLastUsed");
 // `[audit] require_cloudtrail` (live/cloudtrail.rs).
@@ -117,6 +120,8 @@ pub const READ: &[Permission] = &[
     GET_USER,
     LIST_ACCESS_KEYS,
     GET_ACCESS_KEY_LAST_USED,
+    LIST_USERS,
+    LIST_ATTACHED_USER_POLICIES,
     DESCRIBE_TRAILS,
     GET_TRAIL_STATUS,
     GET_EVENT_SELECTORS,

@@ -7,7 +7,7 @@ use miette::Result;
 use super::args::{ApplyArgs, GlobalArgs};
 use super::printer::Printer;
 use super::progress::Progress;
-use super::{ExitStatus, load_desired, scope};
+use super::{ExitStatus, Focused, load_desired, scope};
 use crate::apply::{self, ApplyError, ApplyRequest, ApplyUi};
 use crate::aws::ApiCalls;
 use crate::fleet::Shard;
@@ -25,6 +25,7 @@ pub(super) async fn apply(
         .as_deref()
         .map(apply::read_saved_plan)
         .transpose()?;
+    let focus = Focused::read(&args.focus)?;
     let desired = load_desired(global)?;
     let calls = ApiCalls::default();
     let request = ApplyRequest {
@@ -32,6 +33,8 @@ pub(super) async fn apply(
         scope: scope(global),
         calls: &calls,
         saved,
+        targets: focus.targets(),
+        events: focus.events(),
         max_changes: args.max_changes,
         secrets_dir: args.secrets_dir.clone(),
         audit_log: args.audit_log.clone(),
@@ -85,6 +88,9 @@ impl Observer for Terminal {
     }
     fn done_reading(&self) {
         self.progress.done_reading()
+    }
+    fn events_mapped(&self, mapping: &crate::events::Mapping) {
+        self.progress.events_mapped(mapping)
     }
 }
 

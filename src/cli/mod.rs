@@ -16,8 +16,10 @@ use args::{Command, GlobalArgs};
 pub use printer::Printer;
 
 use crate::desired::{self, Desired};
+use crate::explain::events::{Envelope, read_envelope_file};
 use crate::fleet::{self, TargetPlanInput};
-use crate::ops::Scope;
+use crate::ops::{Focus, Scope};
+use crate::plan::Targets;
 
 /// How a run ended, as far as the exit code is concerned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,6 +56,51 @@ fn scope(global: &GlobalArgs) -> Scope<'_> {
         shard: global.shard,
         parallelism: global.parallelism.into(),
         concurrency: global.concurrency.into(),
+    }
+}
+
+/// `--target` and `--event`, read and checked before anything else (a malformed event file
+/// fails before any AWS call).
+enum Focused {
+    All(Option<Targets>),
+    Events(Vec<Envelope>),
+}
+
+impl Focused {
+    fn read(args: &args::FocusArgs) -> Result<Self> {
+        if let Some(path) = &args.event {
+            let events = read_envelope_file(path).map_err(miette::Report::new)?;
+            crate::events::map_events(&events, &[]).map_err(|e| {
+                miette::miette!(
+                    "{}: malformed event: {e}; nothing was planned",
+                    path.display()
+                )
+            })?;
+            return Ok(Focused::Events(events));
+        }
+        let targets = Targets::parse(&args.targets).map_err(|e| miette::miette!("{e}"))?;
+        Ok(Focused::All(targets))
+    }
+
+    fn focus(&self) -> Focus<'_> {
+        match self {
+            Focused::All(targets) => Focus::All(targets.as_ref()),
+            Focused::Events(events) => Focus::Events(events),
+        }
+    }
+
+    fn targets(&self) -> Option<&Targets> {
+        match self {
+            Focused::All(targets) => targets.as_ref(),
+            Focused::Events(_) => None,
+        }
+    }
+
+    fn events(&self) -> Option<&[Envelope]> {
+        match self {
+            Focused::All(_) => None,
+            Focused::Events(events) => Some(events),
+        }
     }
 }
 

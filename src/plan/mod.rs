@@ -5,6 +5,7 @@ mod change;
 mod engine;
 mod model;
 mod rule;
+mod target;
 
 pub use change::{
     Change, ChangeKind, ChangeSrc, DENY_WITHOUT_MFA_POLICY, KeyFacts, NewTrail, ProfileFacts,
@@ -14,3 +15,4 @@ pub use engine::plan_account;
 pub(crate) use engine::{KeyEnforcement, Unaddressed, plan_account_provisional};
 pub use model::*;
 pub use rule::{Rule, UnknownRule};
+pub use target::{AddressPattern, TargetError, Targets, UserSelection};

@@ -5,8 +5,10 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+mod focus;
 mod values;
 
+pub use focus::FocusArgs;
 use values::parse_shard;
 pub use values::{FormatArg, parse_as_of};
 
@@ -149,8 +151,10 @@ pub struct PlanArgs {
     #[arg(long)]
     pub fail_on_findings: bool,
     /// Plan against a snapshot file instead of AWS (offline, no credentials needed)
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", conflicts_with = "event")]
     pub snapshot: Option<PathBuf>,
+    #[command(flatten)]
+    pub focus: FocusArgs,
     #[command(flatten)]
     pub as_of: AsOfArg,
     /// Show who last changed each drifted item, and when, from CloudTrail (LookupEvents;
@@ -174,8 +178,10 @@ pub struct AsOfArg {
 #[derive(Debug, Args)]
 pub struct ApplyArgs {
     /// A plan saved with `plan -o`; refused when live state no longer gives the same plan
-    #[arg(value_name = "PLANFILE")]
+    #[arg(value_name = "PLANFILE", conflicts_with_all = ["targets", "event"])]
     pub plan_file: Option<PathBuf>,
+    #[command(flatten)]
+    pub focus: FocusArgs,
     /// Do not ask for confirmation (required when stdin is not a terminal)
     #[arg(long)]
     pub auto_approve: bool,
