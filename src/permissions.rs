@@ -39,6 +39,8 @@ pub enum Scope {
     /// The targets' roles: each `[[account]] role_arn`, and `role_name` in any account for an
     /// `[organization]`. Only in [`BASE`].
     TargetRoles,
+    /// The SQS queue `iamctl watch --queue-url` consumes. Only in [`WATCH`].
+    Queue,
 }
 
 /// One IAM action iamctl's code calls.
@@ -105,6 +107,10 @@ pub const START_LOGGING: Permission = on("cloudtrail:StartLogging", Scope::Trail
 pub const ASSUME_ROLE: Permission = on("sts:AssumeRole", Scope::TargetRoles);
 pub const LIST_ACCOUNTS: Permission = any("organizations:ListAccounts");
 
+/// `iamctl watch`: the SQS queue an EventBridge rule feeds.
+pub const RECEIVE_MESSAGE: Permission = on("sqs:ReceiveMessage", Scope::Queue);
+pub const DELETE_MESSAGE: Permission = on("sqs:DeleteMessage", Scope::Queue);
+
 /// `sts:GetCallerIdentity` "requires no permissions" (STS API reference).
 pub const GET_CALLER_IDENTITY: Permission = any("sts:GetCallerIdentity");
 
@@ -152,6 +158,10 @@ pub const APPLY: &[Permission] = &[
 /// its accounts (fleet.rs). Rendered per desired state by [`base_policy_document`].
 pub const BASE: &[Permission] = &[ASSUME_ROLE, LIST_ACCOUNTS];
 
+/// What `iamctl watch` calls with the base identity on top of [`BASE`]: receiving the
+/// queue's messages and deleting those it reconciled.
+pub const WATCH: &[Permission] = &[RECEIVE_MESSAGE, DELETE_MESSAGE];
+
 /// Operations iamctl calls that IAM allows whatever the caller's policies say.
 pub const NO_PERMISSION_NEEDED: &[Permission] = &[GET_CALLER_IDENTITY];
 
@@ -160,6 +170,7 @@ pub fn all() -> impl Iterator<Item = &'static Permission> {
     READ.iter()
         .chain(APPLY)
         .chain(BASE)
+        .chain(WATCH)
         .chain(NO_PERMISSION_NEEDED)
 }
 
@@ -238,7 +249,9 @@ pub fn policy_document(need: Need, partition: &str) -> Value {
                     json!(users),
                     Some(json!({ "ArnEquals": { "iam:PolicyARN": deny_policy } })),
                 ),
-                (Scope::TargetRoles, _) => unreachable!("only BASE reaches target roles"),
+                (Scope::TargetRoles | Scope::Queue, _) => {
+                    unreachable!("only BASE and WATCH reach target roles and queues")
+                }
             };
             let mut statement = json!({
                 "Sid": sid,

@@ -474,3 +474,210 @@ async fn a_saved_targeted_plan_is_applied_and_checked_with_its_targets() {
         refused.stderr
     );
 }
+
+/// A queue in `account` holding `bodies`, as an EventBridge rule's target would.
+async fn queue_with(
+    account: &Account,
+    name: &str,
+    bodies: &[String],
+) -> (aws_sdk_sqs::Client, String) {
+    let sqs = aws_sdk_sqs::Client::new(&account.sdk_config());
+    let url = sqs
+        .create_queue()
+        .queue_name(name)
+        .send()
+        .await
+        .expect("CreateQueue")
+        .queue_url
+        .expect("a queue url");
+    for body in bodies {
+        sqs.send_message()
+            .queue_url(&url)
+            .message_body(body)
+            .send()
+            .await
+            .expect("SendMessage");
+    }
+    (sqs, url)
+}
+
+/// (visible, in flight) messages of the queue.
+async fn queue_depth(sqs: &aws_sdk_sqs::Client, url: &str) -> (u64, u64) {
+    use aws_sdk_sqs::types::QueueAttributeName as A;
+    let attributes = sqs
+        .get_queue_attributes()
+        .queue_url(url)
+        .attribute_names(A::ApproximateNumberOfMessages)
+        .attribute_names(A::ApproximateNumberOfMessagesNotVisible)
+        .send()
+        .await
+        .expect("GetQueueAttributes")
+        .attributes
+        .unwrap_or_default();
+    let count = |name: A| attributes.get(&name).map_or(0, |v| v.parse().unwrap());
+    (
+        count(A::ApproximateNumberOfMessages),
+        count(A::ApproximateNumberOfMessagesNotVisible),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn watch_drains_a_queue_of_mixed_events_and_leaves_the_malformed_one() {
+    let account = support::fresh_account().await;
+    let iam = account.iam().await;
+    let console = SeedUser {
+        console: true,
+        ..Default::default()
+    };
+    for user in ["bob", "carol", "dave", "erin"] {
+        seed_user(&iam, user, console).await;
+    }
+    let jane = "arn:aws:iam::1:user/jane";
+    let own = format!(
+        "arn:aws:sts::{}:assumed-role/iamctl/iamctl-default",
+        account.id
+    );
+    let mut other_service: Value =
+        serde_json::from_str(&login_profile_event(&account.id, "x", jane)).unwrap();
+    other_service["source"] = "aws.s3".into();
+    other_service["detail"]["eventSource"] = "s3.amazonaws.com".into();
+    other_service["detail"]["eventName"] = "CreateBucket".into();
+    let bodies = [
+        login_profile_event(&account.id, "bob", jane),
+        login_profile_event(&account.id, "carol", jane),
+        other_service.to_string(),
+        login_profile_event("222222222222", "erin", jane),
+        "{\"detail\": not json".to_owned(),
+        login_profile_event(&account.id, "dave", &own),
+    ];
+    let (sqs, url) = queue_with(&account, "iamctl-events", &bodies).await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = desired(dir.path(), DISABLE_CONSOLE);
+    let config = config.to_str().unwrap();
+
+    // --dry-run: plans, changes nothing, deletes nothing.
+    let dry = run(
+        &account,
+        &[
+            "watch",
+            "-c",
+            config,
+            "--queue-url",
+            &url,
+            "--until-idle",
+            "--wait-seconds",
+            "0",
+            "--dry-run",
+        ],
+    );
+    assert_eq!(dry.code, 0, "{dry:?}");
+    assert!(
+        dry.stderr.contains(
+            "batch: 6 messages, 5 events (2 to reconcile), 1 account, 2 changes, deleted 0, left 6 (1 malformed): ok"
+        ),
+        "{}",
+        dry.stderr
+    );
+    assert!(has_login_profile(&account, "bob").await);
+    // The messages it received are in flight until their visibility timeout.
+    sqs.purge_queue()
+        .queue_url(&url)
+        .send()
+        .await
+        .expect("PurgeQueue");
+    let (sqs, url) = queue_with(&account, "iamctl-events-2", &bodies).await;
+
+    let watched = run(
+        &account,
+        &[
+            "watch",
+            "-v",
+            "-c",
+            config,
+            "--queue-url",
+            &url,
+            "--until-idle",
+            "--wait-seconds",
+            "0",
+        ],
+    );
+    assert_eq!(watched.code, 0, "{watched:?}");
+    assert!(
+        watched.stderr.contains(
+            "batch: 6 messages, 5 events (2 to reconcile), 1 account, 2 changes, deleted 5, left 1 (1 malformed): ok\n"
+        ),
+        "{}",
+        watched.stderr
+    );
+    assert!(
+        watched.stderr.contains(
+            "  malformed message left in the queue: line 1: expected ident at line 1 column 13\n"
+        ),
+        "{}",
+        watched.stderr
+    );
+    assert!(
+        watched
+            .stderr
+            .contains("watch: 1 batch, 6 messages, 5 deleted\n"),
+        "{}",
+        watched.stderr
+    );
+    assert!(!has_login_profile(&account, "bob").await);
+    assert!(!has_login_profile(&account, "carol").await);
+    // iamctl's own event, and the other account's, changed nothing.
+    assert!(has_login_profile(&account, "dave").await);
+    assert!(has_login_profile(&account, "erin").await);
+    // Only the malformed message is left, in flight until it returns for the redrive.
+    assert_eq!(queue_depth(&sqs, &url).await, (0, 1));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn watch_stops_on_sigterm_and_exits_0() {
+    let account = support::fresh_account().await;
+    let (_sqs, url) = queue_with(&account, "iamctl-idle", &[]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = desired(dir.path(), DISABLE_CONSOLE);
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_iamctl"))
+        .env_clear()
+        .envs(account.env())
+        .args([
+            "watch",
+            "-c",
+            config.to_str().unwrap(),
+            "--queue-url",
+            &url,
+            "--wait-seconds",
+            "20",
+        ])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Long enough to be waiting on the queue.
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    let started = Instant::now();
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(0));
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut stderr).unwrap();
+    assert_eq!(stderr, "watch: 0 batches, 0 messages, 0 deleted\n");
+}
+
+#[test]
+fn events_pattern_prints_the_rule_pattern_of_the_handled_events() {
+    let printed = output(support::cli::offline_cmd().args(["events-pattern"]));
+    assert_eq!(printed.code, 0, "{printed:?}");
+    let pattern: Value = serde_json::from_str(&printed.stdout).unwrap();
+    assert_eq!(pattern, iamctl::events::rule_pattern());
+    assert_eq!(
+        pattern["detail"]["eventName"][3],
+        Value::from("CreateLoginProfile")
+    );
+    assert_eq!(printed.stderr, "");
+}

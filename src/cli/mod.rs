@@ -3,6 +3,7 @@
 
 mod apply;
 pub mod args;
+mod events;
 mod import;
 mod plan;
 mod printer;
@@ -44,6 +45,8 @@ pub async fn run(cli: Cli) -> Result<ExitStatus> {
         Command::Schema => tooling::schema(printer),
         Command::Import(args) => import::import(global, printer, args).await,
         Command::Permissions(args) => tooling::permissions(global, printer, args),
+        Command::Watch(args) => events::watch(global, printer, args).await,
+        Command::EventsPattern => events::events_pattern(printer),
         Command::Completions(args) => tooling::completions(printer, args),
         Command::Man(args) => tooling::man(printer, args),
     }

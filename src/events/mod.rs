@@ -4,6 +4,8 @@
 //! the plan address it may have drifted ([`map_events`]). Pure: events and accounts in,
 //! targets out, so the mapping is tested with plain values.
 
+pub mod watch;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 

@@ -7,10 +7,12 @@ use clap::{Args, Parser, Subcommand};
 
 mod focus;
 mod values;
+mod watch;
 
 pub use focus::FocusArgs;
 use values::parse_shard;
 pub use values::{FormatArg, parse_as_of};
+pub use watch::WatchArgs;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -124,6 +126,16 @@ pub enum Command {
         after_help = "Examples:\n  iamctl permissions > iamctl-plan-policy.json\n  iamctl permissions --apply > iamctl-apply-policy.json\n  iamctl permissions --base -c desired/ > iamctl-base-policy.json   # multi-account: the starting identity\n  aws iam put-role-policy --role-name iamctl-plan --policy-name iamctl-plan --policy-document file://iamctl-plan-policy.json"
     )]
     Permissions(PermissionsArgs),
+    /// Reconcile the events an EventBridge rule sends to an SQS queue, batch by batch
+    #[command(
+        after_help = "Examples:\n  iamctl watch --queue-url https://sqs.us-east-1.amazonaws.com/111111111111/iamctl-events\n  iamctl watch --queue-url URL --dry-run --until-idle"
+    )]
+    Watch(WatchArgs),
+    /// Print the EventBridge rule pattern for the CloudTrail events iamctl reacts to
+    #[command(
+        after_help = "Example:\n  aws events put-rule --region us-east-1 --name iamctl --event-pattern \"$(iamctl events-pattern)\""
+    )]
+    EventsPattern,
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
     #[command(
         after_help = "Examples:\n  iamctl completions bash > ~/.local/share/bash-completion/completions/iamctl\n  iamctl completions zsh > ~/.zfunc/_iamctl   # with fpath+=(~/.zfunc) in ~/.zshrc\n  iamctl completions fish > ~/.config/fish/completions/iamctl.fish"
