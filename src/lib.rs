@@ -9,6 +9,8 @@ pub mod events;
 pub mod explain;
 pub mod fleet;
 pub mod import;
+#[cfg(feature = "lambda")]
+pub mod lambda;
 pub mod live;
 pub mod ops;
 pub mod permissions;

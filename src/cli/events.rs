@@ -8,7 +8,7 @@ use super::args::{GlobalArgs, WatchArgs};
 use super::printer::Printer;
 use super::{ExitStatus, load_desired, scope};
 use crate::aws::ApiCalls;
-use crate::events::watch::{self, BatchReport, WatchOptions, WatchUi};
+use crate::events::watch::{self, BatchReport, ReconcileOptions, WatchOptions, WatchUi};
 
 pub(super) async fn watch(
     global: &GlobalArgs,
@@ -18,13 +18,15 @@ pub(super) async fn watch(
     let desired = load_desired(global)?;
     let options = WatchOptions {
         queue_url: args.queue_url.clone(),
-        dry_run: args.dry_run,
         until_idle: args.until_idle,
         wait_seconds: args.wait_seconds,
         batch_size: args.batch_size,
-        max_changes: args.max_changes,
-        secrets_dir: args.secrets_dir.clone(),
-        audit_log: args.audit_log.clone(),
+        reconcile: ReconcileOptions {
+            dry_run: args.dry_run,
+            max_changes: args.max_changes,
+            secrets_dir: args.secrets_dir.clone(),
+            audit_log: args.audit_log.clone(),
+        },
     };
     let (stop, stopped) = signal::channel(false);
     tokio::spawn(async move {

@@ -25,14 +25,20 @@ use crate::plan::Plan;
 /// What `watch` is asked to do.
 pub struct WatchOptions {
     pub queue_url: String,
-    /// Plan each batch and delete nothing.
-    pub dry_run: bool,
     /// Stop once a receive finds the queue empty.
     pub until_idle: bool,
     /// SQS long polling: how long a receive waits for messages (0..=20 s).
     pub wait_seconds: i32,
     /// Messages per receive (1..=10).
     pub batch_size: i32,
+    pub reconcile: ReconcileOptions,
+}
+
+/// How a batch of events is reconciled (`watch`, the Lambda handler).
+#[derive(Debug, Clone, Default)]
+pub struct ReconcileOptions {
+    /// Plan only: change nothing, and keep every message.
+    pub dry_run: bool,
     pub max_changes: Option<usize>,
     pub secrets_dir: Option<PathBuf>,
     pub audit_log: Option<PathBuf>,
@@ -120,10 +126,20 @@ pub trait WatchUi: Sync {
 }
 
 /// One received message.
-struct Message {
-    receipt: String,
+pub struct Message {
+    /// What deletes it (SQS's receipt handle), or names it (a Lambda SQS record's id).
+    pub id: String,
     /// Its events, or why it cannot be read.
-    events: Result<Vec<Envelope>, String>,
+    pub events: Result<Vec<Envelope>, String>,
+}
+
+impl Message {
+    pub fn new(id: impl Into<String>, body: &str) -> Self {
+        Self {
+            id: id.into(),
+            events: read_message(body),
+        }
+    }
 }
 
 /// Consumes the queue until `stop` turns true (then the batch in hand is finished) or, with
@@ -161,9 +177,11 @@ pub async fn run(
         let messages: Vec<Message> = received
             .messages()
             .iter()
-            .map(|m| Message {
-                receipt: m.receipt_handle().unwrap_or_default().to_owned(),
-                events: read_message(m.body().unwrap_or_default()),
+            .map(|m| {
+                Message::new(
+                    m.receipt_handle().unwrap_or_default(),
+                    m.body().unwrap_or_default(),
+                )
             })
             .collect();
         if messages.is_empty() {
@@ -172,13 +190,13 @@ pub async fn run(
             }
             continue;
         }
-        let (report, to_delete) = reconcile(doc, scope, calls, options, &messages).await;
+        let (report, to_delete) = reconcile(doc, scope, calls, &options.reconcile, &messages).await;
         let mut deleted = 0;
         for index in to_delete {
             let request = sqs
                 .delete_message()
                 .queue_url(&options.queue_url)
-                .receipt_handle(&messages[index].receipt)
+                .receipt_handle(&messages[index].id)
                 .send();
             match call("watch", DELETE_MESSAGE, request).await {
                 Ok(_) => deleted += 1,
@@ -234,12 +252,13 @@ impl ApplyUi for Unattended {
     }
 }
 
-/// Reconciles the events of `messages`; returns the batch's report and the messages to delete.
-async fn reconcile(
+/// Reconciles the events of `messages`; returns the batch's report and the messages done
+/// with (by index): none with `dry_run`.
+pub async fn reconcile(
     doc: &DesiredDoc,
     scope: &Scope<'_>,
     calls: &ApiCalls,
-    options: &WatchOptions,
+    options: &ReconcileOptions,
     messages: &[Message],
 ) -> (BatchReport, Vec<usize>) {
     // Every event of the readable messages, remembering its message.
