@@ -681,3 +681,35 @@ fn events_pattern_prints_the_rule_pattern_of_the_handled_events() {
     );
     assert_eq!(printed.stderr, "");
 }
+
+/// YAML (as yaml-rust2 reads it) to JSON, for the scalars and collections a pattern holds.
+fn yaml_to_json(yaml: &yaml_rust2::Yaml) -> Value {
+    use yaml_rust2::Yaml;
+    match yaml {
+        Yaml::String(s) => Value::from(s.as_str()),
+        Yaml::Boolean(b) => Value::from(*b),
+        Yaml::Integer(i) => Value::from(*i),
+        Yaml::Array(items) => items.iter().map(yaml_to_json).collect(),
+        Yaml::Hash(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| (k.as_str().unwrap().to_owned(), yaml_to_json(v)))
+                .collect(),
+        ),
+        other => panic!("unexpected YAML in the pattern: {other:?}"),
+    }
+}
+
+#[test]
+fn the_example_deployment_routes_exactly_the_events_pattern() {
+    let text = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/events/template.yaml"),
+    )
+    .unwrap();
+    let docs = yaml_rust2::YamlLoader::load_from_str(&text).unwrap();
+    let rule = &docs[0]["Resources"]["IamChangesRule"]["Properties"];
+    assert_eq!(rule["EventBusName"].as_str(), Some("default"));
+    assert_eq!(
+        yaml_to_json(&rule["EventPattern"]),
+        iamctl::events::rule_pattern()
+    );
+}
