@@ -133,7 +133,7 @@ pub enum Command {
     Watch(WatchArgs),
     /// Print the EventBridge rule pattern for the CloudTrail events iamctl reacts to
     #[command(
-        after_help = "Example:\n  aws events put-rule --region us-east-1 --name iamctl --event-pattern \"$(iamctl events-pattern)\""
+        after_help = "Example:\n  iamctl events-pattern > pattern.json   # then: aws events put-rule --region us-east-1 --name iamctl --event-pattern file://pattern.json"
     )]
     EventsPattern,
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
