@@ -16,7 +16,7 @@ use crate::desired::model::{AccountSpec, OrganizationSpec};
 use crate::desired::{DesiredDoc, Rules};
 use crate::live::{self, ReadScope};
 use crate::permissions::LIST_ACCOUNTS;
-use crate::plan::{AccountPlan, plan_account};
+use crate::plan::{AccountPlan, Targets, plan_account};
 use crate::state::AccountState;
 
 /// The name of the one target on ambient credentials when no `[[account]]` (and no
@@ -34,6 +34,9 @@ pub struct TargetPlanInput {
     /// The account id, when it is known before reading the account (from a role ARN or the
     /// organization's listing): `-a` matches it, and a failed account still shows it.
     pub account_id: Option<String>,
+    /// `--target` (or the addresses events name): plan only these addresses, reading only
+    /// what they need. `None`: the whole account.
+    pub targets: Option<Targets>,
 }
 
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
@@ -64,6 +67,7 @@ pub fn declared_targets(doc: &DesiredDoc) -> Vec<TargetPlanInput> {
             },
             rules: doc.rules_for(None),
             account_id: None,
+            targets: None,
         }];
     }
     doc.account
@@ -72,6 +76,7 @@ pub fn declared_targets(doc: &DesiredDoc) -> Vec<TargetPlanInput> {
             target: target_of(spec),
             rules: doc.rules_for(Some(spec)),
             account_id: spec.role_arn.as_deref().and_then(role_arn_account),
+            targets: None,
         })
         .collect()
 }
@@ -151,20 +156,7 @@ pub fn snapshot_targets(
                 },
                 rules: doc.rules_for(None),
                 account_id: None,
-            })
-            .collect(),
-        // No target declared and a snapshot of several accounts: each of its accounts is a
-        // target of the top-level rules, as the ambient account would be live (a snapshot of
-        // one account keeps the name `default`).
-        None if doc.account.is_empty() && accounts.len() > 1 => accounts
-            .keys()
-            .map(|name| TargetPlanInput {
-                target: Target {
-                    name: name.clone(),
-                    ..Default::default()
-                },
-                rules: doc.rules_for(None),
-                account_id: None,
+                targets: None,
             })
             .collect(),
         None => declared,
@@ -335,6 +327,7 @@ pub fn organization_targets(
                 },
                 rules: rules.clone(),
                 account_id: Some(account.id.clone()),
+                targets: None,
             }
         })
         .collect()
@@ -472,16 +465,13 @@ pub async fn plan_live_with_progress(
     futures::stream::iter(targets)
         .map(|input| async move {
             let clients = factory.for_target(&input.target).await;
-            let run = match live::read_account(
-                &clients,
-                ReadScope::Rules(&input.rules),
-                as_of,
-                concurrency,
-            )
-            .await
-            {
+            let scope = match &input.targets {
+                Some(targets) => ReadScope::Targets(&input.rules, targets),
+                None => ReadScope::Rules(&input.rules),
+            };
+            let run = match live::read_account(&clients, scope, as_of, concurrency).await {
                 Ok(state) => {
-                    let plan = plan_account(&input.target.name, &input.rules, &state, as_of);
+                    let plan = plan_targets(&input, &state, as_of);
                     AccountRun {
                         input,
                         clients: Some(clients),
@@ -509,6 +499,19 @@ pub async fn plan_live_with_progress(
         .buffered(parallelism.max(1))
         .collect()
         .await
+}
+
+/// Plans one target, restricted to its `--target` addresses if it has any.
+fn plan_targets(
+    input: &TargetPlanInput,
+    state: &AccountState,
+    as_of: DateTime<Utc>,
+) -> AccountPlan {
+    let mut plan = plan_account(&input.target.name, &input.rules, state, as_of);
+    if let Some(targets) = &input.targets {
+        targets.restrict(&mut plan);
+    }
+    plan
 }
 
 /// Plans every target against the accounts of a snapshot, matched by name, else by the
@@ -542,7 +545,7 @@ pub fn plan_snapshot(
                 .or_else(|| (name == DEFAULT_TARGET).then(|| only.clone()).flatten());
             match state {
                 Some(state) => {
-                    let plan = plan_account(&name, &input.rules, &state, as_of);
+                    let plan = plan_targets(&input, &state, as_of);
                     AccountRun {
                         input,
                         clients: None,

@@ -5,9 +5,12 @@ pub mod apply;
 pub mod aws;
 pub mod cli;
 pub mod desired;
+pub mod events;
 pub mod explain;
 pub mod fleet;
 pub mod import;
+#[cfg(feature = "lambda")]
+pub mod lambda;
 pub mod live;
 pub mod notify;
 pub mod ops;

@@ -44,6 +44,8 @@ pub enum Scope {
     /// The targets' roles: each `[[account]] role_arn`, and `role_name` in any account for an
     /// `[organization]`. Only in [`BASE`].
     TargetRoles,
+    /// The SQS queue `iamctl watch --queue-url` consumes. Only in [`WATCH`].
+    Queue,
 }
 
 /// One IAM action iamctl's code calls.
@@ -75,6 +77,9 @@ pub const GET_CREDENTIAL_REPORT: Permission = any("iam:GetCredentialReport");
 pub const GET_LOGIN_PROFILE: Permission = any("iam:GetLoginProfile");
 pub const LIST_MFA_DEVICES: Permission = any("iam:ListMFADevices");
 pub const GET_USER: Permission = any("iam:GetUser");
+/// A targeted plan's users (`--target user.*`), and their attached policies.
+pub const LIST_USERS: Permission = any("iam:ListUsers");
+pub const LIST_ATTACHED_USER_POLICIES: Permission = any("iam:ListAttachedUserPolicies");
 pub const LIST_ACCESS_KEYS: Permission = any("iam:ListAccessKeys");
 pub const GET_ACCESS_KEY_LAST_USED: Permission = any("iam:GetAccessKeyLastUsed");
 // `[audit] require_cloudtrail` (live/cloudtrail.rs).
@@ -113,6 +118,10 @@ pub const START_LOGGING: Permission = on("cloudtrail:StartLogging", Scope::Trail
 pub const ASSUME_ROLE: Permission = on("sts:AssumeRole", Scope::TargetRoles);
 pub const LIST_ACCOUNTS: Permission = any("organizations:ListAccounts");
 
+/// `iamctl watch`: the SQS queue an EventBridge rule feeds.
+pub const RECEIVE_MESSAGE: Permission = on("sqs:ReceiveMessage", Scope::Queue);
+pub const DELETE_MESSAGE: Permission = on("sqs:DeleteMessage", Scope::Queue);
+
 /// `sts:GetCallerIdentity` "requires no permissions" (STS API reference).
 pub const GET_CALLER_IDENTITY: Permission = any("sts:GetCallerIdentity");
 
@@ -128,6 +137,8 @@ pub const READ: &[Permission] = &[
     GET_USER,
     LIST_ACCESS_KEYS,
     GET_ACCESS_KEY_LAST_USED,
+    LIST_USERS,
+    LIST_ATTACHED_USER_POLICIES,
     DESCRIBE_TRAILS,
     GET_TRAIL_STATUS,
     GET_EVENT_SELECTORS,
@@ -167,6 +178,10 @@ pub const BASE: &[Permission] = &[ASSUME_ROLE, LIST_ACCOUNTS];
 /// desired state names a topic.
 pub const NOTIFY: &[Permission] = &[SNS_PUBLISH];
 
+/// What `iamctl watch` calls with the base identity on top of [`BASE`]: receiving the
+/// queue's messages and deleting those it reconciled.
+pub const WATCH: &[Permission] = &[RECEIVE_MESSAGE, DELETE_MESSAGE];
+
 /// Operations iamctl calls that IAM allows whatever the caller's policies say.
 pub const NO_PERMISSION_NEEDED: &[Permission] = &[GET_CALLER_IDENTITY];
 
@@ -176,6 +191,7 @@ pub fn all() -> impl Iterator<Item = &'static Permission> {
         .chain(APPLY)
         .chain(BASE)
         .chain(NOTIFY)
+        .chain(WATCH)
         .chain(NO_PERMISSION_NEEDED)
 }
 
@@ -259,8 +275,10 @@ pub fn policy_document(need: Need, partition: &str) -> Value {
                     json!(users),
                     Some(json!({ "ForAllValues:StringLike": { "aws:TagKeys": ["iamctl:*"] } })),
                 ),
-                (Scope::TargetRoles | Scope::NotifyTopic, _) => {
-                    unreachable!("only BASE and NOTIFY reach target roles and topics")
+                (Scope::TargetRoles | Scope::NotifyTopic | Scope::Queue, _) => {
+                    unreachable!(
+                        "only BASE, NOTIFY and WATCH reach target roles, topics and queues"
+                    )
                 }
             };
             let mut statement = json!({

@@ -212,6 +212,13 @@ async fn every_action_a_run_uses_is_granted_and_every_granted_action_is_used() {
     let (code, out) = run(&account, &["import", "-c", first]);
     assert_eq!(code, 0, "{out}");
     used_within(&account, "import", &read_only(), &mut all_used);
+    // A targeted plan: the users a glob selects, read one by one.
+    let (code, out) = run(&account, &["plan", "-c", first, "--target", "user.*"]);
+    assert_eq!(code, 0, "{out}");
+    let used = used_within(&account, "plan --target", &read_only(), &mut all_used);
+    for expected in ["iam:ListUsers", "iam:ListAttachedUserPolicies"] {
+        assert!(used.contains_key(expected), "{expected} not used:\n{out}");
+    }
 
     // apply: a stricter policy, resets, the deny policy created and attached, a profile
     // deleted and one created, a key deactivated and one deleted, the trail put right.

@@ -2,7 +2,6 @@
 //! plan, a plan over `--max-changes` or one not approved, then carry out every account's plan
 //! concurrently and report what became of each change.
 
-use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use chrono::Utc;
@@ -11,9 +10,10 @@ use futures::StreamExt;
 use super::{ApplyOptions, AuditLog, Outcome, OutcomeStatus, apply_account_audited};
 use crate::aws::ApiCalls;
 use crate::desired::{DesiredDoc, PolicyRule};
+use crate::explain::events::Envelope;
 use crate::fleet::AccountRun;
-use crate::ops::{self, Observer, PlanError, Scope};
-use crate::plan::{AccountPlan, FORMAT_VERSION, Plan};
+use crate::ops::{self, Focus, Observer, PlanError, Scope};
+use crate::plan::{AccountPlan, FORMAT_VERSION, Plan, Targets};
 use crate::state::PasswordPolicy;
 
 /// What `apply` is asked to do.
@@ -23,6 +23,12 @@ pub struct ApplyRequest<'a> {
     pub calls: &'a ApiCalls,
     /// A saved plan: apply exactly it, or refuse when live state no longer gives it.
     pub saved: Option<Plan>,
+    /// Plan and apply only these addresses (`--target`); not with a saved plan, which
+    /// records its own.
+    pub targets: Option<&'a Targets>,
+    /// Plan and apply only the accounts and addresses these events name (`--event`,
+    /// `watch`).
+    pub events: Option<&'a [Envelope]>,
     /// Refuse when the plan holds more changes.
     pub max_changes: Option<usize>,
     /// Where generated console passwords go (one 0600 file per user).
@@ -143,11 +149,12 @@ pub fn read_saved_plan(path: &Path) -> Result<Plan, ApplyError> {
 /// check passes.
 pub async fn run(request: ApplyRequest<'_>, ui: &dyn ApplyUi) -> Result<ApplyReport, ApplyError> {
     let now = Utc::now();
-    // A saved plan: read only the accounts it covers.
-    let covered: Option<BTreeSet<String>> = request
-        .saved
-        .as_ref()
-        .map(|saved| saved.accounts.iter().map(|a| a.name.clone()).collect());
+    // A saved plan: read only the accounts it covers, for the addresses it was made for.
+    let focus = match (&request.saved, request.events) {
+        (Some(saved), _) => Focus::Saved(saved),
+        (None, Some(events)) => Focus::Events(events),
+        (None, None) => Focus::All(request.targets),
+    };
     let mut runs = ops::compute_plan(
         request.doc,
         ops::Source::Live {
@@ -155,7 +162,7 @@ pub async fn run(request: ApplyRequest<'_>, ui: &dyn ApplyUi) -> Result<ApplyRep
         },
         &request.scope,
         now,
-        covered.as_ref(),
+        focus,
         ui,
     )
     .await?;
@@ -169,7 +176,7 @@ pub async fn run(request: ApplyRequest<'_>, ui: &dyn ApplyUi) -> Result<ApplyRep
         }
     }
 
-    let plan = Plan::new(now, runs.iter().map(|run| run.plan.clone()).collect());
+    let plan = ops::plan_of(now, &runs);
     ui.planned(&plan, request.saved.is_none());
     let nothing_done = |plan| ApplyReport {
         plan,

@@ -190,6 +190,15 @@ impl ClientFactory {
         aws_sdk_sns::Client::from_conf(config)
     }
 
+    /// An SQS client on the ambient credentials (`iamctl watch`'s queue).
+    pub fn sqs(&self) -> aws_sdk_sqs::Client {
+        let config = aws_sdk_sqs::config::Builder::from(&self.ambient)
+            .retry_config(retries())
+            .interceptor(self.calls.clone())
+            .build();
+        aws_sdk_sqs::Client::from_conf(config)
+    }
+
     /// Clients on an explicit configuration (tests build one per emulated account, since
     /// the process environment is shared by tests running in parallel).
     pub fn clients_from_config(&self, target: &str, config: SdkConfig) -> AccountClients {

@@ -7,7 +7,7 @@ use miette::Result;
 use super::args::{ApplyArgs, GlobalArgs};
 use super::printer::Printer;
 use super::progress::Progress;
-use super::{ExitStatus, load_desired, notify_topic, report_notices, scope};
+use super::{ExitStatus, Focused, load_desired, notify_topic, report_notices, scope};
 use crate::apply::{self, ApplyError, ApplyRequest, ApplyUi};
 use crate::aws::ApiCalls;
 use crate::fleet::Shard;
@@ -26,6 +26,7 @@ pub(super) async fn apply(
         .as_deref()
         .map(apply::read_saved_plan)
         .transpose()?;
+    let focus = Focused::read(&args.focus)?;
     let desired = load_desired(global)?;
     let calls = ApiCalls::default();
     let request = ApplyRequest {
@@ -33,6 +34,8 @@ pub(super) async fn apply(
         scope: scope(global),
         calls: &calls,
         saved,
+        targets: focus.targets(),
+        events: focus.events(),
         max_changes: args.max_changes,
         secrets_dir: args.secrets_dir.clone(),
         audit_log: args.audit_log.clone(),
@@ -96,6 +99,9 @@ impl Observer for Terminal {
     }
     fn done_reading(&self) {
         self.progress.done_reading()
+    }
+    fn events_mapped(&self, mapping: &crate::events::Mapping) {
+        self.progress.events_mapped(mapping)
     }
 }
 

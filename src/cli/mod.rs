@@ -3,6 +3,7 @@
 
 mod apply;
 pub mod args;
+mod events;
 mod import;
 mod plan;
 mod printer;
@@ -16,8 +17,10 @@ use args::{Command, GlobalArgs};
 pub use printer::Printer;
 
 use crate::desired::{self, Desired};
+use crate::explain::events::{Envelope, read_envelope_file};
 use crate::fleet::{self, TargetPlanInput};
-use crate::ops::Scope;
+use crate::ops::{Focus, Scope};
+use crate::plan::Targets;
 
 /// How a run ended, as far as the exit code is concerned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,6 +46,8 @@ pub async fn run(cli: Cli) -> Result<ExitStatus> {
         Command::Import(args) => import::import(global, printer, args).await,
         Command::Permissions(args) => tooling::permissions(global, printer, args),
         Command::Controls(args) => tooling::controls(printer, args),
+        Command::Watch(args) => events::watch(global, printer, args).await,
+        Command::EventsPattern => events::events_pattern(printer),
         Command::Completions(args) => tooling::completions(printer, args),
         Command::Man(args) => tooling::man(printer, args),
     }
@@ -69,6 +74,51 @@ fn report_notices(printer: &Printer, report: &crate::notify::NotifyReport) {
         printer.note(&format!("warning: {failure}"));
     }
     printer.detail(&format!("notify: {} message(s) published", report.sent));
+}
+
+/// `--target` and `--event`, read and checked before anything else (a malformed event file
+/// fails before any AWS call).
+enum Focused {
+    All(Option<Targets>),
+    Events(Vec<Envelope>),
+}
+
+impl Focused {
+    fn read(args: &args::FocusArgs) -> Result<Self> {
+        if let Some(path) = &args.event {
+            let events = read_envelope_file(path).map_err(miette::Report::new)?;
+            crate::events::map_events(&events, &[]).map_err(|e| {
+                miette::miette!(
+                    "{}: malformed event: {e}; nothing was planned",
+                    path.display()
+                )
+            })?;
+            return Ok(Focused::Events(events));
+        }
+        let targets = Targets::parse(&args.targets).map_err(|e| miette::miette!("{e}"))?;
+        Ok(Focused::All(targets))
+    }
+
+    fn focus(&self) -> Focus<'_> {
+        match self {
+            Focused::All(targets) => Focus::All(targets.as_ref()),
+            Focused::Events(events) => Focus::Events(events),
+        }
+    }
+
+    fn targets(&self) -> Option<&Targets> {
+        match self {
+            Focused::All(targets) => targets.as_ref(),
+            Focused::Events(_) => None,
+        }
+    }
+
+    fn events(&self) -> Option<&[Envelope]> {
+        match self {
+            Focused::All(_) => None,
+            Focused::Events(events) => Some(events),
+        }
+    }
 }
 
 fn load_desired(global: &GlobalArgs) -> Result<Desired> {

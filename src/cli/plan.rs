@@ -6,13 +6,12 @@ use miette::{IntoDiagnostic, Result};
 use super::args::{GlobalArgs, GroupBy, PlanArgs, SnapshotArgs};
 use super::printer::Printer;
 use super::progress::Progress;
-use super::{ExitStatus, load_desired, notify_topic, scope, write_atomically};
+use super::{ExitStatus, Focused, load_desired, notify_topic, scope, write_atomically};
 use crate::aws::ApiCalls;
 use crate::explain;
 use crate::notify;
 use crate::ops::plan::{ExplainSource, explain_runs};
 use crate::ops::{self, Source};
-use crate::plan::Plan;
 use crate::render::{self, Format, TextOptions};
 
 pub(super) async fn plan(
@@ -24,6 +23,7 @@ pub(super) async fn plan(
     let as_of = args.as_of.as_of.unwrap_or_else(Utc::now);
     // Event files are read (and any mistake in them reported) before any account is.
     let explain = explain_source(args)?;
+    let focus = Focused::read(&args.focus)?;
     let desired = load_desired(global)?;
     let topic = match (args.notify, notify_topic(&desired.doc)) {
         (false, _) => None,
@@ -45,8 +45,15 @@ pub(super) async fn plan(
         None => Source::Live { calls: &calls },
     };
     let progress = Progress::new(*printer, "reading");
-    let mut runs =
-        ops::compute_plan(&desired.doc, source, &scope(global), as_of, None, &progress).await?;
+    let mut runs = ops::compute_plan(
+        &desired.doc,
+        source,
+        &scope(global),
+        as_of,
+        focus.focus(),
+        &progress,
+    )
+    .await?;
     if let Some(source) = &explain {
         let spinner = matches!(source, ExplainSource::Lookups)
             .then(|| Progress::spinner(*printer, "looking up CloudTrail events"));
@@ -66,7 +73,7 @@ pub(super) async fn plan(
             ));
         }
     }
-    let plan = Plan::new(as_of, runs.into_iter().map(|run| run.plan).collect());
+    let plan = ops::plan_of(as_of, &runs);
     if let Some(out) = &args.out {
         write_atomically(out, &render::json(&plan))?;
     }

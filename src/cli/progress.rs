@@ -107,4 +107,28 @@ impl Observer for Progress {
     fn done_reading(&self) {
         self.clear();
     }
+
+    fn events_mapped(&self, mapping: &crate::events::Mapping) {
+        for ignored in &mapping.ignored {
+            self.printer.note(&format!("note: {ignored}"));
+        }
+        let targets: Vec<String> = mapping
+            .addresses
+            .iter()
+            .map(|(target, addresses)| {
+                let addresses: Vec<String> = addresses.iter().map(ToString::to_string).collect();
+                format!("{target}: {}", addresses.join(", "))
+            })
+            .collect();
+        let handled = mapping.handled.len();
+        let total = handled + mapping.ignored.len();
+        self.printer.note(&if targets.is_empty() {
+            format!("events: {total} read, none to reconcile")
+        } else {
+            format!(
+                "events: {total} read, {handled} to reconcile ({})",
+                targets.join("; ")
+            )
+        });
+    }
 }

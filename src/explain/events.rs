@@ -40,6 +40,16 @@ pub struct Event {
     pub trail_name: Option<String>,
 }
 
+/// An event as it arrived: the CloudTrail record, and what an EventBridge envelope around it
+/// said (`plan --event`, `watch`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Envelope {
+    /// EventBridge's `detail-type` (`AWS API Call via CloudTrail`, ...); `None` for a bare
+    /// record or a log file's.
+    pub detail_type: Option<String>,
+    pub event: Event,
+}
+
 /// Why events could not be read.
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
 pub enum EventsError {
@@ -50,7 +60,7 @@ pub enum EventsError {
     },
     #[error("{}:{line}: not CloudTrail events: {message}", path.display())]
     #[diagnostic(help(
-        "--events takes CloudTrail log files as delivered to S3 ({{\"Records\": [...]}}, also .json.gz), \
+        "--events and --event take CloudTrail log files as delivered to S3 ({{\"Records\": [...]}}, also .json.gz), \
          or EventBridge events (one per line, or an array of {{\"detail\": {{...}}}})"
     ))]
     Format {
@@ -106,11 +116,28 @@ fn collect_files(path: &Path, out: &mut Vec<PathBuf>) -> Result<(), EventsError>
 
 /// Reads one file (gunzipped first when it is gzip).
 pub fn read_event_file(path: &Path) -> Result<Vec<Event>, EventsError> {
+    Ok(read_envelope_file(path)?
+        .into_iter()
+        .map(|e| e.event)
+        .collect())
+}
+
+/// [`read_event_file`] keeping the envelopes; `-` reads stdin.
+pub fn read_envelope_file(path: &Path) -> Result<Vec<Envelope>, EventsError> {
     let io = |source| EventsError::Io {
         path: path.to_owned(),
         source,
     };
-    let bytes = std::fs::read(path).map_err(io)?;
+    let bytes = if path == Path::new("-") {
+        let mut bytes = Vec::new();
+        std::io::stdin()
+            .lock()
+            .read_to_end(&mut bytes)
+            .map_err(io)?;
+        bytes
+    } else {
+        std::fs::read(path).map_err(io)?
+    };
     let text = if bytes.starts_with(&[0x1f, 0x8b]) {
         let mut text = String::new();
         flate2::read::MultiGzDecoder::new(bytes.as_slice())
@@ -124,7 +151,7 @@ pub fn read_event_file(path: &Path) -> Result<Vec<Event>, EventsError> {
             message: format!("not UTF-8 text: {e}"),
         })?
     };
-    parse_events(&text).map_err(|(line, message)| EventsError::Format {
+    parse_envelopes(&text).map_err(|(line, message)| EventsError::Format {
         path: path.to_owned(),
         line,
         message,
@@ -134,6 +161,14 @@ pub fn read_event_file(path: &Path) -> Result<Vec<Event>, EventsError> {
 /// Parses the text of one events file (see the module docs for the shapes). On error, the
 /// 1-based line and what is wrong.
 pub fn parse_events(text: &str) -> Result<Vec<Event>, (usize, String)> {
+    Ok(parse_envelopes(text)?
+        .into_iter()
+        .map(|e| e.event)
+        .collect())
+}
+
+/// [`parse_events`], keeping what the EventBridge envelope of each event said.
+pub fn parse_envelopes(text: &str) -> Result<Vec<Envelope>, (usize, String)> {
     let trimmed = text.trim_start();
     if trimmed.is_empty() {
         return Ok(Vec::new());
@@ -161,11 +196,17 @@ pub fn parse_events(text: &str) -> Result<Vec<Event>, (usize, String)> {
     }
 }
 
-fn from_document(value: &Value) -> Result<Vec<Event>, String> {
+fn from_document(value: &Value) -> Result<Vec<Envelope>, String> {
+    let bare = |record: &Value| {
+        from_record(record).map(|event| Envelope {
+            detail_type: None,
+            event,
+        })
+    };
     match value {
         Value::Array(items) => items.iter().map(from_item).collect(),
         Value::Object(fields) => match fields.get("Records") {
-            Some(Value::Array(records)) => records.iter().map(from_record).collect(),
+            Some(Value::Array(records)) => records.iter().map(bare).collect(),
             Some(_) => Err("\"Records\" is not an array".into()),
             None => Ok(vec![from_item(value)?]),
         },
@@ -173,12 +214,54 @@ fn from_document(value: &Value) -> Result<Vec<Event>, String> {
     }
 }
 
-/// A record, or an EventBridge event wrapping one in `detail`.
-fn from_item(value: &Value) -> Result<Event, String> {
-    match value.get("detail") {
-        Some(detail) if detail.is_object() => from_record(detail),
-        _ => from_record(value),
+/// A record, or an EventBridge event wrapping one in `detail`. An envelope whose `detail` is
+/// no API call (a console sign-in, a scheduled event) has no `eventName` to read: it keeps
+/// its `detail-type`, and its `source` as the event's.
+fn from_item(value: &Value) -> Result<Envelope, String> {
+    let detail_type = text(value, &["detail-type"]);
+    let Some(detail) = value.get("detail").filter(|d| d.is_object()) else {
+        return from_record(value).map(|event| Envelope {
+            detail_type: None,
+            event,
+        });
+    };
+    let mut event = match from_record(detail) {
+        Ok(event) => event,
+        Err(_) if detail_type.as_deref() != Some(API_CALL) && value.get("time").is_some() => {
+            from_envelope_only(value)?
+        }
+        Err(e) => return Err(e),
+    };
+    if event.account_id.is_none() {
+        event.account_id = text(value, &["account"]);
     }
+    Ok(Envelope { detail_type, event })
+}
+
+/// EventBridge's `detail-type` for CloudTrail's records of API calls.
+pub const API_CALL: &str = "AWS API Call via CloudTrail";
+
+/// An EventBridge event that carries no CloudTrail API record: what its envelope says.
+fn from_envelope_only(value: &Value) -> Result<Event, String> {
+    let time = text(value, &["time"]).unwrap_or_default();
+    let event_time = DateTime::parse_from_rfc3339(&time)
+        .map_err(|e| format!("time {time:?}: {e}"))?
+        .with_timezone(&Utc);
+    Ok(Event {
+        event_id: text(value, &["id"]).unwrap_or_default(),
+        event_name: text(value, &["detail", "eventName"])
+            .or_else(|| text(value, &["detail-type"]))
+            .unwrap_or_default(),
+        event_source: text(value, &["source"]).unwrap_or_default(),
+        event_time,
+        principal_arn: "unknown".to_owned(),
+        source_ip: None,
+        account_id: text(value, &["account"]),
+        failed: false,
+        user_name: None,
+        access_key_id: None,
+        trail_name: None,
+    })
 }
 
 fn text(value: &Value, path: &[&str]) -> Option<String> {

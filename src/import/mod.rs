@@ -154,6 +154,7 @@ fn from_snapshot(
             // Import plans with rules of its own: the target's are not needed.
             rules: Rules::default(),
             account_id: Some(account.state.account_id.clone()),
+            targets: None,
         })
         .collect();
     let selected = fleet::select(candidates, &options.accounts).map_err(|e| match e {

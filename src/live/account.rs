@@ -7,7 +7,8 @@ use crate::aws::{AccountClients, AwsError, ErrorCode, call};
 use crate::permissions::{GET_ACCOUNT_PASSWORD_POLICY, GET_CALLER_IDENTITY};
 use crate::state::{Caller, PasswordPolicy};
 
-pub(crate) struct Identity {
+/// Who iamctl acts as in an account.
+pub struct Identity {
     pub account_id: String,
     pub caller: Caller,
 }
@@ -16,7 +17,7 @@ pub(crate) struct Identity {
 /// an IAM user (a long-lived `AKIA` key, which a key rule could otherwise deactivate). The
 /// credentials are asked for only then: for a role session they would not name a user key,
 /// and asking an assume-role provider directly would assume the role once more.
-pub(crate) async fn read_identity(clients: &AccountClients) -> Result<Identity, AwsError> {
+pub async fn read_identity(clients: &AccountClients) -> Result<Identity, AwsError> {
     let out = call(
         &clients.target,
         GET_CALLER_IDENTITY,

@@ -37,6 +37,7 @@ mod directory;
 mod grants;
 mod root;
 pub mod snapshot;
+mod targeted;
 mod user_reads;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -45,13 +46,14 @@ use chrono::{DateTime, Utc};
 
 use crate::aws::{AccountClients, AwsError};
 use crate::desired::Rules;
-use crate::plan::{KeyEnforcement, plan_account_provisional};
+use crate::plan::{KeyEnforcement, Targets, plan_account_provisional};
 use crate::state::{AccountState, User};
 
 use concern::Facts;
 use credential_report::{CredentialReport, ReportKey};
 use user_reads::{LastUsedPolicy, Reader, UserRequest};
 
+pub use account::{Identity, read_identity};
 pub use credential_report::PLACEHOLDER_MFA_SERIAL;
 pub use snapshot::{NamedAccount, Snapshot, SnapshotError, read_snapshot, write_snapshot};
 
@@ -66,6 +68,9 @@ pub enum ReadScope<'a> {
     /// For `snapshot`: every user's keys (with last use), login profile and MFA devices, and
     /// the trails.
     Everything,
+    /// For a targeted plan (`--target`, `--event`): only what the targets' plan items need,
+    /// each user read directly (see `targeted.rs`).
+    Targets(&'a Rules, &'a Targets),
 }
 
 /// Rounds of confirmation before giving up on reaching a plan that rests only on direct
@@ -84,6 +89,9 @@ pub async fn read_account(
     concurrency: usize,
 ) -> Result<AccountState, AwsError> {
     let (directory_want, needs_report, needs_trails, root_want) = match scope {
+        ReadScope::Targets(rules, targets) => {
+            return targeted::read(clients, rules, targets, as_of, concurrency).await;
+        }
         // The report only serves the account-wide user rules and `[root] max_used_days`;
         // `[[user]]` entries alone are confirmed directly, which is cheaper than generating a
         // report.
@@ -173,7 +181,8 @@ pub async fn read_account(
     };
 
     match scope {
-        ReadScope::Rules(rules) => {
+        // (A targeted read returned above.)
+        ReadScope::Rules(rules) | ReadScope::Targets(rules, _) => {
             confirm_for_rules(
                 clients,
                 rules,

@@ -6,7 +6,7 @@
 pub mod plan;
 pub mod snapshot;
 
-pub use plan::{PlanError, Scope, Source, compute_plan};
+pub use plan::{Focus, PlanError, Scope, Source, compute_plan, plan_of};
 
 use crate::fleet::Shard;
 use crate::plan::AccountPlan;
@@ -26,6 +26,8 @@ pub trait Observer: Sync {
     fn account_read(&self, _name: &str, _failed: bool) {}
     /// Every account is read.
     fn done_reading(&self) {}
+    /// Events were mapped to the targets and addresses they concern (`--event`, `watch`).
+    fn events_mapped(&self, _mapping: &crate::events::Mapping) {}
 }
 
 /// An observer that says nothing.

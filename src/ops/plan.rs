@@ -8,11 +8,13 @@ use chrono::{DateTime, Utc};
 use futures::StreamExt;
 
 use super::Observer;
-use crate::aws::{ApiCalls, ClientFactory};
+use crate::aws::{ApiCalls, AwsError, ClientFactory};
 use crate::desired::DesiredDoc;
-use crate::explain;
+use crate::events::{self, AccountRef, Malformed};
+use crate::explain::{self, events::Envelope};
 use crate::fleet::{self, AccountRun, SelectError, Shard, TargetPlanInput};
-use crate::live::{SnapshotError, snapshot};
+use crate::live::{self, SnapshotError, snapshot};
+use crate::plan::{Plan, TargetError, Targets};
 
 /// Which targets, and how hard to work at them.
 #[derive(Debug, Clone, Copy)]
@@ -36,6 +38,17 @@ pub enum Source<'a> {
     Snapshot(&'a Path),
 }
 
+/// Which part of the selected accounts a plan covers.
+#[derive(Debug, Clone, Copy)]
+pub enum Focus<'a> {
+    /// Every selected account: whole, or only these addresses (`--target`).
+    All(Option<&'a Targets>),
+    /// The accounts a saved plan covers, each with the targets it was planned with.
+    Saved(&'a Plan),
+    /// The accounts and addresses these CloudTrail events name (`--event`, `watch`).
+    Events(&'a [Envelope]),
+}
+
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
 pub enum PlanError {
     #[error(transparent)]
@@ -44,6 +57,17 @@ pub enum PlanError {
     #[error(transparent)]
     #[diagnostic(transparent)]
     Snapshot(#[from] SnapshotError),
+    #[error("the saved plan's targets: {0}")]
+    SavedTargets(TargetError),
+    #[error("malformed event: {0}; nothing was planned")]
+    MalformedEvent(#[from] Malformed),
+    #[error("events are planned against live accounts, not a snapshot")]
+    EventsNeedLive,
+    #[error("reading the identity of target {target} (to map its events): {source}")]
+    Identity {
+        target: String,
+        source: Box<AwsError>,
+    },
 }
 
 /// The targets of a live run: the declared ones and those an `[organization]` lists,
@@ -81,25 +105,127 @@ fn shard(
     }
 }
 
-/// Reads every selected target (live, or from a snapshot) and plans it, in target order.
-/// `only`: just the targets of these names (those a saved plan covers).
+/// Narrows the selected targets to the focus, each with the addresses it is planned for.
+fn focus_on(
+    targets: Vec<TargetPlanInput>,
+    focus: Focus<'_>,
+) -> Result<Vec<TargetPlanInput>, PlanError> {
+    match focus {
+        Focus::All(addresses) => Ok(targets
+            .into_iter()
+            .map(|mut t| {
+                t.targets = addresses.cloned();
+                t
+            })
+            .collect()),
+        Focus::Saved(saved) => {
+            let covered: BTreeSet<&str> = saved.accounts.iter().map(|a| a.name.as_str()).collect();
+            targets
+                .into_iter()
+                .filter(|t| covered.contains(t.target.name.as_str()))
+                .map(|mut t| {
+                    let patterns = saved.targets.get(&t.target.name);
+                    t.targets = patterns
+                        .map(|p| Targets::parse(p))
+                        .transpose()
+                        .map_err(PlanError::SavedTargets)?
+                        .flatten();
+                    Ok(t)
+                })
+                .collect()
+        }
+        Focus::Events(_) => Err(PlanError::EventsNeedLive),
+    }
+}
+
+/// The targets the events name, each with the addresses they name; what is ignored is told
+/// to `observer`. Identities are read (`GetCallerIdentity`) only for targets whose account id
+/// is not known beforehand (the implicit `default`, a `profile`), and only when some event
+/// may be for them.
+async fn focus_on_events(
+    factory: &ClientFactory,
+    targets: Vec<TargetPlanInput>,
+    envelopes: &[Envelope],
+    observer: &dyn Observer,
+) -> Result<Vec<TargetPlanInput>, PlanError> {
+    let wanted = events::event_accounts(envelopes);
+    let refs = futures::stream::iter(&targets)
+        .map(|t| async {
+            if let Some(id) = &t.account_id {
+                return Ok(AccountRef {
+                    target: t.target.name.clone(),
+                    account_id: id.clone(),
+                    caller_arn: None,
+                });
+            }
+            if wanted.is_empty() {
+                return Ok(AccountRef {
+                    target: t.target.name.clone(),
+                    account_id: String::new(),
+                    caller_arn: None,
+                });
+            }
+            let clients = factory.for_target(&t.target).await;
+            let identity =
+                live::read_identity(&clients)
+                    .await
+                    .map_err(|source| PlanError::Identity {
+                        target: t.target.name.clone(),
+                        source: Box::new(source),
+                    })?;
+            Ok::<_, PlanError>(AccountRef {
+                target: t.target.name.clone(),
+                account_id: identity.account_id,
+                caller_arn: Some(identity.caller.arn),
+            })
+        })
+        .buffered(8)
+        .collect::<Vec<_>>()
+        .await
+        .into_iter()
+        .collect::<Result<Vec<_>, _>>()?;
+    let mapping = events::map_events(envelopes, &refs)?;
+    observer.events_mapped(&mapping);
+    Ok(targets
+        .into_iter()
+        .filter_map(|mut t| {
+            let addresses = mapping.addresses.get(&t.target.name)?;
+            t.targets = Targets::of_addresses(addresses);
+            Some(t)
+        })
+        .collect())
+}
+
+/// The plan of `runs`, recording the targets of the accounts planned with some (so that
+/// `apply FILE` re-plans them alike).
+pub fn plan_of(as_of: DateTime<Utc>, runs: &[AccountRun]) -> Plan {
+    let mut plan = Plan::new(as_of, runs.iter().map(|run| run.plan.clone()).collect());
+    plan.targets = runs
+        .iter()
+        .filter_map(|run| {
+            Some((
+                run.plan.name.clone(),
+                run.input.targets.as_ref()?.patterns(),
+            ))
+        })
+        .collect();
+    plan
+}
+
+/// Reads every selected target (live, or from a snapshot) and plans it, in target order,
+/// narrowed to `focus`.
 pub async fn compute_plan(
     doc: &DesiredDoc,
     source: Source<'_>,
     scope: &Scope<'_>,
     as_of: DateTime<Utc>,
-    only: Option<&BTreeSet<String>>,
+    focus: Focus<'_>,
     observer: &dyn Observer,
 ) -> Result<Vec<AccountRun>, PlanError> {
-    let keep = |targets: Vec<TargetPlanInput>| -> Vec<TargetPlanInput> {
-        match only {
-            Some(names) => targets
-                .into_iter()
-                .filter(|t| names.contains(&t.target.name))
-                .collect(),
-            None => targets,
-        }
-    };
+    if let Focus::Events(envelopes) = focus {
+        // A malformed event fails before any account is read.
+        events::map_events(envelopes, &[])?;
+    }
     Ok(match source {
         Source::Snapshot(path) => {
             let snapshot = snapshot::read_snapshot(path)?;
@@ -109,11 +235,18 @@ pub async fn compute_plan(
                 .map(|a| (a.name, a.state))
                 .collect();
             let targets = fleet::snapshot_targets(doc, &accounts, scope.accounts)?;
-            fleet::plan_snapshot(keep(shard(scope, targets, observer)), accounts, as_of)
+            let targets = focus_on(shard(scope, targets, observer), focus)?;
+            fleet::plan_snapshot(targets, accounts, as_of)
         }
         Source::Live { calls } => {
             let factory = ClientFactory::new(calls.clone()).await;
-            let targets = keep(live_targets(doc, &factory, scope, observer).await?);
+            let targets = live_targets(doc, &factory, scope, observer).await?;
+            let targets = match focus {
+                Focus::Events(envelopes) => {
+                    focus_on_events(&factory, targets, envelopes, observer).await?
+                }
+                _ => focus_on(targets, focus)?,
+            };
             observer.reading(targets.len());
             let runs = fleet::plan_live_with_progress(
                 &factory,

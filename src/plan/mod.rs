@@ -7,6 +7,7 @@ pub mod controls;
 mod engine;
 mod model;
 mod rule;
+mod target;
 
 pub use change::{
     Change, ChangeKind, ChangeSrc, DENY_WITHOUT_MFA_POLICY, INACTIVE_SINCE_TAG, KeyFacts, NewTrail,
@@ -17,3 +18,4 @@ pub use engine::plan_account;
 pub(crate) use engine::{KeyEnforcement, Unaddressed, plan_account_provisional};
 pub use model::*;
 pub use rule::{Rule, UnknownRule};
+pub use target::{AddressPattern, TargetError, Targets, UserSelection};

@@ -1,6 +1,7 @@
 //! The plan as data: what would change in each account and what is only reported. Renderers
 //! print it, `apply` executes it, saved plans serialize it. It never holds a secret.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
 
@@ -395,6 +396,10 @@ pub struct Plan {
     pub as_of: DateTime<Utc>,
     pub accounts: Vec<AccountPlan>,
     pub summary: Summary,
+    /// The accounts planned for only some addresses (`--target`, `--event`), with the
+    /// patterns: `apply FILE` plans them the same way to check the plan is not stale.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub targets: BTreeMap<String, Vec<String>>,
 }
 
 impl Plan {
@@ -409,6 +414,7 @@ impl Plan {
             as_of,
             accounts,
             summary,
+            targets: BTreeMap::new(),
         }
     }
 

@@ -5,10 +5,19 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+mod focus;
+mod tooling;
 mod values;
+mod watch;
 
+pub use focus::FocusArgs;
+pub use tooling::{
+    CompletionsArgs, ControlsArgs, ControlsFormat, ImportArgs, ManArgs, PermissionsArgs,
+    SnapshotArgs,
+};
 use values::parse_shard;
 pub use values::{FormatArg, GroupBy, parse_as_of};
+pub use watch::WatchArgs;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -133,6 +142,16 @@ pub enum Command {
         after_help = "Examples:\n  iamctl controls\n  iamctl controls --format markdown > CIS.md\n  iamctl controls --format json | jq '.controls[] | select(.rules == [])'"
     )]
     Controls(ControlsArgs),
+    /// Reconcile the events an EventBridge rule sends to an SQS queue, batch by batch
+    #[command(
+        after_help = "Examples:\n  iamctl watch --queue-url https://sqs.us-east-1.amazonaws.com/111111111111/iamctl-events\n  iamctl watch --queue-url URL --dry-run --until-idle"
+    )]
+    Watch(WatchArgs),
+    /// Print the EventBridge rule pattern for the CloudTrail events iamctl reacts to
+    #[command(
+        after_help = "Example:\n  iamctl events-pattern > pattern.json   # then: aws events put-rule --region us-east-1 --name iamctl --event-pattern file://pattern.json"
+    )]
+    EventsPattern,
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
     #[command(
         after_help = "Examples:\n  iamctl completions bash > ~/.local/share/bash-completion/completions/iamctl\n  iamctl completions zsh > ~/.zfunc/_iamctl   # with fpath+=(~/.zfunc) in ~/.zshrc\n  iamctl completions fish > ~/.config/fish/completions/iamctl.fish"
@@ -167,8 +186,10 @@ pub struct PlanArgs {
     #[arg(long)]
     pub fail_on_findings: bool,
     /// Plan against a snapshot file instead of AWS (offline, no credentials needed)
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", conflicts_with = "event")]
     pub snapshot: Option<PathBuf>,
+    #[command(flatten)]
+    pub focus: FocusArgs,
     #[command(flatten)]
     pub as_of: AsOfArg,
     /// Show who last changed each drifted item, and when, from CloudTrail (LookupEvents;
@@ -192,8 +213,10 @@ pub struct AsOfArg {
 #[derive(Debug, Args)]
 pub struct ApplyArgs {
     /// A plan saved with `plan -o`; refused when live state no longer gives the same plan
-    #[arg(value_name = "PLANFILE")]
+    #[arg(value_name = "PLANFILE", conflicts_with_all = ["targets", "event"])]
     pub plan_file: Option<PathBuf>,
+    #[command(flatten)]
+    pub focus: FocusArgs,
     /// Do not ask for confirmation (required when stdin is not a terminal)
     #[arg(long)]
     pub auto_approve: bool,
@@ -206,73 +229,6 @@ pub struct ApplyArgs {
     /// Append one JSON line per change attempted, with its outcome
     #[arg(long, value_name = "FILE")]
     pub audit_log: Option<PathBuf>,
-}
-
-#[derive(Debug, Args)]
-pub struct SnapshotArgs {
-    /// The JSON file to write
-    #[arg(short, long, value_name = "FILE")]
-    pub out: PathBuf,
-}
-
-#[derive(Debug, Args)]
-pub struct ImportArgs {
-    /// Write the TOML to this file (folders created as needed) instead of stdout
-    #[arg(short, long, value_name = "FILE")]
-    pub out: Option<PathBuf>,
-    /// Describe an account of a snapshot file instead of reading AWS (offline)
-    #[arg(long, value_name = "FILE")]
-    pub snapshot: Option<PathBuf>,
-    #[command(flatten)]
-    pub as_of: AsOfArg,
-}
-
-#[derive(Debug, Args)]
-pub struct PermissionsArgs {
-    /// The policy `apply` needs (reads and writes) instead of the read-only one
-    #[arg(long)]
-    pub apply: bool,
-    /// The policy of the identity iamctl starts from, to reach the targets of the desired
-    /// state (-c): sts:AssumeRole on their roles, organizations:ListAccounts for an
-    /// [organization]. Prints nothing when no role is declared
-    #[arg(long, conflicts_with = "apply")]
-    pub base: bool,
-    /// The AWS partition the policy's ARNs name
-    #[arg(long, value_name = "PARTITION", default_value = "aws", value_parser = ["aws", "aws-cn", "aws-us-gov"])]
-    pub partition: String,
-}
-
-#[derive(Debug, Args)]
-pub struct ControlsArgs {
-    /// Output format
-    #[arg(long, value_enum, default_value_t = ControlsFormat::Text)]
-    pub format: ControlsFormat,
-}
-
-/// `controls --format`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
-pub enum ControlsFormat {
-    /// An aligned table.
-    #[default]
-    Text,
-    /// For programs.
-    Json,
-    /// A markdown table.
-    Markdown,
-}
-
-#[derive(Debug, Args)]
-pub struct CompletionsArgs {
-    /// The shell to complete in
-    #[arg(value_enum)]
-    pub shell: clap_complete::Shell,
-}
-
-#[derive(Debug, Args)]
-pub struct ManArgs {
-    /// Write iamctl.1, iamctl-plan.1, ... into this folder instead of printing iamctl.1
-    #[arg(long, value_name = "DIR")]
-    pub out_dir: Option<PathBuf>,
 }
 
 #[cfg(test)]

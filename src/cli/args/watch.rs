@@ -1,0 +1,33 @@
+//! `iamctl watch`'s flags.
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+#[derive(Debug, Args)]
+pub struct WatchArgs {
+    /// The SQS queue an EventBridge rule feeds (see `iamctl events-pattern`)
+    #[arg(long, value_name = "URL")]
+    pub queue_url: String,
+    /// Plan each batch and report it; change nothing and delete no message
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Exit once the queue is empty (for a scheduled job, or tests)
+    #[arg(long)]
+    pub until_idle: bool,
+    /// Seconds each receive waits for messages (SQS long polling)
+    #[arg(long, default_value_t = 20, value_name = "SECONDS", value_parser = clap::value_parser!(i32).range(0..=20))]
+    pub wait_seconds: i32,
+    /// Messages received at once, reconciled together
+    #[arg(long, default_value_t = 10, value_name = "N", value_parser = clap::value_parser!(i32).range(1..=10))]
+    pub batch_size: i32,
+    /// Refuse a batch whose plan holds more than N changes (its messages come back)
+    #[arg(long, value_name = "N")]
+    pub max_changes: Option<usize>,
+    /// Where generated console passwords are written, one file per user, mode 0600
+    #[arg(long, value_name = "DIR")]
+    pub secrets_dir: Option<PathBuf>,
+    /// Append one JSON line per change attempted, with its outcome
+    #[arg(long, value_name = "FILE")]
+    pub audit_log: Option<PathBuf>,
+}

@@ -1,0 +1,390 @@
+//! `iamctl watch --queue-url URL`: a consumer of the SQS queue an EventBridge rule feeds with
+//! the events of [`super::HANDLED`]. Each batch of messages (long polling) is parsed, its events
+//! coalesced into one targeted reconcile per account (`apply::run` with the events as focus),
+//! and a message is deleted only once what it asked for is done: its events were ignored, or
+//! every account they concern was read and changed without failure. A malformed message, or
+//! one whose account failed, is left to come back after its visibility timeout (and, after
+//! the queue's `maxReceiveCount`, to go to its dead-letter queue). A stop request (SIGTERM)
+//! lets the batch in hand finish.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+use tokio::sync::watch as signal;
+
+use super::{Mapping, classify};
+use crate::apply::{self, ApplyError, ApplyRequest, ApplyUi};
+use crate::aws::{ApiCalls, AwsError, ClientFactory, call};
+use crate::desired::DesiredDoc;
+use crate::explain::events::{Envelope, parse_envelopes};
+use crate::ops::{self, Focus, Observer, Scope};
+use crate::permissions::{DELETE_MESSAGE, RECEIVE_MESSAGE};
+use crate::plan::Plan;
+
+/// What `watch` is asked to do.
+pub struct WatchOptions {
+    pub queue_url: String,
+    /// Stop once a receive finds the queue empty.
+    pub until_idle: bool,
+    /// SQS long polling: how long a receive waits for messages (0..=20 s).
+    pub wait_seconds: i32,
+    /// Messages per receive (1..=10).
+    pub batch_size: i32,
+    pub reconcile: ReconcileOptions,
+}
+
+/// How a batch of events is reconciled (`watch`, the Lambda handler).
+#[derive(Debug, Clone, Default)]
+pub struct ReconcileOptions {
+    /// Plan only: change nothing, and keep every message.
+    pub dry_run: bool,
+    pub max_changes: Option<usize>,
+    pub secrets_dir: Option<PathBuf>,
+    pub audit_log: Option<PathBuf>,
+}
+
+/// How a batch ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BatchOutcome {
+    /// Every account reconciled (or, with `--dry-run`, planned).
+    Ok,
+    /// Some accounts failed (read, refused or a change failed): their messages are left.
+    Failed(String),
+}
+
+/// One batch, as its log line tells it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BatchReport {
+    pub messages: usize,
+    pub events: usize,
+    /// Events that led to a reconcile.
+    pub handled: usize,
+    pub accounts: usize,
+    /// Changes done (planned, with `--dry-run`).
+    pub changes: usize,
+    pub deleted: usize,
+    pub malformed: usize,
+    pub left: usize,
+    pub outcome: BatchOutcome,
+    /// What the events' mapping ignored, and why messages were malformed.
+    pub notes: Vec<String>,
+}
+
+impl std::fmt::Display for BatchReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "batch: {} message{}, {} event{} ({} to reconcile), {} account{}, {} change{}, deleted {}, left {}",
+            self.messages,
+            plural(self.messages),
+            self.events,
+            plural(self.events),
+            self.handled,
+            self.accounts,
+            plural(self.accounts),
+            self.changes,
+            plural(self.changes),
+            self.deleted,
+            self.left,
+        )?;
+        if self.malformed > 0 {
+            write!(f, " ({} malformed)", self.malformed)?;
+        }
+        match &self.outcome {
+            BatchOutcome::Ok => f.write_str(": ok"),
+            BatchOutcome::Failed(why) => write!(f, ": failed: {why}"),
+        }
+    }
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+/// What a watch did in all.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WatchSummary {
+    pub batches: usize,
+    pub messages: usize,
+    pub deleted: usize,
+}
+
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+pub enum WatchError {
+    /// The queue cannot be read at all: nothing to go on with.
+    #[error("receiving from {queue_url}: {source}")]
+    Receive {
+        queue_url: String,
+        source: Box<AwsError>,
+    },
+}
+
+/// What `watch` tells as it goes.
+pub trait WatchUi: Sync {
+    fn batch(&self, report: &BatchReport);
+}
+
+/// One received message.
+pub struct Message {
+    /// What deletes it (SQS's receipt handle), or names it (a Lambda SQS record's id).
+    pub id: String,
+    /// Its events, or why it cannot be read.
+    pub events: Result<Vec<Envelope>, String>,
+}
+
+impl Message {
+    pub fn new(id: impl Into<String>, body: &str) -> Self {
+        Self {
+            id: id.into(),
+            events: read_message(body),
+        }
+    }
+}
+
+/// Consumes the queue until `stop` turns true (then the batch in hand is finished) or, with
+/// `until_idle`, until a receive finds it empty.
+pub async fn run(
+    doc: &DesiredDoc,
+    scope: &Scope<'_>,
+    calls: &ApiCalls,
+    options: &WatchOptions,
+    mut stop: signal::Receiver<bool>,
+    ui: &dyn WatchUi,
+) -> Result<WatchSummary, WatchError> {
+    let factory = ClientFactory::new(calls.clone()).await;
+    let sqs = factory.sqs();
+    let mut summary = WatchSummary::default();
+    loop {
+        if *stop.borrow() {
+            break;
+        }
+        let receive = sqs
+            .receive_message()
+            .queue_url(&options.queue_url)
+            .max_number_of_messages(options.batch_size)
+            .wait_time_seconds(options.wait_seconds)
+            .send();
+        let received = tokio::select! {
+            received = call("watch", RECEIVE_MESSAGE, receive) => received,
+            // A stop while waiting: no batch in hand.
+            _ = stop.changed() => break,
+        };
+        let received = received.map_err(|source| WatchError::Receive {
+            queue_url: options.queue_url.clone(),
+            source: Box::new(source),
+        })?;
+        let messages: Vec<Message> = received
+            .messages()
+            .iter()
+            .map(|m| {
+                Message::new(
+                    m.receipt_handle().unwrap_or_default(),
+                    m.body().unwrap_or_default(),
+                )
+            })
+            .collect();
+        if messages.is_empty() {
+            if options.until_idle {
+                break;
+            }
+            continue;
+        }
+        let (report, to_delete) = reconcile(doc, scope, calls, &options.reconcile, &messages).await;
+        let mut deleted = 0;
+        for index in to_delete {
+            let request = sqs
+                .delete_message()
+                .queue_url(&options.queue_url)
+                .receipt_handle(&messages[index].id)
+                .send();
+            match call("watch", DELETE_MESSAGE, request).await {
+                Ok(_) => deleted += 1,
+                // It comes back after its visibility timeout and is reconciled again:
+                // harmless, since a reconcile of what is already right changes nothing.
+                Err(err) => tracing::warn!("deleting a message: {err}"),
+            }
+        }
+        let report = BatchReport {
+            deleted,
+            left: messages.len() - deleted,
+            ..report
+        };
+        ui.batch(&report);
+        summary.batches += 1;
+        summary.messages += messages.len();
+        summary.deleted += deleted;
+    }
+    Ok(summary)
+}
+
+/// A message's events: an EventBridge event (or anything `--event` reads), each handled one
+/// naming its account and subject.
+fn read_message(body: &str) -> Result<Vec<Envelope>, String> {
+    let events =
+        parse_envelopes(body).map_err(|(line, message)| format!("line {line}: {message}"))?;
+    if events.is_empty() {
+        return Err("no event in the message".into());
+    }
+    for (index, event) in events.iter().enumerate() {
+        classify(index, event, &[]).map_err(|e| e.to_string())?;
+    }
+    Ok(events)
+}
+
+/// Captures the mapping of the batch's events and approves every plan (`watch` runs unattended;
+/// `--max-changes` still refuses a large one).
+#[derive(Default)]
+struct Unattended {
+    mapping: Mutex<Option<Mapping>>,
+}
+
+impl Observer for Unattended {
+    fn events_mapped(&self, mapping: &Mapping) {
+        *self.mapping.lock().unwrap_or_else(|e| e.into_inner()) = Some(mapping.clone());
+    }
+}
+
+impl ApplyUi for Unattended {
+    fn planned(&self, _plan: &Plan, _fresh: bool) {}
+    fn approve(&self, _plan: &Plan) -> Result<bool, ApplyError> {
+        Ok(true)
+    }
+}
+
+/// Reconciles the events of `messages`; returns the batch's report and the messages done
+/// with (by index): none with `dry_run`.
+pub async fn reconcile(
+    doc: &DesiredDoc,
+    scope: &Scope<'_>,
+    calls: &ApiCalls,
+    options: &ReconcileOptions,
+    messages: &[Message],
+) -> (BatchReport, Vec<usize>) {
+    // Every event of the readable messages, remembering its message.
+    let mut events = Vec::new();
+    let mut message_of = Vec::new();
+    let mut notes = Vec::new();
+    for (index, message) in messages.iter().enumerate() {
+        match &message.events {
+            Ok(list) => {
+                events.extend(list.iter().cloned());
+                message_of.extend(std::iter::repeat_n(index, list.len()));
+            }
+            Err(why) => notes.push(format!("malformed message left in the queue: {why}")),
+        }
+    }
+    let malformed = messages.iter().filter(|m| m.events.is_err()).count();
+    let ui = Unattended::default();
+    let (changes, failed_accounts, outcome) = if options.dry_run {
+        match ops::compute_plan(
+            doc,
+            ops::Source::Live { calls },
+            scope,
+            chrono::Utc::now(),
+            Focus::Events(&events),
+            &ui,
+        )
+        .await
+        {
+            Ok(runs) => {
+                let plan = ops::plan_of(chrono::Utc::now(), &runs);
+                let failed = failed_accounts(&plan, &[]);
+                (plan.summary.changes, failed, None)
+            }
+            Err(err) => (0, BTreeSet::new(), Some(err.to_string())),
+        }
+    } else {
+        let request = ApplyRequest {
+            doc,
+            scope: *scope,
+            calls,
+            saved: None,
+            targets: None,
+            events: Some(&events),
+            max_changes: options.max_changes,
+            secrets_dir: options.secrets_dir.clone(),
+            audit_log: options.audit_log.clone(),
+        };
+        match apply::run(request, &ui).await {
+            Ok(report) => {
+                let failed = failed_accounts(&report.plan, &report.outcomes);
+                let broken = report.audit_broken.clone();
+                (report.tally().done, failed, broken)
+            }
+            Err(err) => (0, BTreeSet::new(), Some(err.to_string())),
+        }
+    };
+    let mapping = ui.mapping.into_inner().unwrap_or_else(|e| e.into_inner());
+    let mapping = mapping.unwrap_or_default();
+    notes.extend(mapping.ignored.iter().map(ToString::to_string));
+
+    // A message is done when none of its events is for an account that failed, and the batch
+    // as a whole did not fail before reaching the accounts.
+    let mut pending: BTreeMap<usize, bool> = BTreeMap::new();
+    for (index, message) in messages.iter().enumerate() {
+        if message.events.is_ok() {
+            pending.insert(index, false);
+        }
+    }
+    for (event, target) in &mapping.handled {
+        if outcome.is_some() || failed_accounts.contains(target) {
+            pending.insert(message_of[*event], true);
+        }
+    }
+    if outcome.is_some() && mapping.handled.is_empty() && !events.is_empty() {
+        // Failed before the events were mapped: keep every readable message.
+        pending.values_mut().for_each(|left| *left = true);
+    }
+    let to_delete: Vec<usize> = if options.dry_run {
+        Vec::new()
+    } else {
+        pending
+            .into_iter()
+            .filter_map(|(index, left)| (!left).then_some(index))
+            .collect()
+    };
+    let accounts: BTreeSet<&String> = mapping.handled.iter().map(|(_, t)| t).collect();
+    let outcome = match (outcome, failed_accounts.is_empty()) {
+        (Some(why), _) => BatchOutcome::Failed(why),
+        (None, false) => BatchOutcome::Failed(format!(
+            "account{} {} failed; their messages are left to come back",
+            plural(failed_accounts.len()),
+            failed_accounts.into_iter().collect::<Vec<_>>().join(", ")
+        )),
+        (None, true) => BatchOutcome::Ok,
+    };
+    let report = BatchReport {
+        messages: messages.len(),
+        events: events.len(),
+        handled: mapping.handled.len(),
+        accounts: accounts.len(),
+        changes,
+        deleted: 0,
+        malformed,
+        left: 0,
+        outcome,
+        notes,
+    };
+    (report, to_delete)
+}
+
+/// Accounts that could not be read, or where a change failed.
+fn failed_accounts(
+    plan: &Plan,
+    outcomes: &[(crate::plan::AccountPlan, Vec<apply::Outcome>)],
+) -> BTreeSet<String> {
+    let unread = plan
+        .accounts
+        .iter()
+        .filter(|a| a.error.is_some())
+        .map(|a| a.name.clone());
+    let failed = outcomes
+        .iter()
+        .filter(|(_, o)| {
+            o.iter()
+                .any(|o| matches!(o.status, apply::OutcomeStatus::Failed { .. }))
+        })
+        .map(|(a, _)| a.name.clone());
+    unread.chain(failed).collect()
+}
