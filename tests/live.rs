@@ -1193,3 +1193,57 @@ async fn a_larger_account_costs_bulk_calls_plus_its_candidates() {
         started.elapsed()
     );
 }
+
+/// A policy that tightens asks every console user to reset: those resets rest on the
+/// credential report alone (a stale report cannot make one harmful), so reading them costs no
+/// call per user, while a console deletion is still confirmed directly.
+#[tokio::test]
+async fn password_resets_of_a_tightening_policy_cost_no_call_per_user() {
+    let account = fresh_account().await;
+    let iam = account.iam().await;
+    for name in ["ana", "bo", "cy", "di"] {
+        seed_user(
+            &iam,
+            name,
+            SeedUser {
+                console: true,
+                ..Default::default()
+            },
+        )
+        .await;
+    }
+    let mut rules = Rules::default();
+    rules.password_policy = Some(iamctl::desired::PolicyRule::Present(PasswordPolicy {
+        minimum_length: 14,
+        ..PasswordPolicy::iam_default()
+    }));
+    rules.console.reset_on_policy_tightening = true;
+    let as_of = Utc::now();
+    let (state, calls) = read(&account, ReadScope::Rules(&rules), as_of).await;
+    assert_per_user_calls(&calls, &[]);
+    let plan = plan_account("test", &rules, &state, as_of);
+    let resets: Vec<String> = plan
+        .changes
+        .iter()
+        .filter(|c| c.action() == Action::ResetPassword)
+        .map(|c| c.address().to_string())
+        .collect();
+    assert_eq!(
+        resets,
+        [
+            "user.ana.login_profile",
+            "user.bo.login_profile",
+            "user.cy.login_profile",
+            "user.di.login_profile"
+        ]
+    );
+
+    // Deleting a console password still rests on a direct read of the profile.
+    rules.users.push(UserRule {
+        name: "bo".into(),
+        console: Some(false),
+        password_reset_required: false,
+    });
+    let (_, calls) = read(&account, ReadScope::Rules(&rules), as_of).await;
+    assert_per_user_calls(&calls, &[("IAM.GetLoginProfile", 1)]);
+}

@@ -118,28 +118,42 @@ impl Facts {
         }
     }
 
-    /// The facts a direct read must confirm before `change` may be proposed: those its rule
-    /// read, and for the deny policy, which is attached for want of MFA and detached once MFA
-    /// is there, the login profile and MFA whatever the rule.
+    /// The facts a direct read must confirm before `change` may be proposed (SPEC "Facts
+    /// about live IAM"): a change that removes, disables or restricts something rests on
+    /// direct reads of what its rule read; a change that stale report data cannot make harmful
+    /// is planned from the bulk data.
     pub fn confirming(change: &Change) -> Facts {
-        let by_kind = match &change.kind {
+        match &change.kind {
+            // Attached for want of MFA, detached once MFA is there: profile and MFA, whatever
+            // the rule.
             ChangeKind::AttachDenyPolicy { .. } | ChangeKind::DetachDenyPolicy { .. } => {
-                Facts::PROFILE | Facts::MFA
+                Facts::read_by_rule(change.rule) | Facts::PROFILE | Facts::MFA
+            }
+            // A reset that goes with a tightening policy: a profile deleted since the report
+            // makes apply skip it, one created since is reset by the next run, and a flag
+            // already set is set again. Nothing to confirm.
+            ChangeKind::ResetPassword {
+                with_tightening: true,
+                ..
+            } => Facts::NONE,
+            // Timing records need the key's id (and whether it is there), not its use.
+            ChangeKind::RecordInactiveKey { .. } | ChangeKind::ForgetInactiveKey { .. } => {
+                Facts::KEY_IDS
             }
             ChangeKind::CreatePasswordPolicy { .. }
             | ChangeKind::UpdatePasswordPolicy { .. }
             | ChangeKind::DeletePasswordPolicy { .. }
             | ChangeKind::CreateLoginProfile { .. }
             | ChangeKind::DeleteLoginProfile { .. }
-            | ChangeKind::ResetPassword { .. }
+            | ChangeKind::ResetPassword {
+                with_tightening: false,
+                ..
+            }
             | ChangeKind::DeactivateAccessKey { .. }
             | ChangeKind::DeleteAccessKey { .. }
             | ChangeKind::CreateTrail { .. }
-            | ChangeKind::UpdateTrail { .. }
-            | ChangeKind::RecordInactiveKey { .. }
-            | ChangeKind::ForgetInactiveKey { .. } => Facts::NONE,
-        };
-        Facts::read_by_rule(change.rule) | by_kind
+            | ChangeKind::UpdateTrail { .. } => Facts::read_by_rule(change.rule),
+        }
     }
 }
 
