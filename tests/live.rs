@@ -1212,11 +1212,13 @@ async fn password_resets_of_a_tightening_policy_cost_no_call_per_user() {
         )
         .await;
     }
-    let mut rules = Rules::default();
-    rules.password_policy = Some(iamctl::desired::PolicyRule::Present(PasswordPolicy {
-        minimum_length: 14,
-        ..PasswordPolicy::iam_default()
-    }));
+    let mut rules = Rules {
+        password_policy: Some(iamctl::desired::PolicyRule::Present(PasswordPolicy {
+            minimum_length: 14,
+            ..PasswordPolicy::iam_default()
+        })),
+        ..Default::default()
+    };
     rules.console.reset_on_policy_tightening = true;
     let as_of = Utc::now();
     let (state, calls) = read(&account, ReadScope::Rules(&rules), as_of).await;
