@@ -320,6 +320,17 @@ fn inactive_since(user: &User, id: &AccessKeyId) -> Option<DateTime<Utc>> {
         .and_then(|value| value.parse().ok())
 }
 
+/// The user's records of inactive keys (`iamctl:inactive-since:AKID` tags that parse).
+fn inactive_records(user: &User) -> Vec<(AccessKeyId, DateTime<Utc>)> {
+    user.tags
+        .iter()
+        .filter_map(|(tag, value)| {
+            let id = AccessKeyId::new(tag.strip_prefix(INACTIVE_SINCE_TAG)?).ok()?;
+            Some((id, value.parse().ok()?))
+        })
+        .collect()
+}
+
 /// The day of a timestamp, for messages.
 fn day(at: DateTime<Utc>) -> String {
     at.format("%Y-%m-%d").to_string()
@@ -590,6 +601,22 @@ impl Context<'_> {
         keys.sort_by(|a, b| a.id.cmp(&b.id));
         // Active keys this plan deactivates or deletes, so `max_active` judges what remains.
         let mut retired = 0usize;
+        let records = inactive_records(user);
+        // Keys known only by report slot cannot be matched with their records. While the
+        // records outnumber none of them and none is due or noticed, there is nothing to do
+        // about them (each has its record, its grace running): reading their ids every run
+        // would cost a call per such user for nothing. An inactive key without a record
+        // among them is then recorded once the keys are listed for another reason: its grace
+        // only starts later, never earlier.
+        let inactive_slots = keys
+            .iter()
+            .filter(|k| k.id.iam().is_none() && k.status == KeyStatus::Inactive)
+            .count();
+        let quiet_records = records
+            .iter()
+            .filter(|(_, since)| self.inactive_key_is_quiet(*since))
+            .count();
+        let slots_quiet = inactive_slots <= quiet_records && records.len() == quiet_records;
         for key in &keys {
             // A key known only from the credential report has no id to address it by: what a
             // rule would do about it waits until its id is read.
@@ -603,7 +630,7 @@ impl Context<'_> {
                     })
                 };
                 if key.status == KeyStatus::Inactive {
-                    if key_rules.delete_inactive {
+                    if key_rules.delete_inactive && !slots_quiet {
                         unaddressed(Rule::KeysDeleteInactive, true, "inactive access key".into());
                     }
                     continue;
@@ -725,15 +752,11 @@ impl Context<'_> {
                 );
             }
         }
-        // Records of keys that are gone: nothing left to time.
-        if key_rules.delete_inactive {
-            for (tag, value) in &user.tags {
-                let Some(id) = tag.strip_prefix(INACTIVE_SINCE_TAG) else {
-                    continue;
-                };
-                let (Ok(key_id), Ok(since)) = (AccessKeyId::new(id), value.parse()) else {
-                    continue;
-                };
+        // Records of keys that are gone: nothing left to time. With keys known only by slot,
+        // which record is whose is unknown until they are listed (see `slots_quiet`).
+        let keys_known = keys.iter().all(|k| k.id.iam().is_some());
+        if key_rules.delete_inactive && (keys_known || !slots_quiet) {
+            for (key_id, since) in records {
                 if !keys.iter().any(|k| k.id.iam() == Some(&key_id)) {
                     out.change(
                         Rule::KeysDeleteInactive,
@@ -760,6 +783,13 @@ impl Context<'_> {
                 );
             }
         }
+    }
+
+    /// Whether a key inactive since `since` is neither due for deletion nor within its notice.
+    fn inactive_key_is_quiet(&self, since: DateTime<Utc>) -> bool {
+        let key_rules = &self.rules.access_keys;
+        let due = since + Duration::days(key_rules.delete_inactive_after_days);
+        due > self.as_of && !self.within_notice(due, key_rules.notice_days)
     }
 
     /// `delete_inactive` on an inactive key: deleted once its grace has run out, counted from
