@@ -13,7 +13,7 @@ use futures::StreamExt;
 use crate::apply::{Outcome, OutcomeStatus};
 use crate::aws::{ClientFactory, call};
 use crate::permissions::SNS_PUBLISH;
-use crate::plan::{AccountPlan, Rule};
+use crate::plan::{AccountPlan, Action, ChangeKind, Rule};
 
 /// The owner attribute of items about users that nobody is named for.
 pub const UNOWNED: &str = "unowned";
@@ -59,7 +59,7 @@ pub fn messages(plan: &AccountPlan, outcomes: Option<&[Outcome]>) -> Vec<Message
                 notice.due.format("%Y-%m-%d"),
                 finding.message,
                 finding.rule_name(),
-                how_to_fix(finding.rule)
+                how_to_fix(finding.rule, notice.action)
             ));
     }
     for (change, outcome) in plan.changes.iter().zip(outcomes.into_iter().flatten()) {
@@ -67,7 +67,23 @@ pub fn messages(plan: &AccountPlan, outcomes: Option<&[Outcome]>) -> Vec<Message
             continue;
         }
         let lines = by_owner.entry(owner_of(&change.owner)).or_default();
-        let line = format!("- {} {} ({})", outcome.action, outcome.address, change.rule);
+        let mut line = format!("- {} {} ({})", outcome.action, outcome.address, change.rule);
+        // A rotation's owner must learn where the new key is, and until when the old works.
+        if let ChangeKind::RotateAccessKey {
+            key,
+            secret,
+            deactivate_on,
+            ..
+        } = &change.kind
+        {
+            let _ = write!(
+                line,
+                ": the new key is in Secrets Manager secret {}; {} stops working on {}, or sooner once the new key is used",
+                secret.secret_name,
+                key.id,
+                deactivate_on.format("%Y-%m-%d")
+            );
+        }
         match &outcome.status {
             OutcomeStatus::Done => lines.done.push(line),
             OutcomeStatus::Failed { error } => lines.failed.push(format!("{line}: {error}")),
@@ -119,10 +135,16 @@ pub fn messages(plan: &AccountPlan, outcomes: Option<&[Outcome]>) -> Vec<Message
 }
 
 /// What the owner can do before the date.
-fn how_to_fix(rule: Rule) -> &'static str {
+fn how_to_fix(rule: Rule, action: Action) -> &'static str {
     match rule {
+        Rule::KeysMaxAge if action == Action::Rotate => {
+            "Nothing to do before: iamctl then puts a new key in the secret named above; move whatever uses the key to it."
+        }
         Rule::KeysMaxAge => {
             "To fix: create a new key, move its users to it, then deactivate the old one."
+        }
+        Rule::KeysRotation => {
+            "To fix: make whatever uses the old key read the new one from the secret named above (aws secretsmanager get-secret-value --secret-id NAME)."
         }
         Rule::KeysMaxUnused => {
             "To fix: delete the key if nothing uses it; if something does, it will count as used."

@@ -13,6 +13,7 @@ use crate::desired::DesiredDoc;
 use crate::explain;
 use crate::fleet::{self, AccountRun, SelectError, Shard, TargetPlanInput};
 use crate::live::{SnapshotError, snapshot};
+use crate::state::AccessKeyId;
 
 /// Which targets, and how hard to work at them.
 #[derive(Debug, Clone, Copy)]
@@ -25,6 +26,8 @@ pub struct Scope<'a> {
     pub parallelism: usize,
     /// Calls in flight at once within one account.
     pub concurrency: usize,
+    /// `apply --rotate-now`: keys to rotate whatever their age, in every target.
+    pub rotate_now: &'a [(String, AccessKeyId)],
 }
 
 /// Where the accounts' state comes from.
@@ -92,13 +95,14 @@ pub async fn compute_plan(
     observer: &dyn Observer,
 ) -> Result<Vec<AccountRun>, PlanError> {
     let keep = |targets: Vec<TargetPlanInput>| -> Vec<TargetPlanInput> {
-        match only {
-            Some(names) => targets
-                .into_iter()
-                .filter(|t| names.contains(&t.target.name))
-                .collect(),
-            None => targets,
-        }
+        targets
+            .into_iter()
+            .filter(|t| only.is_none_or(|names| names.contains(&t.target.name)))
+            .map(|mut t| {
+                t.rules.rotate_now = scope.rotate_now.iter().cloned().collect();
+                t
+            })
+            .collect()
     };
     Ok(match source {
         Source::Snapshot(path) => {

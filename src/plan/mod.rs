@@ -6,11 +6,13 @@ mod compliance;
 pub mod controls;
 mod engine;
 mod model;
+pub mod rotation;
 mod rule;
 
 pub use change::{
     Change, ChangeKind, ChangeSrc, DENY_WITHOUT_MFA_POLICY, INACTIVE_SINCE_TAG, KeyFacts, NewTrail,
-    ProfileFacts, TrailSettings, inactive_since_tag,
+    ProfileFacts, ROTATION_TAG, RotationRecord, SecretTarget, TrailSettings, inactive_since_tag,
+    rotation_tag,
 };
 pub use compliance::SUPPORT_POLICY;
 pub use engine::plan_account;

@@ -7,7 +7,8 @@ use clap::{Args, Parser, Subcommand};
 
 mod values;
 
-use values::parse_shard;
+use crate::state::AccessKeyId;
+use values::{parse_key_address, parse_shard};
 pub use values::{FormatArg, GroupBy, parse_as_of};
 
 #[derive(Debug, Parser)]
@@ -206,6 +207,10 @@ pub struct ApplyArgs {
     /// Append one JSON line per change attempted, with its outcome
     #[arg(long, value_name = "FILE")]
     pub audit_log: Option<PathBuf>,
+    /// Rotate this access key now, whatever its age (user.NAME.access_key.AKID; repeatable):
+    /// needs [users.access_keys.rotation]; refused for exempt users and iamctl's own key
+    #[arg(long, value_name = "ADDRESS", value_parser = parse_key_address, conflicts_with = "plan_file")]
+    pub rotate_now: Vec<(String, AccessKeyId)>,
 }
 
 #[derive(Debug, Args)]
