@@ -272,7 +272,13 @@ impl RotationScope {
         Self {
             secret_prefixes: specs
                 .iter()
-                .map(|s| s.secret_name.split('{').next().unwrap_or_default().to_owned())
+                .map(|s| {
+                    s.secret_name
+                        .split('{')
+                        .next()
+                        .unwrap_or_default()
+                        .to_owned()
+                })
                 .collect(),
             kms_keys: specs.iter().filter_map(|s| s.kms_key_id.clone()).collect(),
         }
@@ -338,9 +344,7 @@ pub fn policy_document_for(need: Need, partition: &str, rotation: &RotationScope
                 (Scope::RotationSecrets, _) if need == Need::ReadOnly => {
                     ("IamctlReadRotationSecrets", json!(secrets), None)
                 }
-                (Scope::RotationSecrets, _) => {
-                    ("IamctlDeliverRotatedKeys", json!(secrets), None)
-                }
+                (Scope::RotationSecrets, _) => ("IamctlDeliverRotatedKeys", json!(secrets), None),
                 (Scope::TargetRoles | Scope::NotifyTopic, _) => {
                     unreachable!("only BASE and NOTIFY reach target roles and topics")
                 }
@@ -371,7 +375,11 @@ fn kms_statements(partition: &str, keys: &BTreeSet<String>) -> Vec<Value> {
     let mut arns = Vec::new();
     let mut aliases = Vec::new();
     for key in keys {
-        if let Some(alias) = key.split(':').next_back().filter(|k| k.starts_with("alias/")) {
+        if let Some(alias) = key
+            .split(':')
+            .next_back()
+            .filter(|k| k.starts_with("alias/"))
+        {
             aliases.push(alias.to_owned());
         } else if key.starts_with("arn:") {
             arns.push(key.clone());

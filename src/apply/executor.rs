@@ -501,7 +501,12 @@ impl<'a> Executor<'a> {
     }
 
     /// Removes the user's tags `keys` (iamctl's records).
-    async fn untag(&self, address: &Address, user: &str, keys: Vec<String>) -> Result<(), AwsError> {
+    async fn untag(
+        &self,
+        address: &Address,
+        user: &str,
+        keys: Vec<String>,
+    ) -> Result<(), AwsError> {
         self.trace(address, UNTAG_USER.action);
         let request = self
             .clients

@@ -128,7 +128,9 @@ pub(super) async fn rotate(
     drop(created);
     let stored = match &new_id {
         Ok(new_id) => store(clients, address, name, new_id, value, started).await,
-        Err(_) => Err(format!("IAM made a key id of unexpected form: {created_id:?}")),
+        Err(_) => Err(format!(
+            "IAM made a key id of unexpected form: {created_id:?}"
+        )),
     };
     if let Err(err) = stored {
         return match delete_new_key(clients, address, user, &created_id).await {
@@ -300,8 +302,7 @@ mod tests {
             "arn:aws:iam::111111111111:user/bob".to_owned(),
             "arn:aws:iam::111111111111:role/deployer".to_owned(),
         ];
-        let policy: serde_json::Value =
-            serde_json::from_str(&resource_policy(&readers)).unwrap();
+        let policy: serde_json::Value = serde_json::from_str(&resource_policy(&readers)).unwrap();
         assert_eq!(policy["Statement"][0]["Principal"]["AWS"], json!(readers));
         assert_eq!(policy["Statement"][1]["Effect"], "Deny");
         assert_eq!(

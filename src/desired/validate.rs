@@ -209,15 +209,35 @@ pub fn secret_name_problems(template: &str) -> Vec<String> {
     problems
 }
 
-fn validate_rotation_table(at: &str, rotation: &RotationSpec, report: &mut impl FnMut(String, String)) {
+fn validate_rotation_table(
+    at: &str,
+    rotation: &RotationSpec,
+    report: &mut impl FnMut(String, String),
+) {
     if let Some(template) = &rotation.secret_name {
         for problem in secret_name_problems(template) {
-            report(format!("{at}.secret_name"), format!("secret_name {}: {problem}", shown(template)));
+            report(
+                format!("{at}.secret_name"),
+                format!("secret_name {}: {problem}", shown(template)),
+            );
         }
     }
-    check_range(at, "overlap_days", rotation.overlap_days, DAYS_RANGE, report);
-    if rotation.kms_key_id.as_deref().is_some_and(|k| k.trim().is_empty()) {
-        report(format!("{at}.kms_key_id"), "kms_key_id must not be empty".into());
+    check_range(
+        at,
+        "overlap_days",
+        rotation.overlap_days,
+        DAYS_RANGE,
+        report,
+    );
+    if rotation
+        .kms_key_id
+        .as_deref()
+        .is_some_and(|k| k.trim().is_empty())
+    {
+        report(
+            format!("{at}.kms_key_id"),
+            "kms_key_id must not be empty".into(),
+        );
     }
     for (i, reader) in rotation.readers.iter().flatten().enumerate() {
         if !is_principal_arn(reader) {

@@ -209,9 +209,7 @@ pub(crate) fn seeds(
         // A rotation under way, or asked for: its keys by id, and for one stopped half-way
         // the secret that tells whether its key was delivered.
         let records = rotation::records(user);
-        if !records.is_empty()
-            || rules.rotate_now.iter().any(|(name, _)| *name == user.name)
-        {
+        if !records.is_empty() || rules.rotate_now.iter().any(|(name, _)| *name == user.name) {
             facts |= Facts::KEYS;
         }
         if records

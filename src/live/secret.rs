@@ -31,7 +31,11 @@ pub(crate) async fn describe(
     clients: &AccountClients,
     name: &str,
 ) -> Result<SecretDescription, AwsError> {
-    let request = clients.secretsmanager.describe_secret().secret_id(name).send();
+    let request = clients
+        .secretsmanager
+        .describe_secret()
+        .secret_id(name)
+        .send();
     let out = match call(&clients.target, DESCRIBE_SECRET, request).await {
         Ok(out) => out,
         Err(err) if err.is(ErrorCode::ResourceNotFoundException) => {

@@ -264,11 +264,41 @@ pub enum ChangeKind {
 }
 
 impl ChangeKind {
+    /// The kind with the dates it only announces set to one value (see
+    /// [`Change::same_change`]): apply acts the same whatever they say.
+    fn without_announced_dates(&self) -> ChangeKind {
+        let mut kind = self.clone();
+        match &mut kind {
+            ChangeKind::DeactivateAccessKey { delete_on, .. } => {
+                if let Some(date) = delete_on.as_mut() {
+                    *date = DateTime::UNIX_EPOCH;
+                }
+            }
+            ChangeKind::RecordInactiveKey { delete_on, .. } => *delete_on = DateTime::UNIX_EPOCH,
+            ChangeKind::RotateAccessKey { deactivate_on, .. } => {
+                *deactivate_on = DateTime::UNIX_EPOCH
+            }
+            ChangeKind::CreatePasswordPolicy { .. }
+            | ChangeKind::UpdatePasswordPolicy { .. }
+            | ChangeKind::DeletePasswordPolicy { .. }
+            | ChangeKind::CreateLoginProfile { .. }
+            | ChangeKind::DeleteLoginProfile { .. }
+            | ChangeKind::ResetPassword { .. }
+            | ChangeKind::DeleteAccessKey { .. }
+            | ChangeKind::AttachDenyPolicy { .. }
+            | ChangeKind::DetachDenyPolicy { .. }
+            | ChangeKind::CreateTrail { .. }
+            | ChangeKind::UpdateTrail { .. }
+            | ChangeKind::ForgetInactiveKey { .. }
+            | ChangeKind::RecordRotation { .. }
+            | ChangeKind::ForgetRotation { .. } => {}
+        }
+        kind
+    }
+
     pub fn action(&self) -> Action {
         match self {
-            ChangeKind::RecordInactiveKey { .. } | ChangeKind::RecordRotation { .. } => {
-                Action::Tag
-            }
+            ChangeKind::RecordInactiveKey { .. } | ChangeKind::RecordRotation { .. } => Action::Tag,
             ChangeKind::ForgetInactiveKey { .. } | ChangeKind::ForgetRotation { .. } => {
                 Action::Untag
             }
@@ -470,9 +500,13 @@ impl Change {
         self.kind.action()
     }
 
-    /// Equal as changes `apply` would make: attribution aside.
+    /// Equal as changes `apply` would make: attribution aside, and the dates a change only
+    /// announces (when a deactivated key will be deleted, when a rotated key will be
+    /// deactivated), which count from the plan's `as_of` and so move between a saved plan
+    /// and the fresh one apply makes seconds or days later.
     pub fn same_change(&self, other: &Change) -> bool {
-        self.rule == other.rule && self.kind == other.kind
+        self.rule == other.rule
+            && self.kind.without_announced_dates() == other.kind.without_announced_dates()
     }
 
     /// The file form of this change.
@@ -768,6 +802,31 @@ mod tests {
             }
         ));
         assert_eq!(change.to_src(), saved);
+    }
+
+    #[test]
+    fn a_rotation_reads_back_and_its_announced_date_does_not_make_a_plan_stale() {
+        let key = json!({"id": "AKIA1", "status": "Active", "created": "2025-01-10T00:00:00Z"});
+        let after = |date: &str| json!({"secret_name": "iamctl/111111111111/bob", "readers": ["arn:aws:iam::111111111111:user/bob"], "deactivate_on": date});
+        let saved = src(
+            "user.bob.access_key.AKIA1",
+            Action::Rotate,
+            Rule::KeysMaxAge,
+            key.clone(),
+            after("2026-03-08T00:00:00Z"),
+        );
+        let change = Change::try_from(saved.clone()).unwrap();
+        assert_eq!(change.to_src(), saved);
+        let fresh = Change::try_from(src(
+            "user.bob.access_key.AKIA1",
+            Action::Rotate,
+            Rule::KeysMaxAge,
+            key,
+            after("2026-03-08T00:00:41Z"),
+        ))
+        .unwrap();
+        assert!(change.same_change(&fresh));
+        assert_ne!(change, fresh);
     }
 
     #[test]

@@ -652,10 +652,12 @@ impl Context<'_> {
             let mut flags = self.key_flags(user, key);
             // Replaced by a rotation: its age is taken care of; it is retired once the new
             // key is used or the overlap is over.
-            let replaced = key_rules
-                .rotation
-                .as_ref()
-                .and_then(|spec| Some((spec, rotation::live_rotation(user, facts.rotation.as_ref())?)));
+            let replaced = key_rules.rotation.as_ref().and_then(|spec| {
+                Some((
+                    spec,
+                    rotation::live_rotation(user, facts.rotation.as_ref())?,
+                ))
+            });
             if let Some((spec, (new, at))) = replaced {
                 flags.retain(|(_, rule, _)| *rule != Rule::KeysMaxAge);
                 let new_id = &new.id;
@@ -718,17 +720,14 @@ impl Context<'_> {
                         },
                         KeyEnforcement::Deactivate
                         | KeyEnforcement::Report
-                        | KeyEnforcement::Rotate => {
-                            ChangeKind::DeactivateAccessKey {
-                                user,
-                                key: facts.clone(),
-                                if_still_unused,
-                                delete_on: key_rules.delete_inactive.then(|| {
-                                    self.as_of
-                                        + Duration::days(key_rules.delete_inactive_after_days)
-                                }),
-                            }
-                        }
+                        | KeyEnforcement::Rotate => ChangeKind::DeactivateAccessKey {
+                            user,
+                            key: facts.clone(),
+                            if_still_unused,
+                            delete_on: key_rules.delete_inactive.then(|| {
+                                self.as_of + Duration::days(key_rules.delete_inactive_after_days)
+                            }),
+                        },
                     };
                     out.change(*rule, kind);
                     true
@@ -950,7 +949,11 @@ impl Context<'_> {
         let key_rules = &self.rules.access_keys;
         let mut flags: Vec<KeyFlag> = Vec::new();
         if let Some(id) = key.id.iam() {
-            if self.rules.rotate_now.contains(&(user.name.clone(), id.clone())) {
+            if self
+                .rules
+                .rotate_now
+                .contains(&(user.name.clone(), id.clone()))
+            {
                 flags.push((
                     KeyEnforcement::Rotate,
                     Rule::KeysRotation,
@@ -1170,7 +1173,13 @@ impl Context<'_> {
             user.arn.clone()
         };
         let mut readers = vec![user_arn];
-        readers.extend(spec.readers.iter().filter(|r| !readers.contains(r)).cloned().collect::<Vec<_>>());
+        readers.extend(
+            spec.readers
+                .iter()
+                .filter(|r| !readers.contains(r))
+                .cloned()
+                .collect::<Vec<_>>(),
+        );
         out.change(
             rule,
             ChangeKind::RotateAccessKey {

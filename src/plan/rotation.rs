@@ -105,10 +105,16 @@ pub enum Interrupted<'a> {
         since: DateTime<Utc>,
     },
     /// It is not: nobody has its secret. Delete it.
-    Undelivered { old: AccessKeyId, new: &'a AccessKey },
+    Undelivered {
+        old: AccessKeyId,
+        new: &'a AccessKey,
+    },
     /// The secret was not read (a snapshot, or no rotation table to name it): nothing can be
     /// decided.
-    Unknown { old: AccessKeyId, new: &'a AccessKey },
+    Unknown {
+        old: AccessKeyId,
+        new: &'a AccessKey,
+    },
 }
 
 /// The first interrupted rotation of `user`: a pending record, and a key other than the old
@@ -130,13 +136,11 @@ pub fn interrupted<'a>(
         let old = old.clone();
         Some(match &user.rotation_secret {
             None => Interrupted::Unknown { old, new },
-            Some(secret) if secret.current_key.as_ref() == new.id.iam() => {
-                Interrupted::Delivered {
-                    old,
-                    new,
-                    since: *since,
-                }
-            }
+            Some(secret) if secret.current_key.as_ref() == new.id.iam() => Interrupted::Delivered {
+                old,
+                new,
+                since: *since,
+            },
             Some(_) => Interrupted::Undelivered { old, new },
         })
     })
@@ -212,10 +216,14 @@ mod tests {
     #[test]
     fn records_round_trip_through_their_tag_values() {
         let mut user = User::new("bob", at("2020-01-01T00:00:00Z"));
-        user.tags
-            .insert("iamctl:rotation:AKIAOLD".into(), "pending@2026-03-01T00:00:00Z".into());
-        user.tags
-            .insert("iamctl:rotation:AKIAOTHER".into(), "AKIANEW@2026-02-01T00:00:00Z".into());
+        user.tags.insert(
+            "iamctl:rotation:AKIAOLD".into(),
+            "pending@2026-03-01T00:00:00Z".into(),
+        );
+        user.tags.insert(
+            "iamctl:rotation:AKIAOTHER".into(),
+            "AKIANEW@2026-02-01T00:00:00Z".into(),
+        );
         user.tags
             .insert("iamctl:rotation:AKIABAD".into(), "garbage".into());
         let records = records(&user);
@@ -227,7 +235,10 @@ mod tests {
             }
         );
         for record in records.values() {
-            assert_eq!(record.to_string().parse::<RotationRecord>().unwrap(), *record);
+            assert_eq!(
+                record.to_string().parse::<RotationRecord>().unwrap(),
+                *record
+            );
         }
         assert_eq!(
             records[&id("AKIAOTHER")].to_string(),
@@ -242,8 +253,10 @@ mod tests {
             key("AKIAOLD", "2025-01-01T00:00:00Z"),
             key("AKIANEW", "2026-03-01T00:00:10Z"),
         ];
-        user.tags
-            .insert("iamctl:rotation:AKIAOLD".into(), "pending@2026-03-01T00:00:05Z".into());
+        user.tags.insert(
+            "iamctl:rotation:AKIAOLD".into(),
+            "pending@2026-03-01T00:00:05Z".into(),
+        );
         let secret = |current: Option<&str>| {
             Some(RotationSecret {
                 name: "iamctl/bob".into(),

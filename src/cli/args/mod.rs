@@ -8,8 +8,8 @@ use clap::{Args, Parser, Subcommand};
 mod values;
 
 use crate::state::AccessKeyId;
-use values::{parse_key_address, parse_shard};
 pub use values::{FormatArg, GroupBy, parse_as_of};
+use values::{parse_key_address, parse_shard};
 
 #[derive(Debug, Parser)]
 #[command(

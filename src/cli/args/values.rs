@@ -52,9 +52,7 @@ pub fn parse_as_of(text: &str) -> Result<chrono::DateTime<chrono::Utc>, String> 
 }
 
 /// `--rotate-now`: the address of an access key, `user.NAME.access_key.AKID`.
-pub(super) fn parse_key_address(
-    text: &str,
-) -> Result<(String, crate::state::AccessKeyId), String> {
+pub(super) fn parse_key_address(text: &str) -> Result<(String, crate::state::AccessKeyId), String> {
     match text.parse::<crate::plan::Address>() {
         Ok(crate::plan::Address::AccessKey { user, key_id }) => Ok((user, key_id)),
         _ => Err(format!(
