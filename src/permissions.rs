@@ -306,6 +306,11 @@ pub fn policy_document_for(need: Need, partition: &str, rotation: &RotationScope
         .iter()
         .map(|prefix| format!("arn:{partition}:secretsmanager:*:*:secret:{prefix}*"))
         .collect();
+    // One resource as a string, as every other statement has it.
+    let secrets = match secrets.as_slice() {
+        [one] => json!(one),
+        _ => json!(secrets),
+    };
     let trails = format!("arn:{partition}:cloudtrail:*:*:trail/*");
     let deny_policy = format!("arn:{partition}:iam::*:policy/{DENY_WITHOUT_MFA_POLICY}");
     let mut groups: Vec<((&str, Scope), Vec<&str>)> = Vec::new();
@@ -342,9 +347,9 @@ pub fn policy_document_for(need: Need, partition: &str, rotation: &RotationScope
                     Some(json!({ "ForAllValues:StringLike": { "aws:TagKeys": ["iamctl:*"] } })),
                 ),
                 (Scope::RotationSecrets, _) if need == Need::ReadOnly => {
-                    ("IamctlReadRotationSecrets", json!(secrets), None)
+                    ("IamctlReadRotationSecrets", secrets.clone(), None)
                 }
-                (Scope::RotationSecrets, _) => ("IamctlDeliverRotatedKeys", json!(secrets), None),
+                (Scope::RotationSecrets, _) => ("IamctlDeliverRotatedKeys", secrets.clone(), None),
                 (Scope::TargetRoles | Scope::NotifyTopic, _) => {
                     unreachable!("only BASE and NOTIFY reach target roles and topics")
                 }
