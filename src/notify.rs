@@ -252,3 +252,66 @@ pub async fn tell_owners(
         failures,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::plan::{Address, Change, ChangeSrc, Finding, Notice};
+
+    #[test]
+    fn the_owner_of_a_rotation_learns_where_the_new_key_is_and_when_the_old_one_stops() {
+        let address: Address = "user.svc.access_key.AKIAOLD".parse().unwrap();
+        let rotate = Change::try_from(ChangeSrc {
+            address: address.clone(),
+            action: Action::Rotate,
+            rule: Rule::KeysMaxAge,
+            owner: Some("team-a@example.com".into()),
+            before: json!({"id": "AKIAOLD", "status": "Active", "created": "2026-07-01T00:00:00Z"}),
+            after: json!({"secret_name": "iamctl/111111111111/svc", "readers": ["arn:aws:iam::111111111111:user/svc"], "deactivate_on": "2026-11-30T00:00:00Z"}),
+            attribution: None,
+        })
+        .unwrap();
+        let notice = Finding {
+            notice: Some(Notice {
+                due: "2026-11-30T00:00:00Z".parse().unwrap(),
+                action: Action::Deactivate,
+            }),
+            owner: Some("team-a@example.com".into()),
+            ..Finding::new(
+                address.clone(),
+                Rule::KeysRotation,
+                "AKIAOLD stops working on 2026-11-30, or sooner once AKIANEW is used: the new key is in Secrets Manager secret iamctl/111111111111/svc".into(),
+            )
+        };
+        let plan = AccountPlan {
+            name: "prod".into(),
+            account_id: "111111111111".into(),
+            changes: vec![rotate],
+            findings: vec![notice],
+            credential_report_generated_at: None,
+            error: None,
+        };
+        let done = [Outcome {
+            address,
+            action: Action::Rotate,
+            rule: Rule::KeysMaxAge,
+            status: OutcomeStatus::Done,
+        }];
+        let messages = messages(&plan, Some(&done));
+        assert_eq!(messages.len(), 1);
+        assert_eq!(
+            messages[0].body,
+            "iamctl for team-a@example.com, account prod (111111111111)\n\
+             \n\
+             Due soon: act before the date, or iamctl will:\n\
+             - user.svc.access_key.AKIAOLD on 2026-11-30: AKIAOLD stops working on 2026-11-30, or sooner once AKIANEW is used: the new key is in Secrets Manager secret iamctl/111111111111/svc (users.access_keys.rotation.notice). To fix: make whatever uses the old key read the new one from the secret named above (aws secretsmanager get-secret-value --secret-id NAME).\n\
+             \n\
+             Done by iamctl apply:\n\
+             - rotate user.svc.access_key.AKIAOLD (users.access_keys.max_age_days): the new key is in Secrets Manager secret iamctl/111111111111/svc; AKIAOLD stops working on 2026-11-30, or sooner once the new key is used\n\
+             \n\
+             See the whole plan: iamctl plan -a prod --group-by owner\n"
+        );
+    }
+}

@@ -2236,3 +2236,27 @@ fn rules_text_with(toml: &str, lines: &str) -> iamctl::desired::Rules {
         1,
     ))
 }
+
+#[test]
+fn rotation_on_demand_without_a_table_or_to_a_name_secrets_manager_refuses_is_a_finding() {
+    let mut no_table = rules("[users.access_keys]\nmax_age_days = 90\n");
+    no_table
+        .rotate_now
+        .insert(("svc".into(), K_OLD.parse().unwrap()));
+    let live = account([user("svc").key(K_OLD, 10, None).build()]);
+    let plan = plan(&no_table, &live);
+    assert!(plan.changes.is_empty());
+    assert_eq!(
+        plan.findings[0].message,
+        "cannot rotate: no [users.access_keys.rotation] table names the secret for the new key (rotation asked for (--rotate-now))"
+    );
+    // IAM user names may hold a comma; secret names may not.
+    let rules = rules(ROTATING);
+    let comma = account([user("a,b").key(K_OLD, 120, None).build()]);
+    assert_eq!(
+        plan_account("default", &rules, &comma, as_of()).findings[0].message,
+        format!(
+            "cannot rotate: the secret name \"iamctl/{ACCOUNT_ID}/a,b\" is not one Secrets Manager accepts (letters, digits and /_+=.@- only) (active access key is 120 days old (limit 90))"
+        )
+    );
+}

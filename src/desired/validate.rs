@@ -817,4 +817,21 @@ mod tests {
         };
         assert_eq!(paths(&doc), ["users.exempt[1]", "user[0].name"]);
     }
+
+    #[test]
+    fn secret_name_templates_are_checked_piece_by_piece() {
+        assert!(secret_name_problems("iamctl/{account}/{account_id}/{user}").is_empty());
+        assert_eq!(secret_name_problems("keys/{user"), ["a { is not closed"]);
+        assert_eq!(secret_name_problems("keys/user}"), ["a } closes nothing"]);
+        assert_eq!(
+            secret_name_problems("keys:{user}"),
+            [
+                "':' cannot be part of a Secrets Manager secret name (letters, digits and /_+=.@- only)"
+            ]
+        );
+        assert_eq!(
+            secret_name_problems("keys/{account}"),
+            ["the name needs {user}: each user's key goes to a secret of its own"]
+        );
+    }
 }
