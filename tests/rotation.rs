@@ -845,3 +845,114 @@ async fn a_second_key_goes_first_or_the_rotation_says_why_not() {
     );
     assert_eq!(keys(&account, "svc").await.len(), 2);
 }
+
+/// The `api calls:` line `-v` prints, as operation → count.
+fn api_calls(stderr: &str) -> BTreeMap<String, u64> {
+    let line = stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("api calls: "))
+        .unwrap_or_else(|| panic!("no api calls line in {stderr}"));
+    let (_, detail) = line
+        .split_once(" (")
+        .unwrap_or_else(|| panic!("{line:?} in {stderr}"));
+    // Service names may hold a space ("Secrets Manager.PutSecretValue=1").
+    let mut calls = BTreeMap::new();
+    let mut pending = String::new();
+    for word in detail.trim_end_matches(')').split(' ') {
+        match word.split_once('=') {
+            Some((op, n)) => {
+                calls.insert(format!("{pending}{op}"), n.parse().unwrap());
+                pending.clear();
+            }
+            None => pending.push_str(&format!("{word} ")),
+        }
+    }
+    calls
+}
+
+/// BENCHMARKS.md "Key rotation": what one rotation costs, measured with `-v`.
+#[tokio::test(flavor = "multi_thread")]
+async fn what_one_rotation_costs() {
+    let account = fresh_account().await;
+    let old = old_key_user(&account, "svc").await;
+    // A second user the rotations do not concern: it costs nothing.
+    seed_user(&account.iam().await, "quiet", SeedUser::default()).await;
+    let dir = kit::workdir();
+    let config = support::cli::desired(dir.path(), &rules(&account, ""));
+    let config = config.to_str().unwrap();
+    let transcript = Transcript::default();
+    let measured = |args: &[&str]| {
+        let mut args = args.to_vec();
+        args.extend(["-v", "-c", config]);
+        let out = run(&account, &args, &transcript);
+        assert!(out.code.is_some_and(|c| c != 1), "{}", out.show());
+        api_calls(&out.stderr)
+    };
+    let plan = measured(&["plan"]);
+    let first = measured(&["apply", "--auto-approve"]);
+    let overlap = measured(&["plan"]);
+    // Rotating the new key again on demand, the old one gone: the secret exists now.
+    let (new, _) = current_value(&account, &secret_name(&account, "svc"))
+        .await
+        .unwrap();
+    account
+        .iam()
+        .await
+        .delete_access_key()
+        .user_name("svc")
+        .access_key_id(&old)
+        .send()
+        .await
+        .unwrap();
+    let again = measured(&[
+        "apply",
+        "--auto-approve",
+        "--rotate-now",
+        &format!("user.svc.access_key.{new}"),
+    ]);
+    for (label, calls) in [
+        ("plan", &plan),
+        ("apply (first rotation)", &first),
+        ("plan (overlap)", &overlap),
+        ("apply --rotate-now (secret exists)", &again),
+    ] {
+        println!(
+            "rotation costs: {label}: {} calls {calls:?}",
+            calls.values().sum::<u64>()
+        );
+    }
+    let writes = |calls: &BTreeMap<String, u64>| -> BTreeMap<String, u64> {
+        calls
+            .iter()
+            .filter(|(op, _)| {
+                ["Create", "Put", "Tag", "Describe"]
+                    .iter()
+                    .any(|p| op.split('.').nth(1).is_some_and(|o| o.starts_with(p)))
+            })
+            .map(|(op, n)| (op.clone(), *n))
+            .collect()
+    };
+    let expected = |create_secret: bool| -> BTreeMap<String, u64> {
+        let mut calls = BTreeMap::from([
+            ("IAM.CreateAccessKey".to_owned(), 1),
+            ("IAM.TagUser".to_owned(), 2),
+            ("Secrets Manager.DescribeSecret".to_owned(), 1),
+            ("Secrets Manager.PutResourcePolicy".to_owned(), 1),
+            ("Secrets Manager.PutSecretValue".to_owned(), 1),
+        ]);
+        if create_secret {
+            calls.insert("Secrets Manager.CreateSecret".to_owned(), 1);
+        }
+        calls
+    };
+    assert_eq!(writes(&first), expected(true));
+    assert_eq!(writes(&again), expected(false));
+    // During the overlap, the rotated user costs its key listing and the new key's last use.
+    assert_eq!(overlap.get("IAM.ListAccessKeys"), Some(&1), "{overlap:?}");
+    assert_eq!(
+        overlap.get("IAM.GetAccessKeyLastUsed"),
+        Some(&1),
+        "{overlap:?}"
+    );
+    assert!(old.starts_with("AKIA"));
+}

@@ -276,7 +276,12 @@ async fn confirm_for_rules(
                 let user = &state.users[index];
                 (!missing.is_empty()).then(|| {
                     let mut request = request_for(rules, user, missing, report, in_report);
-                    request.rotation_secret = rules.access_keys.rotation.as_ref().map(|spec| {
+                    // Only a rotation stopped half-way needs its secret read.
+                    let pending = rotation::records(user)
+                        .values()
+                        .any(|r| matches!(r, RotationRecord::Pending { .. }));
+                    let spec = rules.access_keys.rotation.as_ref().filter(|_| pending);
+                    request.rotation_secret = spec.map(|spec| {
                         rotation::secret_name(
                             &spec.secret_name,
                             &clients.target,
