@@ -20,7 +20,7 @@ use std::time::Duration;
 use aws_sdk_iam::types::{StatusType, Tag};
 use chrono::Utc;
 use fault_proxy::kit::{self, Transcript, iamctl};
-use fault_proxy::{FaultProxy, Faults, Trap};
+use fault_proxy::{FaultKind, FaultProxy, Faults, Trap};
 use serde_json::Value;
 use support::{Account, Backdate, SeedUser, fresh_account, seed_user};
 
@@ -573,11 +573,14 @@ async fn killed_at(nth: u64, after_forward: bool) -> String {
         Vec::<String>::new()
     );
     let live = keys(&account, "svc").await;
-    let (new, _) = current_value(&account, &secret_name(&account, "svc"))
+    let (new, secret) = current_value(&account, &secret_name(&account, "svc"))
         .await
         .expect("delivered in the end");
     assert_eq!(live.len(), 2, "{live:?}");
     assert_eq!(live.get(&new), Some(&true));
+    // Nothing printed, by the killed run or the others, holds the secret.
+    transcript.add_file(&log);
+    assert_eq!(transcript.hits(std::slice::from_ref(&secret)), Vec::new());
     format!(
         "{}{}:{}",
         caught.action,
@@ -619,7 +622,7 @@ async fn a_rotation_killed_at_any_write_leaves_no_undelivered_key() {
 async fn rotations_under_ten_percent_faults_leave_no_undelivered_key() {
     let account = fresh_account().await;
     let mut olds = Vec::new();
-    for i in 0..6 {
+    for i in 0..12 {
         let user = format!("svc-{i}");
         olds.push((user.clone(), old_key_user(&account, &user).await));
     }
@@ -646,11 +649,17 @@ async fn rotations_under_ten_percent_faults_leave_no_undelivered_key() {
         &transcript,
     );
     assert_eq!(plan.code, Some(0), "exits {exits:?}: {}", plan.show());
+    let mut secrets = Vec::new();
     for (user, old) in &olds {
         assert_eq!(undelivered(&account, user, old).await, Vec::<String>::new());
         assert_eq!(keys(&account, user).await.len(), 2, "{user}");
+        let (_, secret) = current_value(&account, &secret_name(&account, user))
+            .await
+            .unwrap();
+        secrets.push(secret);
     }
-    println!("rotation under faults: users=6 faults={faults} applies={exits:?}");
+    assert_eq!(transcript.hits(&secrets), Vec::new());
+    println!("rotation under faults: users=12 faults={faults} applies={exits:?}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -955,4 +964,67 @@ async fn what_one_rotation_costs() {
         "{overlap:?}"
     );
     assert!(old.starts_with("AKIA"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_key_made_while_its_answer_was_lost_is_deleted_by_the_next_run() {
+    let account = fresh_account().await;
+    let old = old_key_user(&account, "svc").await;
+    let dir = kit::workdir();
+    let config = support::cli::desired(dir.path(), &rules(&account, ""));
+    let config = config.to_str().unwrap();
+    let transcript = Transcript::default();
+    // Every CreateAccessKey is carried out and its answer dropped: the first makes a key,
+    // the SDK's retries are refused (two keys), and apply never learns the key's id.
+    let lost = Faults {
+        poison: vec![vec!["Action=CreateAccessKey".to_owned()]],
+        poison_kind: FaultKind::DropAfter,
+        ..Faults::none()
+    };
+    let proxy = FaultProxy::start(&support::endpoint(), lost);
+    let mut cmd = iamctl(&account, &proxy.url());
+    cmd.args(["apply", "--auto-approve", "-c", config]);
+    let applied = kit::run(cmd, &transcript);
+    drop(proxy);
+    assert_eq!(applied.code, Some(1), "{}", applied.show());
+    assert!(
+        applied.stdout.contains(&format!(
+            "the old key {old} is unchanged (a key IAM made all the same, its answer lost, is deleted by the next run)"
+        )),
+        "{}",
+        applied.show()
+    );
+    let stray = undelivered(&account, "svc", &old).await;
+    assert_eq!(stray.len(), 1, "IAM made a key: {stray:?}");
+    let next = run(
+        &account,
+        &["plan", "--format", "json", "-c", config],
+        &transcript,
+    );
+    let planned = changes(&next.stdout);
+    assert_eq!(planned.len(), 1, "{}", next.stdout);
+    assert_eq!(
+        planned[0]["address"],
+        format!("user.svc.access_key.{}", stray[0])
+    );
+    assert_eq!(planned[0]["action"], "delete");
+    for _ in 0..2 {
+        let applied = run(
+            &account,
+            &["apply", "--auto-approve", "-c", config],
+            &transcript,
+        );
+        assert_eq!(applied.code, Some(0), "{}", applied.show());
+    }
+    let done = run(
+        &account,
+        &["plan", "--detailed-exitcode", "-c", config],
+        &transcript,
+    );
+    assert_eq!(done.code, Some(0), "{}", done.show());
+    assert_eq!(
+        undelivered(&account, "svc", &old).await,
+        Vec::<String>::new()
+    );
+    assert_eq!(keys(&account, "svc").await.len(), 2);
 }

@@ -117,7 +117,14 @@ pub(super) async fn rotate(
     let request = clients.iam.create_access_key().user_name(user).send();
     let created = match call(&clients.target, CREATE_ACCESS_KEY, request).await {
         Ok(out) => out.access_key,
-        Err(err) => return failed(format!("{err}; the old key {} is unchanged", old.id)),
+        // An answer lost on the way may hide a key IAM made all the same: the pending record
+        // makes the next run find it and delete it.
+        Err(err) => {
+            return failed(format!(
+                "{err}; the old key {} is unchanged (a key IAM made all the same, its answer lost, is deleted by the next run)",
+                old.id
+            ));
+        }
     };
     let Some(created) = created else {
         return failed("CreateAccessKey answered without a key; the old key is unchanged");
