@@ -76,6 +76,7 @@ impl Handler {
             shard: None,
             parallelism: 8,
             concurrency: 8,
+            rotate_now: &[],
         };
         if is_sqs_batch(&payload) {
             let batch: SqsEvent = serde_json::from_value(payload)

@@ -13,7 +13,7 @@ use futures::StreamExt;
 use crate::apply::{Outcome, OutcomeStatus};
 use crate::aws::{ClientFactory, call};
 use crate::permissions::SNS_PUBLISH;
-use crate::plan::{AccountPlan, Rule};
+use crate::plan::{AccountPlan, Action, ChangeKind, Rule};
 
 /// The owner attribute of items about users that nobody is named for.
 pub const UNOWNED: &str = "unowned";
@@ -59,7 +59,7 @@ pub fn messages(plan: &AccountPlan, outcomes: Option<&[Outcome]>) -> Vec<Message
                 notice.due.format("%Y-%m-%d"),
                 finding.message,
                 finding.rule_name(),
-                how_to_fix(finding.rule)
+                how_to_fix(finding.rule, notice.action)
             ));
     }
     for (change, outcome) in plan.changes.iter().zip(outcomes.into_iter().flatten()) {
@@ -67,7 +67,23 @@ pub fn messages(plan: &AccountPlan, outcomes: Option<&[Outcome]>) -> Vec<Message
             continue;
         }
         let lines = by_owner.entry(owner_of(&change.owner)).or_default();
-        let line = format!("- {} {} ({})", outcome.action, outcome.address, change.rule);
+        let mut line = format!("- {} {} ({})", outcome.action, outcome.address, change.rule);
+        // A rotation's owner must learn where the new key is, and until when the old works.
+        if let ChangeKind::RotateAccessKey {
+            key,
+            secret,
+            deactivate_on,
+            ..
+        } = &change.kind
+        {
+            let _ = write!(
+                line,
+                ": the new key is in Secrets Manager secret {}; {} stops working on {}, or sooner once the new key is used",
+                secret.secret_name,
+                key.id,
+                deactivate_on.format("%Y-%m-%d")
+            );
+        }
         match &outcome.status {
             OutcomeStatus::Done => lines.done.push(line),
             OutcomeStatus::Failed { error } => lines.failed.push(format!("{line}: {error}")),
@@ -119,10 +135,16 @@ pub fn messages(plan: &AccountPlan, outcomes: Option<&[Outcome]>) -> Vec<Message
 }
 
 /// What the owner can do before the date.
-fn how_to_fix(rule: Rule) -> &'static str {
+fn how_to_fix(rule: Rule, action: Action) -> &'static str {
     match rule {
+        Rule::KeysMaxAge if action == Action::Rotate => {
+            "Nothing to do before: iamctl then puts a new key in the secret named above; move whatever uses the key to it."
+        }
         Rule::KeysMaxAge => {
             "To fix: create a new key, move its users to it, then deactivate the old one."
+        }
+        Rule::KeysRotation => {
+            "To fix: make whatever uses the old key read the new one from the secret named above (aws secretsmanager get-secret-value --secret-id NAME)."
         }
         Rule::KeysMaxUnused => {
             "To fix: delete the key if nothing uses it; if something does, it will count as used."
@@ -228,5 +250,68 @@ pub async fn tell_owners(
     NotifyReport {
         sent: messages.len() - failures.len(),
         failures,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::plan::{Address, Change, ChangeSrc, Finding, Notice};
+
+    #[test]
+    fn the_owner_of_a_rotation_learns_where_the_new_key_is_and_when_the_old_one_stops() {
+        let address: Address = "user.svc.access_key.AKIAOLD".parse().unwrap();
+        let rotate = Change::try_from(ChangeSrc {
+            address: address.clone(),
+            action: Action::Rotate,
+            rule: Rule::KeysMaxAge,
+            owner: Some("team-a@example.com".into()),
+            before: json!({"id": "AKIAOLD", "status": "Active", "created": "2026-07-01T00:00:00Z"}),
+            after: json!({"secret_name": "iamctl/111111111111/svc", "readers": ["arn:aws:iam::111111111111:user/svc"], "deactivate_on": "2026-11-30T00:00:00Z"}),
+            attribution: None,
+        })
+        .unwrap();
+        let notice = Finding {
+            notice: Some(Notice {
+                due: "2026-11-30T00:00:00Z".parse().unwrap(),
+                action: Action::Deactivate,
+            }),
+            owner: Some("team-a@example.com".into()),
+            ..Finding::new(
+                address.clone(),
+                Rule::KeysRotation,
+                "AKIAOLD stops working on 2026-11-30, or sooner once AKIANEW is used: the new key is in Secrets Manager secret iamctl/111111111111/svc".into(),
+            )
+        };
+        let plan = AccountPlan {
+            name: "prod".into(),
+            account_id: "111111111111".into(),
+            changes: vec![rotate],
+            findings: vec![notice],
+            credential_report_generated_at: None,
+            error: None,
+        };
+        let done = [Outcome {
+            address,
+            action: Action::Rotate,
+            rule: Rule::KeysMaxAge,
+            status: OutcomeStatus::Done,
+        }];
+        let messages = messages(&plan, Some(&done));
+        assert_eq!(messages.len(), 1);
+        assert_eq!(
+            messages[0].body,
+            "iamctl for team-a@example.com, account prod (111111111111)\n\
+             \n\
+             Due soon: act before the date, or iamctl will:\n\
+             - user.svc.access_key.AKIAOLD on 2026-11-30: AKIAOLD stops working on 2026-11-30, or sooner once AKIANEW is used: the new key is in Secrets Manager secret iamctl/111111111111/svc (users.access_keys.rotation.notice). To fix: make whatever uses the old key read the new one from the secret named above (aws secretsmanager get-secret-value --secret-id NAME).\n\
+             \n\
+             Done by iamctl apply:\n\
+             - rotate user.svc.access_key.AKIAOLD (users.access_keys.max_age_days): the new key is in Secrets Manager secret iamctl/111111111111/svc; AKIAOLD stops working on 2026-11-30, or sooner once the new key is used\n\
+             \n\
+             See the whole plan: iamctl plan -a prod --group-by owner\n"
+        );
     }
 }

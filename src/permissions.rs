@@ -46,6 +46,10 @@ pub enum Scope {
     TargetRoles,
     /// The SQS queue `iamctl watch --queue-url` consumes. Only in [`WATCH`].
     Queue,
+    /// The Secrets Manager secrets key rotation delivers new keys to:
+    /// `arn:PARTITION:secretsmanager:*:*:secret:PREFIX*`, the prefix being the fixed start of
+    /// each `secret_name` template (`iamctl/` unless the desired state says otherwise).
+    RotationSecrets,
 }
 
 /// One IAM action iamctl's code calls.
@@ -86,6 +90,9 @@ pub const GET_ACCESS_KEY_LAST_USED: Permission = any("iam:GetAccessKeyLastUsed")
 pub const DESCRIBE_TRAILS: Permission = any("cloudtrail:DescribeTrails");
 pub const GET_TRAIL_STATUS: Permission = any("cloudtrail:GetTrailStatus");
 pub const GET_EVENT_SELECTORS: Permission = any("cloudtrail:GetEventSelectors");
+// Key rotation (live/user_reads.rs, for a user whose rotation was interrupted; apply/rotation.rs):
+// which key the secret's current version holds. Never `GetSecretValue`.
+pub const DESCRIBE_SECRET: Permission = on("secretsmanager:DescribeSecret", Scope::RotationSecrets);
 // `[root]` (live/root.rs): the root user's keys and MFA, and whether that MFA is virtual.
 pub const GET_ACCOUNT_SUMMARY: Permission = any("iam:GetAccountSummary");
 pub const LIST_VIRTUAL_MFA_DEVICES: Permission = any("iam:ListVirtualMFADevices");
@@ -109,6 +116,13 @@ pub const DETACH_USER_POLICY: Permission = on("iam:DetachUserPolicy", Scope::Use
 pub const SNS_PUBLISH: Permission = on("sns:Publish", Scope::NotifyTopic);
 pub const TAG_USER: Permission = on("iam:TagUser", Scope::UsersIamctlTags);
 pub const UNTAG_USER: Permission = on("iam:UntagUser", Scope::UsersIamctlTags);
+// Key rotation (apply/rotation.rs): the new key, the secret that receives it, its policy.
+pub const CREATE_ACCESS_KEY: Permission = on("iam:CreateAccessKey", Scope::Users);
+pub const CREATE_SECRET: Permission = on("secretsmanager:CreateSecret", Scope::RotationSecrets);
+pub const PUT_SECRET_VALUE: Permission =
+    on("secretsmanager:PutSecretValue", Scope::RotationSecrets);
+pub const PUT_RESOURCE_POLICY: Permission =
+    on("secretsmanager:PutResourcePolicy", Scope::RotationSecrets);
 // `[audit.cloudtrail] create` (apply/cloudtrail.rs).
 pub const CREATE_TRAIL: Permission = on("cloudtrail:CreateTrail", Scope::Trails);
 pub const UPDATE_TRAIL: Permission = on("cloudtrail:UpdateTrail", Scope::Trails);
@@ -145,6 +159,7 @@ pub const READ: &[Permission] = &[
     LOOKUP_EVENTS,
     GET_ACCOUNT_SUMMARY,
     LIST_VIRTUAL_MFA_DEVICES,
+    DESCRIBE_SECRET,
 ];
 
 /// What `apply` calls on top of [`READ`].
@@ -165,6 +180,10 @@ pub const APPLY: &[Permission] = &[
     CREATE_TRAIL,
     UPDATE_TRAIL,
     START_LOGGING,
+    CREATE_ACCESS_KEY,
+    CREATE_SECRET,
+    PUT_SECRET_VALUE,
+    PUT_RESOURCE_POLICY,
 ];
 
 /// What the base identity (the ambient credentials, or a target's `profile`) calls before
@@ -235,11 +254,79 @@ pub fn permissions(need: Need) -> Vec<Permission> {
     }
 }
 
+/// What key rotation touches besides IAM, as a desired state configures it: the secrets
+/// (by the fixed prefix of each `secret_name` template) and the KMS keys named to encrypt
+/// them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RotationScope {
+    /// Secret name prefixes, each granted as `secret:PREFIX*`.
+    pub secret_prefixes: BTreeSet<String>,
+    /// `kms_key_id` values (key ids, key ARNs, aliases, alias ARNs).
+    pub kms_keys: BTreeSet<String>,
+}
+
+impl Default for RotationScope {
+    /// The default template's: `iamctl/`, no KMS key of one's own.
+    fn default() -> Self {
+        Self {
+            secret_prefixes: BTreeSet::from(["iamctl/".to_owned()]),
+            kms_keys: BTreeSet::new(),
+        }
+    }
+}
+
+impl RotationScope {
+    /// The scope of the rotation tables of `targets` (default when none has one).
+    pub fn of(targets: &[TargetPlanInput]) -> Self {
+        let specs: Vec<&crate::desired::RotationRules> = targets
+            .iter()
+            .filter_map(|t| t.rules.access_keys.rotation.as_ref())
+            .collect();
+        if specs.is_empty() {
+            return Self::default();
+        }
+        Self {
+            secret_prefixes: specs
+                .iter()
+                .map(|s| {
+                    s.secret_name
+                        .split('{')
+                        .next()
+                        .unwrap_or_default()
+                        .to_owned()
+                })
+                .collect(),
+            kms_keys: specs.iter().filter_map(|s| s.kms_key_id.clone()).collect(),
+        }
+    }
+}
+
+/// The KMS actions Secrets Manager takes on the caller's behalf when the caller writes a
+/// secret encrypted with a key of one's own (not calls of iamctl's, so in no list).
+pub const KMS_FOR_SECRETS: [&str; 2] = ["kms:Decrypt", "kms:GenerateDataKey"];
+
 /// The IAM policy document (JSON) that grants `need` and nothing else, for the partition
 /// `aws`, `aws-cn` or `aws-us-gov`. One statement per service and scope, actions sorted, so
 /// the document is stable and diffs well.
 pub fn policy_document(need: Need, partition: &str) -> Value {
+    policy_document_for(need, partition, &RotationScope::default())
+}
+
+/// [`policy_document`] for a desired state's rotation tables: the secrets their templates
+/// name, and, for `apply` when a `kms_key_id` is named, `kms:GenerateDataKey` and
+/// `kms:Decrypt` on those keys through Secrets Manager only (`kms:ViaService`).
+pub fn policy_document_for(need: Need, partition: &str, rotation: &RotationScope) -> Value {
     let users = format!("arn:{partition}:iam::*:user/*");
+    let secrets: Vec<String> = rotation
+        .secret_prefixes
+        .iter()
+        .map(|prefix| format!("arn:{partition}:secretsmanager:*:*:secret:{prefix}*"))
+        .collect();
+    // One resource as a string, as every other statement has it.
+    let secrets = match secrets.as_slice() {
+        [one] => json!(one),
+        _ => json!(secrets),
+    };
     let trails = format!("arn:{partition}:cloudtrail:*:*:trail/*");
     let deny_policy = format!("arn:{partition}:iam::*:policy/{DENY_WITHOUT_MFA_POLICY}");
     let mut groups: Vec<((&str, Scope), Vec<&str>)> = Vec::new();
@@ -275,6 +362,10 @@ pub fn policy_document(need: Need, partition: &str) -> Value {
                     json!(users),
                     Some(json!({ "ForAllValues:StringLike": { "aws:TagKeys": ["iamctl:*"] } })),
                 ),
+                (Scope::RotationSecrets, _) if need == Need::ReadOnly => {
+                    ("IamctlReadRotationSecrets", secrets.clone(), None)
+                }
+                (Scope::RotationSecrets, _) => ("IamctlDeliverRotatedKeys", secrets.clone(), None),
                 (Scope::TargetRoles | Scope::NotifyTopic | Scope::Queue, _) => {
                     unreachable!(
                         "only BASE, NOTIFY and WATCH reach target roles, topics and queues"
@@ -293,7 +384,55 @@ pub fn policy_document(need: Need, partition: &str) -> Value {
             statement
         })
         .collect();
+    let mut statements = statements;
+    if need == Need::Apply {
+        statements.extend(kms_statements(partition, &rotation.kms_keys));
+    }
     json!({ "Version": "2012-10-17", "Statement": statements })
+}
+
+/// `kms:GenerateDataKey` and `kms:Decrypt` for writing secrets encrypted with the named keys:
+/// keys named by id or ARN as resources, keys named by alias through `kms:ResourceAliases`;
+/// only when Secrets Manager asks (`kms:ViaService`).
+fn kms_statements(partition: &str, keys: &BTreeSet<String>) -> Vec<Value> {
+    let mut arns = Vec::new();
+    let mut aliases = Vec::new();
+    for key in keys {
+        if let Some(alias) = key
+            .split(':')
+            .next_back()
+            .filter(|k| k.starts_with("alias/"))
+        {
+            aliases.push(alias.to_owned());
+        } else if key.starts_with("arn:") {
+            arns.push(key.clone());
+        } else {
+            arns.push(format!("arn:{partition}:kms:*:*:key/{key}"));
+        }
+    }
+    let via = json!({ "StringLike": { "kms:ViaService": "secretsmanager.*.amazonaws.com" } });
+    let mut statements = Vec::new();
+    if !arns.is_empty() {
+        statements.push(json!({
+            "Sid": "IamctlEncryptRotationSecrets",
+            "Effect": "Allow",
+            "Action": KMS_FOR_SECRETS,
+            "Resource": arns,
+            "Condition": via,
+        }));
+    }
+    if !aliases.is_empty() {
+        let mut condition = via.clone();
+        condition["ForAnyValue:StringEquals"] = json!({ "kms:ResourceAliases": aliases });
+        statements.push(json!({
+            "Sid": "IamctlEncryptRotationSecretsByAlias",
+            "Effect": "Allow",
+            "Action": KMS_FOR_SECRETS,
+            "Resource": format!("arn:{partition}:kms:*:*:key/*"),
+            "Condition": condition,
+        }));
+    }
+    statements
 }
 
 /// The policy document (JSON) the base identity needs to reach `targets` (the selected

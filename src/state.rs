@@ -269,6 +269,24 @@ pub struct User {
     /// (see [`Grantee::full_admin_policies`]).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub full_admin_policies: Vec<String>,
+    /// The secret a key rotation delivers this user's new keys to: read only for a user
+    /// whose rotation was interrupted after a key was created (see `plan::rotation`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rotation_secret: Option<RotationSecret>,
+}
+
+/// What iamctl knows of a rotation's Secrets Manager secret: no value, only which key its
+/// current version holds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RotationSecret {
+    pub name: String,
+    /// The access key the secret's `AWSCURRENT` version holds, as its version id names it
+    /// (iamctl writes every version with the id `iamctl-AKID-TIME`). `None`: the secret does
+    /// not exist, has no current version, or one that iamctl did not write.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<String>")]
+    pub current_key: Option<AccessKeyId>,
 }
 
 impl User {
@@ -287,6 +305,7 @@ impl User {
             attached_policies: Vec::new(),
             inline_policies: Vec::new(),
             full_admin_policies: Vec::new(),
+            rotation_secret: None,
         }
     }
 

@@ -87,6 +87,7 @@ pub fn user(name: &str) -> UserBuilder {
         attached_policies: Vec::new(),
         inline_policies: Vec::new(),
         full_admin_policies: Vec::new(),
+        rotation_secret: None,
     })
 }
 

@@ -856,6 +856,7 @@ fn drifted_plan() -> AccountPlan {
                         created: "2025-01-01T00:00:00Z".parse().unwrap(),
                         last_used: None,
                         inactive_since: None,
+                        rotation: None,
                     },
                     if_still_unused: false,
                     delete_on: None,

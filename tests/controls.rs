@@ -50,7 +50,7 @@ fn every_iam_control_is_listed_by_number_with_its_rules_or_why_not() {
         "**CIS AWS Foundations Benchmark v3.0.0**: 14 of 23 controls covered.\n\n| control | v5.0 | title | covered by |\n"
     ));
     assert!(markdown.contains(
-        "| 1.14 | 1.13 | Ensure access keys are rotated every 90 days or less | `users.access_keys.max_age_days` |"
+        "| 1.14 | 1.13 | Ensure access keys are rotated every 90 days or less | `users.access_keys.max_age_days`, `users.access_keys.rotation` |"
     ));
 }
 

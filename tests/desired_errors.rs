@@ -440,3 +440,65 @@ fn the_example_baseline_is_valid() {
     let names: Vec<&str> = doc.account.iter().map(|a| a.name.as_str()).collect();
     assert_eq!(names, ["prod", "staging"]);
 }
+
+#[test]
+fn rotation_needs_its_table_and_a_template_it_can_fill() {
+    assert_problems(
+        "[users.access_keys]\nmax_age_days = 90\non_expired = \"rotate\"\non_unused = \"rotate\"\nmax_unused_days = 30\n",
+        &[
+            (
+                3,
+                14,
+                "users.access_keys.on_expired",
+                "on_expired = \"rotate\" needs a [users.access_keys.rotation] table: the secret that receives the new key",
+            ),
+            (
+                4,
+                13,
+                "users.access_keys.on_unused",
+                "rotate is for on_expired only: a key nothing uses needs no successor; deactivate or delete it",
+            ),
+        ],
+    );
+    assert_problems(
+        "[users.access_keys.rotation]\nsecret_name = \"keys/{team}/{user}\"\noverlap_days = 0\nreaders = [\"arn:aws:iam::111111111111:group/ops\"]\n\n\
+         [[account]]\nname = \"prod\"\n[account.users.access_keys.rotation]\nsecret_name = \"keys/{account_id}\"\n",
+        &[
+            (
+                2,
+                15,
+                "users.access_keys.rotation.secret_name",
+                "secret_name \"keys/{team}/{user}\": unknown placeholder {team} (known: {account}, {account_id}, {user})",
+            ),
+            (
+                3,
+                16,
+                "users.access_keys.rotation.overlap_days",
+                "overlap_days must be between 1 and 3650, got 0",
+            ),
+            (
+                4,
+                12,
+                "users.access_keys.rotation.readers[0]",
+                "\"arn:aws:iam::111111111111:group/ops\" is not an IAM role or user ARN (arn:aws:iam::ACCOUNT_ID:role/NAME)",
+            ),
+            (
+                9,
+                15,
+                "account[0].users.access_keys.rotation.secret_name",
+                "secret_name \"keys/{account_id}\": the name needs {user}: each user's key goes to a secret of its own",
+            ),
+        ],
+    );
+    // A rotation table at the top serves an account that asks for rotation.
+    let doc = load_sources(vec![(
+        FILE.to_owned(),
+        "[users.access_keys.rotation]\n\n[[account]]\nname = \"prod\"\n[account.users.access_keys]\nmax_age_days = 90\non_expired = \"rotate\"\n"
+            .to_owned(),
+    )])
+    .expect("valid");
+    let rules = doc.rules_for(Some(&doc.account[0]));
+    let rotation = rules.access_keys.rotation.expect("inherited");
+    assert_eq!(rotation.secret_name, "iamctl/{account_id}/{user}");
+    assert_eq!(rotation.overlap_days, 7);
+}

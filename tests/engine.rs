@@ -1982,3 +1982,281 @@ fn validate_warns_about_deactivation_without_a_grace() {
     );
     assert!(iamctl::desired::warnings(&self::doc(STAGED)).is_empty());
 }
+
+// ---------------------------------------------------------------------------------------------
+// Key rotation (SPEC "Key rotation"; the state machine is plan/rotation.rs).
+// ---------------------------------------------------------------------------------------------
+
+const ROTATING: &str = r#"
+[users.access_keys]
+max_age_days = 90
+on_expired = "rotate"
+notice_days = 14
+delete_inactive = true
+delete_inactive_after_days = 14
+max_active = 1
+
+[users.access_keys.rotation]
+overlap_days = 7
+"#;
+
+/// The key a rotation made in the fixtures' simulated apply.
+fn successor(key: &str) -> String {
+    format!("{key}N")
+}
+
+#[test]
+fn a_rotation_is_noticed_made_overlapped_retired_and_its_old_key_deleted() {
+    let rules = rules(ROTATING);
+    // 80 days old at as_of (2026-11-01): past 90 days on 2026-11-11.
+    let live = account([user("svc").key(K_OLD, 80, None).build()]);
+    let secret = format!("iamctl/{ACCOUNT_ID}/svc");
+    let noticed = plan_at(&rules, &live, "2026-11-05");
+    assert_eq!(
+        notices(&noticed),
+        [format!(
+            "user.svc.access_key.{K_OLD} users.access_keys.max_age_days.notice due 2026-11-11 action rotate"
+        )]
+    );
+    assert_eq!(
+        noticed.findings[0].message,
+        format!(
+            "{K_OLD} will be rotated on 2026-11-11: older than 90 days by then; a new key will be delivered to Secrets Manager secret {secret}, and {K_OLD} deactivated 7 days later (sooner once the new key is used)"
+        )
+    );
+
+    let rotating = plan_at(&rules, &live, "2026-11-12");
+    assert_eq!(
+        changes(&rotating),
+        [format!(
+            "rotate user.svc.access_key.{K_OLD} (users.access_keys.max_age_days)"
+        )]
+    );
+    let src = rotating.changes[0].to_src();
+    assert_eq!(src.before["id"], K_OLD);
+    assert_eq!(
+        src.after,
+        json!({
+            "secret_name": secret,
+            "readers": [format!("arn:aws:iam::{ACCOUNT_ID}:user/svc")],
+            "deactivate_on": "2026-11-19T00:00:00Z",
+        })
+    );
+
+    // The overlap: both keys active, which max_active does not count against the user; the
+    // old key's end is announced whatever notice_days says.
+    let rotated = apply(&live, &rotating, date("2026-11-12"));
+    let new = successor(K_OLD);
+    let during = plan_at(&rules, &rotated, "2026-11-13");
+    assert!(during.changes.is_empty(), "{:?}", changes(&during));
+    assert_eq!(
+        notices(&during),
+        [format!(
+            "user.svc.access_key.{K_OLD} users.access_keys.rotation.notice due 2026-11-19 action deactivate"
+        )]
+    );
+    assert_eq!(during.findings.len(), 1, "{:?}", findings(&during));
+
+    // Retired when the overlap is over, or as soon as the new key is used.
+    let retiring = plan_at(&rules, &rotated, "2026-11-19");
+    let retire = [format!(
+        "deactivate user.svc.access_key.{K_OLD} (users.access_keys.rotation)"
+    )];
+    assert_eq!(changes(&retiring), retire);
+    let mut in_use = rotated.clone();
+    in_use.users[0]
+        .access_keys
+        .iter_mut()
+        .find(|k| k.id.to_string() == new)
+        .unwrap()
+        .last_used = Some(date("2026-11-13"));
+    let early = plan_at(&rules, &in_use, "2026-11-13");
+    assert_eq!(changes(&early), retire);
+    assert_eq!(
+        early.changes[0].to_src().after["delete_on"],
+        "2026-11-27T00:00:00Z"
+    );
+
+    // Then the inactive key's grace, then its deletion with its records; nothing left.
+    let retired = apply(&rotated, &retiring, date("2026-11-19"));
+    assert!(plan_at(&rules, &retired, "2026-11-19").changes.is_empty());
+    let deleting = plan_at(&rules, &retired, "2026-12-03");
+    assert_eq!(
+        changes(&deleting),
+        [format!(
+            "delete user.svc.access_key.{K_OLD} (users.access_keys.delete_inactive)"
+        )]
+    );
+    let gone = apply(&retired, &deleting, date("2026-12-03"));
+    assert!(gone.users[0].tags.keys().all(|t| !t.starts_with("iamctl:")));
+    assert!(plan_at(&rules, &gone, "2026-12-03").changes.is_empty());
+}
+
+#[test]
+fn an_interrupted_rotation_is_finished_or_undone_from_live_state_alone() {
+    let rules = rules(ROTATING);
+    let new = "AKIA0000000000000NEW";
+    let pending = |secret: Option<Option<&str>>| {
+        let mut user = user("svc")
+            .key(K_OLD, 120, None)
+            .key(new, 0, None)
+            .tag(
+                &format!("iamctl:rotation:{K_OLD}"),
+                "pending@2026-10-31T23:59:00Z",
+            )
+            .build();
+        user.rotation_secret = secret.map(|current| iamctl::state::RotationSecret {
+            name: format!("iamctl/{ACCOUNT_ID}/svc"),
+            current_key: current.map(|k| k.parse().unwrap()),
+        });
+        account([user])
+    };
+    // The secret holds another key (or none): the new key was never delivered. It is deleted,
+    // and nothing else is planned for the user's keys.
+    for current in [Some(K_OLD), None] {
+        let plan = plan(&rules, &pending(Some(current)));
+        assert_eq!(
+            changes(&plan),
+            [format!(
+                "delete user.svc.access_key.{new} (users.access_keys.rotation)"
+            )]
+        );
+        assert!(plan.findings.is_empty(), "{:?}", findings(&plan));
+    }
+    // The secret holds it: delivered; the rotation is recorded.
+    let delivered = plan(&rules, &pending(Some(Some(new))));
+    assert_eq!(
+        changes(&delivered),
+        [format!(
+            "tag user.svc.access_key.{K_OLD} (users.access_keys.rotation)"
+        )]
+    );
+    assert_eq!(
+        delivered.changes[0].to_src().after,
+        json!({"tag": format!("iamctl:rotation:{K_OLD}"), "value": format!("{new}@2026-10-31T23:59:00Z")})
+    );
+    // The secret not read (a snapshot): nothing is done, and the plan says why.
+    let unknown = plan(&rules, &pending(None));
+    assert!(unknown.changes.is_empty(), "{:?}", changes(&unknown));
+    assert_eq!(
+        unknown.findings[0].message,
+        format!(
+            "created by an interrupted rotation of {K_OLD}; whether it reached its secret is unknown (the secret was not read: no [users.access_keys.rotation] names it, or the plan is from a snapshot), so nothing is done about this user's keys"
+        )
+    );
+
+    // A pending record and no new key (the run stopped before creating it): the old key is
+    // rotated again; a young key's stale record goes.
+    let stopped = |age: i64| {
+        account([user("svc")
+            .key(K_OLD, age, None)
+            .tag(
+                &format!("iamctl:rotation:{K_OLD}"),
+                "pending@2026-10-31T23:59:00Z",
+            )
+            .build()])
+    };
+    assert_eq!(
+        changes(&plan(&rules, &stopped(120))),
+        [format!(
+            "rotate user.svc.access_key.{K_OLD} (users.access_keys.max_age_days)"
+        )]
+    );
+    assert_eq!(
+        changes(&plan(&rules, &stopped(10))),
+        [format!(
+            "untag user.svc.access_key.{K_OLD} (users.access_keys.rotation)"
+        )]
+    );
+}
+
+#[test]
+fn rotation_needs_the_users_only_key_and_leaves_the_callers_alone() {
+    let rules = rules(ROTATING);
+    const K_TWO: &str = "AKIA0000000000000TWO";
+    let two_active = account([user("svc")
+        .key(K_OLD, 120, None)
+        .key(K_TWO, 5, None)
+        .build()]);
+    let plan_two = plan(&rules, &two_active);
+    assert!(plan_two.changes.is_empty(), "{:?}", changes(&plan_two));
+    assert_eq!(
+        plan_two.findings[0].message,
+        format!(
+            "cannot rotate: two active keys ({K_OLD}, {K_TWO}); deactivate or delete the one no longer used (active access key is 120 days old (limit 90))"
+        )
+    );
+    // An inactive second key in its grace: deleted on its day, the rotation after.
+    let inactive = account([user("svc")
+        .key(K_OLD, 120, None)
+        .inactive_key(K_TWO, 200, None)
+        .tag(
+            &format!("iamctl:inactive-since:{K_TWO}"),
+            "2026-10-25T00:00:00Z",
+        )
+        .build()]);
+    let waiting = plan(&rules, &inactive);
+    assert!(waiting.changes.is_empty(), "{:?}", changes(&waiting));
+    assert!(
+        waiting.findings.iter().any(|f| f.message
+            == format!(
+                "cannot rotate: the inactive key {K_TWO} is deleted first, on 2026-11-08 (delete_inactive_after_days), and the rotation follows (active access key is 120 days old (limit 90))"
+            )),
+        "{:?}",
+        waiting.findings
+    );
+    // iamctl's own key is never rotated.
+    let mut own = account([user("svc").key(K_OLD, 120, None).build()]);
+    own.caller = Some(caller("svc", K_OLD));
+    let plan_own = plan(&rules, &own);
+    assert!(plan_own.changes.is_empty());
+    assert_eq!(
+        plan_own.findings[0].message,
+        "active access key is 120 days old (limit 90), but iamctl is signed with this key: left alone"
+    );
+    // An unused old key is deactivated rather than given a successor.
+    let unused_rules = rules_text_with(
+        ROTATING,
+        "max_unused_days = 30\non_unused = \"deactivate\"\n",
+    );
+    let idle = account([user("svc").key(K_OLD, 120, Some(60)).build()]);
+    assert_eq!(
+        changes(&plan(&unused_rules, &idle)),
+        [format!(
+            "deactivate user.svc.access_key.{K_OLD} (users.access_keys.max_unused_days)"
+        )]
+    );
+}
+
+/// `toml` with `lines` added to its `[users.access_keys]` table.
+fn rules_text_with(toml: &str, lines: &str) -> iamctl::desired::Rules {
+    rules(&toml.replacen(
+        "[users.access_keys]\n",
+        &format!("[users.access_keys]\n{lines}"),
+        1,
+    ))
+}
+
+#[test]
+fn rotation_on_demand_without_a_table_or_to_a_name_secrets_manager_refuses_is_a_finding() {
+    let mut no_table = rules("[users.access_keys]\nmax_age_days = 90\n");
+    no_table
+        .rotate_now
+        .insert(("svc".into(), K_OLD.parse().unwrap()));
+    let live = account([user("svc").key(K_OLD, 10, None).build()]);
+    let plan = plan(&no_table, &live);
+    assert!(plan.changes.is_empty());
+    assert_eq!(
+        plan.findings[0].message,
+        "cannot rotate: no [users.access_keys.rotation] table names the secret for the new key (rotation asked for (--rotate-now))"
+    );
+    // IAM user names may hold a comma; secret names may not.
+    let rules = rules(ROTATING);
+    let comma = account([user("a,b").key(K_OLD, 120, None).build()]);
+    assert_eq!(
+        plan_account("default", &rules, &comma, as_of()).findings[0].message,
+        format!(
+            "cannot rotate: the secret name \"iamctl/{ACCOUNT_ID}/a,b\" is not one Secrets Manager accepts (letters, digits and /_+=.@- only) (active access key is 120 days old (limit 90))"
+        )
+    );
+}

@@ -160,6 +160,8 @@ async fn every_action_a_run_uses_is_granted_and_every_granted_action_is_used() {
         password_last_used_days_ago: Some(60.0),
         ..Default::default()
     });
+    // A young key, rotated on demand by the last apply.
+    let fresh = one_key(&iam, "svc-rotate").await;
     let old = one_key(&iam, "svc-old").await;
     let idle = one_key(&iam, "svc-idle").await;
     account.backdate(Backdate {
@@ -302,6 +304,38 @@ async fn every_action_a_run_uses_is_granted_and_every_granted_action_is_used() {
     let (code, out) = run(&account, &["plan", "-c", second, "--detailed-exitcode"]);
     assert_eq!(code, 0, "{out}");
     used_within(&account, "plan", &read_only(), &mut all_used);
+
+    // A key rotated on demand: the new key, the secret made, its policy, its value.
+    let rotating = format!(
+        "{}\n[users.access_keys.rotation]\nkms_key_id = \"alias/iamctl\"\n",
+        std::fs::read_to_string(second).unwrap()
+    );
+    let third = dir.path().join("third.toml");
+    std::fs::write(&third, rotating).unwrap();
+    let third = third.to_str().unwrap();
+    let address = format!("user.svc-rotate.access_key.{fresh}");
+    let (code, out) = run(
+        &account,
+        &[
+            "apply",
+            "--auto-approve",
+            "-c",
+            third,
+            "--rotate-now",
+            &address,
+        ],
+    );
+    assert_eq!(code, 0, "{out}");
+    let used = used_within(&account, "apply", &read_and_apply(), &mut all_used);
+    for expected in [
+        "iam:CreateAccessKey",
+        "secretsmanager:DescribeSecret",
+        "secretsmanager:CreateSecret",
+        "secretsmanager:PutResourcePolicy",
+        "secretsmanager:PutSecretValue",
+    ] {
+        assert!(used.contains_key(expected), "{expected} not used:\n{out}");
+    }
 
     // Every granted action was needed by some run: the lists hold nothing extra.
     let granted: BTreeSet<String> = actions(READ).into_iter().chain(actions(APPLY)).collect();
@@ -621,4 +655,82 @@ async fn a_permission_outside_the_lists_fails_debug_builds() {
         clients.iam.list_access_keys().send(),
     )
     .await;
+}
+
+#[test]
+fn the_apply_policy_scopes_rotation_to_the_desired_states_secrets_and_kms_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = desired(
+        dir.path(),
+        "[users.access_keys]\nmax_age_days = 90\non_expired = \"rotate\"\n\n\
+         [users.access_keys.rotation]\nsecret_name = \"teams/{account}/{user}\"\n\
+         kms_key_id = \"alias/iamctl\"\n\n\
+         [[account]]\nname = \"dev\"\n\n[[account]]\nname = \"prod\"\n\n\
+         [account.users.access_keys.rotation]\n\
+         kms_key_id = \"arn:aws:kms:us-east-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab\"\n",
+    );
+    let printed = |args: &[&str]| -> serde_json::Value {
+        let output = offline_cmd()
+            .args(args)
+            .args(["-c", config.to_str().unwrap()])
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{output:?}");
+        serde_json::from_slice(&output.stdout).unwrap()
+    };
+    let statement = |policy: &serde_json::Value, sid: &str| -> serde_json::Value {
+        policy["Statement"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["Sid"] == sid)
+            .unwrap_or_else(|| panic!("no {sid} in {policy}"))
+            .clone()
+    };
+    let apply = printed(&["permissions", "--apply"]);
+    assert_eq!(
+        statement(&apply, "IamctlDeliverRotatedKeys"),
+        serde_json::json!({
+            "Sid": "IamctlDeliverRotatedKeys",
+            "Effect": "Allow",
+            "Action": [
+                "secretsmanager:CreateSecret",
+                "secretsmanager:DescribeSecret",
+                "secretsmanager:PutResourcePolicy",
+                "secretsmanager:PutSecretValue"
+            ],
+            "Resource": "arn:aws:secretsmanager:*:*:secret:teams/*",
+        })
+    );
+    let via = serde_json::json!({"kms:ViaService": "secretsmanager.*.amazonaws.com"});
+    assert_eq!(
+        statement(&apply, "IamctlEncryptRotationSecrets"),
+        serde_json::json!({
+            "Sid": "IamctlEncryptRotationSecrets",
+            "Effect": "Allow",
+            "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+            "Resource": ["arn:aws:kms:us-east-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab"],
+            "Condition": {"StringLike": via},
+        })
+    );
+    assert_eq!(
+        statement(&apply, "IamctlEncryptRotationSecretsByAlias"),
+        serde_json::json!({
+            "Sid": "IamctlEncryptRotationSecretsByAlias",
+            "Effect": "Allow",
+            "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+            "Resource": "arn:aws:kms:*:*:key/*",
+            "Condition": {
+                "StringLike": via,
+                "ForAnyValue:StringEquals": {"kms:ResourceAliases": ["alias/iamctl"]},
+            },
+        })
+    );
+    // The read-only policy describes the same secrets and uses no key.
+    let read = printed(&["permissions"]);
+    assert_eq!(
+        statement(&read, "IamctlReadRotationSecrets")["Resource"],
+        "arn:aws:secretsmanager:*:*:secret:teams/*"
+    );
+    assert!(!read.to_string().contains("kms:"), "{read}");
 }

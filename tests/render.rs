@@ -712,3 +712,32 @@ fn saved_plan_files_read_back_byte_for_byte() {
     assert_eq!(plan, full_plan());
     assert_eq!(render::json(&plan), saved);
 }
+
+#[test]
+fn a_rotation_shows_where_the_new_key_goes_and_never_a_secret() {
+    let rotate = change(
+        access_key("svc", "AKIAOLD"),
+        Action::Rotate,
+        Rule::KeysMaxAge,
+        json!({"id": "AKIAOLD", "status": "Active", "created": "2026-07-01T00:00:00Z", "last_used": "2026-11-20T00:00:00Z"}),
+        json!({"secret_name": "iamctl/111111111111/svc", "readers": ["arn:aws:iam::111111111111:user/svc"], "deactivate_on": "2026-11-30T00:00:00Z"}),
+    );
+    let plan = Plan::new(
+        as_of(),
+        vec![account("prod", "111111111111", vec![rotate], Vec::new())],
+    );
+    let text = render::text(&plan, &PLAIN);
+    assert!(
+        text.contains(
+            "  ± user.svc.access_key.AKIAOLD  rotate (users.access_keys.max_age_days)\n      new key → secret iamctl/111111111111/svc, created 2026-07-01, last used 2026-11-20, deactivated on 2026-11-30 at the latest (sooner once the new key is used)\n"
+        ),
+        "{text}"
+    );
+    let markdown = render::markdown(&plan);
+    assert!(
+        markdown.contains(
+            "| `user.svc.access_key.AKIAOLD` | ± rotate | `users.access_keys.max_age_days` | 1.14 | new key → secret iamctl/111111111111/svc, created 2026-07-01, last used 2026-11-20, deactivated on 2026-11-30 at the latest (sooner once the new key is used) |"
+        ),
+        "{markdown}"
+    );
+}

@@ -13,7 +13,10 @@ use crate::permissions::{
     DELETE_LOGIN_PROFILE, DETACH_USER_POLICY, GET_ACCESS_KEY_LAST_USED, GET_LOGIN_PROFILE,
     TAG_USER, UNTAG_USER, UPDATE_ACCESS_KEY, UPDATE_ACCOUNT_PASSWORD_POLICY, UPDATE_LOGIN_PROFILE,
 };
-use crate::plan::{AccountPlan, Address, Change, ChangeKind, KeyFacts, inactive_since_tag};
+use crate::plan::{
+    AccountPlan, Address, Change, ChangeKind, KeyFacts, RotationRecord, inactive_since_tag,
+    rotation_tag,
+};
 use crate::state::AccessKeyId;
 use crate::state::PasswordPolicy;
 
@@ -211,8 +214,16 @@ impl<'a> Executor<'a> {
                 let status = self
                     .access_key(address, user, key, *if_still_unused, KeyOperation::Delete)
                     .await;
-                if status.is_done() && key.inactive_since.is_some() {
-                    if let Err(err) = self.forget_inactive(address, user, &key.id).await {
+                // The key's records go with it: its inactivity, its rotation.
+                let mut records = Vec::new();
+                if key.inactive_since.is_some() {
+                    records.push(inactive_since_tag(&key.id));
+                }
+                if key.rotation.is_some() {
+                    records.push(rotation_tag(&key.id));
+                }
+                if status.is_done() && !records.is_empty() {
+                    if let Err(err) = self.untag(address, user, records).await {
                         return failed(format!(
                             "deleted, but removing its record failed: {err}; the next run removes it"
                         ));
@@ -225,6 +236,31 @@ impl<'a> Executor<'a> {
             }
             ChangeKind::ForgetInactiveKey { user, key_id, .. } => {
                 done_or_failed(self.forget_inactive(address, user, key_id).await)
+            }
+            ChangeKind::RotateAccessKey {
+                user, key, secret, ..
+            } => {
+                if self.is_caller_key(key.id.as_str()) {
+                    return skipped("iamctl is signed with this access key: it is left alone");
+                }
+                super::rotation::rotate(self.clients, address, user, key, secret).await
+            }
+            ChangeKind::RecordRotation {
+                user,
+                key,
+                new_key,
+                at,
+            } => {
+                let record = RotationRecord::Rotated {
+                    to: new_key.clone(),
+                    at: *at,
+                };
+                done_or_failed(
+                    super::rotation::record(self.clients, address, user, &key.id, &record).await,
+                )
+            }
+            ChangeKind::ForgetRotation { user, key_id, .. } => {
+                done_or_failed(self.untag(address, user, vec![rotation_tag(key_id)]).await)
             }
             ChangeKind::AttachDenyPolicy { user } => self.attach_deny_policy(address, user).await,
             ChangeKind::DetachDenyPolicy { user } => self.detach_deny_policy(address, user).await,
@@ -460,13 +496,24 @@ impl<'a> Executor<'a> {
         user: &str,
         key_id: &AccessKeyId,
     ) -> Result<(), AwsError> {
+        self.untag(address, user, vec![inactive_since_tag(key_id)])
+            .await
+    }
+
+    /// Removes the user's tags `keys` (iamctl's records).
+    async fn untag(
+        &self,
+        address: &Address,
+        user: &str,
+        keys: Vec<String>,
+    ) -> Result<(), AwsError> {
         self.trace(address, UNTAG_USER.action);
         let request = self
             .clients
             .iam
             .untag_user()
             .user_name(user)
-            .tag_keys(inactive_since_tag(key_id))
+            .set_tag_keys(Some(keys))
             .send();
         match call(self.account(), UNTAG_USER, request).await {
             // The user is gone, and the record with it.

@@ -16,6 +16,7 @@ mod cloudtrail;
 mod deny_policy;
 mod executor;
 mod password;
+mod rotation;
 mod run;
 
 use std::path::PathBuf;

@@ -13,7 +13,8 @@ use crate::desired::{DesiredDoc, PolicyRule};
 use crate::explain::events::Envelope;
 use crate::fleet::AccountRun;
 use crate::ops::{self, Focus, Observer, PlanError, Scope};
-use crate::plan::{AccountPlan, FORMAT_VERSION, Plan, Targets};
+use crate::plan::{AccountPlan, Address, ChangeKind, FORMAT_VERSION, Plan, Targets};
+use crate::state::AccessKeyId;
 use crate::state::PasswordPolicy;
 
 /// What `apply` is asked to do.
@@ -75,6 +76,8 @@ pub enum ApplyError {
     OverMaxChanges { changes: usize, max: usize },
     #[error("apply cancelled; nothing was changed")]
     Cancelled,
+    #[error("--rotate-now: {}; nothing was changed", refused.join("; "))]
+    RotateNow { refused: Vec<String> },
     #[error("refusing to apply without confirmation: stdin is not a terminal; nothing was changed")]
     #[diagnostic(help("review the plan and pass --auto-approve, or apply a saved plan file"))]
     NoTerminal,
@@ -178,6 +181,10 @@ pub async fn run(request: ApplyRequest<'_>, ui: &dyn ApplyUi) -> Result<ApplyRep
 
     let plan = ops::plan_of(now, &runs);
     ui.planned(&plan, request.saved.is_none());
+    let refused = rotations_refused(&plan, request.scope.rotate_now);
+    if !refused.is_empty() {
+        return Err(ApplyError::RotateNow { refused });
+    }
     let nothing_done = |plan| ApplyReport {
         plan,
         outcomes: Vec::new(),
@@ -236,6 +243,46 @@ pub async fn run(request: ApplyRequest<'_>, ui: &dyn ApplyUi) -> Result<ApplyRep
         outcomes,
         audit_broken: audit.as_ref().and_then(AuditLog::broken),
     })
+}
+
+/// Each `--rotate-now` key the plan does not rotate, with why: what a finding at its address
+/// says, or that no selected account has such a key for a user iamctl may change.
+fn rotations_refused(plan: &Plan, asked: &[(String, AccessKeyId)]) -> Vec<String> {
+    asked
+        .iter()
+        .filter_map(|(user, key_id)| {
+            let address = Address::AccessKey {
+                user: user.clone(),
+                key_id: key_id.clone(),
+            };
+            let accounts = plan.accounts.iter();
+            let rotated = accounts.clone().flat_map(|a| &a.changes).any(|c| {
+                c.address() == address && matches!(c.kind, ChangeKind::RotateAccessKey { .. })
+            });
+            if rotated {
+                return None;
+            }
+            let instead = accounts
+                .clone()
+                .flat_map(|a| &a.changes)
+                .find(|c| c.address() == address);
+            if let Some(change) = instead {
+                return Some(format!(
+                    "{address}: the plan makes a {} change instead ({})",
+                    change.action(),
+                    change.rule
+                ));
+            }
+            let why = accounts
+                .flat_map(|a| &a.findings)
+                .find(|f| f.address == address && f.notice.is_none())
+                .map(|f| f.message.clone())
+                .unwrap_or_else(|| {
+                    "no active key of that id for a user iamctl may change in the selected accounts (exempt users are never changed)".to_owned()
+                });
+            Some(format!("{address}: {why}"))
+        })
+        .collect()
 }
 
 /// The password policy new console passwords must satisfy: the planned one, else the live one.

@@ -72,6 +72,10 @@ error_codes! {
     TrailAlreadyExistsException,
     /// CloudTrail: the region holds the most trails allowed.
     MaximumNumberOfTrailsExceededException,
+    /// Secrets Manager: the secret does not exist.
+    ResourceNotFoundException,
+    /// Secrets Manager: the secret to create exists already.
+    ResourceExistsException,
 }
 
 impl fmt::Display for ErrorCode {

@@ -100,6 +100,8 @@ pub struct AccountClients {
     pub iam: aws_sdk_iam::Client,
     pub sts: aws_sdk_sts::Client,
     pub cloudtrail: aws_sdk_cloudtrail::Client,
+    /// Secrets Manager in the target's region: where key rotation delivers new keys.
+    pub secretsmanager: aws_sdk_secretsmanager::Client,
     pub config: SdkConfig,
 }
 
@@ -219,11 +221,16 @@ impl ClientFactory {
             .retry_config(retries())
             .interceptor(self.calls.clone())
             .build();
+        let secretsmanager = aws_sdk_secretsmanager::config::Builder::from(&config)
+            .retry_config(retries())
+            .interceptor(self.calls.clone())
+            .build();
         AccountClients {
             target: target.to_owned(),
             iam: aws_sdk_iam::Client::from_conf(iam),
             sts: sts_client(&config, &self.calls),
             cloudtrail: aws_sdk_cloudtrail::Client::from_conf(cloudtrail),
+            secretsmanager: aws_sdk_secretsmanager::Client::from_conf(secretsmanager),
             config,
         }
     }

@@ -12,7 +12,7 @@ use crate::apply::{self, ApplyError, ApplyRequest, ApplyUi};
 use crate::aws::ApiCalls;
 use crate::fleet::Shard;
 use crate::notify;
-use crate::ops::Observer;
+use crate::ops::{Observer, Scope};
 use crate::plan::Plan;
 use crate::render;
 
@@ -31,7 +31,10 @@ pub(super) async fn apply(
     let calls = ApiCalls::default();
     let request = ApplyRequest {
         doc: &desired.doc,
-        scope: scope(global),
+        scope: Scope {
+            rotate_now: &args.rotate_now,
+            ..scope(global)
+        },
         calls: &calls,
         saved,
         targets: focus.targets(),

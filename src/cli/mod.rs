@@ -60,6 +60,7 @@ fn scope(global: &GlobalArgs) -> Scope<'_> {
         shard: global.shard,
         parallelism: global.parallelism.into(),
         concurrency: global.concurrency.into(),
+        rotate_now: &[],
     }
 }
 

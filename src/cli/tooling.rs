@@ -13,7 +13,7 @@ use super::args::{
 use super::printer::Printer;
 use super::{ExitStatus, load_targets};
 use crate::desired::DesiredDoc;
-use crate::permissions::{Need, base_policy_document, policy_document};
+use crate::permissions::{Need, RotationScope, base_policy_document, policy_document_for};
 
 /// `iamctl schema`: the JSON Schema of the desired-state file, made for TOML editors (see
 /// [`editor_schema`]).
@@ -118,10 +118,20 @@ pub(super) fn permissions(
                 return Ok(ExitStatus::Success);
             }
         }
-    } else if args.apply {
-        policy_document(Need::Apply, &args.partition)
     } else {
-        policy_document(Need::ReadOnly, &args.partition)
+        // The secrets and KMS keys of the desired state's rotation tables, when there is a
+        // desired state to read (the default `desired/` may be absent: then `iamctl/*`).
+        let rotation = if global.config.exists() {
+            RotationScope::of(&load_targets(global)?.1)
+        } else {
+            RotationScope::default()
+        };
+        let need = if args.apply {
+            Need::Apply
+        } else {
+            Need::ReadOnly
+        };
+        policy_document_for(need, &args.partition, &rotation)
     };
     let text = serde_json::to_string_pretty(&doc).into_diagnostic()?;
     printer.stdout(&format!("{text}\n"))?;

@@ -9,6 +9,7 @@ mod validate;
 pub use load::{ConfigProblem, Desired, LoadError, load, load_sources};
 pub use model::DesiredDoc;
 pub use rules::{
-    AccessKeyRules, ComplianceRules, ConsoleRules, Exemptions, Owners, PolicyRule, Rules, UserRule,
+    AccessKeyRules, ComplianceRules, ConsoleRules, Exemptions, Owners, PolicyRule, RotationRules,
+    Rules, UserRule,
 };
 pub use validate::{Problem, validate, warnings};

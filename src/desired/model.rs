@@ -174,6 +174,10 @@ pub enum KeyAction {
     Report,
     Deactivate,
     Delete,
+    /// Create a new key, deliver it to the Secrets Manager secret of
+    /// `[users.access_keys.rotation]`, and retire the old key after an overlap (`on_expired`
+    /// only).
+    Rotate,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -240,6 +244,39 @@ pub struct AccessKeysSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 0, max = 2))]
     pub max_active: Option<i64>,
+    /// Where `on_expired = "rotate"` (and `apply --rotate-now`) delivers new keys, and how
+    /// long the old key stays active.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rotation: Option<RotationSpec>,
+}
+
+/// The secret template's default: one secret per account and user.
+pub const DEFAULT_SECRET_NAME: &str = "iamctl/{account_id}/{user}";
+/// The old key's default overlap with the new one.
+pub const DEFAULT_OVERLAP_DAYS: i64 = 7;
+/// The placeholders a `secret_name` template may hold.
+pub const SECRET_NAME_PLACEHOLDERS: [&str; 3] = ["account", "account_id", "user"];
+
+/// `[users.access_keys.rotation]`: key rotation that delivers the new secret.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RotationSpec {
+    /// The AWS Secrets Manager secret receiving each new key as `{"AccessKeyId",
+    /// "SecretAccessKey"}`; placeholders `{account}` (the target's name), `{account_id}`,
+    /// `{user}` (required: one secret per user). Default `iamctl/{account_id}/{user}`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret_name: Option<String>,
+    /// The old key stays active until the new key is used, or this many days (default 7).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 3650))]
+    pub overlap_days: Option<i64>,
+    /// The KMS key encrypting the secret (id, ARN, alias or alias ARN); default: Secrets
+    /// Manager's own (`aws/secretsmanager`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kms_key_id: Option<String>,
+    /// IAM role or user ARNs that may read the secret besides the user itself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub readers: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]

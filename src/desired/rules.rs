@@ -1,12 +1,12 @@
 //! The rules of one target, resolved: the target's own tables laid over the top-level ones
 //! field by field, defaults filled in. These are the plain values the engine reads.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 
 use super::model::*;
-use crate::state::{PasswordPolicy, User};
+use crate::state::{AccessKeyId, PasswordPolicy, User};
 
 /// What the target's password policy must be.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -77,6 +77,18 @@ pub struct AccessKeyRules {
     pub delete_inactive_after_days: i64,
     pub max_active: Option<i64>,
     pub notice_days: Option<i64>,
+    /// `[users.access_keys.rotation]`: where rotation delivers new keys.
+    pub rotation: Option<RotationRules>,
+}
+
+/// `[users.access_keys.rotation]`, defaults filled in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RotationRules {
+    /// The template, placeholders unresolved (`plan::rotation::secret_name` fills them).
+    pub secret_name: String,
+    pub overlap_days: i64,
+    pub kms_key_id: Option<String>,
+    pub readers: Vec<String>,
 }
 
 /// Who answers for a user: the value of the user's `tag`, else `default`.
@@ -121,6 +133,9 @@ pub struct Rules {
     /// `[root]`, `[users] forbid_direct_policies`, `[audit] forbid_full_admin_policies` and
     /// `require_support_role`: the CIS rules that only report.
     pub compliance: ComplianceRules,
+    /// `apply --rotate-now user.NAME.access_key.AKID`: keys to rotate whatever their age. Not
+    /// desired state: set for one run by the command.
+    pub rotate_now: BTreeSet<(String, AccessKeyId)>,
 }
 
 /// The rules that only report (SPEC "Compliance coverage").
@@ -173,6 +188,7 @@ impl Rules {
         self.console != ConsoleRules::default()
             || self.access_keys != AccessKeyRules::default()
             || !self.users.is_empty()
+            || !self.rotate_now.is_empty()
             || self.compliance.reads_user_policies()
             || matches!(&self.password_policy, Some(PolicyRule::Present(_)) if self.console.reset_on_policy_tightening)
     }
@@ -223,16 +239,30 @@ overlay_fields!(ConsoleSpec {
     mfa_grace_days,
     notice_days,
 });
-overlay_fields!(AccessKeysSpec {
-    max_age_days,
-    on_expired,
-    max_unused_days,
-    on_unused,
-    delete_inactive,
-    delete_inactive_after_days,
-    max_active,
-    notice_days,
+overlay_fields!(RotationSpec {
+    secret_name,
+    overlap_days,
+    kms_key_id,
+    readers,
 });
+
+impl Overlay for AccessKeysSpec {
+    fn overlay(self, over: Self) -> Self {
+        Self {
+            max_age_days: over.max_age_days.or(self.max_age_days),
+            on_expired: over.on_expired.or(self.on_expired),
+            max_unused_days: over.max_unused_days.or(self.max_unused_days),
+            on_unused: over.on_unused.or(self.on_unused),
+            delete_inactive: over.delete_inactive.or(self.delete_inactive),
+            delete_inactive_after_days: over
+                .delete_inactive_after_days
+                .or(self.delete_inactive_after_days),
+            max_active: over.max_active.or(self.max_active),
+            notice_days: over.notice_days.or(self.notice_days),
+            rotation: self.rotation.overlay(over.rotation),
+        }
+    }
+}
 overlay_fields!(AuditSpec {
     require_cloudtrail,
     cloudtrail,
@@ -382,6 +412,14 @@ impl DesiredDoc {
                 delete_inactive_after_days: keys.delete_inactive_after_days.unwrap_or(0),
                 max_active: keys.max_active,
                 notice_days: keys.notice_days,
+                rotation: keys.rotation.map(|r| RotationRules {
+                    secret_name: r
+                        .secret_name
+                        .unwrap_or_else(|| DEFAULT_SECRET_NAME.to_owned()),
+                    overlap_days: r.overlap_days.unwrap_or(DEFAULT_OVERLAP_DAYS),
+                    kms_key_id: r.kms_key_id,
+                    readers: r.readers.unwrap_or_default(),
+                }),
             },
             users: user_specs
                 .into_values()
@@ -397,6 +435,7 @@ impl DesiredDoc {
                 .unwrap_or(false),
             cloudtrail_create: audit.and_then(|a| a.cloudtrail).and_then(|c| c.create),
             compliance,
+            rotate_now: BTreeSet::new(),
         }
     }
 }

@@ -28,6 +28,7 @@ pub fn validate(doc: &DesiredDoc) -> Vec<Problem> {
     );
     validate_audit("", doc.audit.as_ref(), &mut report);
     validate_root("", doc.root.as_ref(), &mut report);
+    validate_rotation(doc, &mut report);
     let mut account_names: BTreeMap<&str, usize> = BTreeMap::new();
     for (i, account) in doc.account.iter().enumerate() {
         let at = format!("account[{i}]");
@@ -122,6 +123,143 @@ pub fn warnings(doc: &DesiredDoc) -> Vec<Problem> {
         }
     }
     warnings
+}
+
+/// `on_expired = "rotate"` needs a rotation table, in the target's tables as resolved: the
+/// top-level ones, and each `[[account]]`'s laid over them when it sets either.
+fn validate_rotation(doc: &DesiredDoc, report: &mut impl FnMut(String, String)) {
+    use super::rules::Overlay;
+    let top = doc.users.as_ref().and_then(|u| u.access_keys.clone());
+    let mut check = |at: String, keys: Option<AccessKeysSpec>| {
+        if let Some(keys) = keys {
+            if keys.on_expired == Some(KeyAction::Rotate) && keys.rotation.is_none() {
+                report(
+                    format!("{at}.on_expired"),
+                    "on_expired = \"rotate\" needs a [users.access_keys.rotation] table: the \
+                     secret that receives the new key"
+                        .into(),
+                );
+            }
+        }
+    };
+    check("users.access_keys".into(), top.clone());
+    for (i, account) in doc.account.iter().enumerate() {
+        let own = account.users.as_ref().and_then(|u| u.access_keys.clone());
+        if own
+            .as_ref()
+            .is_some_and(|k| k.on_expired.is_some() || k.rotation.is_some())
+        {
+            check(
+                format!("account[{i}].users.access_keys"),
+                top.clone().overlay(own),
+            );
+        }
+    }
+}
+
+/// The characters of a Secrets Manager secret name.
+fn is_secret_name_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || "/_+=.@-".contains(c)
+}
+
+/// What is wrong with a `secret_name` template: placeholders are `{account}`,
+/// `{account_id}` and `{user}` (which must be there: each user gets a secret of its own),
+/// the rest are characters Secrets Manager allows in a name.
+pub fn secret_name_problems(template: &str) -> Vec<String> {
+    let mut problems = Vec::new();
+    let mut rest = template;
+    let mut has_user = false;
+    while !rest.is_empty() {
+        match rest.find(['{', '}']) {
+            Some(i) if rest[i..].starts_with('{') => {
+                let literal = &rest[..i];
+                if let Some(c) = literal.chars().find(|c| !is_secret_name_char(*c)) {
+                    problems.push(format!("{c:?} cannot be part of a Secrets Manager secret name (letters, digits and /_+=.@- only)"));
+                }
+                let Some(end) = rest[i..].find('}') else {
+                    problems.push("a { is not closed".into());
+                    break;
+                };
+                let name = &rest[i + 1..i + end];
+                if name == "user" {
+                    has_user = true;
+                }
+                if !SECRET_NAME_PLACEHOLDERS.contains(&name) {
+                    problems.push(format!(
+                        "unknown placeholder {{{name}}} (known: {{account}}, {{account_id}}, {{user}})"
+                    ));
+                }
+                rest = &rest[i + end + 1..];
+            }
+            Some(_) => {
+                problems.push("a } closes nothing".into());
+                break;
+            }
+            None => {
+                if let Some(c) = rest.chars().find(|c| !is_secret_name_char(*c)) {
+                    problems.push(format!("{c:?} cannot be part of a Secrets Manager secret name (letters, digits and /_+=.@- only)"));
+                }
+                break;
+            }
+        }
+    }
+    if !has_user && problems.is_empty() {
+        problems.push("the name needs {user}: each user's key goes to a secret of its own".into());
+    }
+    problems
+}
+
+fn validate_rotation_table(
+    at: &str,
+    rotation: &RotationSpec,
+    report: &mut impl FnMut(String, String),
+) {
+    if let Some(template) = &rotation.secret_name {
+        for problem in secret_name_problems(template) {
+            report(
+                format!("{at}.secret_name"),
+                format!("secret_name {}: {problem}", shown(template)),
+            );
+        }
+    }
+    check_range(
+        at,
+        "overlap_days",
+        rotation.overlap_days,
+        DAYS_RANGE,
+        report,
+    );
+    if rotation
+        .kms_key_id
+        .as_deref()
+        .is_some_and(|k| k.trim().is_empty())
+    {
+        report(
+            format!("{at}.kms_key_id"),
+            "kms_key_id must not be empty".into(),
+        );
+    }
+    for (i, reader) in rotation.readers.iter().flatten().enumerate() {
+        if !is_principal_arn(reader) {
+            report(
+                format!("{at}.readers[{i}]"),
+                format!(
+                    "{} is not an IAM role or user ARN (arn:aws:iam::ACCOUNT_ID:role/NAME)",
+                    shown(reader)
+                ),
+            );
+        }
+    }
+}
+
+/// An IAM role or user ARN: who may read a rotation's secret.
+fn is_principal_arn(arn: &str) -> bool {
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    matches!(parts.as_slice(), ["arn", partition, "iam", "", account, resource]
+        if partition.starts_with("aws")
+            && account.len() == 12
+            && account.bytes().all(|b| b.is_ascii_digit())
+            && ["role/", "user/"].iter().any(|kind| resource.len() > kind.len() && resource.starts_with(kind)))
 }
 
 fn validate_root(prefix: &str, root: Option<&RootSpec>, report: &mut impl FnMut(String, String)) {
@@ -304,6 +442,17 @@ fn validate_tables(
                     format!("{at}.on_expired"),
                     "on_expired needs max_age_days".into(),
                 );
+            }
+            if keys.on_unused == Some(KeyAction::Rotate) {
+                report(
+                    format!("{at}.on_unused"),
+                    "rotate is for on_expired only: a key nothing uses needs no successor; \
+                     deactivate or delete it"
+                        .into(),
+                );
+            }
+            if let Some(rotation) = &keys.rotation {
+                validate_rotation_table(&format!("{at}.rotation"), rotation, report);
             }
             if keys.on_unused.is_some_and(|a| a != KeyAction::Report)
                 && keys.max_unused_days.is_none()
@@ -667,5 +816,22 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(paths(&doc), ["users.exempt[1]", "user[0].name"]);
+    }
+
+    #[test]
+    fn secret_name_templates_are_checked_piece_by_piece() {
+        assert!(secret_name_problems("iamctl/{account}/{account_id}/{user}").is_empty());
+        assert_eq!(secret_name_problems("keys/{user"), ["a { is not closed"]);
+        assert_eq!(secret_name_problems("keys/user}"), ["a } closes nothing"]);
+        assert_eq!(
+            secret_name_problems("keys:{user}"),
+            [
+                "':' cannot be part of a Secrets Manager secret name (letters, digits and /_+=.@- only)"
+            ]
+        );
+        assert_eq!(
+            secret_name_problems("keys/{account}"),
+            ["the name needs {user}: each user's key goes to a secret of its own"]
+        );
     }
 }

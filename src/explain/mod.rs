@@ -154,7 +154,7 @@ pub(crate) fn query(address: &Address, rule: Rule) -> Option<Query> {
         Address::User(name) => match rule {
             Rule::ConsoleRequireMfa => user(CONSOLE_WITHOUT_MFA, name),
             Rule::ConsoleMaxUnused => user(LOGIN_PROFILE, name),
-            Rule::KeysMaxActive => user(ACCESS_KEY, name),
+            Rule::KeysMaxActive | Rule::KeysRotation => user(ACCESS_KEY, name),
             Rule::User => user(USER_GONE, name),
             Rule::UsersForbidDirectPolicies | Rule::AuditForbidFullAdmin => {
                 user(DIRECT_POLICY, name)
@@ -299,6 +299,7 @@ mod tests {
             created: at("2025-01-01T00:00:00Z"),
             last_used: None,
             inactive_since: None,
+            rotation: None,
         }
     }
 

@@ -13,8 +13,8 @@ use crate::desired::model::WithoutMfa;
 use chrono::{DateTime, Utc};
 
 use crate::plan::{
-    AccountPlan, Address, Change, ChangeKind, DENY_WITHOUT_MFA_POLICY, Rule, Unaddressed,
-    plan_account,
+    AccountPlan, Address, Change, ChangeKind, DENY_WITHOUT_MFA_POLICY, RotationRecord, Rule,
+    Unaddressed, plan_account, rotation,
 };
 use crate::state::{AccountState, User};
 
@@ -37,8 +37,11 @@ impl Facts {
     /// use where the report's key is unambiguously this one (for findings addressed by key id,
     /// which may rest on the report but must name the real key).
     pub const KEY_IDS: Facts = Facts(16);
+    /// The rotation secret's current version: `DescribeSecret`, for a user whose rotation
+    /// record is pending (`plan::rotation`); nothing for any other user.
+    pub const SECRET: Facts = Facts(32);
     #[cfg(test)]
-    pub const ALL: Facts = Facts(31);
+    pub const ALL: Facts = Facts(63);
 
     pub fn is_empty(self) -> bool {
         self.0 == 0
@@ -99,6 +102,8 @@ impl Facts {
             | Rule::KeysMaxUnused
             | Rule::KeysDeleteInactive
             | Rule::KeysMaxActive => Facts::KEYS,
+            // Rotation also reads whether the secret holds an interrupted rotation's key.
+            Rule::KeysRotation => Facts::KEYS | Facts::SECRET,
             // "A [[user]] entry names a user that does not exist": there is nothing to read.
             Rule::User => Facts::NONE,
             // Account-wide rules read no user's facts.
@@ -152,7 +157,10 @@ impl Facts {
             | ChangeKind::DeactivateAccessKey { .. }
             | ChangeKind::DeleteAccessKey { .. }
             | ChangeKind::CreateTrail { .. }
-            | ChangeKind::UpdateTrail { .. } => Facts::read_by_rule(change.rule),
+            | ChangeKind::UpdateTrail { .. }
+            | ChangeKind::RotateAccessKey { .. }
+            | ChangeKind::RecordRotation { .. }
+            | ChangeKind::ForgetRotation { .. } => Facts::read_by_rule(change.rule),
         }
     }
 }
@@ -211,6 +219,18 @@ pub(crate) fn seeds(
         }
         if deny_rule && carries_deny_policy(user) {
             facts |= Facts::PROFILE | Facts::MFA;
+        }
+        // A rotation under way, or asked for: its keys by id, and for one stopped half-way
+        // the secret that tells whether its key was delivered.
+        let records = rotation::records(user);
+        if !records.is_empty() || rules.rotate_now.iter().any(|(name, _)| *name == user.name) {
+            facts |= Facts::KEYS;
+        }
+        if records
+            .values()
+            .any(|r| matches!(r, RotationRecord::Pending { .. }))
+        {
+            facts |= Facts::SECRET;
         }
         if !facts.is_empty() {
             wanted.insert(user.name.clone(), facts);

@@ -36,6 +36,7 @@ mod credential_report;
 mod directory;
 mod grants;
 mod root;
+pub(crate) mod secret;
 pub mod snapshot;
 mod targeted;
 mod user_reads;
@@ -46,7 +47,7 @@ use chrono::{DateTime, Utc};
 
 use crate::aws::{AccountClients, AwsError};
 use crate::desired::Rules;
-use crate::plan::{KeyEnforcement, Targets, plan_account_provisional};
+use crate::plan::{KeyEnforcement, RotationRecord, Targets, plan_account_provisional, rotation};
 use crate::state::{AccountState, User};
 
 use concern::Facts;
@@ -282,7 +283,23 @@ async fn confirm_for_rules(
                     .binary_search_by(|u| u.name.as_str().cmp(name))
                     .ok()?;
                 let user = &state.users[index];
-                (!missing.is_empty()).then(|| request_for(rules, user, missing, report, in_report))
+                (!missing.is_empty()).then(|| {
+                    let mut request = request_for(rules, user, missing, report, in_report);
+                    // Only a rotation stopped half-way needs its secret read.
+                    let pending = rotation::records(user)
+                        .values()
+                        .any(|r| matches!(r, RotationRecord::Pending { .. }));
+                    let spec = rules.access_keys.rotation.as_ref().filter(|_| pending);
+                    request.rotation_secret = spec.map(|spec| {
+                        rotation::secret_name(
+                            &spec.secret_name,
+                            &clients.target,
+                            &state.account_id,
+                            &user.name,
+                        )
+                    });
+                    request
+                })
             })
             .collect();
         if requests.is_empty() && !unaddressed.is_empty() {
@@ -343,6 +360,14 @@ fn request_for(
         login_profile: user.login_profile.is_some(),
         deny_policy_attached: concern::deny_rule_on(rules) && concern::carries_deny_policy(user),
         report_keys: report_keys(report, in_report, &user.name),
+        rotation_secret: None,
+        successors: rotation::records(user)
+            .into_iter()
+            .filter_map(|(old, record)| match record {
+                RotationRecord::Rotated { to, .. } => Some((old, to)),
+                RotationRecord::Pending { .. } => None,
+            })
+            .collect(),
     }
 }
 
@@ -383,6 +408,8 @@ async fn read_every_user(
             login_profile: user.login_profile.is_some(),
             deny_policy_attached: concern::carries_deny_policy(user),
             report_keys: report_keys(report, in_report, &user.name),
+            rotation_secret: None,
+            successors: Vec::new(),
         })
         .collect();
     for result in reader.read_users(requests, concurrency).await? {

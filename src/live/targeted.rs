@@ -184,6 +184,16 @@ async fn read_user_facts(
                 login_profile: false,
                 deny_policy_attached: deny_attached,
                 report_keys: Vec::new(),
+                // A rotation stopped half-way is cleaned up by a full plan, which reads the
+                // secret; a targeted plan reports it instead (see `plan::rotation`).
+                rotation_secret: None,
+                successors: crate::plan::rotation::records(user)
+                    .into_iter()
+                    .filter_map(|(old, record)| match record {
+                        crate::plan::RotationRecord::Rotated { to, .. } => Some((old, to)),
+                        crate::plan::RotationRecord::Pending { .. } => None,
+                    })
+                    .collect(),
             })
         })
         .collect();

@@ -12,7 +12,9 @@ use super::to_utc;
 use crate::aws::{AccountClients, AwsError, ErrorCode, call};
 use crate::permissions::{GET_ACCESS_KEY_LAST_USED, GET_LOGIN_PROFILE, GET_USER};
 use crate::permissions::{LIST_ACCESS_KEYS, LIST_MFA_DEVICES};
-use crate::state::{AccessKey, AccessKeyId, KeyId, KeyStatus, LoginProfile, MfaDevice, User};
+use crate::state::{
+    AccessKey, AccessKeyId, KeyId, KeyStatus, LoginProfile, MfaDevice, RotationSecret, User,
+};
 
 /// Which access keys get `GetAccessKeyLastUsed`.
 #[derive(Debug, Clone, Copy)]
@@ -48,6 +50,13 @@ pub(crate) struct UserRequest {
     /// even without a console password.
     pub deny_policy_attached: bool,
     pub report_keys: Vec<ReportKey>,
+    /// The secret of the user's rotations, read with [`Facts::SECRET`] (`None`: no rotation
+    /// table names one).
+    pub rotation_secret: Option<String>,
+    /// Delivered rotations, `(old, new)`: while the old key is active, the new key's use
+    /// decides when the old one is retired, so it is read (`GetAccessKeyLastUsed`) unless
+    /// already known.
+    pub successors: Vec<(AccessKeyId, AccessKeyId)>,
 }
 
 /// What was read. `settled` are the facts now known directly, or known not to matter.
@@ -61,6 +70,7 @@ pub(crate) struct UserFacts {
     pub password_last_used: Option<Option<DateTime<Utc>>>,
     pub mfa_devices: Option<Vec<MfaDevice>>,
     pub access_keys: Option<Vec<AccessKey>>,
+    pub rotation_secret: Option<RotationSecret>,
 }
 
 impl UserFacts {
@@ -89,6 +99,9 @@ impl UserFacts {
         }
         if let Some(keys) = self.access_keys {
             user.access_keys = keys;
+        }
+        if let Some(secret) = self.rotation_secret {
+            user.rotation_secret = Some(secret);
         }
     }
 }
@@ -231,12 +244,32 @@ impl Reader<'_> {
                     key.last_used = reported.last_used;
                 }
             }
+            // A rotation's new key: once it is used, the old key is retired.
+            for (old, new) in &request.successors {
+                let old_active = keys
+                    .iter()
+                    .any(|k| k.id.iam() == Some(old) && k.status == KeyStatus::Active);
+                if let Some(key) = keys.iter_mut().find(|k| k.id.iam() == Some(new)) {
+                    if old_active && key.last_used.is_none() {
+                        key.last_used = self.key_last_used(new.as_str()).await?;
+                    }
+                }
+            }
             facts.access_keys = Some(keys);
             facts.settled |= if use_matters {
                 Facts::KEYS
             } else {
                 Facts::KEY_IDS
             };
+        }
+        if want.contains(Facts::SECRET) {
+            if let Some(name) = &request.rotation_secret {
+                let described = super::secret::describe(self.clients, name)
+                    .await
+                    .map_err(ReadError::Aws)?;
+                facts.rotation_secret = Some(described.into_state(name));
+            }
+            facts.settled |= Facts::SECRET;
         }
         Ok(facts)
     }

@@ -15,6 +15,7 @@ use crate::explain::{self, events::Envelope};
 use crate::fleet::{self, AccountRun, SelectError, Shard, TargetPlanInput};
 use crate::live::{self, SnapshotError, snapshot};
 use crate::plan::{Plan, TargetError, Targets};
+use crate::state::AccessKeyId;
 
 /// Which targets, and how hard to work at them.
 #[derive(Debug, Clone, Copy)]
@@ -27,6 +28,8 @@ pub struct Scope<'a> {
     pub parallelism: usize,
     /// Calls in flight at once within one account.
     pub concurrency: usize,
+    /// `apply --rotate-now`: keys to rotate whatever their age, in every target.
+    pub rotate_now: &'a [(String, AccessKeyId)],
 }
 
 /// Where the accounts' state comes from.
@@ -226,6 +229,16 @@ pub async fn compute_plan(
         // A malformed event fails before any account is read.
         events::map_events(envelopes, &[])?;
     }
+    // `apply --rotate-now`: the keys to rotate whatever their age, in every target.
+    let rotate_now = |targets: Vec<TargetPlanInput>| -> Vec<TargetPlanInput> {
+        targets
+            .into_iter()
+            .map(|mut t| {
+                t.rules.rotate_now = scope.rotate_now.iter().cloned().collect();
+                t
+            })
+            .collect()
+    };
     Ok(match source {
         Source::Snapshot(path) => {
             let snapshot = snapshot::read_snapshot(path)?;
@@ -236,7 +249,7 @@ pub async fn compute_plan(
                 .collect();
             let targets = fleet::snapshot_targets(doc, &accounts, scope.accounts)?;
             let targets = focus_on(shard(scope, targets, observer), focus)?;
-            fleet::plan_snapshot(targets, accounts, as_of)
+            fleet::plan_snapshot(rotate_now(targets), accounts, as_of)
         }
         Source::Live { calls } => {
             let factory = ClientFactory::new(calls.clone()).await;
@@ -247,6 +260,7 @@ pub async fn compute_plan(
                 }
                 _ => focus_on(targets, focus)?,
             };
+            let targets = rotate_now(targets);
             observer.reading(targets.len());
             let runs = fleet::plan_live_with_progress(
                 &factory,

@@ -28,6 +28,88 @@ pub fn inactive_since_tag(key: &AccessKeyId) -> String {
     format!("{INACTIVE_SINCE_TAG}{key}")
 }
 
+/// A key rotation's record, a user tag `iamctl:rotation:OLDKEY` (see `plan::rotation`):
+/// `pending@TIME` from just before the new key is created until it is delivered, then
+/// `NEWKEY@TIME`. One tag whose value moves in one `TagUser`, so a killed run leaves one
+/// state or the other, never both.
+pub const ROTATION_TAG: &str = "iamctl:rotation:";
+
+/// The tag recording the rotation of `key`.
+pub fn rotation_tag(key: &AccessKeyId) -> String {
+    format!("{ROTATION_TAG}{key}")
+}
+
+/// What a rotation record says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RotationRecord {
+    /// Apply is about to create a new key (or did, and was stopped before delivering it).
+    Pending { since: DateTime<Utc> },
+    /// The new key `to` was delivered to the secret at `at`.
+    Rotated { to: AccessKeyId, at: DateTime<Utc> },
+}
+
+const PENDING: &str = "pending";
+
+impl RotationRecord {
+    /// When the rotation started (pending) or delivered its key.
+    pub fn at(&self) -> DateTime<Utc> {
+        match self {
+            RotationRecord::Pending { since } => *since,
+            RotationRecord::Rotated { at, .. } => *at,
+        }
+    }
+}
+
+impl std::fmt::Display for RotationRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let stamp = |at: &DateTime<Utc>| at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        match self {
+            RotationRecord::Pending { since } => write!(f, "{PENDING}@{}", stamp(since)),
+            RotationRecord::Rotated { to, at } => write!(f, "{to}@{}", stamp(at)),
+        }
+    }
+}
+
+impl std::str::FromStr for RotationRecord {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let bad = || format!("not a rotation record: {s:?}");
+        let (what, at) = s.split_once('@').ok_or_else(bad)?;
+        let at: DateTime<Utc> = at.parse().map_err(|_| bad())?;
+        if what == PENDING {
+            return Ok(RotationRecord::Pending { since: at });
+        }
+        let to = AccessKeyId::new(what).map_err(|_| bad())?;
+        Ok(RotationRecord::Rotated { to, at })
+    }
+}
+
+impl Serialize for RotationRecord {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for RotationRecord {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        String::deserialize(deserializer)?
+            .parse()
+            .map_err(serde::de::Error::custom)
+    }
+}
+
+/// Where a rotation delivers the new key: the secret, who may read it, its KMS key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SecretTarget {
+    pub secret_name: String,
+    /// The principals the secret's resource policy lets read it: the user, then `readers`.
+    pub readers: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kms_key_id: Option<String>,
+}
+
 /// An access key as the plan saw it: the key a change acts on.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -41,6 +123,9 @@ pub struct KeyFacts {
     /// When the key became inactive, as recorded in the account ([`INACTIVE_SINCE_TAG`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub inactive_since: Option<DateTime<Utc>>,
+    /// The key's rotation record ([`ROTATION_TAG`]), if it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rotation: Option<RotationRecord>,
 }
 
 /// A login profile as the plan saw it, with the password's last use.
@@ -149,13 +234,75 @@ pub enum ChangeKind {
         key_id: AccessKeyId,
         since: DateTime<Utc>,
     },
+    /// Record the intent ([`RotationRecord::Pending`]), create a key, store it as the secret's
+    /// new current version (the secret created with its resource policy on first use), record
+    /// the rotation ([`RotationRecord::Rotated`]). The old key stays active: later runs retire
+    /// it. A key whose storing fails is deleted at once.
+    RotateAccessKey {
+        user: String,
+        key: KeyFacts,
+        secret: SecretTarget,
+        /// When the old key will be deactivated at the latest (sooner once the new key is
+        /// used): now plus `overlap_days`.
+        deactivate_on: DateTime<Utc>,
+    },
+    /// A rotation stopped between delivering its key and recording it: record it now.
+    RecordRotation {
+        user: String,
+        key: KeyFacts,
+        new_key: AccessKeyId,
+        /// When the rotation started (its pending record).
+        at: DateTime<Utc>,
+    },
+    /// Remove a rotation record that no longer holds (its key is gone, or the rotation it
+    /// announced never delivered a key and none is due now).
+    ForgetRotation {
+        user: String,
+        key_id: AccessKeyId,
+        record: RotationRecord,
+    },
 }
 
 impl ChangeKind {
+    /// The kind with the dates it only announces set to one value (see
+    /// [`Change::same_change`]): apply acts the same whatever they say.
+    fn without_announced_dates(&self) -> ChangeKind {
+        let mut kind = self.clone();
+        match &mut kind {
+            ChangeKind::DeactivateAccessKey { delete_on, .. } => {
+                if let Some(date) = delete_on.as_mut() {
+                    *date = DateTime::UNIX_EPOCH;
+                }
+            }
+            ChangeKind::RecordInactiveKey { delete_on, .. } => *delete_on = DateTime::UNIX_EPOCH,
+            ChangeKind::RotateAccessKey { deactivate_on, .. } => {
+                *deactivate_on = DateTime::UNIX_EPOCH
+            }
+            ChangeKind::CreatePasswordPolicy { .. }
+            | ChangeKind::UpdatePasswordPolicy { .. }
+            | ChangeKind::DeletePasswordPolicy { .. }
+            | ChangeKind::CreateLoginProfile { .. }
+            | ChangeKind::DeleteLoginProfile { .. }
+            | ChangeKind::ResetPassword { .. }
+            | ChangeKind::DeleteAccessKey { .. }
+            | ChangeKind::AttachDenyPolicy { .. }
+            | ChangeKind::DetachDenyPolicy { .. }
+            | ChangeKind::CreateTrail { .. }
+            | ChangeKind::UpdateTrail { .. }
+            | ChangeKind::ForgetInactiveKey { .. }
+            | ChangeKind::RecordRotation { .. }
+            | ChangeKind::ForgetRotation { .. } => {}
+        }
+        kind
+    }
+
     pub fn action(&self) -> Action {
         match self {
-            ChangeKind::RecordInactiveKey { .. } => Action::Tag,
-            ChangeKind::ForgetInactiveKey { .. } => Action::Untag,
+            ChangeKind::RecordInactiveKey { .. } | ChangeKind::RecordRotation { .. } => Action::Tag,
+            ChangeKind::ForgetInactiveKey { .. } | ChangeKind::ForgetRotation { .. } => {
+                Action::Untag
+            }
+            ChangeKind::RotateAccessKey { .. } => Action::Rotate,
             ChangeKind::CreatePasswordPolicy { .. }
             | ChangeKind::CreateLoginProfile { .. }
             | ChangeKind::CreateTrail { .. } => Action::Create,
@@ -182,11 +329,14 @@ impl ChangeKind {
             | ChangeKind::ResetPassword { user, .. } => Address::LoginProfile(user.clone()),
             ChangeKind::DeactivateAccessKey { user, key, .. }
             | ChangeKind::DeleteAccessKey { user, key, .. }
-            | ChangeKind::RecordInactiveKey { user, key, .. } => Address::AccessKey {
+            | ChangeKind::RecordInactiveKey { user, key, .. }
+            | ChangeKind::RotateAccessKey { user, key, .. }
+            | ChangeKind::RecordRotation { user, key, .. } => Address::AccessKey {
                 user: user.clone(),
                 key_id: key.id.clone(),
             },
-            ChangeKind::ForgetInactiveKey { user, key_id, .. } => Address::AccessKey {
+            ChangeKind::ForgetInactiveKey { user, key_id, .. }
+            | ChangeKind::ForgetRotation { user, key_id, .. } => Address::AccessKey {
                 user: user.clone(),
                 key_id: key_id.clone(),
             },
@@ -211,7 +361,10 @@ impl ChangeKind {
             | ChangeKind::AttachDenyPolicy { user }
             | ChangeKind::DetachDenyPolicy { user }
             | ChangeKind::RecordInactiveKey { user, .. }
-            | ChangeKind::ForgetInactiveKey { user, .. } => Some(user),
+            | ChangeKind::ForgetInactiveKey { user, .. }
+            | ChangeKind::RotateAccessKey { user, .. }
+            | ChangeKind::RecordRotation { user, .. }
+            | ChangeKind::ForgetRotation { user, .. } => Some(user),
             ChangeKind::CreatePasswordPolicy { .. }
             | ChangeKind::UpdatePasswordPolicy { .. }
             | ChangeKind::DeletePasswordPolicy { .. }
@@ -238,7 +391,10 @@ impl ChangeKind {
             | ChangeKind::CreateTrail { .. }
             | ChangeKind::UpdateTrail { .. }
             | ChangeKind::RecordInactiveKey { .. }
-            | ChangeKind::ForgetInactiveKey { .. } => None,
+            | ChangeKind::ForgetInactiveKey { .. }
+            | ChangeKind::RotateAccessKey { .. }
+            | ChangeKind::RecordRotation { .. }
+            | ChangeKind::ForgetRotation { .. } => None,
         }
     }
 
@@ -281,6 +437,33 @@ impl ChangeKind {
                 json!({"tag": inactive_since_tag(key_id), "inactive_since": since}),
                 Value::Null,
             ),
+            // The secret's name, never its value.
+            ChangeKind::RotateAccessKey {
+                key,
+                secret,
+                deactivate_on,
+                ..
+            } => {
+                let mut after = to_json(secret);
+                after["deactivate_on"] = to_json(deactivate_on);
+                (to_json(key), after)
+            }
+            ChangeKind::RecordRotation {
+                key, new_key, at, ..
+            } => {
+                let record = RotationRecord::Rotated {
+                    to: new_key.clone(),
+                    at: *at,
+                };
+                (
+                    to_json(key),
+                    json!({"tag": rotation_tag(&key.id), "value": record.to_string()}),
+                )
+            }
+            ChangeKind::ForgetRotation { key_id, record, .. } => (
+                json!({"tag": rotation_tag(key_id), "value": record.to_string()}),
+                Value::Null,
+            ),
         }
     }
 }
@@ -317,9 +500,13 @@ impl Change {
         self.kind.action()
     }
 
-    /// Equal as changes `apply` would make: attribution aside.
+    /// Equal as changes `apply` would make: attribution aside, and the dates a change only
+    /// announces (when a deactivated key will be deleted, when a rotated key will be
+    /// deactivated), which count from the plan's `as_of` and so move between a saved plan
+    /// and the fresh one apply makes seconds or days later.
     pub fn same_change(&self, other: &Change) -> bool {
-        self.rule == other.rule && self.kind == other.kind
+        self.rule == other.rule
+            && self.kind.without_announced_dates() == other.kind.without_announced_dates()
     }
 
     /// The file form of this change.
@@ -472,16 +659,64 @@ impl TryFrom<ChangeSrc> for Change {
                     },
                 }
             }
+            (Address::AccessKey { user, key_id }, Action::Tag)
+                if src.rule == Rule::KeysRotation =>
+            {
+                let record: RotationRecord = facts(&src.after["value"], "after", &src)?;
+                let RotationRecord::Rotated { to, at } = record else {
+                    return Err(format!(
+                        "tag {} records no delivered key: this plan was not written by iamctl",
+                        src.address
+                    ));
+                };
+                ChangeKind::RecordRotation {
+                    user: user.clone(),
+                    key: key(&src, key_id)?,
+                    new_key: to,
+                    at,
+                }
+            }
             (Address::AccessKey { user, key_id }, Action::Tag) => ChangeKind::RecordInactiveKey {
                 user: user.clone(),
                 key: key(&src, key_id)?,
                 delete_on: facts(&src.after["delete_on"], "after", &src)?,
             },
+            (Address::AccessKey { user, key_id }, Action::Untag)
+                if src.rule == Rule::KeysRotation =>
+            {
+                ChangeKind::ForgetRotation {
+                    user: user.clone(),
+                    key_id: key_id.clone(),
+                    record: facts(&src.before["value"], "before", &src)?,
+                }
+            }
             (Address::AccessKey { user, key_id }, Action::Untag) => ChangeKind::ForgetInactiveKey {
                 user: user.clone(),
                 key_id: key_id.clone(),
                 since: facts(&src.before["inactive_since"], "before", &src)?,
             },
+            (Address::AccessKey { user, key_id }, Action::Rotate) => {
+                #[derive(Deserialize)]
+                #[serde(deny_unknown_fields)]
+                struct After {
+                    secret_name: String,
+                    readers: Vec<String>,
+                    #[serde(default)]
+                    kms_key_id: Option<String>,
+                    deactivate_on: DateTime<Utc>,
+                }
+                let after: After = facts(&src.after, "after", &src)?;
+                ChangeKind::RotateAccessKey {
+                    user: user.clone(),
+                    key: key(&src, key_id)?,
+                    secret: SecretTarget {
+                        secret_name: after.secret_name,
+                        readers: after.readers,
+                        kms_key_id: after.kms_key_id,
+                    },
+                    deactivate_on: after.deactivate_on,
+                }
+            }
             (Address::AccessKey { user, key_id }, Action::Delete) => ChangeKind::DeleteAccessKey {
                 user: user.clone(),
                 key: key(&src, key_id)?,
@@ -567,6 +802,31 @@ mod tests {
             }
         ));
         assert_eq!(change.to_src(), saved);
+    }
+
+    #[test]
+    fn a_rotation_reads_back_and_its_announced_date_does_not_make_a_plan_stale() {
+        let key = json!({"id": "AKIA1", "status": "Active", "created": "2025-01-10T00:00:00Z"});
+        let after = |date: &str| json!({"secret_name": "iamctl/111111111111/bob", "readers": ["arn:aws:iam::111111111111:user/bob"], "deactivate_on": date});
+        let saved = src(
+            "user.bob.access_key.AKIA1",
+            Action::Rotate,
+            Rule::KeysMaxAge,
+            key.clone(),
+            after("2026-03-08T00:00:00Z"),
+        );
+        let change = Change::try_from(saved.clone()).unwrap();
+        assert_eq!(change.to_src(), saved);
+        let fresh = Change::try_from(src(
+            "user.bob.access_key.AKIA1",
+            Action::Rotate,
+            Rule::KeysMaxAge,
+            key,
+            after("2026-03-08T00:00:41Z"),
+        ))
+        .unwrap();
+        assert!(change.same_change(&fresh));
+        assert_ne!(change, fresh);
     }
 
     #[test]

@@ -180,7 +180,7 @@ pub fn controls_of(rule: Rule) -> &'static [&'static str] {
         Rule::ConsoleRequireMfa => &["1.10"],
         Rule::ConsoleMaxUnused | Rule::KeysMaxUnused => &["1.12"],
         Rule::KeysMaxActive => &["1.13"],
-        Rule::KeysMaxAge => &["1.14"],
+        Rule::KeysMaxAge | Rule::KeysRotation => &["1.14"],
         Rule::AuditCloudTrail | Rule::AuditCloudTrailCreate => &["3.1"],
         Rule::RootForbidAccessKeys => &["1.4"],
         Rule::RootRequireMfa => &["1.5"],

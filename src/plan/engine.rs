@@ -5,9 +5,10 @@ use chrono::{DateTime, Duration, Utc};
 
 use super::change::*;
 use super::model::*;
+use super::rotation;
 use super::rule::Rule;
 use crate::desired::model::{KeyAction, OnUnusedConsole, WithoutMfa};
-use crate::desired::{PolicyRule, Rules, UserRule};
+use crate::desired::{PolicyRule, RotationRules, Rules, UserRule};
 use crate::state::{AccessKey, AccessKeyId, AccountState, KeyStatus, PasswordPolicy, Trail, User};
 
 /// What a key rule asks for. The plan keeps the strongest of what the rules flagging one key
@@ -15,16 +16,21 @@ use crate::state::{AccessKey, AccessKeyId, AccountState, KeyStatus, PasswordPoli
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum KeyEnforcement {
     Report,
+    Rotate,
     Deactivate,
     Delete,
 }
 
 impl KeyEnforcement {
+    /// Rotation keeps the key working while a successor is delivered: more than a report,
+    /// less than cutting the key off. A key that another rule would deactivate or delete (one
+    /// nothing uses) gets that instead of a successor.
     pub(crate) fn strength(self) -> u8 {
         match self {
             KeyEnforcement::Report => 0,
-            KeyEnforcement::Deactivate => 1,
-            KeyEnforcement::Delete => 2,
+            KeyEnforcement::Rotate => 1,
+            KeyEnforcement::Deactivate => 2,
+            KeyEnforcement::Delete => 3,
         }
     }
 }
@@ -35,6 +41,7 @@ impl From<KeyAction> for KeyEnforcement {
             KeyAction::Report => KeyEnforcement::Report,
             KeyAction::Deactivate => KeyEnforcement::Deactivate,
             KeyAction::Delete => KeyEnforcement::Delete,
+            KeyAction::Rotate => KeyEnforcement::Rotate,
         }
     }
 }
@@ -107,6 +114,7 @@ pub(crate) fn plan_account_provisional(
     );
     subjects.sort_by(|a, b| a.0.cmp(b.0));
     let ctx = Context {
+        account: name,
         rules,
         live,
         as_of,
@@ -285,6 +293,8 @@ fn plan_password_policy(rules: &Rules, live: &AccountState, out: &mut Output) ->
 }
 
 struct Context<'a> {
+    /// The target's name (`{account}` of a rotation's secret name).
+    account: &'a str,
     rules: &'a Rules,
     live: &'a AccountState,
     as_of: DateTime<Utc>,
@@ -305,6 +315,10 @@ fn key_facts(key: &AccessKey, user: &User) -> Option<KeyFacts> {
     let id = key.id.iam()?.clone();
     Some(KeyFacts {
         inactive_since: inactive_since(user, &id),
+        rotation: user
+            .tags
+            .get(&rotation_tag(&id))
+            .and_then(|value| value.parse().ok()),
         id,
         status: key.status,
         created: key.created,
@@ -597,11 +611,19 @@ impl Context<'_> {
 
     fn plan_access_keys(&self, user: &User, out: &mut Output) {
         let key_rules = &self.rules.access_keys;
+        let records = rotation::records(user);
+        // A rotation stopped half-way comes first, and alone: its undelivered key goes
+        // before anything else happens to the user's keys.
+        if let Some(interrupted) = rotation::interrupted(user, &records) {
+            self.plan_interrupted_rotation(user, interrupted, out);
+            return;
+        }
         let mut keys: Vec<&AccessKey> = user.access_keys.iter().collect();
         keys.sort_by(|a, b| a.id.cmp(&b.id));
-        // Active keys this plan deactivates or deletes, so `max_active` judges what remains.
+        // Active keys this plan deactivates or deletes, or that a rotation replaced and will
+        // retire, so `max_active` judges what remains.
         let mut retired = 0usize;
-        let records = inactive_records(user);
+        let inactive_since_records = inactive_records(user);
         // Keys known only by report slot cannot be matched with their records. While the
         // records outnumber none of them and none is due or noticed, there is nothing to do
         // about them (each has its record, its grace running): reading their ids every run
@@ -612,11 +634,12 @@ impl Context<'_> {
             .iter()
             .filter(|k| k.id.iam().is_none() && k.status == KeyStatus::Inactive)
             .count();
-        let quiet_records = records
+        let quiet_records = inactive_since_records
             .iter()
             .filter(|(_, since)| self.inactive_key_is_quiet(*since))
             .count();
-        let slots_quiet = inactive_slots <= quiet_records && records.len() == quiet_records;
+        let slots_quiet =
+            inactive_slots <= quiet_records && inactive_since_records.len() == quiet_records;
         for key in &keys {
             // A key known only from the credential report has no id to address it by: what a
             // rule would do about it waits until its id is read.
@@ -635,7 +658,7 @@ impl Context<'_> {
                     }
                     continue;
                 }
-                let flags = self.key_flags(key);
+                let flags = self.key_flags(user, key);
                 let acts = flags
                     .iter()
                     .any(|(action, _, _)| *action != KeyEnforcement::Report);
@@ -662,7 +685,36 @@ impl Context<'_> {
                 user: user.name.clone(),
                 key_id: facts.id.clone(),
             };
-            let flags = self.key_flags(key);
+            let mut flags = self.key_flags(user, key);
+            // Replaced by a rotation: its age is taken care of; it is retired once the new
+            // key is used or the overlap is over.
+            let replaced = key_rules.rotation.as_ref().and_then(|spec| {
+                Some((
+                    spec,
+                    rotation::live_rotation(user, facts.rotation.as_ref())?,
+                ))
+            });
+            if let Some((spec, (new, at))) = replaced {
+                flags.retain(|(_, rule, _)| *rule != Rule::KeysMaxAge);
+                let new_id = &new.id;
+                let overlap = spec.overlap_days;
+                if new.last_used.is_some() {
+                    flags.push((
+                        KeyEnforcement::Deactivate,
+                        Rule::KeysRotation,
+                        format!("replaced by {new_id} on {}, which is in use now", day(at)),
+                    ));
+                } else if at + Duration::days(overlap) <= self.as_of {
+                    flags.push((
+                        KeyEnforcement::Deactivate,
+                        Rule::KeysRotation,
+                        format!(
+                            "replaced by {new_id} on {}; its overlap of {overlap} days is over",
+                            day(at)
+                        ),
+                    ));
+                }
+            }
             // The strongest action wins; of equals, the first rule.
             let strongest = flags
                 .iter()
@@ -687,6 +739,10 @@ impl Context<'_> {
                         );
                         continue;
                     }
+                    if *action == KeyEnforcement::Rotate {
+                        self.plan_rotation(user, &keys, facts.clone(), *rule, message, out);
+                        continue;
+                    }
                     retired += 1;
                     let user = user.name.clone();
                     let if_still_unused = *rule == Rule::KeysMaxUnused;
@@ -698,17 +754,16 @@ impl Context<'_> {
                             key: facts.clone(),
                             if_still_unused,
                         },
-                        KeyEnforcement::Deactivate | KeyEnforcement::Report => {
-                            ChangeKind::DeactivateAccessKey {
-                                user,
-                                key: facts.clone(),
-                                if_still_unused,
-                                delete_on: key_rules.delete_inactive.then(|| {
-                                    self.as_of
-                                        + Duration::days(key_rules.delete_inactive_after_days)
-                                }),
-                            }
-                        }
+                        KeyEnforcement::Deactivate
+                        | KeyEnforcement::Report
+                        | KeyEnforcement::Rotate => ChangeKind::DeactivateAccessKey {
+                            user,
+                            key: facts.clone(),
+                            if_still_unused,
+                            delete_on: key_rules.delete_inactive.then(|| {
+                                self.as_of + Duration::days(key_rules.delete_inactive_after_days)
+                            }),
+                        },
                     };
                     out.change(*rule, kind);
                     true
@@ -718,20 +773,52 @@ impl Context<'_> {
                 continue;
             }
             // Not acted on today: what will be, and when.
+            if let Some((spec, (new, at))) = replaced {
+                // Always said, not only within `notice_days`: whoever uses the old key must
+                // move to the new one, and learns here where it is.
+                retired += 1;
+                let due = at + Duration::days(spec.overlap_days);
+                out.notice(
+                    address(),
+                    Rule::KeysRotation,
+                    due,
+                    Action::Deactivate,
+                    format!(
+                        "{} stops working on {}, or sooner once {} is used: the new key is in Secrets Manager secret {}",
+                        facts.id,
+                        day(due),
+                        new.id,
+                        self.secret_name(spec, user)
+                    ),
+                );
+            }
             for (enforcement, rule, due, why) in self.key_due_dates(key) {
+                if replaced.is_some() && rule == Rule::KeysMaxAge {
+                    continue;
+                }
                 let action = match enforcement {
                     KeyEnforcement::Report => continue,
                     KeyEnforcement::Deactivate => Action::Deactivate,
                     KeyEnforcement::Delete => Action::Delete,
+                    KeyEnforcement::Rotate => Action::Rotate,
                 };
                 if self.within_notice(due, key_rules.notice_days) {
+                    let what_then = match (action, &key_rules.rotation) {
+                        (Action::Rotate, Some(spec)) => format!(
+                            "a new key will be delivered to Secrets Manager secret {}, and {} deactivated {} days later (sooner once the new key is used)",
+                            self.secret_name(spec, user),
+                            facts.id,
+                            spec.overlap_days
+                        ),
+                        _ => "rotate the key and move its users to the new one before".to_owned(),
+                    };
                     out.notice(
                         address(),
                         rule,
                         due,
                         action,
                         format!(
-                            "{} will be {} on {}: {why}; rotate the key and move its users to the new one before",
+                            "{} will be {} on {}: {why}; {what_then}",
                             facts.id,
                             action.past_participle(),
                             day(due)
@@ -756,7 +843,7 @@ impl Context<'_> {
         // which record is whose is unknown until they are listed (see `slots_quiet`).
         let keys_known = keys.iter().all(|k| k.id.iam().is_some());
         if key_rules.delete_inactive && (keys_known || !slots_quiet) {
-            for (key_id, since) in records {
+            for (key_id, since) in inactive_since_records {
                 if !keys.iter().any(|k| k.id.iam() == Some(&key_id)) {
                     out.change(
                         Rule::KeysDeleteInactive,
@@ -767,6 +854,37 @@ impl Context<'_> {
                         },
                     );
                 }
+            }
+        }
+        // Rotation records that no longer hold: of a key that is gone, a pending rotation that
+        // created no key (a run stopped before it did) and is not started again now, a
+        // rotation whose new key is gone. A key with a change this run keeps its record
+        // (deleting the key removes it).
+        for (key_id, record) in &records {
+            let address = Address::AccessKey {
+                user: user.name.clone(),
+                key_id: key_id.clone(),
+            };
+            if out.changes.iter().any(|c| c.address() == address) {
+                continue;
+            }
+            let key = keys.iter().find(|k| k.id.iam() == Some(key_id));
+            let stale = match (key, record) {
+                (None, _) => true,
+                (Some(_), RotationRecord::Pending { .. }) => true,
+                (Some(_), RotationRecord::Rotated { to, .. }) => {
+                    !keys.iter().any(|k| k.id.iam() == Some(to))
+                }
+            };
+            if stale {
+                out.change(
+                    Rule::KeysRotation,
+                    ChangeKind::ForgetRotation {
+                        user: user.name.clone(),
+                        key_id: key_id.clone(),
+                        record: record.clone(),
+                    },
+                );
             }
         }
         if let Some(max) = key_rules.max_active {
@@ -866,9 +984,22 @@ impl Context<'_> {
     }
 
     /// Each rule that flags an active key, with what it asks for, in rule order.
-    fn key_flags(&self, key: &AccessKey) -> Vec<KeyFlag> {
+    fn key_flags(&self, user: &User, key: &AccessKey) -> Vec<KeyFlag> {
         let key_rules = &self.rules.access_keys;
         let mut flags: Vec<KeyFlag> = Vec::new();
+        if let Some(id) = key.id.iam() {
+            if self
+                .rules
+                .rotate_now
+                .contains(&(user.name.clone(), id.clone()))
+            {
+                flags.push((
+                    KeyEnforcement::Rotate,
+                    Rule::KeysRotation,
+                    "rotation asked for (--rotate-now)".to_owned(),
+                ));
+            }
+        }
         if let Some(days) = key_rules.max_age_days {
             if older_than(key.created, self.as_of, days) {
                 flags.push((
@@ -898,6 +1029,209 @@ impl Context<'_> {
             }
         }
         flags
+    }
+}
+
+impl Context<'_> {
+    /// The secret receiving `user`'s new keys.
+    fn secret_name(&self, spec: &RotationRules, user: &User) -> String {
+        rotation::secret_name(
+            &spec.secret_name,
+            self.account,
+            &self.live.account_id,
+            &user.name,
+        )
+    }
+
+    /// A rotation stopped between creating a key and recording it: record it when the secret
+    /// holds the key, delete the key when it does not, say so when the secret was not read.
+    fn plan_interrupted_rotation(
+        &self,
+        user: &User,
+        interrupted: rotation::Interrupted<'_>,
+        out: &mut Output,
+    ) {
+        use rotation::Interrupted;
+        let old_key = |old: &AccessKeyId| {
+            user.access_keys
+                .iter()
+                .find(|k| k.id.iam() == Some(old))
+                .and_then(|k| key_facts(k, user))
+        };
+        match interrupted {
+            Interrupted::Delivered { old, new, since } => {
+                let Some(new_id) = new.id.iam().cloned() else {
+                    return;
+                };
+                match old_key(&old) {
+                    Some(key) => out.change(
+                        Rule::KeysRotation,
+                        ChangeKind::RecordRotation {
+                            user: user.name.clone(),
+                            key,
+                            new_key: new_id,
+                            at: since,
+                        },
+                    ),
+                    // Nothing left to retire: the record has done its work.
+                    None => out.change(
+                        Rule::KeysRotation,
+                        ChangeKind::ForgetRotation {
+                            user: user.name.clone(),
+                            key_id: old,
+                            record: RotationRecord::Pending { since },
+                        },
+                    ),
+                }
+            }
+            Interrupted::Undelivered { new, .. } => {
+                let Some(key) = key_facts(new, user) else {
+                    return;
+                };
+                if self.is_caller_key(new) {
+                    out.finding(
+                        Address::AccessKey {
+                            user: user.name.clone(),
+                            key_id: key.id,
+                        },
+                        Rule::KeysRotation,
+                        "created by an interrupted rotation and never delivered, but iamctl is signed with this key: left alone".into(),
+                    );
+                    return;
+                }
+                out.change(
+                    Rule::KeysRotation,
+                    ChangeKind::DeleteAccessKey {
+                        user: user.name.clone(),
+                        key,
+                        if_still_unused: false,
+                    },
+                );
+            }
+            Interrupted::Unknown { old, new } => {
+                let Some(new_id) = new.id.iam().cloned() else {
+                    return;
+                };
+                out.finding(
+                    Address::AccessKey {
+                        user: user.name.clone(),
+                        key_id: new_id,
+                    },
+                    Rule::KeysRotation,
+                    format!(
+                        "created by an interrupted rotation of {old}; whether it reached its secret is unknown (the secret was not read: no [users.access_keys.rotation] names it, or the plan is from a snapshot), so nothing is done about this user's keys"
+                    ),
+                );
+            }
+        }
+    }
+
+    /// A key a rule asks to rotate: the rotation, or a finding saying why it cannot be made
+    /// (IAM allows two keys a user: the other key must go first).
+    fn plan_rotation(
+        &self,
+        user: &User,
+        keys: &[&AccessKey],
+        key: KeyFacts,
+        rule: Rule,
+        why: &str,
+        out: &mut Output,
+    ) {
+        let key_rules = &self.rules.access_keys;
+        let address = Address::AccessKey {
+            user: user.name.clone(),
+            key_id: key.id.clone(),
+        };
+        let Some(spec) = &key_rules.rotation else {
+            out.finding(
+                address,
+                rule,
+                format!(
+                    "cannot rotate: no [users.access_keys.rotation] table names the secret for the new key ({why})"
+                ),
+            );
+            return;
+        };
+        if let Some(other) = keys.iter().find(|k| k.id.iam() != Some(&key.id)) {
+            let other_id = &other.id;
+            let reason = if other.status == KeyStatus::Active {
+                format!(
+                    "two active keys ({}, {other_id}); deactivate or delete the one no longer used",
+                    key.id
+                )
+            } else if !key_rules.delete_inactive || self.is_caller_key(other) {
+                format!(
+                    "the user's second key {other_id} is inactive and IAM allows two keys; delete it (or set delete_inactive = true)"
+                )
+            } else {
+                let grace = Duration::days(key_rules.delete_inactive_after_days);
+                let since = other
+                    .id
+                    .iam()
+                    .and_then(|id| inactive_since(user, id))
+                    .unwrap_or(self.as_of);
+                let due = since + grace;
+                if due <= self.as_of {
+                    format!(
+                        "the inactive key {other_id} is deleted first (delete_inactive), and the rotation follows on the next run"
+                    )
+                } else {
+                    format!(
+                        "the inactive key {other_id} is deleted first, on {} (delete_inactive_after_days), and the rotation follows",
+                        day(due)
+                    )
+                }
+            };
+            out.finding(address, rule, format!("cannot rotate: {reason} ({why})"));
+            return;
+        }
+        let secret_name = self.secret_name(spec, user);
+        if !rotation::is_valid_secret_name(&secret_name) {
+            out.finding(
+                address,
+                rule,
+                format!(
+                    "cannot rotate: the secret name {secret_name:?} is not one Secrets Manager accepts (letters, digits and /_+=.@- only) ({why})"
+                ),
+            );
+            return;
+        }
+        let user_arn = if user.arn.is_empty() {
+            let partition = self
+                .live
+                .caller
+                .as_ref()
+                .and_then(|c| c.arn.split(':').nth(1))
+                .filter(|p| !p.is_empty())
+                .unwrap_or("aws");
+            format!(
+                "arn:{partition}:iam::{}:user/{}",
+                self.live.account_id, user.name
+            )
+        } else {
+            user.arn.clone()
+        };
+        let mut readers = vec![user_arn];
+        readers.extend(
+            spec.readers
+                .iter()
+                .filter(|r| !readers.contains(r))
+                .cloned()
+                .collect::<Vec<_>>(),
+        );
+        out.change(
+            rule,
+            ChangeKind::RotateAccessKey {
+                user: user.name.clone(),
+                key,
+                secret: SecretTarget {
+                    secret_name,
+                    readers,
+                    kms_key_id: spec.kms_key_id.clone(),
+                },
+                deactivate_on: self.as_of + Duration::days(spec.overlap_days),
+            },
+        );
     }
 }
 

@@ -6,12 +6,14 @@ mod compliance;
 pub mod controls;
 mod engine;
 mod model;
+pub mod rotation;
 mod rule;
 mod target;
 
 pub use change::{
     Change, ChangeKind, ChangeSrc, DENY_WITHOUT_MFA_POLICY, INACTIVE_SINCE_TAG, KeyFacts, NewTrail,
-    ProfileFacts, TrailSettings, inactive_since_tag,
+    ProfileFacts, ROTATION_TAG, RotationRecord, SecretTarget, TrailSettings, inactive_since_tag,
+    rotation_tag,
 };
 pub use compliance::SUPPORT_POLICY;
 pub use engine::plan_account;

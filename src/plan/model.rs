@@ -165,6 +165,9 @@ pub enum Action {
     Tag,
     /// Remove timing state that no longer holds.
     Untag,
+    /// Replace an access key: a new key delivered to a Secrets Manager secret, the old one
+    /// retired by later runs.
+    Rotate,
 }
 
 impl Action {
@@ -175,6 +178,8 @@ impl Action {
             Action::Update | Action::Tag | Action::Untag => '~',
             Action::Delete | Action::Detach => '-',
             Action::Deactivate | Action::ResetPassword => '!',
+            // A new key now, the old one later (Terraform prints a replacement as `-/+`).
+            Action::Rotate => '±',
         }
     }
 
@@ -189,6 +194,7 @@ impl Action {
             Action::ResetPassword => "reset_password",
             Action::Tag => "tag",
             Action::Untag => "untag",
+            Action::Rotate => "rotate",
         }
     }
 
@@ -204,6 +210,7 @@ impl Action {
             Action::ResetPassword => "reset",
             Action::Tag => "tagged",
             Action::Untag => "untagged",
+            Action::Rotate => "rotated",
         }
     }
 }

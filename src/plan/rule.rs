@@ -54,11 +54,15 @@ pub enum Rule {
     AuditForbidFullAdmin,
     /// `[audit] require_support_role`.
     AuditRequireSupportRole,
+    /// `[users.access_keys.rotation]`: what follows a rotation (the old key retired once the
+    /// new one is used or the overlap is over, an interrupted rotation's undelivered key
+    /// deleted, its records kept), and `apply --rotate-now`.
+    KeysRotation,
 }
 
 impl Rule {
     /// Every rule, in the order of the desired-state file.
-    pub const ALL: [Rule; 21] = [
+    pub const ALL: [Rule; 22] = [
         Rule::PasswordPolicy,
         Rule::PasswordPolicyAbsent,
         Rule::ConsoleRequireMfa,
@@ -80,6 +84,7 @@ impl Rule {
         Rule::UsersForbidDirectPolicies,
         Rule::AuditForbidFullAdmin,
         Rule::AuditRequireSupportRole,
+        Rule::KeysRotation,
     ];
 
     /// The desired-state key, as plans print it.
@@ -106,6 +111,7 @@ impl Rule {
             Rule::UsersForbidDirectPolicies => "users.forbid_direct_policies",
             Rule::AuditForbidFullAdmin => "audit.forbid_full_admin_policies",
             Rule::AuditRequireSupportRole => "audit.require_support_role",
+            Rule::KeysRotation => "users.access_keys.rotation",
         }
     }
 }

@@ -359,6 +359,28 @@ pub(crate) fn change_detail(change: &Change) -> Option<String> {
             "active again: its record of inactivity since {} goes",
             date(*since)
         )],
+        // Where the new key goes, never the key.
+        ChangeKind::RotateAccessKey {
+            key,
+            secret,
+            deactivate_on,
+            ..
+        } => {
+            let mut parts = vec![format!("new key → secret {}", secret.secret_name)];
+            parts.extend(age(key.created, "last used", key.last_used));
+            parts.push(format!(
+                "deactivated on {} at the latest (sooner once the new key is used)",
+                date(*deactivate_on)
+            ));
+            parts
+        }
+        ChangeKind::RecordRotation { new_key, at, .. } => vec![format!(
+            "a rotation started {} delivered {new_key}: recorded now",
+            date(*at)
+        )],
+        ChangeKind::ForgetRotation { record, .. } => {
+            vec![format!("rotation record {record} no longer holds: it goes")]
+        }
         // A new trail: what it will be.
         ChangeKind::CreateTrail { trail } => vec![
             format!("name: {}", trail.name),

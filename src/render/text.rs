@@ -278,7 +278,7 @@ fn render_attribution(out: &mut String, attribution: &Attribution, paint: Painte
 /// Coloured like the marker: green adds, yellow updates, red removes, magenta switches off.
 fn action_style(action: Action) -> Style {
     match action {
-        Action::Create | Action::Attach => Style::new().green().bold(),
+        Action::Create | Action::Attach | Action::Rotate => Style::new().green().bold(),
         Action::Update | Action::Tag | Action::Untag => Style::new().yellow().bold(),
         Action::Delete | Action::Detach => Style::new().red().bold(),
         Action::Deactivate | Action::ResetPassword => Style::new().magenta().bold(),

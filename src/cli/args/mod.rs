@@ -10,13 +10,14 @@ mod tooling;
 mod values;
 mod watch;
 
+use crate::state::AccessKeyId;
 pub use focus::FocusArgs;
 pub use tooling::{
     CompletionsArgs, ControlsArgs, ControlsFormat, ImportArgs, ManArgs, PermissionsArgs,
     SnapshotArgs,
 };
-use values::parse_shard;
 pub use values::{FormatArg, GroupBy, parse_as_of};
+use values::{parse_key_address, parse_shard};
 pub use watch::WatchArgs;
 
 #[derive(Debug, Parser)]
@@ -229,6 +230,10 @@ pub struct ApplyArgs {
     /// Append one JSON line per change attempted, with its outcome
     #[arg(long, value_name = "FILE")]
     pub audit_log: Option<PathBuf>,
+    /// Rotate this access key now, whatever its age (user.NAME.access_key.AKID; repeatable):
+    /// needs [users.access_keys.rotation]; refused for exempt users and iamctl's own key
+    #[arg(long, value_name = "ADDRESS", value_parser = parse_key_address, conflicts_with = "plan_file")]
+    pub rotate_now: Vec<(String, AccessKeyId)>,
 }
 
 #[cfg(test)]

@@ -1,4 +1,5 @@
-//! Values of flags that need more than clap's own parsers: `--format`, `--shard`, `--as-of`.
+//! Values of flags that need more than clap's own parsers: `--format`, `--shard`, `--as-of`,
+//! `--rotate-now`.
 
 use crate::render::Format;
 
@@ -48,6 +49,16 @@ pub fn parse_as_of(text: &str) -> Result<chrono::DateTime<chrono::Utc>, String> 
                 .and_utc()
         })
         .map_err(|_| format!("{text:?} is neither an RFC 3339 time nor a YYYY-MM-DD date"))
+}
+
+/// `--rotate-now`: the address of an access key, `user.NAME.access_key.AKID`.
+pub(super) fn parse_key_address(text: &str) -> Result<(String, crate::state::AccessKeyId), String> {
+    match text.parse::<crate::plan::Address>() {
+        Ok(crate::plan::Address::AccessKey { user, key_id }) => Ok((user, key_id)),
+        _ => Err(format!(
+            "{text:?} is not the address of an access key (user.NAME.access_key.AKID)"
+        )),
+    }
 }
 
 #[cfg(test)]
