@@ -74,7 +74,7 @@ pub(super) async fn plan(
         group_by_owner: args.group_by == Some(GroupBy::Owner),
         ..printer.text_options()
     };
-    printer.stdout(&Format::from(args.format).render(&plan, &options))?;
+    printer.stdout(&Format::from(args.format).render(&plan, &options, &desired))?;
     if let Some(topic) = topic {
         super::report_notices(
             printer,
