@@ -3,6 +3,8 @@
 //! it may touch. `iamctl permissions [--apply]` renders them as an IAM policy document. A third
 //! list, [`BASE`], is what the identity iamctl starts from needs to reach the targets of a
 //! multi-account desired state; `iamctl permissions --base` renders it for one desired state.
+//! [`SECURITY_HUB`] is what `--security-hub` calls in each target on top of the others
+//! (`iamctl permissions [--apply] --security-hub`).
 //!
 //! Each action is a constant ([`GET_USER`], ...), the one name of its operation in the code:
 //! every AWS call is made through `aws::call` with its constant, which debug builds check
@@ -44,6 +46,8 @@ pub enum Scope {
     /// The targets' roles: each `[[account]] role_arn`, and `role_name` in any account for an
     /// `[organization]`. Only in [`BASE`].
     TargetRoles,
+    /// The target's Security Hub findings (`*`). Only in [`SECURITY_HUB`].
+    SecurityHub,
 }
 
 /// One IAM action iamctl's code calls.
@@ -109,6 +113,12 @@ pub const CREATE_TRAIL: Permission = on("cloudtrail:CreateTrail", Scope::Trails)
 pub const UPDATE_TRAIL: Permission = on("cloudtrail:UpdateTrail", Scope::Trails);
 pub const START_LOGGING: Permission = on("cloudtrail:StartLogging", Scope::Trails);
 
+// `plan --security-hub`, `apply --security-hub` (security_hub/): the plan's items as findings
+// in each target's Security Hub, and the previous ones found to resolve them.
+pub const GET_FINDINGS: Permission = on("securityhub:GetFindings", Scope::SecurityHub);
+pub const BATCH_IMPORT_FINDINGS: Permission =
+    on("securityhub:BatchImportFindings", Scope::SecurityHub);
+
 // The base identity's (aws/mod.rs, fleet.rs).
 pub const ASSUME_ROLE: Permission = on("sts:AssumeRole", Scope::TargetRoles);
 pub const LIST_ACCOUNTS: Permission = any("organizations:ListAccounts");
@@ -167,6 +177,11 @@ pub const BASE: &[Permission] = &[ASSUME_ROLE, LIST_ACCOUNTS];
 /// desired state names a topic.
 pub const NOTIFY: &[Permission] = &[SNS_PUBLISH];
 
+/// What `--security-hub` (on `plan` and `apply`) calls in each target account, on top of
+/// [`READ`] (and [`APPLY`]): rendered into the policy by `iamctl permissions --security-hub`.
+/// A list of its own: a role that only plans or applies needs none of it.
+pub const SECURITY_HUB: &[Permission] = &[GET_FINDINGS, BATCH_IMPORT_FINDINGS];
+
 /// Operations iamctl calls that IAM allows whatever the caller's policies say.
 pub const NO_PERMISSION_NEEDED: &[Permission] = &[GET_CALLER_IDENTITY];
 
@@ -176,6 +191,7 @@ pub fn all() -> impl Iterator<Item = &'static Permission> {
         .chain(APPLY)
         .chain(BASE)
         .chain(NOTIFY)
+        .chain(SECURITY_HUB)
         .chain(NO_PERMISSION_NEEDED)
 }
 
@@ -259,8 +275,8 @@ pub fn policy_document(need: Need, partition: &str) -> Value {
                     json!(users),
                     Some(json!({ "ForAllValues:StringLike": { "aws:TagKeys": ["iamctl:*"] } })),
                 ),
-                (Scope::TargetRoles | Scope::NotifyTopic, _) => {
-                    unreachable!("only BASE and NOTIFY reach target roles and topics")
+                (Scope::TargetRoles | Scope::NotifyTopic | Scope::SecurityHub, _) => {
+                    unreachable!("only BASE, NOTIFY and SECURITY_HUB reach these scopes")
                 }
             };
             let mut statement = json!({
@@ -276,6 +292,23 @@ pub fn policy_document(need: Need, partition: &str) -> Value {
         })
         .collect();
     json!({ "Version": "2012-10-17", "Statement": statements })
+}
+
+/// `doc` (a [`policy_document`]) with the statement of [`SECURITY_HUB`] added: findings are
+/// read and imported in the account's own Security Hub, on `*` (Security Hub's findings are
+/// not resources a policy can name one by one).
+pub fn with_security_hub(mut doc: Value) -> Value {
+    let mut actions: Vec<&str> = SECURITY_HUB.iter().map(|p| p.action).collect();
+    actions.sort_unstable();
+    if let Some(statements) = doc["Statement"].as_array_mut() {
+        statements.push(json!({
+            "Sid": "IamctlImportSecurityHubFindings",
+            "Effect": "Allow",
+            "Action": actions,
+            "Resource": "*",
+        }));
+    }
+    doc
 }
 
 /// The policy document (JSON) the base identity needs to reach `targets` (the selected

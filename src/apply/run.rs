@@ -14,6 +14,7 @@ use crate::desired::{DesiredDoc, PolicyRule};
 use crate::fleet::AccountRun;
 use crate::ops::{self, Observer, PlanError, Scope};
 use crate::plan::{AccountPlan, FORMAT_VERSION, Plan};
+use crate::security_hub::{self, HubAccount, HubReport, still_open};
 use crate::state::PasswordPolicy;
 
 /// What `apply` is asked to do.
@@ -29,6 +30,8 @@ pub struct ApplyRequest<'a> {
     pub secrets_dir: Option<PathBuf>,
     /// JSON Lines, one record per change attempted.
     pub audit_log: Option<PathBuf>,
+    /// Afterwards, import what still stands into each account's Security Hub.
+    pub security_hub: bool,
 }
 
 /// The parts of `apply` that involve a person: seeing the fresh plan, and saying yes to it.
@@ -88,6 +91,8 @@ pub struct ApplyReport {
     /// Why the audit log stopped being written, if it did: changes not yet started then were
     /// skipped.
     pub audit_broken: Option<String>,
+    /// What `--security-hub` imported (`None` without it).
+    pub security_hub: Option<HubReport>,
 }
 
 /// How many changes were done, skipped and failed.
@@ -171,13 +176,17 @@ pub async fn run(request: ApplyRequest<'_>, ui: &dyn ApplyUi) -> Result<ApplyRep
 
     let plan = Plan::new(now, runs.iter().map(|run| run.plan.clone()).collect());
     ui.planned(&plan, request.saved.is_none());
-    let nothing_done = |plan| ApplyReport {
-        plan,
-        outcomes: Vec::new(),
-        audit_broken: None,
-    };
     if !plan.has_changes() {
-        return Ok(nothing_done(plan));
+        let security_hub = match request.security_hub {
+            true => Some(import_into_security_hub(&runs, &[], request.scope.parallelism).await),
+            false => None,
+        };
+        return Ok(ApplyReport {
+            plan,
+            outcomes: Vec::new(),
+            audit_broken: None,
+            security_hub,
+        });
     }
     if let Some(max) = request.max_changes {
         if plan.summary.changes > max {
@@ -224,11 +233,40 @@ pub async fn run(request: ApplyRequest<'_>, ui: &dyn ApplyUi) -> Result<ApplyRep
             .buffered(request.scope.parallelism.max(1))
             .collect()
             .await;
+    let security_hub = match request.security_hub {
+        true => Some(import_into_security_hub(&runs, &outcomes, request.scope.parallelism).await),
+        false => None,
+    };
     Ok(ApplyReport {
         plan,
         outcomes,
         audit_broken: audit.as_ref().and_then(AuditLog::broken),
+        security_hub,
     })
+}
+
+/// `--security-hub`: each account's findings, and the changes apply did not make, imported;
+/// what apply fixed resolved (when an earlier run had imported it).
+async fn import_into_security_hub(
+    runs: &[AccountRun],
+    outcomes: &[(AccountPlan, Vec<Outcome>)],
+    parallelism: usize,
+) -> HubReport {
+    let accounts = runs
+        .iter()
+        .filter_map(|run| {
+            let done = outcomes
+                .iter()
+                .find(|(plan, _)| plan.name == run.plan.name)
+                .map(|(_, outcomes)| outcomes.as_slice());
+            Some(HubAccount {
+                clients: run.clients.as_ref()?,
+                plan: still_open(&run.plan, done),
+                live: run.live.as_ref(),
+            })
+        })
+        .collect();
+    security_hub::export(accounts, Utc::now(), parallelism).await
 }
 
 /// The password policy new console passwords must satisfy: the planned one, else the live one.

@@ -100,6 +100,8 @@ pub struct AccountClients {
     pub iam: aws_sdk_iam::Client,
     pub sts: aws_sdk_sts::Client,
     pub cloudtrail: aws_sdk_cloudtrail::Client,
+    /// In the region of the target's configuration, where `--security-hub` imports findings.
+    pub security_hub: aws_sdk_securityhub::Client,
     pub config: SdkConfig,
 }
 
@@ -210,11 +212,16 @@ impl ClientFactory {
             .retry_config(retries())
             .interceptor(self.calls.clone())
             .build();
+        let security_hub = aws_sdk_securityhub::config::Builder::from(&config)
+            .retry_config(retries())
+            .interceptor(self.calls.clone())
+            .build();
         AccountClients {
             target: target.to_owned(),
             iam: aws_sdk_iam::Client::from_conf(iam),
             sts: sts_client(&config, &self.calls),
             cloudtrail: aws_sdk_cloudtrail::Client::from_conf(cloudtrail),
+            security_hub: aws_sdk_securityhub::Client::from_conf(security_hub),
             config,
         }
     }

@@ -13,7 +13,7 @@ use super::args::{
 use super::printer::Printer;
 use super::{ExitStatus, load_targets};
 use crate::desired::DesiredDoc;
-use crate::permissions::{Need, base_policy_document, policy_document};
+use crate::permissions::{Need, base_policy_document, policy_document, with_security_hub};
 
 /// `iamctl schema`: the JSON Schema of the desired-state file, made for TOML editors (see
 /// [`editor_schema`]).
@@ -118,10 +118,18 @@ pub(super) fn permissions(
                 return Ok(ExitStatus::Success);
             }
         }
-    } else if args.apply {
-        policy_document(Need::Apply, &args.partition)
     } else {
-        policy_document(Need::ReadOnly, &args.partition)
+        let need = if args.apply {
+            Need::Apply
+        } else {
+            Need::ReadOnly
+        };
+        let doc = policy_document(need, &args.partition);
+        if args.security_hub {
+            with_security_hub(doc)
+        } else {
+            doc
+        }
     };
     let text = serde_json::to_string_pretty(&doc).into_diagnostic()?;
     printer.stdout(&format!("{text}\n"))?;

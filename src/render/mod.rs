@@ -20,7 +20,9 @@ pub use apply::apply_report;
 pub use controls::{controls_json, controls_markdown, controls_text};
 pub use json::json;
 pub use markdown::{MARKDOWN_MARKER, markdown, markdown_grouped};
-pub use sarif::{SARIF_SCHEMA, rule_location, sarif};
+pub use sarif::{
+    SARIF_SCHEMA, change_message, description as rule_description, rule_location, sarif,
+};
 pub use text::{TextOptions, text};
 
 /// The output formats of `plan --format`.

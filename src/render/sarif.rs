@@ -302,18 +302,7 @@ fn change_result(
     rules: &mut Vec<(Rule, Kind)>,
 ) -> SarifResult {
     let address = change.address();
-    let mut text = format!("{address} will be {}", change.action().past_participle());
-    let detail = change_detail(change).or_else(|| {
-        let added: Vec<String> = policy_diff(change)?
-            .into_iter()
-            .filter(|(tag, _)| *tag == super::DiffTag::Added)
-            .map(|(_, line)| line)
-            .collect();
-        (!added.is_empty()).then(|| added.join(", "))
-    });
-    if let Some(detail) = detail {
-        text = format!("{text}: {detail}");
-    }
+    let text = change_message(change);
     result(
         account,
         Item {
@@ -530,8 +519,30 @@ fn key_of(rule: Rule) -> Key {
     }
 }
 
+/// A change as a sentence: what will happen at its address, and the detail that tells the
+/// reviewer something the action does not (for the password policy, the settings it gets).
+pub fn change_message(change: &Change) -> String {
+    let mut text = format!(
+        "{} will be {}",
+        change.address(),
+        change.action().past_participle()
+    );
+    let detail = change_detail(change).or_else(|| {
+        let added: Vec<String> = policy_diff(change)?
+            .into_iter()
+            .filter(|(tag, _)| *tag == super::DiffTag::Added)
+            .map(|(_, line)| line)
+            .collect();
+        (!added.is_empty()).then(|| added.join(", "))
+    });
+    if let Some(detail) = detail {
+        text = format!("{text}: {detail}");
+    }
+    text
+}
+
 /// What a rule asks for, in a line.
-fn description(rule: Rule) -> &'static str {
+pub fn description(rule: Rule) -> &'static str {
     match rule {
         Rule::PasswordPolicy => "The account password policy must equal the desired one",
         Rule::PasswordPolicyAbsent => "The account must have no password policy",
