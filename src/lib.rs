@@ -17,5 +17,6 @@ pub mod ops;
 pub mod permissions;
 pub mod plan;
 pub mod render;
+pub mod security_hub;
 pub mod state;
 pub mod testing;

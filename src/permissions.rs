@@ -3,6 +3,8 @@
 //! it may touch. `iamctl permissions [--apply]` renders them as an IAM policy document. A third
 //! list, [`BASE`], is what the identity iamctl starts from needs to reach the targets of a
 //! multi-account desired state; `iamctl permissions --base` renders it for one desired state.
+//! [`SECURITY_HUB`] is what `--security-hub` calls in each target on top of the others
+//! (`iamctl permissions [--apply] --security-hub`).
 //!
 //! Each action is a constant ([`GET_USER`], ...), the one name of its operation in the code:
 //! every AWS call is made through `aws::call` with its constant, which debug builds check
@@ -50,6 +52,8 @@ pub enum Scope {
     /// `arn:PARTITION:secretsmanager:*:*:secret:PREFIX*`, the prefix being the fixed start of
     /// each `secret_name` template (`iamctl/` unless the desired state says otherwise).
     RotationSecrets,
+    /// The target's Security Hub findings (`*`). Only in [`SECURITY_HUB`].
+    SecurityHub,
 }
 
 /// One IAM action iamctl's code calls.
@@ -128,6 +132,12 @@ pub const CREATE_TRAIL: Permission = on("cloudtrail:CreateTrail", Scope::Trails)
 pub const UPDATE_TRAIL: Permission = on("cloudtrail:UpdateTrail", Scope::Trails);
 pub const START_LOGGING: Permission = on("cloudtrail:StartLogging", Scope::Trails);
 
+// `plan --security-hub`, `apply --security-hub` (security_hub/): the plan's items as findings
+// in each target's Security Hub, and the previous ones found to resolve them.
+pub const GET_FINDINGS: Permission = on("securityhub:GetFindings", Scope::SecurityHub);
+pub const BATCH_IMPORT_FINDINGS: Permission =
+    on("securityhub:BatchImportFindings", Scope::SecurityHub);
+
 // The base identity's (aws/mod.rs, fleet.rs).
 pub const ASSUME_ROLE: Permission = on("sts:AssumeRole", Scope::TargetRoles);
 pub const LIST_ACCOUNTS: Permission = any("organizations:ListAccounts");
@@ -201,6 +211,11 @@ pub const NOTIFY: &[Permission] = &[SNS_PUBLISH];
 /// queue's messages and deleting those it reconciled.
 pub const WATCH: &[Permission] = &[RECEIVE_MESSAGE, DELETE_MESSAGE];
 
+/// What `--security-hub` (on `plan` and `apply`) calls in each target account, on top of
+/// [`READ`] (and [`APPLY`]): rendered into the policy by `iamctl permissions --security-hub`.
+/// A list of its own: a role that only plans or applies needs none of it.
+pub const SECURITY_HUB: &[Permission] = &[GET_FINDINGS, BATCH_IMPORT_FINDINGS];
+
 /// Operations iamctl calls that IAM allows whatever the caller's policies say.
 pub const NO_PERMISSION_NEEDED: &[Permission] = &[GET_CALLER_IDENTITY];
 
@@ -211,6 +226,7 @@ pub fn all() -> impl Iterator<Item = &'static Permission> {
         .chain(BASE)
         .chain(NOTIFY)
         .chain(WATCH)
+        .chain(SECURITY_HUB)
         .chain(NO_PERMISSION_NEEDED)
 }
 
@@ -366,10 +382,11 @@ pub fn policy_document_for(need: Need, partition: &str, rotation: &RotationScope
                     ("IamctlReadRotationSecrets", secrets.clone(), None)
                 }
                 (Scope::RotationSecrets, _) => ("IamctlDeliverRotatedKeys", secrets.clone(), None),
-                (Scope::TargetRoles | Scope::NotifyTopic | Scope::Queue, _) => {
-                    unreachable!(
-                        "only BASE, NOTIFY and WATCH reach target roles, topics and queues"
-                    )
+                (
+                    Scope::TargetRoles | Scope::NotifyTopic | Scope::Queue | Scope::SecurityHub,
+                    _,
+                ) => {
+                    unreachable!("only BASE, NOTIFY, WATCH and SECURITY_HUB reach these scopes")
                 }
             };
             let mut statement = json!({
@@ -433,6 +450,23 @@ fn kms_statements(partition: &str, keys: &BTreeSet<String>) -> Vec<Value> {
         }));
     }
     statements
+}
+
+/// `doc` (a [`policy_document`]) with the statement of [`SECURITY_HUB`] added: findings are
+/// read and imported in the account's own Security Hub, on `*` (Security Hub's findings are
+/// not resources a policy can name one by one).
+pub fn with_security_hub(mut doc: Value) -> Value {
+    let mut actions: Vec<&str> = SECURITY_HUB.iter().map(|p| p.action).collect();
+    actions.sort_unstable();
+    if let Some(statements) = doc["Statement"].as_array_mut() {
+        statements.push(json!({
+            "Sid": "IamctlImportSecurityHubFindings",
+            "Effect": "Allow",
+            "Action": actions,
+            "Resource": "*",
+        }));
+    }
+    doc
 }
 
 /// The policy document (JSON) the base identity needs to reach `targets` (the selected

@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 
 use iamctl::aws::{AccountClients, ApiCalls, ClientFactory, call};
 use iamctl::permissions::{
-    APPLY, BASE, GET_USER, LIST_ACCESS_KEYS, NO_PERMISSION_NEEDED, Permission, READ,
+    APPLY, BASE, GET_USER, LIST_ACCESS_KEYS, NO_PERMISSION_NEEDED, Permission, READ, SECURITY_HUB,
 };
 use support::cli::{desired, offline_cmd, output};
 use support::{Account, Backdate, SeedUser, fresh_account, seed_user};
@@ -38,6 +38,11 @@ fn read_only() -> BTreeSet<String> {
 
 fn read_and_apply() -> BTreeSet<String> {
     read_only().into_iter().chain(actions(APPLY)).collect()
+}
+
+/// `set` and what `--security-hub` calls on top.
+fn with_security_hub(set: BTreeSet<String>) -> BTreeSet<String> {
+    set.into_iter().chain(actions(SECURITY_HUB)).collect()
 }
 
 /// What the base identity may call: [`BASE`] and what needs no permission.
@@ -202,6 +207,18 @@ async fn every_action_a_run_uses_is_granted_and_every_granted_action_is_used() {
     let (code, out) = run(&account, &["plan", "-c", first]);
     assert_eq!(code, 0, "{out}");
     used_within(&account, "plan", &read_only(), &mut all_used);
+    let (code, out) = run(&account, &["plan", "-c", first, "--security-hub"]);
+    assert_eq!(code, 0, "{out}");
+    let used = used_within(
+        &account,
+        "plan --security-hub",
+        &with_security_hub(read_only()),
+        &mut all_used,
+    );
+    assert!(
+        used.contains_key("securityhub:BatchImportFindings"),
+        "{out}"
+    );
     let snapshot = dir.path().join("snapshot.json");
     // A root user with MFA: the snapshot tells a virtual device from a hardware one.
     account.set_root("virtual", false, None);
@@ -225,22 +242,21 @@ async fn every_action_a_run_uses_is_granted_and_every_granted_action_is_used() {
     // apply: a stricter policy, resets, the deny policy created and attached, a profile
     // deleted and one created, a key deactivated and one deleted, the trail put right.
     let secrets = dir.path().join("secrets");
-    let apply = |config: &str| {
-        let (code, out) = run(
-            &account,
-            &[
-                "apply",
-                "--auto-approve",
-                "-c",
-                config,
-                "--secrets-dir",
-                secrets.to_str().unwrap(),
-            ],
-        );
+    let apply = |config: &str, extra: &[&str]| {
+        let mut args = vec![
+            "apply",
+            "--auto-approve",
+            "-c",
+            config,
+            "--secrets-dir",
+            secrets.to_str().unwrap(),
+        ];
+        args.extend(extra);
+        let (code, out) = run(&account, &args);
         assert_eq!(code, 0, "apply failed:\n{out}");
         out
     };
-    let out = apply(first);
+    let out = apply(first, &[]);
     let used = used_within(&account, "apply", &read_and_apply(), &mut all_used);
     for expected in [
         "iam:UpdateAccountPasswordPolicy",
@@ -290,8 +306,13 @@ async fn every_action_a_run_uses_is_granted_and_every_granted_action_is_used() {
         .replace("max_active = 1", "max_active = 1\ndelete_inactive = true");
     std::fs::write(&second, second_text).unwrap();
     let second = second.to_str().unwrap();
-    let out = apply(second);
-    let used = used_within(&account, "apply", &read_and_apply(), &mut all_used);
+    let out = apply(second, &["--security-hub"]);
+    let used = used_within(
+        &account,
+        "apply --security-hub",
+        &with_security_hub(read_and_apply()),
+        &mut all_used,
+    );
     for expected in [
         "iam:DeleteAccountPasswordPolicy",
         "iam:DetachUserPolicy",
@@ -338,7 +359,10 @@ async fn every_action_a_run_uses_is_granted_and_every_granted_action_is_used() {
     }
 
     // Every granted action was needed by some run: the lists hold nothing extra.
-    let granted: BTreeSet<String> = actions(READ).into_iter().chain(actions(APPLY)).collect();
+    let granted: BTreeSet<String> = with_security_hub(read_and_apply())
+        .into_iter()
+        .filter(|a| !actions(NO_PERMISSION_NEEDED).contains(a))
+        .collect();
     let unused: Vec<&String> = granted
         .difference(&all_used)
         .filter(|a| !NOT_ON_MOTO.contains(&a.as_str()))
@@ -385,6 +409,26 @@ fn the_printed_policies_grant_exactly_the_lists() {
     let text = apply.to_string();
     assert!(text.contains("arn:aws-us-gov:iam::*:user/*"), "{text}");
     assert!(!text.contains("arn:aws:"), "{text}");
+    // --security-hub adds its own statement to either.
+    assert_eq!(
+        granted_by(&printed(&["permissions", "--security-hub"])),
+        with_security_hub(actions(READ))
+    );
+    let hub = printed(&["permissions", "--apply", "--security-hub"]);
+    assert_eq!(
+        granted_by(&hub),
+        with_security_hub(actions(READ).into_iter().chain(actions(APPLY)).collect())
+    );
+    let statement = hub["Statement"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(
+        statement,
+        serde_json::json!({
+            "Sid": "IamctlImportSecurityHubFindings",
+            "Effect": "Allow",
+            "Action": ["securityhub:BatchImportFindings", "securityhub:GetFindings"],
+            "Resource": "*",
+        })
+    );
 }
 
 /// `iamctl permissions --base` with `args`, offline, on `text` as the desired state.
@@ -477,10 +521,12 @@ fn without_a_role_to_assume_the_base_policy_is_nothing_and_says_why() {
 
 #[test]
 fn base_and_apply_together_are_refused() {
-    let out = base_run(TWO_ROLES_AND_AN_ORGANIZATION, &["--apply"]);
-    assert_eq!(out.code, 1, "{}", out.stderr);
-    assert_eq!(out.stdout, "");
-    assert!(out.stderr.contains("cannot be used with"), "{}", out.stderr);
+    for other in ["--apply", "--security-hub"] {
+        let out = base_run(TWO_ROLES_AND_AN_ORGANIZATION, &[other]);
+        assert_eq!(out.code, 1, "{}", out.stderr);
+        assert_eq!(out.stdout, "");
+        assert!(out.stderr.contains("cannot be used with"), "{}", out.stderr);
+    }
 }
 
 #[test]

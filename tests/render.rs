@@ -647,14 +647,22 @@ fn markdown_fences_cannot_be_closed_by_the_content() {
 #[test]
 fn format_selects_the_renderer() {
     let plan = full_plan();
+    let desired = iamctl::desired::Desired::default();
     assert_eq!(
-        Format::Text.render(&plan, &PLAIN),
+        Format::Text.render(&plan, &PLAIN, &desired),
         render::text(&plan, &PLAIN)
     );
-    assert_eq!(Format::Json.render(&plan, &PLAIN), render::json(&plan));
     assert_eq!(
-        Format::Markdown.render(&plan, &PLAIN),
+        Format::Json.render(&plan, &PLAIN, &desired),
+        render::json(&plan)
+    );
+    assert_eq!(
+        Format::Markdown.render(&plan, &PLAIN, &desired),
         render::markdown(&plan)
+    );
+    assert_eq!(
+        Format::Sarif.render(&plan, &PLAIN, &desired),
+        render::sarif(&plan, &desired)
     );
     assert_eq!(Format::default(), Format::Text);
 
@@ -675,7 +683,8 @@ fn format_selects_the_renderer() {
         [
             ("text".to_owned(), Format::Text),
             ("json".to_owned(), Format::Json),
-            ("markdown".to_owned(), Format::Markdown)
+            ("markdown".to_owned(), Format::Markdown),
+            ("sarif".to_owned(), Format::Sarif)
         ]
     );
 }

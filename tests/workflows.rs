@@ -252,12 +252,13 @@ fn the_command_scanner_finds_commands_and_leaves_the_rest() {
 // ---------------------------------------------------------------------------------------------
 
 /// The actions the examples may use, pinned to a major version.
-const KNOWN_ACTIONS: [&str; 5] = [
+const KNOWN_ACTIONS: [&str; 6] = [
     "actions/checkout@v4",
     "actions/cache@v4",
     "actions/github-script@v7",
     "actions/upload-artifact@v4",
     "aws-actions/configure-aws-credentials@v4",
+    "github/codeql-action/upload-sarif@v3",
 ];
 
 fn workflow(path: &str) -> Yaml {
@@ -409,6 +410,40 @@ fn the_apply_workflow_runs_on_a_schedule_with_a_change_limit_and_fails_loudly() 
         .collect();
     assert!(!on_failure.is_empty(), "a step that reports the failure");
     assert_eq!(doc["permissions"]["issues"].as_str(), Some("write"));
+}
+
+#[test]
+fn the_code_scanning_workflow_uploads_the_plan_as_sarif() {
+    let path = "examples/github/code-scanning.yml";
+    let (doc, _) = check_workflow(path);
+    assert_eq!(
+        doc["permissions"]["security-events"].as_str(),
+        Some("write"),
+        "upload-sarif needs security-events: write"
+    );
+    assert!(doc["on"]["schedule"][0]["cron"].as_str().is_some());
+    let scripts = run_scripts(&doc);
+    let plan = iamctl_commands(&scripts)
+        .into_iter()
+        .find(|args| args.first().is_some_and(|a| a == "plan"))
+        .expect("an `iamctl plan` step");
+    let cli = Cli::try_parse_from(std::iter::once("iamctl".to_owned()).chain(plan)).unwrap();
+    match cli.command {
+        iamctl::cli::args::Command::Plan(args) => {
+            assert_eq!(args.format, iamctl::cli::args::FormatArg::Sarif);
+            assert!(!args.detailed_exitcode, "exit 2 would skip the upload");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(scripts.contains("> iamctl.sarif"), "{scripts}");
+    let upload = with_action(&doc, "github/codeql-action/upload-sarif@");
+    assert_eq!(upload.len(), 1);
+    assert_eq!(
+        upload[0]["with"]["sarif_file"].as_str(),
+        Some("iamctl.sarif")
+    );
+    // Uploaded only when the plan succeeded: a failed account's alerts must not close.
+    assert!(upload[0]["if"].is_badvalue(), "{:?}", upload[0]["if"]);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -745,6 +780,7 @@ fn paths_used_in_the_examples_exist() {
     for path in [
         "examples/github/plan.yml",
         "examples/github/apply.yml",
+        "examples/github/code-scanning.yml",
         "examples/iam/trust-policy.json",
         "examples/iam/trust-policy-apply.json",
         "examples/cron/iamctl-apply.service",

@@ -14,6 +14,7 @@ use crate::explain::events::Envelope;
 use crate::fleet::AccountRun;
 use crate::ops::{self, Focus, Observer, PlanError, Scope};
 use crate::plan::{AccountPlan, Address, ChangeKind, FORMAT_VERSION, Plan, Targets};
+use crate::security_hub::{self, HubAccount, HubReport, still_open};
 use crate::state::AccessKeyId;
 use crate::state::PasswordPolicy;
 
@@ -36,6 +37,8 @@ pub struct ApplyRequest<'a> {
     pub secrets_dir: Option<PathBuf>,
     /// JSON Lines, one record per change attempted.
     pub audit_log: Option<PathBuf>,
+    /// Afterwards, import what still stands into each account's Security Hub.
+    pub security_hub: bool,
 }
 
 /// The parts of `apply` that involve a person: seeing the fresh plan, and saying yes to it.
@@ -97,6 +100,8 @@ pub struct ApplyReport {
     /// Why the audit log stopped being written, if it did: changes not yet started then were
     /// skipped.
     pub audit_broken: Option<String>,
+    /// What `--security-hub` imported (`None` without it).
+    pub security_hub: Option<HubReport>,
 }
 
 /// How many changes were done, skipped and failed.
@@ -185,13 +190,17 @@ pub async fn run(request: ApplyRequest<'_>, ui: &dyn ApplyUi) -> Result<ApplyRep
     if !refused.is_empty() {
         return Err(ApplyError::RotateNow { refused });
     }
-    let nothing_done = |plan| ApplyReport {
-        plan,
-        outcomes: Vec::new(),
-        audit_broken: None,
-    };
     if !plan.has_changes() {
-        return Ok(nothing_done(plan));
+        let security_hub = match request.security_hub {
+            true => Some(import_into_security_hub(&runs, &[], request.scope.parallelism).await),
+            false => None,
+        };
+        return Ok(ApplyReport {
+            plan,
+            outcomes: Vec::new(),
+            audit_broken: None,
+            security_hub,
+        });
     }
     if let Some(max) = request.max_changes {
         if plan.summary.changes > max {
@@ -238,10 +247,15 @@ pub async fn run(request: ApplyRequest<'_>, ui: &dyn ApplyUi) -> Result<ApplyRep
             .buffered(request.scope.parallelism.max(1))
             .collect()
             .await;
+    let security_hub = match request.security_hub {
+        true => Some(import_into_security_hub(&runs, &outcomes, request.scope.parallelism).await),
+        false => None,
+    };
     Ok(ApplyReport {
         plan,
         outcomes,
         audit_broken: audit.as_ref().and_then(AuditLog::broken),
+        security_hub,
     })
 }
 
@@ -283,6 +297,30 @@ fn rotations_refused(plan: &Plan, asked: &[(String, AccessKeyId)]) -> Vec<String
             Some(format!("{address}: {why}"))
         })
         .collect()
+}
+
+/// `--security-hub`: each account's findings, and the changes apply did not make, imported;
+/// what apply fixed resolved (when an earlier run had imported it).
+async fn import_into_security_hub(
+    runs: &[AccountRun],
+    outcomes: &[(AccountPlan, Vec<Outcome>)],
+    parallelism: usize,
+) -> HubReport {
+    let accounts = runs
+        .iter()
+        .filter_map(|run| {
+            let done = outcomes
+                .iter()
+                .find(|(plan, _)| plan.name == run.plan.name)
+                .map(|(_, outcomes)| outcomes.as_slice());
+            Some(HubAccount {
+                clients: run.clients.as_ref()?,
+                plan: still_open(&run.plan, done),
+                live: run.live.as_ref(),
+            })
+        })
+        .collect();
+    security_hub::export(accounts, Utc::now(), parallelism).await
 }
 
 /// The password policy new console passwords must satisfy: the planned one, else the live one.

@@ -102,6 +102,8 @@ pub struct AccountClients {
     pub cloudtrail: aws_sdk_cloudtrail::Client,
     /// Secrets Manager in the target's region: where key rotation delivers new keys.
     pub secretsmanager: aws_sdk_secretsmanager::Client,
+    /// In the region of the target's configuration, where `--security-hub` imports findings.
+    pub security_hub: aws_sdk_securityhub::Client,
     pub config: SdkConfig,
 }
 
@@ -225,12 +227,17 @@ impl ClientFactory {
             .retry_config(retries())
             .interceptor(self.calls.clone())
             .build();
+        let security_hub = aws_sdk_securityhub::config::Builder::from(&config)
+            .retry_config(retries())
+            .interceptor(self.calls.clone())
+            .build();
         AccountClients {
             target: target.to_owned(),
             iam: aws_sdk_iam::Client::from_conf(iam),
             sts: sts_client(&config, &self.calls),
             cloudtrail: aws_sdk_cloudtrail::Client::from_conf(cloudtrail),
             secretsmanager: aws_sdk_secretsmanager::Client::from_conf(secretsmanager),
+            security_hub: aws_sdk_securityhub::Client::from_conf(security_hub),
             config,
         }
     }

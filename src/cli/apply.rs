@@ -42,6 +42,7 @@ pub(super) async fn apply(
         max_changes: args.max_changes,
         secrets_dir: args.secrets_dir.clone(),
         audit_log: args.audit_log.clone(),
+        security_hub: args.security_hub,
     };
     let ui = Terminal {
         printer: *printer,
@@ -62,6 +63,9 @@ pub(super) async fn apply(
     if let Some(topic) = notify_topic(&desired.doc) {
         let notices = notify::tell_owners(&calls, topic, &report.plan, &report.outcomes).await;
         report_notices(printer, &notices);
+    }
+    if let Some(hub) = &report.security_hub {
+        super::report_security_hub(printer, hub);
     }
     printer.api_calls(&calls);
     if let Some(reason) = &report.audit_broken {

@@ -122,6 +122,19 @@ impl Focused {
     }
 }
 
+/// What importing into Security Hub came to: failures as warnings (they never fail the run).
+fn report_security_hub(printer: &Printer, report: &crate::security_hub::HubReport) {
+    for failure in &report.failures {
+        printer.note(&format!("warning: {failure}"));
+    }
+    printer.note(&format!(
+        "Security Hub: {} finding{} imported, {} resolved",
+        report.imported,
+        if report.imported == 1 { "" } else { "s" },
+        report.resolved
+    ));
+}
+
 fn load_desired(global: &GlobalArgs) -> Result<Desired> {
     desired::load(&global.config).map_err(miette::Report::new)
 }

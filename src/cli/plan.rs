@@ -13,6 +13,7 @@ use crate::notify;
 use crate::ops::plan::{ExplainSource, explain_runs};
 use crate::ops::{self, Source};
 use crate::render::{self, Format, TextOptions};
+use crate::security_hub::{self, HubAccount};
 
 pub(super) async fn plan(
     global: &GlobalArgs,
@@ -40,6 +41,11 @@ pub(super) async fn plan(
             ));
         }
     };
+    if args.security_hub && args.snapshot.is_some() {
+        return Err(miette::miette!(
+            "--security-hub with --snapshot: findings go to each live account's Security Hub; plan them live"
+        ));
+    }
     let source = match &args.snapshot {
         Some(path) => Source::Snapshot(path),
         None => Source::Live { calls: &calls },
@@ -81,12 +87,26 @@ pub(super) async fn plan(
         group_by_owner: args.group_by == Some(GroupBy::Owner),
         ..printer.text_options()
     };
-    printer.stdout(&Format::from(args.format).render(&plan, &options))?;
+    printer.stdout(&Format::from(args.format).render(&plan, &options, &desired))?;
     if let Some(topic) = topic {
         super::report_notices(
             printer,
             &notify::tell_owners(&calls, topic, &plan, &[]).await,
         );
+    }
+    if args.security_hub {
+        let accounts = runs
+            .iter()
+            .filter_map(|run| {
+                Some(HubAccount {
+                    clients: run.clients.as_ref()?,
+                    plan: run.plan.clone(),
+                    live: run.live.as_ref(),
+                })
+            })
+            .collect();
+        let report = security_hub::export(accounts, Utc::now(), global.parallelism.into()).await;
+        super::report_security_hub(printer, &report);
     }
     printer.api_calls(&calls);
 

@@ -13,7 +13,9 @@ use super::args::{
 use super::printer::Printer;
 use super::{ExitStatus, load_targets};
 use crate::desired::DesiredDoc;
-use crate::permissions::{Need, RotationScope, base_policy_document, policy_document_for};
+use crate::permissions::{
+    Need, RotationScope, base_policy_document, policy_document_for, with_security_hub,
+};
 
 /// `iamctl schema`: the JSON Schema of the desired-state file, made for TOML editors (see
 /// [`editor_schema`]).
@@ -131,7 +133,12 @@ pub(super) fn permissions(
         } else {
             Need::ReadOnly
         };
-        policy_document_for(need, &args.partition, &rotation)
+        let doc = policy_document_for(need, &args.partition, &rotation);
+        if args.security_hub {
+            with_security_hub(doc)
+        } else {
+            doc
+        }
     };
     let text = serde_json::to_string_pretty(&doc).into_diagnostic()?;
     printer.stdout(&format!("{text}\n"))?;

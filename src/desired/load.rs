@@ -19,11 +19,28 @@ use super::model::*;
 use super::validate::validate;
 
 /// The desired state, loaded and valid.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Desired {
     pub doc: DesiredDoc,
     pub files: Vec<PathBuf>,
+    /// Where each key of `doc` is written, by its key path in the merged document
+    /// (`users.access_keys.max_age_days`, `account[1].users`, `user[0].name`): what SARIF's
+    /// results point at.
+    pub locations: KeyLocations,
 }
+
+/// Where a key is written: the file (as it was named when loaded), 1-based line and column
+/// (in characters) of the key itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyLocation {
+    pub file: String,
+    pub line: usize,
+    pub column: usize,
+}
+
+/// Key path of the merged document -> where its key is written. Paths index `[[user]]` and
+/// `[[account]]` elements by their place in the merged document, as `validate` does.
+pub type KeyLocations = BTreeMap<String, KeyLocation>;
 
 #[derive(Debug, thiserror::Error, Diagnostic)]
 pub enum LoadError {
@@ -89,12 +106,23 @@ pub fn load(path: &Path) -> Result<Desired, LoadError> {
         })?;
         sources.push((file.display().to_string(), text));
     }
-    let doc = load_sources(sources)?;
-    Ok(Desired { doc, files })
+    let (doc, locations) = load_sources_located(sources)?;
+    Ok(Desired {
+        doc,
+        files,
+        locations,
+    })
 }
 
 /// Loads named TOML texts as one document (the names are only used in messages).
 pub fn load_sources(sources: Vec<(String, String)>) -> Result<DesiredDoc, LoadError> {
+    load_sources_located(sources).map(|(doc, _)| doc)
+}
+
+/// [`load_sources`], with where each key of the merged document is written.
+pub fn load_sources_located(
+    sources: Vec<(String, String)>,
+) -> Result<(DesiredDoc, KeyLocations), LoadError> {
     let parsed: Vec<ParsedFile> = sources
         .into_iter()
         .map(|(name, text)| ParsedFile::parse(name, text))
@@ -169,11 +197,47 @@ pub fn load_sources(sources: Vec<(String, String)>) -> Result<DesiredDoc, LoadEr
             span: None,
         });
     }
-    if problems.is_empty() {
-        Ok(doc)
-    } else {
-        Err(LoadError::Invalid { problems })
+    if !problems.is_empty() {
+        return Err(LoadError::Invalid { problems });
     }
+    let mut locations = KeyLocations::new();
+    for (file_index, file) in parsed.iter().enumerate() {
+        for (local, span) in file.key_spans.iter().chain(&file.spans) {
+            let Some(path) = merged_path(local, file_index, &user_origin, &account_origin) else {
+                continue;
+            };
+            // The key's own span first (chained first): a `[[user]]` element has none, its
+            // value's span stands in.
+            locations.entry(path).or_insert_with(|| {
+                let (line, column) = file.source.position(span.start);
+                KeyLocation {
+                    file: file.name.clone(),
+                    line,
+                    column,
+                }
+            });
+        }
+    }
+    Ok((doc, locations))
+}
+
+/// The path in the merged document of `local`, a path of file `file_index`: the inverse of
+/// [`locate`]. `None` for an element that did not make it into the document.
+fn merged_path(
+    local: &str,
+    file_index: usize,
+    user_origin: &[(usize, usize)],
+    account_origin: &[(usize, usize)],
+) -> Option<String> {
+    for (array, origin) in [("user[", user_origin), ("account[", account_origin)] {
+        if let Some(rest) = local.strip_prefix(array) {
+            let (index, tail) = rest.split_once(']')?;
+            let index: usize = index.parse().ok()?;
+            let merged = origin.iter().position(|&o| o == (file_index, index))?;
+            return Some(format!("{array}{merged}]{tail}"));
+        }
+    }
+    Some(local.to_owned())
 }
 
 /// Maps a path of the merged document to the file it came from and the path within that file.
@@ -237,14 +301,14 @@ const MAX_EXCERPT_LINE: usize = 1_000;
 /// At most this many problems are reported; the rest are counted.
 const MAX_REPORTED_PROBLEMS: usize = 50;
 
-impl RawProblem {
-    fn into_problem(self) -> ConfigProblem {
-        let file = &self.file;
-        let text = &file.text;
-        let start = floor_char_boundary(text, self.span.start.min(text.len()));
-        let line_index = file.line_starts.partition_point(|&s| s <= start) - 1;
-        let line_start = file.line_starts[line_index];
-        let line_end = file
+impl SourceFile {
+    /// The 1-based line and column of byte `offset`, and whether its line is too long to show.
+    fn locate(&self, offset: usize) -> (usize, usize, bool) {
+        let text = &self.text;
+        let start = floor_char_boundary(text, offset.min(text.len()));
+        let line_index = self.line_starts.partition_point(|&s| s <= start) - 1;
+        let line_start = self.line_starts[line_index];
+        let line_end = self
             .line_starts
             .get(line_index + 1)
             .map_or(text.len(), |next| next - 1);
@@ -255,10 +319,26 @@ impl RawProblem {
         } else {
             text[line_start..start].chars().count() + 1
         };
+        (line_index + 1, column, long_line)
+    }
+
+    /// The 1-based line and column of byte `offset`.
+    fn position(&self, offset: usize) -> (usize, usize) {
+        let (line, column, _) = self.locate(offset);
+        (line, column)
+    }
+}
+
+impl RawProblem {
+    fn into_problem(self) -> ConfigProblem {
+        let file = &self.file;
+        let text = &file.text;
+        let start = floor_char_boundary(text, self.span.start.min(text.len()));
+        let (line, column, long_line) = file.locate(start);
         let len = self.span.end.saturating_sub(start).min(text.len() - start);
         ConfigProblem {
             file: file.name.clone(),
-            line: line_index + 1,
+            line,
             column,
             key: self.key,
             message: self.message,

@@ -6,7 +6,10 @@ pub mod model;
 mod rules;
 mod validate;
 
-pub use load::{ConfigProblem, Desired, LoadError, load, load_sources};
+pub use load::{
+    ConfigProblem, Desired, KeyLocation, KeyLocations, LoadError, load, load_sources,
+    load_sources_located,
+};
 pub use model::DesiredDoc;
 pub use rules::{
     AccessKeyRules, ComplianceRules, ConsoleRules, Exemptions, Owners, PolicyRule, RotationRules,

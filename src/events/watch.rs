@@ -305,6 +305,7 @@ pub async fn reconcile(
             max_changes: options.max_changes,
             secrets_dir: options.secrets_dir.clone(),
             audit_log: options.audit_log.clone(),
+            security_hub: false,
         };
         match apply::run(request, &ui).await {
             Ok(report) => {

@@ -1,5 +1,5 @@
-//! Renderers: one `Plan`, printed for a terminal or CI log (`text`), for programs (`json`) and
-//! for a pull-request comment (`markdown`). Each is a pure function from a plan to a `String`;
+//! Renderers: one `Plan`, printed for a terminal or CI log (`text`), for programs (`json`),
+//! for a pull-request comment (`markdown`) and for code scanning (`sarif`). Each is a pure function from a plan to a `String`;
 //! the CLI decides where it goes. Nothing here decides what the plan means: counts come from
 //! `Plan::summary`, "anything to do" from `Plan::has_changes`.
 
@@ -7,10 +7,12 @@ mod apply;
 mod controls;
 mod json;
 mod markdown;
+mod sarif;
 mod text;
 
 use chrono::{DateTime, TimeDelta, Utc};
 
+use crate::desired::Desired;
 use crate::plan::{AccountPlan, Attribution, Change, ChangeKind, Plan, TrailSettings};
 use crate::state::{KeyStatus, PasswordPolicy};
 
@@ -18,6 +20,9 @@ pub use apply::apply_report;
 pub use controls::{controls_json, controls_markdown, controls_text};
 pub use json::json;
 pub use markdown::{MARKDOWN_MARKER, markdown, markdown_grouped};
+pub use sarif::{
+    SARIF_SCHEMA, change_message, description as rule_description, rule_location, sarif,
+};
 pub use text::{TextOptions, text};
 
 /// The output formats of `plan --format`.
@@ -30,15 +35,19 @@ pub enum Format {
     Json,
     /// For a pull-request comment.
     Markdown,
+    /// SARIF 2.1.0, for code scanning.
+    Sarif,
 }
 
 impl Format {
-    /// Renders `plan` in this format; the JSON ignores `opts` (it is the plan itself).
-    pub fn render(self, plan: &Plan, opts: &TextOptions) -> String {
+    /// Renders `plan`, made from `desired`, in this format. The JSON and SARIF ignore `opts`;
+    /// only SARIF reads `desired` (its results point into the desired-state files).
+    pub fn render(self, plan: &Plan, opts: &TextOptions, desired: &Desired) -> String {
         match self {
             Format::Text => text(plan, opts),
             Format::Json => json(plan),
             Format::Markdown => markdown_grouped(plan, opts.group_by_owner),
+            Format::Sarif => sarif(plan, desired),
         }
     }
 }

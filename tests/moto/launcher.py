@@ -546,12 +546,19 @@ def root_fixture(app):
 # that key as JSON ({"iam:ListAccessKeys": 3, ...}) and forgets them. This is
 # how tests/permissions.rs learns which IAM actions a run of iamctl used, the
 # CloudTrail ones included. The service is the SigV4 credential scope's; the
-# action comes from X-Amz-Target (JSON protocols) or the `Action` parameter
-# (query protocols such as IAM and STS, in the URL or the form body).
+# action comes from X-Amz-Target (JSON protocols), the `Action` parameter
+# (query protocols such as IAM and STS, in the URL or the form body), or
+# REST_ACTIONS (REST protocols such as Security Hub's).
 # ---------------------------------------------------------------------------
 
 REQUESTS_PATH = "/_iamctl/requests"
 SIGNER = re.compile(r"Credential=([^/,\s]+)/[^/]+/[^/]+/([^/]+)/aws4_request")
+# REST protocols name the action by method and path, not in the request: the ones
+# iamctl calls.
+REST_ACTIONS = {
+    ("securityhub", "POST", "/findings"): "GetFindings",
+    ("securityhub", "POST", "/findings/import"): "BatchImportFindings",
+}
 
 
 def signed_action(environ):
@@ -572,7 +579,8 @@ def signed_action(environ):
         environ["wsgi.input"] = io.BytesIO(body)
         action = (parse_qs(body.decode("utf-8", "replace")).get("Action") or [None])[0]
     if not action:
-        action = f"{environ.get('REQUEST_METHOD', '?')} {environ.get('PATH_INFO', '')}"
+        method, path = environ.get("REQUEST_METHOD", "?"), environ.get("PATH_INFO", "")
+        action = REST_ACTIONS.get((service, method, path), f"{method} {path}")
     return key, f"{service}:{action}"
 
 

@@ -75,7 +75,7 @@ pub struct GlobalArgs {
 pub enum Command {
     /// Read desired and live state of every target and print the plan
     #[command(
-        after_help = "Examples:\n  iamctl plan\n  iamctl plan -a 'prod-*' --format markdown > plan.md\n  iamctl plan -o plan.json --detailed-exitcode\n  iamctl plan --snapshot snapshot.json --as-of 2027-01-01   # what falls due\n  iamctl plan --explain                  # who made each drift, from CloudTrail\n  iamctl plan --events cloudtrail/       # the same from CloudTrail log files"
+        after_help = "Examples:\n  iamctl plan\n  iamctl plan -a 'prod-*' --format markdown > plan.md\n  iamctl plan -o plan.json --detailed-exitcode\n  iamctl plan --snapshot snapshot.json --as-of 2027-01-01   # what falls due\n  iamctl plan --explain                  # who made each drift, from CloudTrail\n  iamctl plan --events cloudtrail/       # the same from CloudTrail log files\n  iamctl plan --format sarif > iamctl.sarif   # for GitHub code scanning\n  iamctl plan --security-hub             # changes and findings into AWS Security Hub"
     )]
     Plan(PlanArgs),
     /// Carry out a plan: a fresh one (after confirmation) or a saved one
@@ -128,8 +128,11 @@ pub enum Command {
                       assume (no role_arn, no [organization]), the base identity is the target's own \
                       and needs nothing beyond the policy above: --base then prints nothing on \
                       stdout, says so on stderr and exits 0. An invalid desired state exits 1, as \
-                      with `validate`.",
-        after_help = "Examples:\n  iamctl permissions > iamctl-plan-policy.json\n  iamctl permissions --apply > iamctl-apply-policy.json\n  iamctl permissions --base -c desired/ > iamctl-base-policy.json   # multi-account: the starting identity\n  aws iam put-role-policy --role-name iamctl-plan --policy-name iamctl-plan --policy-document file://iamctl-plan-policy.json"
+                      with `validate`.\n\n\
+                      With --security-hub (alone or with --apply), the policy also grants what \
+                      `plan --security-hub` and `apply --security-hub` call in each target: \
+                      securityhub:GetFindings and securityhub:BatchImportFindings.",
+        after_help = "Examples:\n  iamctl permissions > iamctl-plan-policy.json\n  iamctl permissions --apply > iamctl-apply-policy.json\n  iamctl permissions --security-hub > iamctl-plan-policy.json   # plan --security-hub\n  iamctl permissions --base -c desired/ > iamctl-base-policy.json   # multi-account: the starting identity\n  aws iam put-role-policy --role-name iamctl-plan --policy-name iamctl-plan --policy-document file://iamctl-plan-policy.json"
     )]
     Permissions(PermissionsArgs),
     /// Print which CIS AWS Foundations Benchmark controls iamctl's rules cover, and why the
@@ -177,6 +180,10 @@ pub struct PlanArgs {
     /// Publish what is due soon to each owner (`[notify] sns_topic_arn`)
     #[arg(long)]
     pub notify: bool,
+    /// Import the plan's changes and findings into each target's AWS Security Hub (its region),
+    /// and resolve the ones no longer found
+    #[arg(long)]
+    pub security_hub: bool,
     /// Also save the plan (JSON) for `iamctl apply FILE`
     #[arg(short, long, value_name = "FILE")]
     pub out: Option<PathBuf>,
@@ -234,6 +241,10 @@ pub struct ApplyArgs {
     /// needs [users.access_keys.rotation]; refused for exempt users and iamctl's own key
     #[arg(long, value_name = "ADDRESS", value_parser = parse_key_address, conflicts_with = "plan_file")]
     pub rotate_now: Vec<(String, AccessKeyId)>,
+    /// Afterwards, import what is still to do and the findings into each target's AWS Security
+    /// Hub, and resolve what apply fixed
+    #[arg(long)]
+    pub security_hub: bool,
 }
 
 #[cfg(test)]

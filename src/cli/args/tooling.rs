@@ -36,6 +36,10 @@ pub struct PermissionsArgs {
     /// [organization]. Prints nothing when no role is declared
     #[arg(long, conflicts_with = "apply")]
     pub base: bool,
+    /// Also what --security-hub needs (on plan and apply): securityhub:GetFindings and
+    /// securityhub:BatchImportFindings in each target account
+    #[arg(long, conflicts_with = "base")]
+    pub security_hub: bool,
     /// The AWS partition the policy's ARNs name
     #[arg(long, value_name = "PARTITION", default_value = "aws", value_parser = ["aws", "aws-cn", "aws-us-gov"])]
     pub partition: String,

@@ -13,6 +13,9 @@ pub enum FormatArg {
     Json,
     /// For a pull-request comment.
     Markdown,
+    /// SARIF 2.1.0 for code scanning: each result at the line of the desired state that asked
+    /// for it.
+    Sarif,
 }
 
 impl From<FormatArg> for Format {
@@ -21,6 +24,7 @@ impl From<FormatArg> for Format {
             FormatArg::Text => Format::Text,
             FormatArg::Json => Format::Json,
             FormatArg::Markdown => Format::Markdown,
+            FormatArg::Sarif => Format::Sarif,
         }
     }
 }
