@@ -323,6 +323,40 @@ async fn apply_carries_out_every_action_and_a_second_run_has_nothing_to_do() {
     );
     assert_eq!(second.code, 0, "{}", second.stderr);
     assert!(second.stdout.contains("No changes"), "{}", second.stdout);
+
+    // The grace (14 days) counts from each key's record: the key apply deactivated and the
+    // one found inactive are deleted by a plan after it, not by one a day before it ends.
+    let deletions = |days: i64| {
+        let as_of = (chrono::Utc::now() + chrono::Duration::days(days))
+            .format("%Y-%m-%dT%H:%M:%SZ")
+            .to_string();
+        let out = run(
+            &account,
+            &[
+                "plan",
+                "--format",
+                "json",
+                "--as-of",
+                &as_of,
+                "-c",
+                config.to_str().unwrap(),
+            ],
+        );
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        plan_changes(&out.stdout)
+            .into_iter()
+            .filter(|(address, action)| address.contains(".access_key.") && action == "delete")
+            .map(|(address, _)| address)
+            .collect::<Vec<String>>()
+    };
+    assert!(deletions(13).is_empty(), "{:?}", deletions(13));
+    assert_eq!(
+        deletions(15),
+        [
+            format!("user.svc-inactive.access_key.{inactive}"),
+            format!("user.svc-old.access_key.{old}"),
+        ]
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

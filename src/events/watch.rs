@@ -18,6 +18,7 @@ use crate::apply::{self, ApplyError, ApplyRequest, ApplyUi};
 use crate::aws::{ApiCalls, AwsError, ClientFactory, call};
 use crate::desired::DesiredDoc;
 use crate::explain::events::{Envelope, parse_envelopes};
+use crate::notify;
 use crate::ops::{self, Focus, Observer, Scope};
 use crate::permissions::{DELETE_MESSAGE, RECEIVE_MESSAGE};
 use crate::plan::Plan;
@@ -311,6 +312,14 @@ pub async fn reconcile(
             Ok(report) => {
                 let failed = failed_accounts(&report.plan, &report.outcomes);
                 let broken = report.audit_broken.clone();
+                // Owners hear what was done, as after `apply`; a notice that cannot be sent
+                // is a note, never a failed batch.
+                let topic = doc.notify.as_ref().and_then(|n| n.sns_topic_arn.as_deref());
+                if let (Some(topic), true) = (topic, report.plan.has_changes()) {
+                    let told =
+                        notify::tell_owners(calls, topic, &report.plan, &report.outcomes).await;
+                    notes.extend(told.failures.into_iter().map(|f| format!("warning: {f}")));
+                }
                 (report.tally().done, failed, broken)
             }
             Err(err) => (0, BTreeSet::new(), Some(err.to_string())),
