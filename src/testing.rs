@@ -3,8 +3,6 @@
 //! fixed date. One builder serves the unit tests inside the crate and the integration tests
 //! and benchmarks outside it. Not for production code: nothing here reads AWS.
 
-use std::collections::BTreeMap;
-
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 
 use crate::state::{
@@ -76,18 +74,8 @@ pub struct UserBuilder(User);
 /// A user created 1,000 days before [`as_of`], with nothing else.
 pub fn user(name: &str) -> UserBuilder {
     UserBuilder(User {
-        name: name.into(),
         arn: format!("arn:aws:iam::{ACCOUNT_ID}:user/{name}"),
-        created: ago(1000),
-        tags: BTreeMap::new(),
-        login_profile: None,
-        password_last_used: None,
-        mfa_devices: Vec::new(),
-        access_keys: Vec::new(),
-        attached_policies: Vec::new(),
-        inline_policies: Vec::new(),
-        full_admin_policies: Vec::new(),
-        rotation_secret: None,
+        ..User::new(name, ago(1000))
     })
 }
 
