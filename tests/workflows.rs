@@ -399,7 +399,7 @@ fn the_apply_workflow_runs_on_a_schedule_with_a_change_limit_and_fails_loudly() 
     match cli.command {
         iamctl::cli::args::Command::Apply(args) => {
             assert!(args.auto_approve);
-            assert!(args.max_changes.is_some());
+            assert!(args.changing.max_changes.is_some());
             assert!(args.plan_file.is_none());
         }
         other => panic!("{other:?}"),

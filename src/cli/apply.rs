@@ -39,9 +39,9 @@ pub(super) async fn apply(
         saved,
         targets: focus.targets(),
         events: focus.events(),
-        max_changes: args.max_changes,
-        secrets_dir: args.secrets_dir.clone(),
-        audit_log: args.audit_log.clone(),
+        max_changes: args.changing.max_changes,
+        secrets_dir: args.changing.secrets_dir.clone(),
+        audit_log: args.changing.audit_log.clone(),
         security_hub: args.security_hub,
     };
     let ui = Terminal {

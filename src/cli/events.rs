@@ -23,9 +23,9 @@ pub(super) async fn watch(
         batch_size: args.batch_size,
         reconcile: ReconcileOptions {
             dry_run: args.dry_run,
-            max_changes: args.max_changes,
-            secrets_dir: args.secrets_dir.clone(),
-            audit_log: args.audit_log.clone(),
+            max_changes: args.changing.max_changes,
+            secrets_dir: args.changing.secrets_dir.clone(),
+            audit_log: args.changing.audit_log.clone(),
         },
     };
     let (stop, stopped) = signal::channel(false);

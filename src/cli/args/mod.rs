@@ -228,15 +228,8 @@ pub struct ApplyArgs {
     /// Do not ask for confirmation (required when stdin is not a terminal)
     #[arg(long)]
     pub auto_approve: bool,
-    /// Refuse, changing nothing, when the plan holds more than N changes
-    #[arg(long, value_name = "N")]
-    pub max_changes: Option<usize>,
-    /// Where generated console passwords are written, one file per user, mode 0600
-    #[arg(long, value_name = "DIR")]
-    pub secrets_dir: Option<PathBuf>,
-    /// Append one JSON line per change attempted, with its outcome
-    #[arg(long, value_name = "FILE")]
-    pub audit_log: Option<PathBuf>,
+    #[command(flatten)]
+    pub changing: ChangingArgs,
     /// Rotate this access key now, whatever its age (user.NAME.access_key.AKID; repeatable):
     /// needs [users.access_keys.rotation]; refused for exempt users and iamctl's own key
     #[arg(long, value_name = "ADDRESS", value_parser = parse_key_address, conflicts_with = "plan_file")]
@@ -245,6 +238,22 @@ pub struct ApplyArgs {
     /// Hub, and resolve what apply fixed
     #[arg(long)]
     pub security_hub: bool,
+}
+
+/// What every command that changes IAM takes (`apply`, `watch`): a bound, and where what it
+/// made is written.
+#[derive(Debug, Args)]
+pub struct ChangingArgs {
+    /// Refuse, changing nothing, when a plan holds more than N changes (`watch`: that batch,
+    /// whose messages come back)
+    #[arg(long, value_name = "N")]
+    pub max_changes: Option<usize>,
+    /// Where generated console passwords are written, one file per user, mode 0600
+    #[arg(long, value_name = "DIR")]
+    pub secrets_dir: Option<PathBuf>,
+    /// Append one JSON line per change attempted, with its outcome
+    #[arg(long, value_name = "FILE")]
+    pub audit_log: Option<PathBuf>,
 }
 
 #[cfg(test)]

@@ -1,7 +1,5 @@
 //! `iamctl watch`'s flags.
 
-use std::path::PathBuf;
-
 use clap::Args;
 
 #[derive(Debug, Args)]
@@ -21,13 +19,6 @@ pub struct WatchArgs {
     /// Messages received at once, reconciled together
     #[arg(long, default_value_t = 10, value_name = "N", value_parser = clap::value_parser!(i32).range(1..=10))]
     pub batch_size: i32,
-    /// Refuse a batch whose plan holds more than N changes (its messages come back)
-    #[arg(long, value_name = "N")]
-    pub max_changes: Option<usize>,
-    /// Where generated console passwords are written, one file per user, mode 0600
-    #[arg(long, value_name = "DIR")]
-    pub secrets_dir: Option<PathBuf>,
-    /// Append one JSON line per change attempted, with its outcome
-    #[arg(long, value_name = "FILE")]
-    pub audit_log: Option<PathBuf>,
+    #[command(flatten)]
+    pub changing: super::ChangingArgs,
 }
