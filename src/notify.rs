@@ -267,6 +267,7 @@ mod tests {
             address: address.clone(),
             action: Action::Rotate,
             rule: Rule::KeysMaxAge,
+            controls: Vec::new(),
             owner: Some("team-a@example.com".into()),
             before: json!({"id": "AKIAOLD", "status": "Active", "created": "2026-07-01T00:00:00Z"}),
             after: json!({"secret_name": "iamctl/111111111111/svc", "readers": ["arn:aws:iam::111111111111:user/svc"], "deactivate_on": "2026-11-30T00:00:00Z"}),

@@ -50,6 +50,7 @@ fn change(address: &str, action: Action, rule: Rule, before: Value, after: Value
         address: address.parse().unwrap(),
         action,
         rule,
+        controls: Vec::new(),
         owner: None,
         before,
         after,

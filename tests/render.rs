@@ -26,6 +26,7 @@ fn change(address: Address, action: Action, rule: Rule, before: Value, after: Va
         address,
         action,
         rule,
+        controls: Vec::new(),
         owner: None,
         before,
         after,

@@ -470,7 +470,7 @@ impl ChangeKind {
 
 /// One change `apply` would make, and the rule that asked for it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(try_from = "ChangeFile", into = "ChangeFile")]
+#[serde(try_from = "ChangeSrc", into = "ChangeSrc")]
 pub struct Change {
     pub rule: Rule,
     pub kind: ChangeKind,
@@ -516,6 +516,7 @@ impl Change {
             address: self.address(),
             action: self.action(),
             rule: self.rule,
+            controls: super::controls::control_ids(self.rule),
             owner: self.owner.clone(),
             before,
             after,
@@ -532,6 +533,11 @@ pub struct ChangeSrc {
     pub address: Address,
     pub action: Action,
     pub rule: Rule,
+    /// The CIS controls of the rule (`plan::controls`): written for readers, ignored when a
+    /// saved plan is read (they follow from the rule); left out when there are none, so plan
+    /// format `"1"` stays as it was.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub controls: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub owner: Option<String>,
     pub before: Value,
@@ -543,57 +549,6 @@ pub struct ChangeSrc {
 impl From<Change> for ChangeSrc {
     fn from(change: Change) -> Self {
         change.to_src()
-    }
-}
-
-/// A change as plan files hold it: [`ChangeSrc`] with the CIS controls of its rule
-/// (`plan::controls`), written for readers and ignored when a saved plan is read (they follow
-/// from the rule). Left out when the rule has none, so plan format `"1"` stays as it was.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ChangeFile {
-    address: Address,
-    action: Action,
-    rule: Rule,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    controls: Vec<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    owner: Option<String>,
-    before: Value,
-    after: Value,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    attribution: Option<Attribution>,
-}
-
-impl From<Change> for ChangeFile {
-    fn from(change: Change) -> Self {
-        let src = change.to_src();
-        ChangeFile {
-            address: src.address,
-            action: src.action,
-            rule: src.rule,
-            controls: super::controls::control_ids(src.rule),
-            owner: src.owner,
-            before: src.before,
-            after: src.after,
-            attribution: src.attribution,
-        }
-    }
-}
-
-impl TryFrom<ChangeFile> for Change {
-    type Error = String;
-
-    fn try_from(file: ChangeFile) -> Result<Self, Self::Error> {
-        Change::try_from(ChangeSrc {
-            address: file.address,
-            action: file.action,
-            rule: file.rule,
-            owner: file.owner,
-            before: file.before,
-            after: file.after,
-            attribution: file.attribution,
-        })
     }
 }
 
@@ -771,11 +726,13 @@ impl TryFrom<ChangeSrc> for Change {
 mod tests {
     use super::*;
 
+    /// A change as iamctl writes it to a plan file (with its rule's controls).
     fn src(address: &str, action: Action, rule: Rule, before: Value, after: Value) -> ChangeSrc {
         ChangeSrc {
             address: address.parse().unwrap(),
             action,
             rule,
+            controls: crate::plan::controls::control_ids(rule),
             owner: None,
             before,
             after,
