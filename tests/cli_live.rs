@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
-use support::cli::{desired, pairs, plan_changes, run};
+use support::cli::{api_calls, desired, pairs, plan_changes, run};
 use support::live_state::{attached, key_statuses, login_profile};
 use support::{Account, Backdate, SeedUser, fresh_account, seed_user};
 
@@ -547,6 +547,135 @@ async fn a_stale_plan_is_refused_and_changes_nothing() {
     );
     assert_eq!(applied.code, 0, "{}", applied.stderr);
     assert_eq!(login_profile(&iam, "erin").await, None);
+}
+
+/// The reads of a run: its calls less the ones that change IAM.
+fn reads(stderr: &str) -> std::collections::BTreeMap<String, u64> {
+    const WRITES: [&str; 9] = [
+        "Create", "Delete", "Update", "Attach", "Detach", "Put", "Tag", "Untag", "Enable",
+    ];
+    api_calls(stderr)
+        .into_iter()
+        .filter(|(op, _)| {
+            let name = op.rsplit('.').next().unwrap_or_default();
+            // GenerateCredentialReport starts a read; it changes nothing of IAM's state.
+            !WRITES.iter().any(|w| name.starts_with(w))
+        })
+        .collect()
+}
+
+/// Apply reads live IAM once, as plan does: `apply FILE` reads exactly what the plan it checks
+/// for staleness reads, and `apply` without a file reads what `plan` reads, not twice that.
+#[tokio::test(flavor = "multi_thread")]
+async fn apply_reads_what_one_plan_reads() {
+    let account = fresh_account().await;
+    let iam = account.iam().await;
+    for (name, spec) in [
+        (
+            "con",
+            SeedUser {
+                console: true,
+                ..Default::default()
+            },
+        ),
+        (
+            "key",
+            SeedUser {
+                active_keys: 1,
+                inactive_keys: 1,
+                ..Default::default()
+            },
+        ),
+        (
+            "ok",
+            SeedUser {
+                active_keys: 1,
+                ..Default::default()
+            },
+        ),
+    ] {
+        seed_user(&iam, name, spec).await;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let config = desired(
+        dir.path(),
+        "[password_policy]\nminimum_length = 14\n\n[users.console]\nreset_on_policy_tightening = true\n\n\
+         [users.access_keys]\ndelete_inactive = true\n",
+    );
+    let config = config.to_str().unwrap();
+    let plan_file = dir.path().join("plan.json");
+    let plan_file = plan_file.to_str().unwrap();
+    let secrets = dir.path().join("secrets");
+    let secrets = secrets.to_str().unwrap();
+
+    let planned = run(&account, &["plan", "-v", "-c", config, "-o", plan_file]);
+    assert_eq!(planned.code, 0, "{}", planned.stderr);
+    let plan_reads = reads(&planned.stderr);
+    assert!(
+        plan_reads.contains_key("IAM.ListAccessKeys"),
+        "{plan_reads:?}"
+    );
+    let saved = run(
+        &account,
+        &[
+            "apply",
+            plan_file,
+            "-v",
+            "-c",
+            config,
+            "--secrets-dir",
+            secrets,
+        ],
+    );
+    assert_eq!(saved.code, 0, "{}", saved.stderr);
+    assert_eq!(reads(&saved.stderr), plan_reads, "{}", saved.stderr);
+    assert_eq!(
+        api_calls(&saved.stderr).get("IAM.DeleteAccessKey"),
+        Some(&1),
+        "{}",
+        saved.stderr
+    );
+
+    // New drift: the same kinds of change again, applied without a saved plan.
+    seed_user(
+        &iam,
+        "con2",
+        SeedUser {
+            console: true,
+            ..Default::default()
+        },
+    )
+    .await;
+    seed_user(
+        &iam,
+        "key2",
+        SeedUser {
+            inactive_keys: 1,
+            ..Default::default()
+        },
+    )
+    .await;
+    let fresh_plan = run(&account, &["plan", "-v", "-c", config]);
+    assert_eq!(fresh_plan.code, 0, "{}", fresh_plan.stderr);
+    let fresh = run(
+        &account,
+        &[
+            "apply",
+            "--auto-approve",
+            "-v",
+            "-c",
+            config,
+            "--secrets-dir",
+            secrets,
+        ],
+    );
+    assert_eq!(fresh.code, 0, "{}", fresh.stderr);
+    assert_eq!(
+        reads(&fresh.stderr),
+        reads(&fresh_plan.stderr),
+        "{}",
+        fresh.stderr
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -11,7 +11,7 @@ use std::time::Instant;
 use futures::StreamExt;
 use iamctl::plan::{Address, Targets};
 use serde_json::Value;
-use support::cli::{desired, output, pairs, plan_changes, run};
+use support::cli::{desired, iam_calls, output, pairs, plan_changes, run};
 use support::{Account, SeedUser, seed_user};
 
 const CREATE_LOGIN_PROFILE: &str = include_str!("fixtures/events/create-login-profile.json");
@@ -36,21 +36,6 @@ async fn seed_fillers(account: &Account, count: usize) {
         .buffer_unordered(32)
         .collect::<Vec<()>>()
         .await;
-}
-
-/// The IAM calls of a `-v` run, from its `api calls: N (IAM.GetUser=1 ...)` line.
-fn iam_calls(stderr: &str) -> u64 {
-    let line = stderr
-        .lines()
-        .find(|l| l.starts_with("api calls: "))
-        .unwrap_or_else(|| panic!("no api calls line in {stderr}"));
-    let detail = line.split_once('(').map(|(_, d)| d).unwrap_or_default();
-    detail
-        .trim_end_matches(')')
-        .split_whitespace()
-        .filter(|entry| entry.to_ascii_lowercase().starts_with("iam."))
-        .map(|entry| entry.rsplit_once('=').unwrap().1.parse::<u64>().unwrap())
-        .sum()
 }
 
 /// The CreateLoginProfile seed event, for `user` in `account_id`, made by `principal`.

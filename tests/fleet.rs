@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 
 use aws_sdk_iam::config::{Credentials, SharedCredentialsProvider};
 use serde_json::Value;
-use support::cli::{desired, run};
+use support::cli::{api_calls, desired, run};
 use support::{Account, SeedUser, fresh_account, seed_user};
 
 /// `plan --format json` with `extra` flags: the exit code and the plan.
@@ -286,29 +286,6 @@ async fn each_account_is_planned_with_its_own_overrides() {
     for name in ["alpha", "beta", "gamma"] {
         assert!(md.stdout.contains(&format!("| {name} | ")), "{}", md.stdout);
     }
-}
-
-/// The `-v` line `api calls: N (Service.Operation=n ...)` of a run's stderr, by operation.
-fn api_calls(stderr: &str) -> BTreeMap<String, u64> {
-    let line = stderr
-        .lines()
-        .find_map(|line| line.strip_prefix("api calls: "))
-        .unwrap_or_else(|| panic!("no `api calls:` line in: {stderr}"));
-    let (total, detail) = line.split_once(" (").expect("api calls: N (...)");
-    let calls: BTreeMap<String, u64> = detail
-        .trim_end_matches(')')
-        .split(' ')
-        .map(|pair| {
-            let (operation, n) = pair.split_once('=').expect("Operation=n");
-            (operation.to_owned(), n.parse().expect("a count"))
-        })
-        .collect();
-    assert_eq!(
-        calls.values().sum::<u64>(),
-        total.parse::<u64>().unwrap(),
-        "{line}"
-    );
-    calls
 }
 
 /// Each target's role is assumed once per run (and counted with the other calls under `-v`),

@@ -226,6 +226,93 @@ async fn plan_and_apply_converge_with_30_percent_of_requests_failing() {
     converges_under(0.30, 0x30).await;
 }
 
+/// IAM throttles each account at a rate of its own. Through a proxy that throttles at
+/// `RATE` requests a second, at most a quarter of what iamctl offers here (measured first,
+/// through a pass-through proxy), apply exits 0 with every change done; the account's pacer
+/// lowered the attempts in flight below `--concurrency` (its `-v` line); a plan afterwards is
+/// empty. How close to the rate's floor this runs is measured by `scripts/bench-live`.
+#[tokio::test(flavor = "multi_thread")]
+async fn apply_at_four_times_the_rate_limit_is_absorbed_and_paced() {
+    const RATE: f64 = 5.0;
+    let kit::Scenario {
+        account,
+        workdir,
+        config,
+        ..
+    } = kit::Scenario::new(MIX, 8).await;
+    let dir = workdir.path();
+    let transcript = Transcript::default();
+    let moto = support::endpoint();
+
+    let counting = FaultProxy::start(&moto, Faults::none());
+    let mut cmd = iamctl(&account, &counting.url());
+    cmd.args(["plan", "-c", &config]);
+    let free = run(cmd, &transcript);
+    assert_eq!(free.code, Some(0), "{}", free.show());
+    let offered = counting.counts().requests as f64 / free.took.as_secs_f64();
+    drop(counting);
+    assert!(
+        offered >= 4.0 * RATE,
+        "iamctl offered {offered:.1} requests/s unthrottled: the test needs 4x {RATE}"
+    );
+
+    let proxy = FaultProxy::start(&moto, Faults::rate_limited(RATE));
+    let audit = arg(dir, "audit.jsonl");
+    let mut cmd = iamctl(&account, &proxy.url());
+    cmd.args([
+        "apply",
+        "--auto-approve",
+        "-v",
+        "-c",
+        &config,
+        "--secrets-dir",
+        &arg(dir, "secrets"),
+        "--audit-log",
+        &audit,
+    ]);
+    let applied = run(cmd, &transcript);
+    let counts = proxy.counts();
+    drop(proxy);
+    assert_eq!(applied.code, Some(0), "{}", applied.show());
+    let records = kit::read_audit(std::path::Path::new(&audit));
+    let done = records.iter().filter(|r| r.status == "done").count();
+    assert_eq!(done, MIX.changes(), "{}", applied.show());
+
+    let throttled = counts
+        .faults
+        .get(&FaultKind::Throttling)
+        .copied()
+        .unwrap_or(0);
+    assert!(throttled > 0, "the rate limit never bit: {counts:?}");
+    // `throttled: N (ACCOUNT=N, in flight down to K)`: iamctl saw them, and paced.
+    let line = applied
+        .stderr
+        .lines()
+        .find(|l| l.starts_with("throttled: "))
+        .unwrap_or_else(|| panic!("no `throttled:` line:\n{}", applied.stderr));
+    let lowest: f64 = line
+        .rsplit("in flight down to ")
+        .next()
+        .and_then(|rest| rest.trim_end_matches(')').parse().ok())
+        .unwrap_or_else(|| panic!("unreadable: {line}"));
+    assert!(
+        lowest < 8.0,
+        "the pacer never lowered the 8 in flight: {line}"
+    );
+
+    let mut cmd = iamctl(&account, &moto);
+    cmd.args(["plan", "--detailed-exitcode", "-c", &config]);
+    let again = run(cmd, &transcript);
+    assert_eq!(again.code, Some(0), "plan after apply:\n{}", again.show());
+    kit::figures(&format!(
+        "rate-limit {RATE}/s: offered {offered:.1}/s unthrottled; apply {} requests, {} forwarded, \
+         {throttled} throttled, {:.1} s; {line}",
+        counts.requests,
+        counts.forwarded,
+        applied.took.as_secs_f64(),
+    ));
+}
+
 /// Requests that fail every time exhaust the SDK's retries: those changes are reported as
 /// failed, naming the operation; every other change is done; once the fault is gone, a
 /// rerun converges.

@@ -22,6 +22,7 @@ use chrono::Utc;
 use fault_proxy::kit::{self, Transcript, iamctl};
 use fault_proxy::{FaultKind, FaultProxy, Faults, Trap};
 use serde_json::Value;
+use support::cli::api_calls;
 use support::{Account, Backdate, SeedUser, fresh_account, seed_user};
 
 fn rules(account: &Account, extra: &str) -> String {
@@ -853,30 +854,6 @@ async fn a_second_key_goes_first_or_the_rotation_says_why_not() {
         Vec::<String>::new()
     );
     assert_eq!(keys(&account, "svc").await.len(), 2);
-}
-
-/// The `api calls:` line `-v` prints, as operation → count.
-fn api_calls(stderr: &str) -> BTreeMap<String, u64> {
-    let line = stderr
-        .lines()
-        .find_map(|l| l.strip_prefix("api calls: "))
-        .unwrap_or_else(|| panic!("no api calls line in {stderr}"));
-    let (_, detail) = line
-        .split_once(" (")
-        .unwrap_or_else(|| panic!("{line:?} in {stderr}"));
-    // Service names may hold a space ("Secrets Manager.PutSecretValue=1").
-    let mut calls = BTreeMap::new();
-    let mut pending = String::new();
-    for word in detail.trim_end_matches(')').split(' ') {
-        match word.split_once('=') {
-            Some((op, n)) => {
-                calls.insert(format!("{pending}{op}"), n.parse().unwrap());
-                pending.clear();
-            }
-            None => pending.push_str(&format!("{word} ")),
-        }
-    }
-    calls
 }
 
 /// BENCHMARKS.md "Key rotation": what one rotation costs, measured with `-v`.

@@ -6,9 +6,12 @@
 
 mod call;
 mod error;
+mod pacing;
 
 pub use call::call;
 pub use error::{AwsError, ErrorCode, error_chain};
+use pacing::{PacedHttpClient, PacerSignal};
+pub use pacing::{Pacer, PacingReport};
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -37,7 +40,12 @@ const FALLBACK_REGION: &str = "us-east-1";
 /// rate limiter, shared by every call of a client, drops to 0.5 requests/s after a few
 /// throttles and stays near it for a low-rate caller like iamctl (measured: a 43-call plan
 /// took 175 s instead of 1 s with 6% of requests throttled; tests/reliability_faults.rs).
+/// iamctl paces each account itself instead (`pacing.rs`): it cuts what it keeps in flight
+/// when IAM throttles and grows it back as answers come, per account.
 const MAX_ATTEMPTS: u32 = 8;
+/// The most IAM requests of one account in flight at once, whatever the pacer learns: above
+/// any `--concurrency` anyone sets, since that bounds the calls first (src/aws/pacing.rs).
+const MAX_IN_FLIGHT: usize = 1024;
 /// How long assuming a target's role may take, retries included. The identity cache's default
 /// (5 s) would cut the retries above short under throttling, and report a timeout instead of
 /// the failure.
@@ -53,21 +61,54 @@ pub struct Target {
 }
 
 /// Counts API calls (executions, not retries) per `Service.Operation`, for `-v` and the
-/// benchmark. Cheap to clone; every client of a run shares one.
+/// benchmark, and keeps each account's [`Pacer`] for what throttling it met. Cheap to clone;
+/// every client of a run shares one.
 #[derive(Debug, Clone, Default)]
-pub struct ApiCalls(Arc<Mutex<BTreeMap<String, u64>>>);
+pub struct ApiCalls {
+    counts: Arc<Mutex<BTreeMap<String, u64>>>,
+    pacers: Arc<Mutex<Vec<TargetPacer>>>,
+}
+
+/// A target's name and the pacer of its IAM requests.
+type TargetPacer = (String, Arc<Pacer>);
 
 impl ApiCalls {
     fn record(&self, key: String) {
-        *self.0.lock().expect("counter lock").entry(key).or_default() += 1;
+        *self
+            .counts
+            .lock()
+            .expect("counter lock")
+            .entry(key)
+            .or_default() += 1;
     }
 
     pub fn by_operation(&self) -> BTreeMap<String, u64> {
-        self.0.lock().expect("counter lock").clone()
+        self.counts.lock().expect("counter lock").clone()
     }
 
     pub fn total(&self) -> u64 {
-        self.0.lock().expect("counter lock").values().sum()
+        self.counts.lock().expect("counter lock").values().sum()
+    }
+
+    /// A new pacer for `target`'s IAM requests, kept for [`ApiCalls::pacing`].
+    fn pacer(&self, target: &str) -> Arc<Pacer> {
+        let pacer = Pacer::new(MAX_IN_FLIGHT);
+        self.pacers
+            .lock()
+            .expect("pacers lock")
+            .push((target.to_owned(), Arc::clone(&pacer)));
+        pacer
+    }
+
+    /// What pacing came to, per account that was throttled.
+    pub fn pacing(&self) -> Vec<(String, PacingReport)> {
+        self.pacers
+            .lock()
+            .expect("pacers lock")
+            .iter()
+            .map(|(target, pacer)| (target.clone(), pacer.report()))
+            .filter(|(_, report)| report.throttles > 0)
+            .collect()
     }
 }
 
@@ -215,8 +256,17 @@ impl ClientFactory {
     }
 
     fn clients(&self, target: &str, config: SdkConfig) -> AccountClients {
+        // IAM throttles each account apart: its requests pass the account's pacer, and its
+        // retries draw on the account's own quota.
+        let pacer = self.calls.pacer(target);
         let iam = aws_sdk_iam::config::Builder::from(&config)
             .retry_config(retries())
+            .retry_partition(pacing::retry_partition(target))
+            .http_client(PacedHttpClient::new(
+                config.http_client(),
+                Arc::clone(&pacer),
+            ))
+            .interceptor(PacerSignal(pacer))
             .interceptor(self.calls.clone())
             .build();
         let cloudtrail = aws_sdk_cloudtrail::config::Builder::from(&config)

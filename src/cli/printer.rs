@@ -90,5 +90,19 @@ impl Printer {
             .map(|(op, n)| format!("{op}={n}"))
             .collect();
         eprintln!("api calls: {} ({})", calls.total(), detail.join(" "));
+        let pacing = calls.pacing();
+        if !pacing.is_empty() {
+            let detail: Vec<String> = pacing
+                .iter()
+                .map(|(target, p)| {
+                    format!(
+                        "{target}={}, in flight down to {:.2}",
+                        p.throttles, p.lowest_limit
+                    )
+                })
+                .collect();
+            let total: u64 = pacing.iter().map(|(_, p)| p.throttles).sum();
+            eprintln!("throttled: {total} ({})", detail.join("; "));
+        }
     }
 }

@@ -68,6 +68,9 @@ pub struct Faults {
     /// they exhaust the client's retries.
     pub poison: Vec<Vec<String>>,
     pub poison_kind: FaultKind,
+    /// Requests a second over which every request is throttled, as IAM throttles an account:
+    /// a token bucket holding one second's worth, full at the start.
+    pub rate_limit: Option<f64>,
 }
 
 impl Faults {
@@ -97,6 +100,15 @@ impl Faults {
             kinds: FaultKind::ALL.to_vec(),
             poison: Vec::new(),
             poison_kind: FaultKind::Http503,
+            rate_limit: None,
+        }
+    }
+
+    /// No random fault; requests over `per_second` are throttled.
+    pub fn rate_limited(per_second: f64) -> Self {
+        Faults {
+            rate_limit: Some(per_second),
+            ..Self::none()
         }
     }
 }
@@ -176,6 +188,8 @@ struct State {
     /// While set, write requests wait; the gate opens once this many wait.
     gate: Option<u64>,
     gate_waiting: u64,
+    /// [`Faults::rate_limit`]'s bucket: tokens, and when it was last refilled.
+    bucket: Option<(f64, std::time::Instant)>,
 }
 
 pub struct FaultProxy {
@@ -535,6 +549,22 @@ fn decide(state: &Mutex<State>, request: &Message, action: &str) -> Decision {
         state.counts.poisoned += 1;
         *state.counts.faults.entry(faults.poison_kind).or_default() += 1;
         return Decision::Fault(faults.poison_kind, true);
+    }
+    if let Some(per_second) = faults.rate_limit {
+        let now = std::time::Instant::now();
+        let (tokens, last) = state.bucket.get_or_insert((per_second, now));
+        *tokens = (*tokens + now.duration_since(*last).as_secs_f64() * per_second).min(per_second);
+        *last = now;
+        if *tokens >= 1.0 {
+            *tokens -= 1.0;
+        } else {
+            *state
+                .counts
+                .faults
+                .entry(FaultKind::Throttling)
+                .or_default() += 1;
+            return Decision::Fault(FaultKind::Throttling, false);
+        }
     }
     if faults.rate <= 0.0 || faults.kinds.is_empty() {
         return Decision::Forward;

@@ -1,7 +1,7 @@
 //! Running the `iamctl` binary from a test and reading what it said: a desired state
 //! written to a folder, a run's exit code and output, a JSON plan's changes.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use super::Account;
@@ -91,4 +91,43 @@ pub fn pairs(items: &[(&str, &str)]) -> BTreeSet<(String, String)> {
         .iter()
         .map(|(a, b)| ((*a).to_owned(), (*b).to_owned()))
         .collect()
+}
+
+/// The `-v` line `api calls: N (Service.Operation=n ...)` of a run's stderr, as operation →
+/// count (checked against its total).
+pub fn api_calls(stderr: &str) -> BTreeMap<String, u64> {
+    let line = stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("api calls: "))
+        .unwrap_or_else(|| panic!("no `api calls:` line in: {stderr}"));
+    let (total, detail) = line
+        .split_once(" (")
+        .unwrap_or_else(|| panic!("{line:?} in {stderr}"));
+    // Service names may hold a space ("Secrets Manager.PutSecretValue=1").
+    let mut calls = BTreeMap::new();
+    let mut pending = String::new();
+    for word in detail.trim_end_matches(')').split(' ') {
+        match word.split_once('=') {
+            Some((op, n)) => {
+                calls.insert(format!("{pending}{op}"), n.parse().unwrap());
+                pending.clear();
+            }
+            None => pending.push_str(&format!("{word} ")),
+        }
+    }
+    assert_eq!(
+        calls.values().sum::<u64>(),
+        total.parse::<u64>().unwrap(),
+        "{line}"
+    );
+    calls
+}
+
+/// The IAM calls of a `-v` run ([`api_calls`] of the `IAM` service).
+pub fn iam_calls(stderr: &str) -> u64 {
+    api_calls(stderr)
+        .iter()
+        .filter(|(op, _)| op.starts_with("IAM."))
+        .map(|(_, n)| n)
+        .sum()
 }
