@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use crate::aws::ApiCalls;
 use crate::desired::DesiredDoc;
 use crate::events::watch::{BatchOutcome, BatchReport, Message, ReconcileOptions, reconcile};
-use crate::ops::Scope;
+use crate::ops::{DEFAULT_CONCURRENCY, DEFAULT_PARALLELISM, Scope};
 
 /// What the function is configured with (its environment).
 #[derive(Debug, Clone)]
@@ -74,8 +74,8 @@ impl Handler {
         let scope = Scope {
             accounts: &[],
             shard: None,
-            parallelism: 8,
-            concurrency: 8,
+            parallelism: DEFAULT_PARALLELISM.into(),
+            concurrency: DEFAULT_CONCURRENCY.into(),
             rotate_now: &[],
         };
         if is_sqs_batch(&payload) {

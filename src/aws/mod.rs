@@ -61,16 +61,14 @@ pub struct Target {
 }
 
 /// Counts API calls (executions, not retries) per `Service.Operation`, for `-v` and the
-/// benchmark, and keeps each account's [`Pacer`] for what throttling it met. Cheap to clone;
-/// every client of a run shares one.
+/// benchmark, and keeps each account's [`Pacer`], so that every client of an account (in
+/// `watch`, one per batch) paces on what the account taught before. Cheap to clone; every
+/// client of a run shares one.
 #[derive(Debug, Clone, Default)]
 pub struct ApiCalls {
     counts: Arc<Mutex<BTreeMap<String, u64>>>,
-    pacers: Arc<Mutex<Vec<TargetPacer>>>,
+    pacers: Arc<Mutex<BTreeMap<String, Arc<Pacer>>>>,
 }
-
-/// A target's name and the pacer of its IAM requests.
-type TargetPacer = (String, Arc<Pacer>);
 
 impl ApiCalls {
     fn record(&self, key: String) {
@@ -90,14 +88,14 @@ impl ApiCalls {
         self.counts.lock().expect("counter lock").values().sum()
     }
 
-    /// A new pacer for `target`'s IAM requests, kept for [`ApiCalls::pacing`].
+    /// The pacer of `target`'s IAM requests.
     fn pacer(&self, target: &str) -> Arc<Pacer> {
-        let pacer = Pacer::new(MAX_IN_FLIGHT);
-        self.pacers
-            .lock()
-            .expect("pacers lock")
-            .push((target.to_owned(), Arc::clone(&pacer)));
-        pacer
+        let mut pacers = self.pacers.lock().expect("pacers lock");
+        Arc::clone(
+            pacers
+                .entry(target.to_owned())
+                .or_insert_with(|| Pacer::new(MAX_IN_FLIGHT)),
+        )
     }
 
     /// What pacing came to, per account that was throttled.
@@ -478,6 +476,17 @@ fn sanitize_session_name(name: &str) -> String {
 mod tests {
     use super::*;
     use crate::permissions::{DESCRIBE_TRAILS, GET_CALLER_IDENTITY, LIST_ACCESS_KEYS};
+
+    /// `watch` builds an account's clients anew for every batch: they pace on one pacer, so
+    /// what throttling taught carries over, and the run keeps one pacer per account.
+    #[test]
+    fn every_client_of_a_target_paces_on_one_pacer() {
+        let calls = ApiCalls::default();
+        let first = calls.pacer("prod");
+        assert!(Arc::ptr_eq(&first, &calls.pacer("prod")));
+        assert!(!Arc::ptr_eq(&first, &calls.pacer("staging")));
+        assert_eq!(calls.pacers.lock().unwrap().len(), 2);
+    }
 
     /// What the target's clients are asked below: one call of each.
     async fn identity(clients: &AccountClients) -> Result<(), AwsError> {

@@ -6,7 +6,10 @@
 pub mod plan;
 pub mod snapshot;
 
-pub use plan::{Focus, PlanError, Scope, Source, compute_plan, plan_of};
+pub use plan::{
+    DEFAULT_CONCURRENCY, DEFAULT_PARALLELISM, Focus, PlanError, Scope, Source, compute_plan,
+    plan_of,
+};
 
 use crate::fleet::Shard;
 use crate::plan::AccountPlan;

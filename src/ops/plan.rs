@@ -17,6 +17,15 @@ use crate::live::{self, SnapshotError, snapshot};
 use crate::plan::{Plan, TargetError, Targets};
 use crate::state::AccessKeyId;
 
+/// Accounts read (and changed) at once unless `--parallelism` says otherwise. IAM throttles
+/// each account apart and each account's calls are paced apart (`aws/pacing.rs`), so a fleet
+/// takes as many times one account's time as it has waves of this many accounts; 32 accounts
+/// of `DEFAULT_CONCURRENCY` calls are at most 256 requests in flight.
+pub const DEFAULT_PARALLELISM: u16 = 32;
+/// Calls in flight at once within one account unless `--concurrency` says otherwise (the
+/// account's pacer keeps fewer while IAM throttles it).
+pub const DEFAULT_CONCURRENCY: u16 = 8;
+
 /// Which targets, and how hard to work at them.
 #[derive(Debug, Clone, Copy)]
 pub struct Scope<'a> {

@@ -10,6 +10,7 @@ mod tooling;
 mod values;
 mod watch;
 
+use crate::ops::{DEFAULT_CONCURRENCY, DEFAULT_PARALLELISM};
 use crate::state::AccessKeyId;
 pub use focus::FocusArgs;
 pub use tooling::{
@@ -60,10 +61,10 @@ pub struct GlobalArgs {
     #[arg(short, long, global = true)]
     pub quiet: bool,
     /// Accounts read or changed at the same time
-    #[arg(long, global = true, default_value_t = 8, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    #[arg(long, global = true, default_value_t = DEFAULT_PARALLELISM, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     pub parallelism: u16,
     /// API calls in flight at the same time within one account
-    #[arg(long, global = true, default_value_t = 8, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    #[arg(long, global = true, default_value_t = DEFAULT_CONCURRENCY, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     pub concurrency: u16,
     /// Only part K of N of the selected targets (sorted by name, dealt round-robin), so N
     /// runners cover a fleet together, each account exactly once. Example: --shard 2/4
