@@ -1,20 +1,21 @@
-//! Adaptive concurrency for one account's IAM requests: how many may be at IAM at once adapts
-//! to IAM's throttling, the way TCP adapts its window to loss (additive increase,
-//! multiplicative decrease).
+//! Adaptive pacing of one account's IAM requests: how many may be at IAM at once, and how
+//! fast they start, adapt to IAM's throttling, the way TCP adapts its window to loss
+//! (additive increase, multiplicative decrease).
 //!
 //! Why: IAM throttles each account at its own rate. The run's `--concurrency` is what the
 //! machine may keep in flight, not what the account accepts; with more in flight than the rate
 //! carries, most attempts are throttled, each waits out a back-off, and one unlucky request
 //! throttled five times in a row waits half a minute while the bucket refills for the others
-//! (BENCHMARKS.md, "Distant IAM"). The pacer keeps the attempts in flight near what the rate
-//! carries, so few are throttled and none piles up retries.
+//! (BENCHMARKS.md, "Distant IAM"). The pacer keeps the attempts near what the rate carries, so
+//! few are throttled and none piles up retries.
 //!
-//! How: every attempt (retries included) passes the gate of [`PacedHttpClient`], which admits
-//! it while fewer than the current limit are in flight. The [`Pacer`]'s interceptor sees each
-//! attempt's answer: a throttle cuts the limit (at most once per round trip, so one burst of
-//! throttles is one cut), an answer while the limit was in use raises it by one per limit's
-//! worth of answers. The limit stays between 1 and the run's concurrency, which bounds the
-//! attempts anyway. The SDK's retries and their back-off are untouched; each account has its
+//! How: every attempt (retries included) passes the gate of [`PacedHttpClient`]. A limit of
+//! `w` lets `ceil(w)` attempts be in flight, started a round trip / `w` apart, so a fractional
+//! limit is a rate and one under 1 spaces single attempts out. The [`Pacer`]'s interceptor
+//! sees each attempt's answer: a throttle cuts the limit to 0.7 of what was in use (at most
+//! once per round trip, so one burst of throttles is one cut); an answer while the limit holds
+//! attempts back grows it by half of itself a second. The run's `--concurrency` bounds the
+//! calls as before. The SDK's retries and their back-off are untouched; each account has its
 //! own retry quota ([`retry_partition`]), so one throttled account cannot exhaust another's.
 
 use std::sync::{Arc, Mutex};
@@ -201,7 +202,9 @@ impl Pacer {
 
     /// Waits until the limit admits one more attempt.
     async fn admit(self: &Arc<Self>) -> InFlight {
-        let mut waited = false;
+        // Counted among the waiting from its first refusal until admitted or dropped (an
+        // attempt timed out or cancelled while it waits).
+        let mut waiting: Option<Waiting> = None;
         loop {
             // Registered before the check, so a slot freed between the check and the wait
             // still wakes this attempt.
@@ -214,17 +217,16 @@ impl Pacer {
                 if admission == Admission::Now {
                     gate.in_flight += 1;
                     gate.last_admitted = Some(now);
-                    if waited {
-                        gate.waiting -= 1;
-                    }
+                    drop(gate);
+                    drop(waiting);
                     return InFlight {
                         pacer: Arc::clone(self),
                         sent: now,
                     };
                 }
-                if !waited {
+                if waiting.is_none() {
                     gate.waiting += 1;
-                    waited = true;
+                    waiting = Some(Waiting(Arc::clone(self)));
                 }
                 admission
             };
@@ -248,6 +250,15 @@ impl Pacer {
         drop(gate);
         // A raised limit may admit a waiting attempt.
         self.freed.notify_waiters();
+    }
+}
+
+/// An attempt waiting at the gate; dropping it counts it out.
+struct Waiting(Arc<Pacer>);
+
+impl Drop for Waiting {
+    fn drop(&mut self) {
+        self.0.lock().waiting -= 1;
     }
 }
 
@@ -521,6 +532,17 @@ mod tests {
         assert!(!is_throttling(400, b"<Code>ValidationError</Code>"));
         assert!(!is_throttling(400, b"<Code>NotThrottlingAtAll</Code>"));
         assert!(!is_throttling(200, iam));
+    }
+
+    #[tokio::test]
+    async fn an_attempt_dropped_while_waiting_is_counted_out() {
+        let pacer = Pacer::new(1);
+        let held = pacer.admit().await;
+        let gave_up = tokio::time::timeout(Duration::from_millis(20), pacer.admit()).await;
+        assert!(gave_up.is_err(), "the gate admitted a second attempt");
+        assert_eq!(pacer.lock().waiting, 0);
+        drop(held);
+        assert_eq!(pacer.lock().in_flight, 0);
     }
 
     #[tokio::test]
