@@ -637,24 +637,24 @@ async fn apply_reads_what_one_plan_reads() {
     );
 
     // New drift: the same kinds of change again, applied without a saved plan.
-    seed_user(
-        &iam,
-        "con2",
-        SeedUser {
-            console: true,
-            ..Default::default()
-        },
-    )
-    .await;
-    seed_user(
-        &iam,
-        "key2",
-        SeedUser {
-            inactive_keys: 1,
-            ..Default::default()
-        },
-    )
-    .await;
+    for (name, spec) in [
+        (
+            "con2",
+            SeedUser {
+                console: true,
+                ..Default::default()
+            },
+        ),
+        (
+            "key2",
+            SeedUser {
+                inactive_keys: 1,
+                ..Default::default()
+            },
+        ),
+    ] {
+        seed_user(&iam, name, spec).await;
+    }
     let fresh_plan = run(&account, &["plan", "-v", "-c", config]);
     assert_eq!(fresh_plan.code, 0, "{}", fresh_plan.stderr);
     let fresh = run(

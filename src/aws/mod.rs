@@ -10,8 +10,8 @@ mod pacing;
 
 pub use call::call;
 pub use error::{AwsError, ErrorCode, error_chain};
-use pacing::{PacedHttpClient, PacerSignal};
-pub use pacing::{Pacer, PacingReport};
+pub use pacing::PacingReport;
+use pacing::{PacedHttpClient, Pacer, PacerSignal};
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
