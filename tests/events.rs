@@ -12,6 +12,7 @@ use futures::StreamExt;
 use iamctl::plan::{Address, Targets};
 use serde_json::Value;
 use support::cli::{desired, iam_calls, output, pairs, plan_changes, run};
+use support::live_state::login_profile;
 use support::{Account, SeedUser, seed_user};
 
 const CREATE_LOGIN_PROFILE: &str = include_str!("fixtures/events/create-login-profile.json");
@@ -131,6 +132,90 @@ async fn event_disables_console_in_budget(fillers: usize) {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_login_profile_event_disables_the_console_in_budget_among_2000_users() {
     event_disables_console_in_budget(2000).await;
+}
+
+/// The seed event: someone weakens the password policy. Its apply restores the policy and
+/// forces the password reset of every console user the tightening asks for (the seed's own
+/// remediation), from the bulk reads; a plan afterwards has nothing left to do.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_weakened_policy_event_restores_the_policy_with_every_reset() {
+    let account = support::fresh_account().await;
+    let iam = account.iam().await;
+    let console = SeedUser {
+        console: true,
+        ..Default::default()
+    };
+    seed_user(&iam, "alice", console).await;
+    seed_user(&iam, "bob", console).await;
+    seed_user(&iam, "carol", SeedUser::default()).await;
+    iam.update_account_password_policy()
+        .minimum_password_length(8)
+        .send()
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let config = desired(
+        dir.path(),
+        "[password_policy]\nminimum_length = 14\nrequire_symbols = true\n\n\
+         [users.console]\nreset_on_policy_tightening = true\n",
+    );
+    let mut event: Value = serde_json::from_str(include_str!(
+        "fixtures/events/update-account-password-policy.json"
+    ))
+    .unwrap();
+    let record = &mut event["Records"][0];
+    record["recipientAccountId"] = account.id.as_str().into();
+    record["userIdentity"]["accountId"] = account.id.as_str().into();
+    record["userIdentity"]["arn"] = format!("arn:aws:iam::{}:user/ops", account.id).into();
+    let event_file = dir.path().join("event.json");
+    std::fs::write(&event_file, event.to_string()).unwrap();
+
+    let applied = run(
+        &account,
+        &[
+            "apply",
+            "-v",
+            "--auto-approve",
+            "-c",
+            config.to_str().unwrap(),
+            "--event",
+            event_file.to_str().unwrap(),
+            "--secrets-dir",
+            dir.path().join("secrets").to_str().unwrap(),
+        ],
+    );
+    assert_eq!(applied.code, 0, "{applied:?}");
+    assert!(
+        applied
+            .stdout
+            .contains("Apply: 3 done, 0 skipped, 0 failed."),
+        "{}",
+        applied.stdout
+    );
+    let policy = iam
+        .get_account_password_policy()
+        .send()
+        .await
+        .unwrap()
+        .password_policy
+        .unwrap();
+    assert_eq!(policy.minimum_password_length, Some(14));
+    assert_eq!(login_profile(&iam, "alice").await, Some(true));
+    assert_eq!(login_profile(&iam, "bob").await, Some(true));
+    assert_eq!(login_profile(&iam, "carol").await, None);
+    // Bulk reads, no read per user: the policy, the authorization details and the report.
+    assert!(iam_calls(&applied.stderr) <= 8, "{}", applied.stderr);
+
+    let again = run(
+        &account,
+        &[
+            "plan",
+            "--detailed-exitcode",
+            "-c",
+            config.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(again.code, 0, "{again:?}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -290,11 +375,20 @@ require_cloudtrail = true
 /// The changes and findings of a JSON plan's first account, restricted to `targets`, as JSON.
 fn items(plan: &str, targets: Option<&Targets>) -> (Vec<Value>, Vec<Value>) {
     let plan: Value = serde_json::from_str(plan).unwrap_or_else(|e| panic!("{e}: {plan}"));
-    let keep = |item: &&Value| {
+    let account = &plan["accounts"][0];
+    let selects = |item: &Value| {
         let address: Address = item["address"].as_str().unwrap().parse().unwrap();
         targets.is_none_or(|t| t.matches(&address))
     };
-    let account = &plan["accounts"][0];
+    // A selected policy change brings the resets it asks for.
+    let policy_kept = account["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|c| c["address"] == "password_policy" && selects(c));
+    let keep = |item: &&Value| {
+        selects(item) || (policy_kept && item["rule"] == "users.console.reset_on_policy_tightening")
+    };
     let list = |key: &str| -> Vec<Value> {
         account[key]
             .as_array()
@@ -399,9 +493,33 @@ async fn targeted_plans_equal_the_full_plan_restricted_to_their_addresses() {
             ("user.bob.login_profile", "reset_password"),
         ])
     );
-    // The password policy alone: one IAM call.
+    // The password policy alone: it tightens, so the resets it asks for come with it, every
+    // console user's (carol's profile is being deleted instead, break-glass is exempt), known
+    // from the bulk reads: the policy, the authorization details and the credential report.
+    let policy = plan(&["--target", "password_policy"]);
+    assert_eq!(iam_calls(&policy.stderr), 4, "{}", policy.stderr);
+    assert_eq!(
+        plan_changes(&policy.stdout),
+        pairs(&[
+            ("password_policy", "create"),
+            ("user.bob.login_profile", "reset_password"),
+            ("user.bobby.login_profile", "reset_password"),
+        ])
+    );
+    // Once the policy in force is the desired one, nothing tightens: one IAM call.
+    iam.update_account_password_policy()
+        .minimum_password_length(14)
+        .require_symbols(true)
+        .send()
+        .await
+        .unwrap();
     let policy = plan(&["--target", "password_policy"]);
     assert_eq!(iam_calls(&policy.stderr), 1, "{}", policy.stderr);
+    assert!(
+        !policy.stdout.contains("reset_password"),
+        "{}",
+        policy.stdout
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -5,6 +5,7 @@
 mod fixtures;
 
 use fixtures::{as_of, rules, synthetic_account};
+use iamctl::desired::Rules;
 use iamctl::plan::{AccountPlan, Targets, plan_account};
 use iamctl::state::AccountState;
 use proptest::prelude::*;
@@ -45,12 +46,15 @@ console = true
 require_cloudtrail = true
 "#;
 
-/// The account as a targeted read sees it: only the users the targets may select; the
-/// password policy, trails and caller as they are.
-fn as_read(state: &AccountState, targets: &Targets) -> AccountState {
+/// The account as a targeted read sees it: only the users the targets may select, or every
+/// user when a selected policy tightens and brings its resets; the password policy, trails
+/// and caller as they are.
+fn as_read(state: &AccountState, rules: &Rules, targets: &Targets) -> AccountState {
     let mut read = state.clone();
-    read.users.retain(|u| targets.may_select_user(&u.name));
-    read.credential_report_generated_at = None;
+    if !targets.reads_console_users(rules, state.password_policy.as_ref()) {
+        read.users.retain(|u| targets.may_select_user(&u.name));
+        read.credential_report_generated_at = None;
+    }
     read
 }
 
@@ -70,7 +74,12 @@ fn check(state: &AccountState, patterns: &[String]) {
     let targets = targets(patterns);
     let full = restricted(plan_account("default", &rules, state, as_of()), &targets);
     let targeted = restricted(
-        plan_account("default", &rules, &as_read(state, &targets), as_of()),
+        plan_account(
+            "default",
+            &rules,
+            &as_read(state, &rules, &targets),
+            as_of(),
+        ),
         &targets,
     );
     assert_eq!(targeted.changes, full.changes, "changes for {patterns:?}");

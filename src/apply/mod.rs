@@ -140,13 +140,8 @@ pub async fn apply_account_audited(
         .iter()
         .zip(&outcomes)
         .filter(|(change, outcome)| {
-            matches!(
-                change.kind,
-                ChangeKind::ResetPassword {
-                    with_tightening: true,
-                    ..
-                }
-            ) && !outcome.as_ref().is_some_and(|o| o.status.is_done())
+            change.kind.is_tightening_reset()
+                && !outcome.as_ref().is_some_and(|o| o.status.is_done())
         })
         .count();
     for index in policy_last {

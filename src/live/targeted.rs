@@ -7,6 +7,10 @@
 //! `GetLoginProfile`, `ListMFADevices`, `ListAccessKeys` and `GetAccessKeyLastUsed` for each of
 //! at most two keys, each only when some rule reads it.
 //!
+//! A selected password policy that tightens, with `reset_on_policy_tightening` on, needs every
+//! console user for the resets that go with it: the account's users and the credential report
+//! are read in bulk then (4 calls more), and users the report does not know yet directly.
+//!
 //! Globs over user names (`user.bob*`) list the account's users first (`ListUsers`, a thousand
 //! a call). When they select more than [`MAX_DIRECT_USERS`] users, reading each directly would
 //! cost more than the bulk read, which is made instead (the plan is restricted all the same).
@@ -18,7 +22,7 @@ use futures::{StreamExt, TryStreamExt};
 
 use super::concern::{self, Facts};
 use super::user_reads::{LastUsedPolicy, Reader, UserRequest};
-use super::{ReadScope, account, cloudtrail, to_utc};
+use super::{ReadScope, account, cloudtrail, credential_report, directory, to_utc};
 use crate::aws::{AccountClients, AwsError, ErrorCode, call};
 use crate::desired::Rules;
 use crate::permissions::{GET_USER, LIST_ATTACHED_USER_POLICIES, LIST_USERS};
@@ -77,6 +81,34 @@ pub(crate) async fn read(
         .await;
     };
 
+    // A selected password policy that tightens carries the resets of every console user
+    // (`Targets::restrict`). Resets need no confirmation, so the bulk reads tell who they are;
+    // users the credential report does not know yet are read directly, with the named ones.
+    let mut names = names;
+    let console_users = if targets.reads_console_users(rules, password_policy.as_ref()) {
+        let (directory, report) = futures::try_join!(
+            directory::read(
+                clients,
+                directory::Want {
+                    users: true,
+                    ..Default::default()
+                }
+            ),
+            credential_report::fetch(clients),
+        )?;
+        let mut users = directory.users;
+        let in_report = report.apply_to(&mut users);
+        names.extend(
+            users
+                .iter()
+                .filter(|u| !in_report.contains(&u.name))
+                .map(|u| u.name.clone()),
+        );
+        Some((users, report.generated_at))
+    } else {
+        None
+    };
+
     let users: Vec<User> = futures::stream::iter(names)
         .map(|name| read_user(clients, rules, name))
         .buffer_unordered(concurrency.max(1))
@@ -90,8 +122,18 @@ pub(crate) async fn read(
         trails,
         ..AccountState::new(identity.account_id)
     };
+    // In name order, as the facts read are matched to their users.
     state.users.sort_by(|a, b| a.name.cmp(&b.name));
     read_user_facts(clients, rules, &mut state, concurrency).await?;
+    if let Some((reported, generated_at)) = console_users {
+        // Users read directly keep their direct facts; the others are the report's.
+        let direct: BTreeSet<String> = state.users.iter().map(|u| u.name.clone()).collect();
+        state
+            .users
+            .extend(reported.into_iter().filter(|u| !direct.contains(&u.name)));
+        state.users.sort_by(|a, b| a.name.cmp(&b.name));
+        state.credential_report_generated_at = generated_at;
+    }
     Ok(state)
 }
 

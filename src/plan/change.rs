@@ -373,6 +373,17 @@ impl ChangeKind {
         }
     }
 
+    /// A `reset_password` asked by a tightening password policy (not by a `[[user]]` entry).
+    pub fn is_tightening_reset(&self) -> bool {
+        matches!(
+            self,
+            ChangeKind::ResetPassword {
+                with_tightening: true,
+                ..
+            }
+        )
+    }
+
     /// The password policy before and after, for a change of the policy; `None` for every
     /// other kind of change.
     #[allow(clippy::type_complexity)]

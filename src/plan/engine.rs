@@ -282,13 +282,21 @@ fn plan_password_policy(rules: &Rules, live: &AccountState, out: &mut Output) ->
                 ),
                 Some(_) => {}
             }
-            // With no policy, IAM applies its defaults: that is what a new policy tightens.
-            let in_force = live
-                .password_policy
-                .clone()
-                .unwrap_or_else(PasswordPolicy::iam_default);
+            policy_tightens(rules, live.password_policy.as_ref())
+        }
+    }
+}
+
+/// Whether the desired password policy is stricter than `live`, the policy in force (`None`:
+/// IAM's defaults, which is what a new policy tightens): what makes
+/// `reset_on_policy_tightening` reset the console passwords.
+pub fn policy_tightens(rules: &Rules, live: Option<&PasswordPolicy>) -> bool {
+    match &rules.password_policy {
+        Some(PolicyRule::Present(wanted)) => {
+            let in_force = live.cloned().unwrap_or_else(PasswordPolicy::iam_default);
             wanted.is_stricter_than(&in_force)
         }
+        None | Some(PolicyRule::Absent) => false,
     }
 }
 

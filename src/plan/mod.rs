@@ -16,8 +16,8 @@ pub use change::{
     rotation_tag,
 };
 pub use compliance::SUPPORT_POLICY;
-pub use engine::plan_account;
 pub(crate) use engine::{KeyEnforcement, Unaddressed, plan_account_provisional};
+pub use engine::{plan_account, policy_tightens};
 pub use model::*;
 pub use rule::{Rule, UnknownRule};
 pub use target::{AddressPattern, TargetError, Targets, UserSelection};

@@ -14,7 +14,10 @@ use std::fmt;
 
 use globset::{GlobBuilder, GlobMatcher};
 
+use super::engine::policy_tightens;
 use super::model::{AccountPlan, Address};
+use crate::desired::Rules;
+use crate::state::PasswordPolicy;
 
 /// The characters that make a pattern a glob (globset's syntax).
 const GLOB_CHARS: &[char] = &['*', '?', '[', ']', '{', '}', '\\'];
@@ -178,10 +181,26 @@ impl Targets {
             .any(|p| p.matches_text(&text) || user.as_deref().is_some_and(|u| p.matches_text(u)))
     }
 
-    /// Keeps only the items of `plan` that the targets select.
+    /// Keeps only the items of `plan` that the targets select, and the password resets a
+    /// selected policy change asks for (`reset_on_policy_tightening`): a policy applied without
+    /// them is in force, so no later plan would see the tightening and ask for them again.
     pub fn restrict(&self, plan: &mut AccountPlan) {
-        plan.changes.retain(|c| self.matches(&c.address()));
+        let policy_kept = plan
+            .changes
+            .iter()
+            .any(|c| c.kind.password_policy().is_some() && self.matches(&c.address()));
+        plan.changes.retain(|c| {
+            self.matches(&c.address()) || (policy_kept && c.kind.is_tightening_reset())
+        });
         plan.findings.retain(|f| self.matches(&f.address));
+    }
+
+    /// Whether the targets' plan must see every console user: the password policy is selected
+    /// and tightens, and its resets go with it (see [`Targets::restrict`]).
+    pub fn reads_console_users(&self, rules: &Rules, live: Option<&PasswordPolicy>) -> bool {
+        self.wants_password_policy()
+            && rules.console.reset_on_policy_tightening
+            && policy_tightens(rules, live)
     }
 
     pub fn wants_password_policy(&self) -> bool {
@@ -238,6 +257,78 @@ mod tests {
 
     fn addr(text: &str) -> Address {
         text.parse().unwrap()
+    }
+
+    /// A plan with a tightening policy change and the resets it asks for, a `[[user]]`
+    /// entry's reset, and another change of a console user.
+    fn tightening_plan() -> AccountPlan {
+        use crate::plan::{Change, ChangeKind, Rule};
+        let reset = |user: &str, with_tightening: bool| {
+            Change::new(
+                if with_tightening {
+                    Rule::ConsoleResetOnTightening
+                } else {
+                    Rule::UserPasswordReset
+                },
+                ChangeKind::ResetPassword {
+                    user: user.into(),
+                    with_tightening,
+                },
+            )
+        };
+        let mut plan = AccountPlan::failed("default", "111111111111", String::new());
+        plan.error = None;
+        plan.changes = vec![
+            Change::new(
+                Rule::PasswordPolicy,
+                ChangeKind::CreatePasswordPolicy {
+                    after: PasswordPolicy::iam_default(),
+                },
+            ),
+            reset("alice", true),
+            reset("bob", true),
+            reset("carol", false),
+            Change::new(
+                Rule::ConsoleRequireMfa,
+                ChangeKind::AttachDenyPolicy { user: "bob".into() },
+            ),
+        ];
+        plan
+    }
+
+    fn kept(plan: &AccountPlan) -> Vec<String> {
+        plan.changes
+            .iter()
+            .map(|c| c.address().to_string())
+            .collect()
+    }
+
+    #[test]
+    fn a_selected_tightening_policy_keeps_the_resets_it_asks_for() {
+        let mut plan = tightening_plan();
+        targets(&["password_policy"]).restrict(&mut plan);
+        assert_eq!(
+            kept(&plan),
+            [
+                "password_policy",
+                "user.alice.login_profile",
+                "user.bob.login_profile"
+            ]
+        );
+        // A user's own items are selected as before, the policy's resets with them.
+        let mut plan = tightening_plan();
+        targets(&["user.carol", "password_policy"]).restrict(&mut plan);
+        assert_eq!(kept(&plan).len(), 4, "{:?}", kept(&plan));
+        // Without the policy, a user's reset is that user's item like any other.
+        let mut plan = tightening_plan();
+        targets(&["user.bob"]).restrict(&mut plan);
+        assert_eq!(
+            kept(&plan),
+            [
+                "user.bob.login_profile",
+                "user.bob.policy.iamctl-deny-without-mfa"
+            ]
+        );
     }
 
     #[test]
