@@ -9,7 +9,7 @@
 //!
 //! A selected password policy that tightens, with `reset_on_policy_tightening` on, needs every
 //! console user for the resets that go with it: the account's users and the credential report
-//! are read in bulk then (4 calls more), and users the report does not know yet directly.
+//! are read in bulk then (3 calls more), and users the report does not know yet directly.
 //!
 //! Globs over user names (`user.bob*`) list the account's users first (`ListUsers`, a thousand
 //! a call). When they select more than [`MAX_DIRECT_USERS`] users, reading each directly would
