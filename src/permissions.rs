@@ -54,6 +54,9 @@ pub enum Scope {
     RotationSecrets,
     /// The target's Security Hub findings (`*`). Only in [`SECURITY_HUB`].
     SecurityHub,
+    /// The S3 buckets of the Lambda handler: its desired state (`IAMCTL_DESIRED`) and its
+    /// shard plans (`IAMCTL_RESULTS`). Only in [`LAMBDA`].
+    LambdaBuckets,
 }
 
 /// One IAM action iamctl's code calls.
@@ -146,6 +149,12 @@ pub const LIST_ACCOUNTS: Permission = any("organizations:ListAccounts");
 pub const RECEIVE_MESSAGE: Permission = on("sqs:ReceiveMessage", Scope::Queue);
 pub const DELETE_MESSAGE: Permission = on("sqs:DeleteMessage", Scope::Queue);
 
+/// The Lambda handler's S3 objects (lambda.rs): the desired state's files under
+/// `IAMCTL_DESIRED=s3://...` (listed, then read), and each shard's plan under `IAMCTL_RESULTS`.
+pub const LIST_BUCKET: Permission = on("s3:ListBucket", Scope::LambdaBuckets);
+pub const GET_OBJECT: Permission = on("s3:GetObject", Scope::LambdaBuckets);
+pub const PUT_OBJECT: Permission = on("s3:PutObject", Scope::LambdaBuckets);
+
 /// `sts:GetCallerIdentity` "requires no permissions" (STS API reference).
 pub const GET_CALLER_IDENTITY: Permission = any("sts:GetCallerIdentity");
 
@@ -216,6 +225,11 @@ pub const WATCH: &[Permission] = &[RECEIVE_MESSAGE, DELETE_MESSAGE];
 /// A list of its own: a role that only plans or applies needs none of it.
 pub const SECURITY_HUB: &[Permission] = &[GET_FINDINGS, BATCH_IMPORT_FINDINGS];
 
+/// What the Lambda handler (`--features lambda`) calls with its own role on top of the rest:
+/// reading its desired state from S3 and writing shard plans there. Granted by the SAM
+/// template in examples/events, not rendered by `iamctl permissions`.
+pub const LAMBDA: &[Permission] = &[LIST_BUCKET, GET_OBJECT, PUT_OBJECT];
+
 /// Operations iamctl calls that IAM allows whatever the caller's policies say.
 pub const NO_PERMISSION_NEEDED: &[Permission] = &[GET_CALLER_IDENTITY];
 
@@ -227,6 +241,7 @@ pub fn all() -> impl Iterator<Item = &'static Permission> {
         .chain(NOTIFY)
         .chain(WATCH)
         .chain(SECURITY_HUB)
+        .chain(LAMBDA)
         .chain(NO_PERMISSION_NEEDED)
 }
 
@@ -383,10 +398,16 @@ pub fn policy_document_for(need: Need, partition: &str, rotation: &RotationScope
                 }
                 (Scope::RotationSecrets, _) => ("IamctlDeliverRotatedKeys", secrets.clone(), None),
                 (
-                    Scope::TargetRoles | Scope::NotifyTopic | Scope::Queue | Scope::SecurityHub,
+                    Scope::TargetRoles
+                    | Scope::NotifyTopic
+                    | Scope::Queue
+                    | Scope::SecurityHub
+                    | Scope::LambdaBuckets,
                     _,
                 ) => {
-                    unreachable!("only BASE, NOTIFY, WATCH and SECURITY_HUB reach these scopes")
+                    unreachable!(
+                        "only BASE, NOTIFY, WATCH, SECURITY_HUB and LAMBDA reach these scopes"
+                    )
                 }
             };
             let mut statement = json!({

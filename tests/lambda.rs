@@ -5,7 +5,7 @@
 
 mod support;
 
-use iamctl::lambda::{Handler, LambdaConfig};
+use iamctl::lambda::{DesiredSource, Handler, LambdaConfig};
 use serde_json::{Value, json};
 use support::{SeedUser, seed_user};
 
@@ -64,10 +64,12 @@ fn the_handler_reconciles_eventbridge_and_sqs_deliveries() {
         )
         .unwrap();
         let handler = Handler::load(&LambdaConfig {
-            desired,
+            desired: DesiredSource::Package(desired),
+            results: None,
             dry_run: false,
             max_changes: None,
         })
+        .await
         .unwrap();
         let profile = |user: &'static str| {
             let iam = iam.clone();

@@ -37,6 +37,14 @@ where
         .map_err(|e| aws_error(account, permission.action, e))
 }
 
+/// The operations whose action in a policy has another name: (service and operation as the
+/// SDK names them, the action's name).
+#[cfg(debug_assertions)]
+const ACTION_OF_OPERATION: &[(&str, &str, &str)] = &[
+    // S3's listing takes `s3:ListBucket` (S3 User Guide, "Actions, resources, and condition keys").
+    ("S3", "ListObjectsV2", "ListBucket"),
+];
+
 /// Debug builds: the request for `service`'s `operation` (as the SDK names them: `IAM`,
 /// `GetUser`) about to be sent was made through [`call`] with the permission of that very
 /// operation, and that permission is in one of the lists of `src/permissions.rs`. A mismatch
@@ -49,9 +57,13 @@ pub(super) fn check_declared(service: &str, operation: &str) {
              aws::call with a constant of src/permissions.rs"
         );
     };
+    let action = ACTION_OF_OPERATION
+        .iter()
+        .find(|(s, o, _)| *s == service && *o == operation)
+        .map_or(operation, |(_, _, action)| action);
     let same = permission.action.split_once(':').is_some_and(|(s, o)| {
         // The SDK names some services in words ("Secrets Manager"), policies in one.
-        s.eq_ignore_ascii_case(&service.replace(' ', "")) && o == operation
+        s.eq_ignore_ascii_case(&service.replace(' ', "")) && o == action
     });
     assert!(
         same,

@@ -242,6 +242,20 @@ impl ClientFactory {
         aws_sdk_sqs::Client::from_conf(config)
     }
 
+    /// An S3 client on the ambient credentials: the Lambda handler's desired state
+    /// (`IAMCTL_DESIRED=s3://...`) and its shard plans (`IAMCTL_RESULTS`).
+    pub fn s3(&self) -> aws_sdk_s3::Client {
+        let mut config = aws_sdk_s3::config::Builder::from(&self.ambient)
+            .retry_config(retries())
+            .interceptor(self.calls.clone());
+        // An endpoint override (an emulator on a loopback address) has no per-bucket host
+        // names: address buckets in the path there, as S3 itself still accepts.
+        if self.ambient.endpoint_url().is_some() {
+            config = config.force_path_style(true);
+        }
+        aws_sdk_s3::Client::from_conf(config.build())
+    }
+
     /// Clients on an explicit configuration (tests build one per emulated account, since
     /// the process environment is shared by tests running in parallel).
     pub fn clients_from_config(&self, target: &str, config: SdkConfig) -> AccountClients {

@@ -14,7 +14,7 @@ async fn main() -> Result<(), Error> {
         .without_time()
         .with_writer(std::io::stderr)
         .init();
-    let handler = Handler::load(&LambdaConfig::from_env())?;
+    let handler = Handler::load(&LambdaConfig::from_env()?).await?;
     let handler = &handler;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
         handler.handle(event.payload).await.map_err(Error::from)
