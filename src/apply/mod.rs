@@ -2,7 +2,8 @@
 //! became of each. One of the two modules that talk to AWS (with `live/`).
 //!
 //! Invariants:
-//! - What to call is decided from a change's kind ([`ChangeKind`](crate::plan::ChangeKind)), never from its rule: the
+//! - What to call is decided from a change's kind
+//!   ([`ChangeKind`](crate::plan::ChangeKind)), never from its rule: the
 //!   re-check of keys flagged as unused and the hold on a tightening policy whose password
 //!   resets failed are fields of the kind.
 //! - A failed change does not stop the others; every change gets an [`Outcome`].
