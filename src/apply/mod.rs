@@ -2,7 +2,8 @@
 //! became of each. One of the two modules that talk to AWS (with `live/`).
 //!
 //! Invariants:
-//! - What to call is decided from a change's kind ([`ChangeKind`]), never from its rule: the
+//! - What to call is decided from a change's kind
+//!   ([`ChangeKind`](crate::plan::ChangeKind)), never from its rule: the
 //!   re-check of keys flagged as unused and the hold on a tightening policy whose password
 //!   resets failed are fields of the kind.
 //! - A failed change does not stop the others; every change gets an [`Outcome`].
@@ -28,7 +29,7 @@ pub use audit::AuditLog;
 pub use run::{ApplyError, ApplyReport, ApplyRequest, ApplyUi, Tally, read_saved_plan, run};
 
 use crate::aws::AccountClients;
-use crate::plan::{AccountPlan, Action, Address, ChangeKind, Rule};
+use crate::plan::{AccountPlan, Action, Address, Rule};
 use crate::state::{Caller, PasswordPolicy};
 use executor::Executor;
 
@@ -145,10 +146,11 @@ pub async fn apply_account_audited(
         })
         .count();
     for index in policy_last {
-        let tightens = matches!(
-            plan.changes[index].kind,
-            ChangeKind::CreatePasswordPolicy { .. } | ChangeKind::UpdatePasswordPolicy { .. }
-        );
+        // A policy put in force (created or updated), not one deleted.
+        let tightens = plan.changes[index]
+            .kind
+            .password_policy()
+            .is_some_and(|(_, after)| after.is_some());
         outcomes[index] = Some(if tightens && resets_not_done > 0 {
             let reason = format!(
                 "{resets_not_done} password {} failed; the policy change waits so the next apply retries them",

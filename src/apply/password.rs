@@ -1,7 +1,7 @@
 //! Console passwords for new login profiles: drawn from a CSPRNG so that they satisfy any
-//! password policy, and written to one mode-0600 file per user, never anywhere else.
+//! password policy, and written to one mode-0600 file per user, never anywhere else. In this
+//! process a password is a [`Secret`].
 
-use std::fmt;
 use std::fs::{self, DirBuilder, File, OpenOptions};
 use std::io::{self, Write};
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 use rand::seq::{IndexedRandom, SliceRandom};
 
+use crate::secret::Secret;
 use crate::state::PasswordPolicy;
 
 /// Shorter passwords would satisfy a lax policy but not a sensible floor.
@@ -21,30 +22,6 @@ const LOWERCASE: &[u8] = b"abcdefghijklmnopqrstuvwxyz";
 const NUMBERS: &[u8] = b"0123456789";
 /// The non-alphanumeric characters IAM counts as symbols for `RequireSymbols`.
 const SYMBOLS: &[u8] = b"!@#$%^&*()_+-=[]{}|'";
-
-/// A generated password. `Debug` does not show it, and its bytes are overwritten when it is
-/// dropped, so it lives in this process only as long as the call that needs it.
-pub(crate) struct Password(String);
-
-impl Password {
-    pub(crate) fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Password {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Password(<redacted>)")
-    }
-}
-
-impl Drop for Password {
-    fn drop(&mut self) {
-        let mut bytes = std::mem::take(&mut self.0).into_bytes();
-        bytes.fill(0);
-        std::hint::black_box(&bytes);
-    }
-}
 
 /// The length a password needs to pass every one of `policies` (the policy in force now and
 /// the one in force after the apply) and the floor.
@@ -59,7 +36,7 @@ pub(crate) fn required_length<'a>(policies: impl IntoIterator<Item = &'a Passwor
 /// A password of `length` characters with at least one character of every class, so that
 /// it satisfies whatever classes a policy requires. `rand::rng()` is a ChaCha CSPRNG seeded
 /// (and periodically reseeded) from the operating system.
-pub(crate) fn generate(length: u32) -> Password {
+pub(crate) fn generate(length: u32) -> Secret {
     let classes = [UPPERCASE, LOWERCASE, NUMBERS, SYMBOLS];
     let length =
         usize::try_from(length.clamp(classes.len() as u32, MAX_PASSWORD_LENGTH)).expect("small");
@@ -74,7 +51,8 @@ pub(crate) fn generate(length: u32) -> Password {
     }
     // The class representatives must not sit at predictable positions.
     bytes.shuffle(&mut rng);
-    Password(String::from_utf8(bytes).expect("ASCII alphabet"))
+    // From the bytes without a copy: the secret takes over the one buffer and zeroes it.
+    Secret::new(String::from_utf8(bytes).expect("ASCII alphabet"))
 }
 
 /// The file holding one user's generated password, created before the login profile so
@@ -88,7 +66,7 @@ impl SecretFile {
     /// Writes `password` to `<dir>/<user>.password`, mode 0600, refusing to overwrite an
     /// existing file (it may hold the only copy of a password that is live). The data is
     /// synced before returning: the login profile is created right after.
-    pub(crate) fn write_new(dir: &Path, user: &str, password: &Password) -> io::Result<Self> {
+    pub(crate) fn write_new(dir: &Path, user: &str, password: &Secret) -> io::Result<Self> {
         // IAM user names cannot contain '/', but this guard costs nothing.
         if user.contains('/') || user.contains('\0') {
             return Err(io::Error::new(

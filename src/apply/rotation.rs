@@ -12,10 +12,8 @@
 //!    the new key is deleted at once;
 //! 5. record the rotation (`NEWKEY@T`), in the same tag.
 //!
-//! The secret access key exists in this process only between 3 and 4, in a value that is not
-//! printed by `Debug` and is overwritten when dropped.
-
-use std::fmt;
+//! The secret access key exists in this process only between 3 and 4, in a [`Secret`]: not
+//! printed, not serializable, overwritten when dropped.
 
 use aws_sdk_iam::types::Tag;
 use chrono::Utc;
@@ -30,31 +28,30 @@ use crate::permissions::{
 };
 use crate::plan::rotation::version_id;
 use crate::plan::{Address, KeyFacts, RotationRecord, SecretTarget, rotation_tag};
+use crate::secret::Secret;
 use crate::state::AccessKeyId;
 
-/// The secret's value: shown by nothing, overwritten when dropped.
-struct SecretValue(String);
-
-impl SecretValue {
-    fn new(key_id: &str, secret_access_key: &str) -> Self {
-        SecretValue(
-            json!({"AccessKeyId": key_id, "SecretAccessKey": secret_access_key}).to_string(),
-        )
+/// The secret's value, `{"AccessKeyId", "SecretAccessKey"}`, written straight into the buffer
+/// the [`Secret`] takes over: no intermediate JSON value keeps a copy of the key.
+fn secret_value(key_id: &str, secret_access_key: &str) -> Secret {
+    #[derive(serde::Serialize)]
+    #[serde(rename_all = "PascalCase")]
+    struct KeyPair<'a> {
+        access_key_id: &'a str,
+        secret_access_key: &'a str,
     }
-}
-
-impl fmt::Debug for SecretValue {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("SecretValue(<redacted>)")
-    }
-}
-
-impl Drop for SecretValue {
-    fn drop(&mut self) {
-        let mut bytes = std::mem::take(&mut self.0).into_bytes();
-        bytes.fill(0);
-        std::hint::black_box(&bytes);
-    }
+    // Room for the worst escaping (`\uXXXX`, 6 bytes a byte), so the buffer never grows and
+    // leaves an unzeroed copy behind.
+    let mut buffer = Vec::with_capacity(64 + 6 * (key_id.len() + secret_access_key.len()));
+    serde_json::to_writer(
+        &mut buffer,
+        &KeyPair {
+            access_key_id: key_id,
+            secret_access_key,
+        },
+    )
+    .expect("two strings serialize to JSON");
+    Secret::new(String::from_utf8(buffer).expect("serde_json writes UTF-8"))
 }
 
 fn failed(error: impl Into<String>) -> OutcomeStatus {
@@ -130,7 +127,7 @@ pub(super) async fn rotate(
         return failed("CreateAccessKey answered without a key; the old key is unchanged");
     };
     let new_id = AccessKeyId::new(created.access_key_id());
-    let value = SecretValue::new(created.access_key_id(), created.secret_access_key());
+    let value = secret_value(created.access_key_id(), created.secret_access_key());
     let created_id = created.access_key_id().to_owned();
     drop(created);
     let stored = match &new_id {
@@ -241,7 +238,7 @@ async fn store(
     address: &Address,
     name: &str,
     new_id: &AccessKeyId,
-    value: SecretValue,
+    value: Secret,
     at: chrono::DateTime<Utc>,
 ) -> Result<(), String> {
     let Some(version) = version_id(new_id, at) else {
@@ -255,7 +252,7 @@ async fn store(
         .put_secret_value()
         .secret_id(name)
         .client_request_token(&version)
-        .secret_string(&value.0)
+        .secret_string(value.expose())
         .send();
     let result = call(&clients.target, PUT_SECRET_VALUE, request).await;
     drop(value);
@@ -294,9 +291,9 @@ mod tests {
 
     #[test]
     fn the_secret_value_is_not_shown_and_holds_both_fields() {
-        let value = SecretValue::new("AKIANEW", "s3cr3t/value");
-        assert_eq!(format!("{value:?}"), "SecretValue(<redacted>)");
-        let parsed: serde_json::Value = serde_json::from_str(&value.0).unwrap();
+        let value = secret_value("AKIANEW", "s3cr3t/value");
+        assert_eq!(format!("{value:?}"), "Secret(<redacted>)");
+        let parsed: serde_json::Value = serde_json::from_str(value.expose()).unwrap();
         assert_eq!(
             parsed,
             json!({"AccessKeyId": "AKIANEW", "SecretAccessKey": "s3cr3t/value"})

@@ -13,7 +13,7 @@ use crate::desired::{DesiredDoc, PolicyRule};
 use crate::explain::events::Envelope;
 use crate::fleet::AccountRun;
 use crate::ops::{self, Focus, Observer, PlanError, Scope};
-use crate::plan::{AccountPlan, Address, ChangeKind, FORMAT_VERSION, Plan, Targets};
+use crate::plan::{AccountPlan, Action, Address, FORMAT_VERSION, Plan, Targets};
 use crate::security_hub::{self, HubAccount, HubReport, still_open};
 use crate::state::AccessKeyId;
 use crate::state::PasswordPolicy;
@@ -271,7 +271,7 @@ fn rotations_refused(plan: &Plan, asked: &[(String, AccessKeyId)]) -> Vec<String
             };
             let accounts = plan.accounts.iter();
             let rotated = accounts.clone().flat_map(|a| &a.changes).any(|c| {
-                c.address() == address && matches!(c.kind, ChangeKind::RotateAccessKey { .. })
+                c.address() == address && c.action() == Action::Rotate
             });
             if rotated {
                 return None;

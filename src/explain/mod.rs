@@ -134,18 +134,38 @@ pub(crate) fn query(address: &Address, rule: Rule) -> Option<Query> {
         names,
         subject: Subject::User(user.to_owned()),
     };
-    if rule == Rule::ConsoleResetOnTightening {
-        return None;
-    }
+    let login_profile_events = match rule {
+        // The resets a tightening policy asks for: the policy's item says who made it weaker.
+        Rule::ConsoleResetOnTightening => return None,
+        // A console password without MFA: removing the MFA device is a change of its own.
+        Rule::ConsoleRequireMfa => LOGIN_PROFILE_AND_MFA,
+        Rule::PasswordPolicy
+        | Rule::PasswordPolicyAbsent
+        | Rule::ConsoleMaxUnused
+        | Rule::KeysMaxAge
+        | Rule::KeysMaxUnused
+        | Rule::KeysDeleteInactive
+        | Rule::KeysMaxActive
+        | Rule::User
+        | Rule::UserConsole
+        | Rule::UserPasswordReset
+        | Rule::AuditCloudTrail
+        | Rule::AuditCloudTrailCreate
+        | Rule::RootForbidAccessKeys
+        | Rule::RootRequireMfa
+        | Rule::RootRequireHardwareMfa
+        | Rule::RootMaxUsed
+        | Rule::UsersForbidDirectPolicies
+        | Rule::AuditForbidFullAdmin
+        | Rule::AuditRequireSupportRole
+        | Rule::KeysRotation => LOGIN_PROFILE,
+    };
     Some(match address {
         Address::PasswordPolicy => Query {
             names: PASSWORD_POLICY,
             subject: Subject::Account,
         },
-        Address::LoginProfile(name) if rule == Rule::ConsoleRequireMfa => {
-            user(LOGIN_PROFILE_AND_MFA, name)
-        }
-        Address::LoginProfile(name) => user(LOGIN_PROFILE, name),
+        Address::LoginProfile(name) => user(login_profile_events, name),
         Address::AccessKey { key_id, .. } => Query {
             names: ACCESS_KEY,
             subject: Subject::AccessKey(key_id.to_string()),
@@ -191,8 +211,27 @@ pub(crate) fn query(address: &Address, rule: Rule) -> Option<Query> {
 pub(crate) fn queries(plan: &AccountPlan) -> Vec<Option<Query>> {
     let changes = plan.changes.iter().map(|c| {
         let mut q = query(&c.address(), c.rule)?;
-        if let ChangeKind::UpdateTrail { before, .. } = &c.kind {
-            q.subject = Subject::Trail(Some(before.name.clone()));
+        match &c.kind {
+            ChangeKind::UpdateTrail { before, .. } => {
+                q.subject = Subject::Trail(Some(before.name.clone()));
+            }
+            // A trail to create has no events yet; the other kinds are not about a trail.
+            ChangeKind::CreateTrail { .. }
+            | ChangeKind::CreatePasswordPolicy { .. }
+            | ChangeKind::UpdatePasswordPolicy { .. }
+            | ChangeKind::DeletePasswordPolicy { .. }
+            | ChangeKind::CreateLoginProfile { .. }
+            | ChangeKind::DeleteLoginProfile { .. }
+            | ChangeKind::ResetPassword { .. }
+            | ChangeKind::DeactivateAccessKey { .. }
+            | ChangeKind::DeleteAccessKey { .. }
+            | ChangeKind::AttachDenyPolicy { .. }
+            | ChangeKind::DetachDenyPolicy { .. }
+            | ChangeKind::RecordInactiveKey { .. }
+            | ChangeKind::ForgetInactiveKey { .. }
+            | ChangeKind::RotateAccessKey { .. }
+            | ChangeKind::RecordRotation { .. }
+            | ChangeKind::ForgetRotation { .. } => {}
         }
         Some(q)
     });

@@ -263,15 +263,43 @@ pub(crate) fn add_plan_items(
     let findings = plan.findings.iter().filter_map(|f| {
         let facts = match &f.address {
             Address::AccessKey { .. } => Facts::KEY_IDS,
-            Address::User(user) if f.rule == Rule::ConsoleMaxUnused && !profile_dated(user) => {
-                Facts::PROFILE
-            }
-            // An MFA grace is measured from the login profile's creation, which the report
-            // only bounds from above: a grace that may have run out is read, not trusted.
-            Address::User(_) if f.rule == Rule::ConsoleRequireMfa && f.notice.is_some() => {
-                Facts::PROFILE
-            }
-            _ => Facts::NONE,
+            Address::User(user) => match f.rule {
+                Rule::ConsoleMaxUnused if !profile_dated(user) => Facts::PROFILE,
+                // An MFA grace is measured from the login profile's creation, which the report
+                // only bounds from above: a grace that may have run out is read, not trusted.
+                Rule::ConsoleRequireMfa if f.notice.is_some() => Facts::PROFILE,
+                Rule::ConsoleMaxUnused
+                | Rule::ConsoleRequireMfa
+                | Rule::PasswordPolicy
+                | Rule::PasswordPolicyAbsent
+                | Rule::ConsoleResetOnTightening
+                | Rule::KeysMaxAge
+                | Rule::KeysMaxUnused
+                | Rule::KeysDeleteInactive
+                | Rule::KeysMaxActive
+                | Rule::User
+                | Rule::UserConsole
+                | Rule::UserPasswordReset
+                | Rule::AuditCloudTrail
+                | Rule::AuditCloudTrailCreate
+                | Rule::RootForbidAccessKeys
+                | Rule::RootRequireMfa
+                | Rule::RootRequireHardwareMfa
+                | Rule::RootMaxUsed
+                | Rule::UsersForbidDirectPolicies
+                | Rule::AuditForbidFullAdmin
+                | Rule::AuditRequireSupportRole
+                | Rule::KeysRotation => Facts::NONE,
+            },
+            // Findings elsewhere name what the report or the account reads already showed.
+            Address::PasswordPolicy
+            | Address::CloudTrail
+            | Address::LoginProfile(_)
+            | Address::UserPolicy { .. }
+            | Address::Root
+            | Address::Account
+            | Address::Group(_)
+            | Address::Role(_) => Facts::NONE,
         };
         Some((f.address.user()?, facts))
     });
@@ -289,6 +317,35 @@ pub(crate) fn add_plan_items(
         if !facts.is_empty() {
             *wanted.entry(user.to_owned()).or_default() |= facts;
         }
+    }
+}
+
+/// Whether `rule`'s items rest on how long a console password went unused, the measure that
+/// an undated login profile makes doubtful (see [`add_profile_doubts`]).
+fn measures_password_unuse(rule: Rule) -> bool {
+    match rule {
+        Rule::ConsoleMaxUnused => true,
+        Rule::PasswordPolicy
+        | Rule::PasswordPolicyAbsent
+        | Rule::ConsoleRequireMfa
+        | Rule::ConsoleResetOnTightening
+        | Rule::KeysMaxAge
+        | Rule::KeysMaxUnused
+        | Rule::KeysDeleteInactive
+        | Rule::KeysMaxActive
+        | Rule::User
+        | Rule::UserConsole
+        | Rule::UserPasswordReset
+        | Rule::AuditCloudTrail
+        | Rule::AuditCloudTrailCreate
+        | Rule::RootForbidAccessKeys
+        | Rule::RootRequireMfa
+        | Rule::RootRequireHardwareMfa
+        | Rule::RootMaxUsed
+        | Rule::UsersForbidDirectPolicies
+        | Rule::AuditForbidFullAdmin
+        | Rule::AuditRequireSupportRole
+        | Rule::KeysRotation => false,
     }
 }
 
@@ -348,7 +405,7 @@ pub(crate) fn add_profile_doubts(
             .map(|f| (f.address.clone(), f.rule, Facts::PROFILE));
         changes
             .chain(findings)
-            .filter(|(_, rule, _)| *rule == Rule::ConsoleMaxUnused)
+            .filter(|(_, rule, _)| measures_password_unuse(*rule))
             .map(|(address, _, facts)| (address, facts))
             .collect()
     };

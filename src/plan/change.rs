@@ -2,14 +2,13 @@
 //! carrying the typed facts it acts on) and why ([`Rule`]). Apply, the confirming reads and
 //! the renderers match on the kind exhaustively; nothing reads a change back from JSON.
 //!
-//! JSON exists only at the file boundary: [`ChangeSrc`] is the SPEC's `{address, action, rule,
-//! before, after}` form of a change (plan format `"1"`), made when a plan is printed or saved
-//! and checked back into a [`Change`] when a saved plan is read, as Terraform's
-//! `ChangeSrc`/`Change` split does.
+//! JSON exists only at the file boundary, `plan::change_file`: [`ChangeSrc`](super::ChangeSrc)
+//! is the SPEC's `{address, action, rule, before, after}` form of a change, made when a plan is
+//! printed or saved and checked back into a [`Change`] when a saved plan is read, as
+//! Terraform's `ChangeSrc`/`Change` split does.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
 
 use super::model::{Action, Address, Attribution};
 use super::rule::Rule;
@@ -375,13 +374,27 @@ impl ChangeKind {
 
     /// A `reset_password` asked by a tightening password policy (not by a `[[user]]` entry).
     pub fn is_tightening_reset(&self) -> bool {
-        matches!(
-            self,
+        match self {
             ChangeKind::ResetPassword {
-                with_tightening: true,
-                ..
-            }
-        )
+                with_tightening, ..
+            } => *with_tightening,
+            ChangeKind::CreatePasswordPolicy { .. }
+            | ChangeKind::UpdatePasswordPolicy { .. }
+            | ChangeKind::DeletePasswordPolicy { .. }
+            | ChangeKind::CreateLoginProfile { .. }
+            | ChangeKind::DeleteLoginProfile { .. }
+            | ChangeKind::DeactivateAccessKey { .. }
+            | ChangeKind::DeleteAccessKey { .. }
+            | ChangeKind::AttachDenyPolicy { .. }
+            | ChangeKind::DetachDenyPolicy { .. }
+            | ChangeKind::CreateTrail { .. }
+            | ChangeKind::UpdateTrail { .. }
+            | ChangeKind::RecordInactiveKey { .. }
+            | ChangeKind::ForgetInactiveKey { .. }
+            | ChangeKind::RotateAccessKey { .. }
+            | ChangeKind::RecordRotation { .. }
+            | ChangeKind::ForgetRotation { .. } => false,
+        }
     }
 
     /// The password policy before and after, for a change of the policy; `None` for every
@@ -408,80 +421,11 @@ impl ChangeKind {
             | ChangeKind::ForgetRotation { .. } => None,
         }
     }
-
-    /// The SPEC's `before` and `after` of the object at the change's address (`null` where it
-    /// does not exist).
-    fn before_after(&self) -> (Value, Value) {
-        /// The fact types above have string keys and plain values: they always serialize.
-        fn to_json<T: Serialize>(value: &T) -> Value {
-            serde_json::to_value(value).expect("plan facts serialize to JSON")
-        }
-        let reset_flag = |on: bool| json!({ "password_reset_required": on });
-        let attached = || json!({ "attached": true });
-        match self {
-            ChangeKind::CreatePasswordPolicy { after } => (Value::Null, to_json(after)),
-            ChangeKind::UpdatePasswordPolicy { before, after } => (to_json(before), to_json(after)),
-            ChangeKind::DeletePasswordPolicy { before } => (to_json(before), Value::Null),
-            ChangeKind::CreateLoginProfile { .. } => (Value::Null, reset_flag(true)),
-            ChangeKind::DeleteLoginProfile { before, .. } => (to_json(before), Value::Null),
-            ChangeKind::ResetPassword { .. } => (reset_flag(false), reset_flag(true)),
-            ChangeKind::DeactivateAccessKey { key, delete_on, .. } => {
-                let mut after = json!({ "status": "Inactive" });
-                if let Some(delete_on) = delete_on {
-                    after["delete_on"] = to_json(delete_on);
-                }
-                (to_json(key), after)
-            }
-            ChangeKind::DeleteAccessKey { key, .. } => (to_json(key), Value::Null),
-            ChangeKind::AttachDenyPolicy { .. } => (Value::Null, attached()),
-            ChangeKind::DetachDenyPolicy { .. } => (attached(), Value::Null),
-            ChangeKind::CreateTrail { trail } => (
-                Value::Null,
-                json!({"name": trail.name, "s3_bucket": trail.s3_bucket, "is_multi_region": true}),
-            ),
-            ChangeKind::UpdateTrail { before, after } => (to_json(before), to_json(after)),
-            ChangeKind::RecordInactiveKey { key, delete_on, .. } => (
-                to_json(key),
-                json!({"tag": inactive_since_tag(&key.id), "delete_on": delete_on}),
-            ),
-            ChangeKind::ForgetInactiveKey { key_id, since, .. } => (
-                json!({"tag": inactive_since_tag(key_id), "inactive_since": since}),
-                Value::Null,
-            ),
-            // The secret's name, never its value.
-            ChangeKind::RotateAccessKey {
-                key,
-                secret,
-                deactivate_on,
-                ..
-            } => {
-                let mut after = to_json(secret);
-                after["deactivate_on"] = to_json(deactivate_on);
-                (to_json(key), after)
-            }
-            ChangeKind::RecordRotation {
-                key, new_key, at, ..
-            } => {
-                let record = RotationRecord::Rotated {
-                    to: new_key.clone(),
-                    at: *at,
-                };
-                (
-                    to_json(key),
-                    json!({"tag": rotation_tag(&key.id), "value": record.to_string()}),
-                )
-            }
-            ChangeKind::ForgetRotation { key_id, record, .. } => (
-                json!({"tag": rotation_tag(key_id), "value": record.to_string()}),
-                Value::Null,
-            ),
-        }
-    }
 }
 
 /// One change `apply` would make, and the rule that asked for it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(try_from = "ChangeSrc", into = "ChangeSrc")]
+/// Serialized in its file form ([`ChangeSrc`](super::ChangeSrc), `plan::change_file`).
+#[derive(Debug, Clone, PartialEq)]
 pub struct Change {
     pub rule: Rule,
     pub kind: ChangeKind,
@@ -518,320 +462,5 @@ impl Change {
     pub fn same_change(&self, other: &Change) -> bool {
         self.rule == other.rule
             && self.kind.without_announced_dates() == other.kind.without_announced_dates()
-    }
-
-    /// The file form of this change.
-    pub fn to_src(&self) -> ChangeSrc {
-        let (before, after) = self.kind.before_after();
-        ChangeSrc {
-            address: self.address(),
-            action: self.action(),
-            rule: self.rule,
-            controls: super::controls::control_ids(self.rule),
-            owner: self.owner.clone(),
-            before,
-            after,
-            attribution: self.attribution.clone(),
-        }
-    }
-}
-
-/// A change in the plan file's form (SPEC "Plan"): `before`/`after` describe the object at
-/// `address`, JSON `null` where it does not exist.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ChangeSrc {
-    pub address: Address,
-    pub action: Action,
-    pub rule: Rule,
-    /// The CIS controls of the rule (`plan::controls`): written for readers, ignored when a
-    /// saved plan is read (they follow from the rule); left out when there are none, so plan
-    /// format `"1"` stays as it was.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub controls: Vec<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub owner: Option<String>,
-    pub before: Value,
-    pub after: Value,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub attribution: Option<Attribution>,
-}
-
-impl From<Change> for ChangeSrc {
-    fn from(change: Change) -> Self {
-        change.to_src()
-    }
-}
-
-impl TryFrom<ChangeSrc> for Change {
-    type Error = String;
-
-    /// Reads a saved change back: the address and action say which kind it is, `before` and
-    /// `after` must hold that kind's facts. A change iamctl could not have planned is refused
-    /// here, when the plan file is read, rather than half-way through an apply.
-    fn try_from(src: ChangeSrc) -> Result<Self, Self::Error> {
-        fn facts<T: serde::de::DeserializeOwned>(
-            value: &Value,
-            side: &str,
-            src: &ChangeSrc,
-        ) -> Result<T, String> {
-            serde_json::from_value(value.clone()).map_err(|e| {
-                format!(
-                    "the {side} of {} {} is not what that change holds: {e}",
-                    src.action, src.address
-                )
-            })
-        }
-        let key = |src: &ChangeSrc, key_id: &AccessKeyId| -> Result<KeyFacts, String> {
-            let key: KeyFacts = facts(&src.before, "before", src)?;
-            if &key.id != key_id {
-                return Err(format!(
-                    "{} {} acts on key {}, but its before names key {}",
-                    src.action, src.address, key_id, key.id
-                ));
-            }
-            Ok(key)
-        };
-        let kind = match (&src.address, src.action) {
-            (Address::PasswordPolicy, Action::Create) => ChangeKind::CreatePasswordPolicy {
-                after: facts(&src.after, "after", &src)?,
-            },
-            (Address::PasswordPolicy, Action::Update) => ChangeKind::UpdatePasswordPolicy {
-                before: facts(&src.before, "before", &src)?,
-                after: facts(&src.after, "after", &src)?,
-            },
-            (Address::PasswordPolicy, Action::Delete) => ChangeKind::DeletePasswordPolicy {
-                before: facts(&src.before, "before", &src)?,
-            },
-            (Address::LoginProfile(user), Action::Create) => {
-                ChangeKind::CreateLoginProfile { user: user.clone() }
-            }
-            (Address::LoginProfile(user), Action::Delete) => ChangeKind::DeleteLoginProfile {
-                user: user.clone(),
-                before: facts(&src.before, "before", &src)?,
-            },
-            (Address::LoginProfile(user), Action::ResetPassword) => ChangeKind::ResetPassword {
-                user: user.clone(),
-                with_tightening: src.rule == Rule::ConsoleResetOnTightening,
-            },
-            (Address::AccessKey { user, key_id }, Action::Deactivate) => {
-                ChangeKind::DeactivateAccessKey {
-                    user: user.clone(),
-                    key: key(&src, key_id)?,
-                    if_still_unused: src.rule == Rule::KeysMaxUnused,
-                    delete_on: match src.after.get("delete_on") {
-                        Some(date) => Some(facts(date, "after", &src)?),
-                        None => None,
-                    },
-                }
-            }
-            (Address::AccessKey { user, key_id }, Action::Tag)
-                if src.rule == Rule::KeysRotation =>
-            {
-                let record: RotationRecord = facts(&src.after["value"], "after", &src)?;
-                let RotationRecord::Rotated { to, at } = record else {
-                    return Err(format!(
-                        "tag {} records no delivered key: this plan was not written by iamctl",
-                        src.address
-                    ));
-                };
-                ChangeKind::RecordRotation {
-                    user: user.clone(),
-                    key: key(&src, key_id)?,
-                    new_key: to,
-                    at,
-                }
-            }
-            (Address::AccessKey { user, key_id }, Action::Tag) => ChangeKind::RecordInactiveKey {
-                user: user.clone(),
-                key: key(&src, key_id)?,
-                delete_on: facts(&src.after["delete_on"], "after", &src)?,
-            },
-            (Address::AccessKey { user, key_id }, Action::Untag)
-                if src.rule == Rule::KeysRotation =>
-            {
-                ChangeKind::ForgetRotation {
-                    user: user.clone(),
-                    key_id: key_id.clone(),
-                    record: facts(&src.before["value"], "before", &src)?,
-                }
-            }
-            (Address::AccessKey { user, key_id }, Action::Untag) => ChangeKind::ForgetInactiveKey {
-                user: user.clone(),
-                key_id: key_id.clone(),
-                since: facts(&src.before["inactive_since"], "before", &src)?,
-            },
-            (Address::AccessKey { user, key_id }, Action::Rotate) => {
-                #[derive(Deserialize)]
-                #[serde(deny_unknown_fields)]
-                struct After {
-                    secret_name: String,
-                    readers: Vec<String>,
-                    #[serde(default)]
-                    kms_key_id: Option<String>,
-                    deactivate_on: DateTime<Utc>,
-                }
-                let after: After = facts(&src.after, "after", &src)?;
-                ChangeKind::RotateAccessKey {
-                    user: user.clone(),
-                    key: key(&src, key_id)?,
-                    secret: SecretTarget {
-                        secret_name: after.secret_name,
-                        readers: after.readers,
-                        kms_key_id: after.kms_key_id,
-                    },
-                    deactivate_on: after.deactivate_on,
-                }
-            }
-            (Address::AccessKey { user, key_id }, Action::Delete) => ChangeKind::DeleteAccessKey {
-                user: user.clone(),
-                key: key(&src, key_id)?,
-                if_still_unused: src.rule == Rule::KeysMaxUnused,
-            },
-            (Address::UserPolicy { user, policy }, Action::Attach)
-                if policy == DENY_WITHOUT_MFA_POLICY =>
-            {
-                ChangeKind::AttachDenyPolicy { user: user.clone() }
-            }
-            (Address::UserPolicy { user, policy }, Action::Detach)
-                if policy == DENY_WITHOUT_MFA_POLICY =>
-            {
-                ChangeKind::DetachDenyPolicy { user: user.clone() }
-            }
-            (Address::CloudTrail, Action::Create) => {
-                #[derive(Deserialize)]
-                struct Created {
-                    name: String,
-                    s3_bucket: String,
-                    #[allow(dead_code)] // always true: iamctl only makes multi-region trails
-                    is_multi_region: bool,
-                }
-                let created: Created = facts(&src.after, "after", &src)?;
-                ChangeKind::CreateTrail {
-                    trail: NewTrail {
-                        name: created.name,
-                        s3_bucket: created.s3_bucket,
-                    },
-                }
-            }
-            (Address::CloudTrail, Action::Update) => ChangeKind::UpdateTrail {
-                before: facts(&src.before, "before", &src)?,
-                after: facts(&src.after, "after", &src)?,
-            },
-            (address, action) => {
-                return Err(format!(
-                    "iamctl makes no {action} change at {address}: this plan was not written by iamctl"
-                ));
-            }
-        };
-        Ok(Change {
-            rule: src.rule,
-            kind,
-            owner: src.owner,
-            attribution: src.attribution,
-        })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// A change as iamctl writes it to a plan file (with its rule's controls).
-    fn src(address: &str, action: Action, rule: Rule, before: Value, after: Value) -> ChangeSrc {
-        ChangeSrc {
-            address: address.parse().unwrap(),
-            action,
-            rule,
-            controls: crate::plan::controls::control_ids(rule),
-            owner: None,
-            before,
-            after,
-            attribution: None,
-        }
-    }
-
-    #[test]
-    fn saved_changes_read_back_into_the_same_change() {
-        let key = json!({"id": "AKIA1", "status": "Active", "created": "2025-01-10T00:00:00Z"});
-        let saved = src(
-            "user.bob.access_key.AKIA1",
-            Action::Deactivate,
-            Rule::KeysMaxUnused,
-            key,
-            json!({"status": "Inactive"}),
-        );
-        let change = Change::try_from(saved.clone()).unwrap();
-        assert!(matches!(
-            change.kind,
-            ChangeKind::DeactivateAccessKey {
-                if_still_unused: true,
-                ..
-            }
-        ));
-        assert_eq!(change.to_src(), saved);
-    }
-
-    #[test]
-    fn a_rotation_reads_back_and_its_announced_date_does_not_make_a_plan_stale() {
-        let key = json!({"id": "AKIA1", "status": "Active", "created": "2025-01-10T00:00:00Z"});
-        let after = |date: &str| json!({"secret_name": "iamctl/111111111111/bob", "readers": ["arn:aws:iam::111111111111:user/bob"], "deactivate_on": date});
-        let saved = src(
-            "user.bob.access_key.AKIA1",
-            Action::Rotate,
-            Rule::KeysMaxAge,
-            key.clone(),
-            after("2026-03-08T00:00:00Z"),
-        );
-        let change = Change::try_from(saved.clone()).unwrap();
-        assert_eq!(change.to_src(), saved);
-        let fresh = Change::try_from(src(
-            "user.bob.access_key.AKIA1",
-            Action::Rotate,
-            Rule::KeysMaxAge,
-            key,
-            after("2026-03-08T00:00:41Z"),
-        ))
-        .unwrap();
-        assert!(change.same_change(&fresh));
-        assert_ne!(change, fresh);
-    }
-
-    #[test]
-    fn changes_iamctl_cannot_have_planned_are_refused_with_the_reason() {
-        let refused = |saved: ChangeSrc| Change::try_from(saved).unwrap_err();
-        assert_eq!(
-            refused(src(
-                "user.bob.policy.AdministratorAccess",
-                Action::Attach,
-                Rule::ConsoleRequireMfa,
-                Value::Null,
-                json!({"attached": true}),
-            )),
-            "iamctl makes no attach change at user.bob.policy.AdministratorAccess: this plan was not written by iamctl"
-        );
-        assert_eq!(
-            refused(src(
-                "user.bob.access_key.AKIA1",
-                Action::Delete,
-                Rule::KeysMaxAge,
-                json!({"id": "AKIA2", "status": "Active", "created": "2025-01-10T00:00:00Z"}),
-                Value::Null,
-            )),
-            "delete user.bob.access_key.AKIA1 acts on key AKIA1, but its before names key AKIA2"
-        );
-        let incomplete = refused(src(
-            "password_policy",
-            Action::Update,
-            Rule::PasswordPolicy,
-            json!({"minimum_length": 8}),
-            json!({"minimum_length": 14}),
-        ));
-        assert!(
-            incomplete.starts_with(
-                "the before of update password_policy is not what that change holds: missing field"
-            ),
-            "{incomplete}"
-        );
     }
 }

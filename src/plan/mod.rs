@@ -2,6 +2,7 @@
 //! model that renderers print and `apply` executes.
 
 mod change;
+mod change_file;
 mod compliance;
 pub mod controls;
 mod engine;
@@ -11,10 +12,11 @@ mod rule;
 mod target;
 
 pub use change::{
-    Change, ChangeKind, ChangeSrc, DENY_WITHOUT_MFA_POLICY, INACTIVE_SINCE_TAG, KeyFacts, NewTrail,
+    Change, ChangeKind, DENY_WITHOUT_MFA_POLICY, INACTIVE_SINCE_TAG, KeyFacts, NewTrail,
     ProfileFacts, ROTATION_TAG, RotationRecord, SecretTarget, TrailSettings, inactive_since_tag,
     rotation_tag,
 };
+pub use change_file::ChangeSrc;
 pub use compliance::SUPPORT_POLICY;
 pub(crate) use engine::{KeyEnforcement, Unaddressed, plan_account_provisional};
 pub use engine::{plan_account, policy_tightens};

@@ -10,110 +10,88 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Rule {
+/// Declares [`Rule`] from one list of `Variant = "desired.state.key"`, so that the list
+/// ([`Rule::ALL`]), the names ([`Rule::as_str`]) and the parsing ([`FromStr`], serde) are the
+/// same list: a rule added here is in all of them, and in nothing else until it is.
+macro_rules! rules {
+    ($($(#[$doc:meta])* $rule:ident = $key:literal,)*) => {
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum Rule {
+            $($(#[$doc])* $rule,)*
+        }
+
+        impl Rule {
+            /// Every rule, in the order of the desired-state file.
+            pub const ALL: [Rule; [$(Rule::$rule),*].len()] = [$(Rule::$rule),*];
+
+            /// The desired-state key, as plans print it.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Rule::$rule => $key,)*
+                }
+            }
+        }
+
+        impl FromStr for Rule {
+            type Err = UnknownRule;
+
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                match s {
+                    $($key => Ok(Rule::$rule),)*
+                    unknown => Err(UnknownRule(unknown.to_owned())),
+                }
+            }
+        }
+    };
+}
+
+rules! {
     /// `[password_policy]`: the policy must equal the desired one.
-    PasswordPolicy,
+    PasswordPolicy = "password_policy",
     /// `[password_policy] ensure = "absent"`.
-    PasswordPolicyAbsent,
+    PasswordPolicyAbsent = "password_policy.ensure",
     /// `[users.console] require_mfa` (with `without_mfa`).
-    ConsoleRequireMfa,
+    ConsoleRequireMfa = "users.console.require_mfa",
     /// `[users.console] max_unused_days` (with `on_unused`).
-    ConsoleMaxUnused,
+    ConsoleMaxUnused = "users.console.max_unused_days",
     /// `[users.console] reset_on_policy_tightening`.
-    ConsoleResetOnTightening,
+    ConsoleResetOnTightening = "users.console.reset_on_policy_tightening",
     /// `[users.access_keys] max_age_days` (with `on_expired`).
-    KeysMaxAge,
+    KeysMaxAge = "users.access_keys.max_age_days",
     /// `[users.access_keys] max_unused_days` (with `on_unused`).
-    KeysMaxUnused,
+    KeysMaxUnused = "users.access_keys.max_unused_days",
     /// `[users.access_keys] delete_inactive`.
-    KeysDeleteInactive,
+    KeysDeleteInactive = "users.access_keys.delete_inactive",
     /// `[users.access_keys] max_active`.
-    KeysMaxActive,
+    KeysMaxActive = "users.access_keys.max_active",
     /// A `[[user]]` entry as a whole (it names a user that does not exist).
-    User,
+    User = "user",
     /// `[[user]] console`.
-    UserConsole,
+    UserConsole = "user.console",
     /// `[[user]] password_reset_required`.
-    UserPasswordReset,
+    UserPasswordReset = "user.password_reset_required",
     /// `[audit] require_cloudtrail`.
-    AuditCloudTrail,
+    AuditCloudTrail = "audit.require_cloudtrail",
     /// `[audit.cloudtrail] create`.
-    AuditCloudTrailCreate,
+    AuditCloudTrailCreate = "audit.cloudtrail.create",
     /// `[root] forbid_access_keys`.
-    RootForbidAccessKeys,
+    RootForbidAccessKeys = "root.forbid_access_keys",
     /// `[root] require_mfa`.
-    RootRequireMfa,
+    RootRequireMfa = "root.require_mfa",
     /// `[root] require_hardware_mfa`.
-    RootRequireHardwareMfa,
+    RootRequireHardwareMfa = "root.require_hardware_mfa",
     /// `[root] max_used_days`.
-    RootMaxUsed,
+    RootMaxUsed = "root.max_used_days",
     /// `[users] forbid_direct_policies`.
-    UsersForbidDirectPolicies,
+    UsersForbidDirectPolicies = "users.forbid_direct_policies",
     /// `[audit] forbid_full_admin_policies`.
-    AuditForbidFullAdmin,
+    AuditForbidFullAdmin = "audit.forbid_full_admin_policies",
     /// `[audit] require_support_role`.
-    AuditRequireSupportRole,
+    AuditRequireSupportRole = "audit.require_support_role",
     /// `[users.access_keys.rotation]`: what follows a rotation (the old key retired once the
     /// new one is used or the overlap is over, an interrupted rotation's undelivered key
     /// deleted, its records kept), and `apply --rotate-now`.
-    KeysRotation,
-}
-
-impl Rule {
-    /// Every rule, in the order of the desired-state file.
-    pub const ALL: [Rule; 22] = [
-        Rule::PasswordPolicy,
-        Rule::PasswordPolicyAbsent,
-        Rule::ConsoleRequireMfa,
-        Rule::ConsoleMaxUnused,
-        Rule::ConsoleResetOnTightening,
-        Rule::KeysMaxAge,
-        Rule::KeysMaxUnused,
-        Rule::KeysDeleteInactive,
-        Rule::KeysMaxActive,
-        Rule::User,
-        Rule::UserConsole,
-        Rule::UserPasswordReset,
-        Rule::AuditCloudTrail,
-        Rule::AuditCloudTrailCreate,
-        Rule::RootForbidAccessKeys,
-        Rule::RootRequireMfa,
-        Rule::RootRequireHardwareMfa,
-        Rule::RootMaxUsed,
-        Rule::UsersForbidDirectPolicies,
-        Rule::AuditForbidFullAdmin,
-        Rule::AuditRequireSupportRole,
-        Rule::KeysRotation,
-    ];
-
-    /// The desired-state key, as plans print it.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Rule::PasswordPolicy => "password_policy",
-            Rule::PasswordPolicyAbsent => "password_policy.ensure",
-            Rule::ConsoleRequireMfa => "users.console.require_mfa",
-            Rule::ConsoleMaxUnused => "users.console.max_unused_days",
-            Rule::ConsoleResetOnTightening => "users.console.reset_on_policy_tightening",
-            Rule::KeysMaxAge => "users.access_keys.max_age_days",
-            Rule::KeysMaxUnused => "users.access_keys.max_unused_days",
-            Rule::KeysDeleteInactive => "users.access_keys.delete_inactive",
-            Rule::KeysMaxActive => "users.access_keys.max_active",
-            Rule::User => "user",
-            Rule::UserConsole => "user.console",
-            Rule::UserPasswordReset => "user.password_reset_required",
-            Rule::AuditCloudTrail => "audit.require_cloudtrail",
-            Rule::AuditCloudTrailCreate => "audit.cloudtrail.create",
-            Rule::RootForbidAccessKeys => "root.forbid_access_keys",
-            Rule::RootRequireMfa => "root.require_mfa",
-            Rule::RootRequireHardwareMfa => "root.require_hardware_mfa",
-            Rule::RootMaxUsed => "root.max_used_days",
-            Rule::UsersForbidDirectPolicies => "users.forbid_direct_policies",
-            Rule::AuditForbidFullAdmin => "audit.forbid_full_admin_policies",
-            Rule::AuditRequireSupportRole => "audit.require_support_role",
-            Rule::KeysRotation => "users.access_keys.rotation",
-        }
-    }
+    KeysRotation = "users.access_keys.rotation",
 }
 
 impl fmt::Display for Rule {
@@ -125,17 +103,6 @@ impl fmt::Display for Rule {
 #[derive(Debug, thiserror::Error)]
 #[error("not a rule iamctl knows: {0:?}")]
 pub struct UnknownRule(String);
-
-impl FromStr for Rule {
-    type Err = UnknownRule;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Rule::ALL
-            .into_iter()
-            .find(|rule| rule.as_str() == s)
-            .ok_or_else(|| UnknownRule(s.to_owned()))
-    }
-}
 
 impl Serialize for Rule {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
