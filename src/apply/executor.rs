@@ -14,7 +14,7 @@ use crate::permissions::{
     TAG_USER, UNTAG_USER, UPDATE_ACCESS_KEY, UPDATE_ACCOUNT_PASSWORD_POLICY, UPDATE_LOGIN_PROFILE,
 };
 use crate::plan::{
-    AccountPlan, Address, Change, ChangeKind, KeyFacts, RotationRecord, inactive_since_tag,
+    AccountPlan, Address, Change, ChangeKind, KeyFacts, Record, RotationRecord, inactive_since_tag,
     rotation_tag,
 };
 use crate::state::AccessKeyId;
@@ -479,10 +479,13 @@ impl<'a> Executor<'a> {
         key_id: &AccessKeyId,
     ) -> Result<(), AwsError> {
         self.trace(address, TAG_USER.action);
-        let now = Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        let record = Record::InactiveSince {
+            key: key_id.clone(),
+            since: Utc::now(),
+        };
         let tag = Tag::builder()
-            .key(inactive_since_tag(key_id))
-            .value(now)
+            .key(record.tag())
+            .value(record.value())
             .build()
             .expect("key and value are set");
         let request = self.clients.iam.tag_user().user_name(user).tags(tag).send();

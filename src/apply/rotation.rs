@@ -27,7 +27,7 @@ use crate::permissions::{
     TAG_USER,
 };
 use crate::plan::rotation::version_id;
-use crate::plan::{Address, KeyFacts, RotationRecord, SecretTarget, rotation_tag};
+use crate::plan::{Address, KeyFacts, Record, RotationRecord, SecretTarget};
 use crate::secret::Secret;
 use crate::state::AccessKeyId;
 
@@ -171,9 +171,13 @@ pub(super) async fn record(
     record: &RotationRecord,
 ) -> Result<(), AwsError> {
     trace(clients, address, TAG_USER.action);
+    let record = Record::Rotation {
+        key: old.clone(),
+        record: record.clone(),
+    };
     let tag = Tag::builder()
-        .key(rotation_tag(old))
-        .value(record.to_string())
+        .key(record.tag())
+        .value(record.value())
         .build()
         .expect("key and value are set");
     let request = clients.iam.tag_user().user_name(user).tags(tag).send();

@@ -11,92 +11,12 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::model::{Action, Address, Attribution};
+use super::records::RotationRecord;
 use super::rule::Rule;
 use crate::state::{AccessKeyId, KeyStatus, PasswordPolicy};
 
 /// The customer-managed policy that `without_mfa = "deny-until-mfa"` attaches.
 pub const DENY_WITHOUT_MFA_POLICY: &str = "iamctl-deny-without-mfa";
-
-/// Timing state lives in the account, as user tags: `iamctl:inactive-since:AKID` holds when a
-/// key became inactive (iamctl deactivated it, or a run first saw it inactive), RFC 3339.
-/// Every runner sees it, and a killed run cannot lose it.
-pub const INACTIVE_SINCE_TAG: &str = "iamctl:inactive-since:";
-
-/// The tag recording when `key` became inactive.
-pub fn inactive_since_tag(key: &AccessKeyId) -> String {
-    format!("{INACTIVE_SINCE_TAG}{key}")
-}
-
-/// A key rotation's record, a user tag `iamctl:rotation:OLDKEY` (see `plan::rotation`):
-/// `pending@TIME` from just before the new key is created until it is delivered, then
-/// `NEWKEY@TIME`. One tag whose value moves in one `TagUser`, so a killed run leaves one
-/// state or the other, never both.
-pub const ROTATION_TAG: &str = "iamctl:rotation:";
-
-/// The tag recording the rotation of `key`.
-pub fn rotation_tag(key: &AccessKeyId) -> String {
-    format!("{ROTATION_TAG}{key}")
-}
-
-/// What a rotation record says.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum RotationRecord {
-    /// Apply is about to create a new key (or did, and was stopped before delivering it).
-    Pending { since: DateTime<Utc> },
-    /// The new key `to` was delivered to the secret at `at`.
-    Rotated { to: AccessKeyId, at: DateTime<Utc> },
-}
-
-const PENDING: &str = "pending";
-
-impl RotationRecord {
-    /// When the rotation started (pending) or delivered its key.
-    pub fn at(&self) -> DateTime<Utc> {
-        match self {
-            RotationRecord::Pending { since } => *since,
-            RotationRecord::Rotated { at, .. } => *at,
-        }
-    }
-}
-
-impl std::fmt::Display for RotationRecord {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let stamp = |at: &DateTime<Utc>| at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-        match self {
-            RotationRecord::Pending { since } => write!(f, "{PENDING}@{}", stamp(since)),
-            RotationRecord::Rotated { to, at } => write!(f, "{to}@{}", stamp(at)),
-        }
-    }
-}
-
-impl std::str::FromStr for RotationRecord {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let bad = || format!("not a rotation record: {s:?}");
-        let (what, at) = s.split_once('@').ok_or_else(bad)?;
-        let at: DateTime<Utc> = at.parse().map_err(|_| bad())?;
-        if what == PENDING {
-            return Ok(RotationRecord::Pending { since: at });
-        }
-        let to = AccessKeyId::new(what).map_err(|_| bad())?;
-        Ok(RotationRecord::Rotated { to, at })
-    }
-}
-
-impl Serialize for RotationRecord {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(self)
-    }
-}
-
-impl<'de> Deserialize<'de> for RotationRecord {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        String::deserialize(deserializer)?
-            .parse()
-            .map_err(serde::de::Error::custom)
-    }
-}
 
 /// Where a rotation delivers the new key: the secret, who may read it, its KMS key.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -119,10 +39,11 @@ pub struct KeyFacts {
     /// `None`: never used.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_used: Option<DateTime<Utc>>,
-    /// When the key became inactive, as recorded in the account ([`INACTIVE_SINCE_TAG`]).
+    /// When the key became inactive, as recorded in the account
+    /// ([`super::records::INACTIVE_SINCE_TAG`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub inactive_since: Option<DateTime<Utc>>,
-    /// The key's rotation record ([`ROTATION_TAG`]), if it has one.
+    /// The key's rotation record ([`super::records::ROTATION_TAG`]), if it has one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rotation: Option<RotationRecord>,
 }
@@ -188,7 +109,8 @@ pub enum ChangeKind {
         /// policy is in force no later plan would ask for the reset again.
         with_tightening: bool,
     },
-    /// Deactivate, then record when ([`INACTIVE_SINCE_TAG`]): the deletion grace counts from it.
+    /// Deactivate, then record when ([`super::records::INACTIVE_SINCE_TAG`]): the deletion
+    /// grace counts from it.
     DeactivateAccessKey {
         user: String,
         key: KeyFacts,

@@ -7,10 +7,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::change::{
-    Change, ChangeKind, DENY_WITHOUT_MFA_POLICY, KeyFacts, NewTrail, RotationRecord, SecretTarget,
-    inactive_since_tag, rotation_tag,
-};
+use super::change::{Change, ChangeKind, DENY_WITHOUT_MFA_POLICY, KeyFacts, NewTrail, SecretTarget};
+use super::records::{RotationRecord, inactive_since_tag, rotation_tag};
 use super::model::{Action, Address, Attribution};
 use super::rule::Rule;
 use crate::state::AccessKeyId;

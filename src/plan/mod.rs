@@ -6,20 +6,25 @@ mod change_file;
 mod compliance;
 pub mod controls;
 mod engine;
+mod lifecycle;
 mod model;
+mod records;
 pub mod rotation;
 mod rule;
 mod target;
 
 pub use change::{
-    Change, ChangeKind, DENY_WITHOUT_MFA_POLICY, INACTIVE_SINCE_TAG, KeyFacts, NewTrail,
-    ProfileFacts, ROTATION_TAG, RotationRecord, SecretTarget, TrailSettings, inactive_since_tag,
-    rotation_tag,
+    Change, ChangeKind, DENY_WITHOUT_MFA_POLICY, KeyFacts, NewTrail, ProfileFacts, SecretTarget,
+    TrailSettings,
 };
 pub use change_file::ChangeSrc;
 pub use compliance::SUPPORT_POLICY;
 pub(crate) use engine::{KeyEnforcement, Unaddressed, plan_account_provisional};
 pub use engine::{plan_account, policy_tightens};
 pub use model::*;
+pub use records::{
+    INACTIVE_SINCE_TAG, ROTATION_TAG, Record, RotationRecord, UserRecords, inactive_since_tag,
+    rotation_tag,
+};
 pub use rule::{Rule, UnknownRule};
 pub use target::{AddressPattern, TargetError, Targets, UserSelection};

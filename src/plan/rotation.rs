@@ -3,8 +3,9 @@
 //! it with the user's keys, tags and (when read) the secret's current version.
 //!
 //! The state of a rotation of key OLD lives in the account, in one user tag
-//! `iamctl:rotation:OLD` ([`ROTATION_TAG`]), and in the secret's current version, whose id
-//! names the key it holds ([`version_id`]: `iamctl-NEWKEY-TIME`). One tag, not one per step:
+//! `iamctl:rotation:OLD` (written and read by `plan/records.rs`), and in the secret's current
+//! version, whose id names the key it holds ([`version_id`]: `iamctl-NEWKEY-TIME`). One tag,
+//! not one per step:
 //! its value moves from `pending@T` to `NEWKEY@T` in a single `TagUser`, so a run killed at
 //! any point leaves one state or the other.
 //!
@@ -39,7 +40,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, Utc};
 
-use super::change::{ROTATION_TAG, RotationRecord};
+use super::records::{RotationRecord, UserRecords};
 use crate::state::{AccessKey, AccessKeyId, User};
 
 /// A key created up to this long before its rotation's pending record counts as created
@@ -84,13 +85,7 @@ pub fn is_valid_secret_name(name: &str) -> bool {
 
 /// The rotation records on `user`, by old key; tags that do not parse are no record.
 pub fn records(user: &User) -> BTreeMap<AccessKeyId, RotationRecord> {
-    user.tags
-        .iter()
-        .filter_map(|(tag, value)| {
-            let key = AccessKeyId::new(tag.strip_prefix(ROTATION_TAG)?).ok()?;
-            Some((key, value.parse().ok()?))
-        })
-        .collect()
+    UserRecords::of(&user.tags).rotations
 }
 
 /// What a rotation stopped between creating its key and recording it asks for. While one is
