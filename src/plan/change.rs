@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::model::{Action, Address, Attribution};
+use super::address::{Action, Address, Attribution};
 use super::rule::Rule;
 use crate::state::{AccessKeyId, KeyStatus, PasswordPolicy};
 

@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 
+use super::address::*;
 use super::change::*;
 use super::model::*;
 use super::rotation;

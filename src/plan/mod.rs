@@ -1,15 +1,18 @@
 //! The plan: `(rules, live state, as_of) -> Plan`, pure and deterministic, and the plan data
 //! model that renderers print and `apply` executes.
 
+mod address;
 mod change;
 mod compliance;
 pub mod controls;
+pub mod describe;
 mod engine;
 mod model;
 pub mod rotation;
 mod rule;
 mod target;
 
+pub use address::{Action, Address, AddressParseError, Attribution};
 pub use change::{
     Change, ChangeKind, ChangeSrc, DENY_WITHOUT_MFA_POLICY, INACTIVE_SINCE_TAG, KeyFacts, NewTrail,
     ProfileFacts, ROTATION_TAG, RotationRecord, SecretTarget, TrailSettings, inactive_since_tag,
