@@ -14,6 +14,7 @@ pub mod lambda;
 pub mod live;
 pub mod notify;
 pub mod ops;
+pub mod outcome;
 pub mod permissions;
 pub mod plan;
 pub mod render;

@@ -10,8 +10,8 @@ use std::fmt::Write as _;
 use aws_sdk_sns::types::MessageAttributeValue;
 use futures::StreamExt;
 
-use crate::apply::{Outcome, OutcomeStatus};
 use crate::aws::{ClientFactory, call};
+use crate::outcome::{Outcome, OutcomeStatus};
 use crate::permissions::SNS_PUBLISH;
 use crate::plan::{AccountPlan, Action, ChangeKind, Rule};
 

@@ -16,73 +16,19 @@ mod audit;
 mod cloudtrail;
 mod deny_policy;
 mod executor;
+mod options;
 mod password;
 mod rotation;
-mod run;
-
-use std::path::PathBuf;
 
 use futures::StreamExt;
-use serde::{Deserialize, Serialize};
 
+pub use crate::outcome::{Outcome, OutcomeStatus};
 pub use audit::AuditLog;
-pub use run::{ApplyError, ApplyReport, ApplyRequest, ApplyUi, Tally, read_saved_plan, run};
+pub use options::ApplyOptions;
 
 use crate::aws::AccountClients;
-use crate::plan::{AccountPlan, Action, Address, Rule};
-use crate::state::{Caller, PasswordPolicy};
+use crate::plan::AccountPlan;
 use executor::Executor;
-
-/// How to apply one account's plan.
-#[derive(Debug, Clone, Default)]
-pub struct ApplyOptions {
-    /// Where generated console passwords are written (`<dir>/<user>.password`, mode 0600).
-    /// Without it, creating a login profile fails and creates nothing.
-    pub secrets_dir: Option<PathBuf>,
-    /// Who iamctl is signed in as in this account: its key and login profile are left alone.
-    pub caller: Option<Caller>,
-    /// The password policy in force after this apply (the planned one if the plan sets it,
-    /// else the live one); `None`: IAM's default. Generated passwords satisfy it.
-    pub password_policy: Option<PasswordPolicy>,
-    /// How many changes of the account run at once (0 counts as 1).
-    pub concurrency: usize,
-}
-
-/// What became of one change.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "status", rename_all = "snake_case")]
-pub enum OutcomeStatus {
-    Done,
-    /// Deliberately not done (a safety guard, or the live state moved since the plan).
-    Skipped {
-        reason: String,
-    },
-    /// Attempted and failed; `error` names the account and the IAM operation.
-    Failed {
-        error: String,
-    },
-}
-
-impl OutcomeStatus {
-    pub fn is_done(&self) -> bool {
-        matches!(self, OutcomeStatus::Done)
-    }
-
-    pub fn is_failed(&self) -> bool {
-        matches!(self, OutcomeStatus::Failed { .. })
-    }
-}
-
-/// One change of the plan and what became of it. Serialized flat:
-/// `{"address": …, "action": …, "rule": …, "status": "failed", "error": …}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Outcome {
-    pub address: Address,
-    pub action: Action,
-    pub rule: Rule,
-    #[serde(flatten)]
-    pub status: OutcomeStatus,
-}
 
 /// Applies `plan` to the account behind `clients`; returns one outcome per change, in plan
 /// order. See [`apply_account_audited`].
@@ -198,28 +144,4 @@ fn record(audit: Option<&AuditLog>, plan: &AccountPlan, outcome: Outcome) -> Out
         }
     }
     outcome
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn outcomes_serialize_flat() {
-        let outcome = Outcome {
-            address: Address::LoginProfile("alice".into()),
-            action: Action::Create,
-            rule: Rule::UserConsole,
-            status: OutcomeStatus::Skipped {
-                reason: "why".into(),
-            },
-        };
-        let json = serde_json::to_value(&outcome).unwrap();
-        assert_eq!(
-            json,
-            serde_json::json!({"address": "user.alice.login_profile", "action": "create", "rule": "user.console",
-                               "status": "skipped", "reason": "why"})
-        );
-        assert_eq!(serde_json::from_value::<Outcome>(json).unwrap(), outcome);
-    }
 }

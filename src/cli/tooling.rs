@@ -13,9 +13,10 @@ use super::args::{
 use super::printer::Printer;
 use super::{ExitStatus, load_targets};
 use crate::desired::DesiredDoc;
-use crate::permissions::{
-    Need, RotationScope, base_policy_document, policy_document_for, with_security_hub,
+use crate::ops::permissions::{
+    RotationScope, base_policy_document, policy_document_for, with_security_hub,
 };
+use crate::permissions::Need;
 
 /// `iamctl schema`: the JSON Schema of the desired-state file, made for TOML editors (see
 /// [`editor_schema`]).

@@ -14,12 +14,13 @@ use std::sync::Mutex;
 use tokio::sync::watch as signal;
 
 use super::{Mapping, classify};
-use crate::apply::{self, ApplyError, ApplyRequest, ApplyUi};
 use crate::aws::{ApiCalls, AwsError, ClientFactory, call};
 use crate::desired::DesiredDoc;
 use crate::explain::events::{Envelope, parse_envelopes};
 use crate::notify;
+use crate::ops::apply::{self, ApplyError, ApplyRequest, ApplyUi};
 use crate::ops::{self, Focus, Observer, Scope};
+use crate::outcome::{Outcome, OutcomeStatus};
 use crate::permissions::{DELETE_MESSAGE, RECEIVE_MESSAGE};
 use crate::plan::Plan;
 
@@ -382,7 +383,7 @@ pub async fn reconcile(
 /// Accounts that could not be read, or where a change failed.
 fn failed_accounts(
     plan: &Plan,
-    outcomes: &[(crate::plan::AccountPlan, Vec<apply::Outcome>)],
+    outcomes: &[(crate::plan::AccountPlan, Vec<Outcome>)],
 ) -> BTreeSet<String> {
     let unread = plan
         .accounts
@@ -393,7 +394,7 @@ fn failed_accounts(
         .iter()
         .filter(|(_, o)| {
             o.iter()
-                .any(|o| matches!(o.status, apply::OutcomeStatus::Failed { .. }))
+                .any(|o| matches!(o.status, OutcomeStatus::Failed { .. }))
         })
         .map(|(a, _)| a.name.clone());
     unread.chain(failed).collect()

@@ -36,6 +36,7 @@ mod credential_report;
 mod directory;
 mod grants;
 mod root;
+mod sdk_time;
 pub(crate) mod secret;
 pub mod snapshot;
 mod targeted;
@@ -53,6 +54,8 @@ use crate::state::{AccountState, User};
 use concern::Facts;
 use credential_report::{CredentialReport, ReportKey};
 use user_reads::{LastUsedPolicy, Reader, UserRequest};
+// Named here for the reads of every file of `live/` (`use super::to_utc`).
+use sdk_time::to_utc;
 
 pub use account::{Identity, read_identity};
 pub use credential_report::PLACEHOLDER_MFA_SERIAL;
@@ -91,7 +94,18 @@ pub async fn read_account(
 ) -> Result<AccountState, AwsError> {
     let (directory_want, needs_report, needs_trails, root_want) = match scope {
         ReadScope::Targets(rules, targets) => {
-            return targeted::read(clients, rules, targets, as_of, concurrency).await;
+            if let Some(state) = targeted::read(clients, rules, targets, concurrency).await? {
+                return Ok(state);
+            }
+            // The targets select many users: the bulk read costs less, and the plan is
+            // restricted to them all the same.
+            return Box::pin(read_account(
+                clients,
+                ReadScope::Rules(rules),
+                as_of,
+                concurrency,
+            ))
+            .await;
         }
         // The report only serves the account-wide user rules and `[root] max_used_days`;
         // `[[user]]` entries alone are confirmed directly, which is cheaper than generating a
@@ -416,10 +430,4 @@ async fn read_every_user(
         result.apply_to(&mut state.users);
     }
     Ok(())
-}
-
-/// IAM timestamps have whole-second precision; emulators add fractions. Truncating keeps
-/// snapshots and plans identical whichever produced them.
-pub(crate) fn to_utc(t: &aws_smithy_types::DateTime) -> DateTime<Utc> {
-    DateTime::from_timestamp(t.secs(), 0).unwrap_or_default()
 }

@@ -17,12 +17,11 @@
 
 use std::collections::BTreeSet;
 
-use chrono::{DateTime, Utc};
 use futures::{StreamExt, TryStreamExt};
 
 use super::concern::{self, Facts};
 use super::user_reads::{LastUsedPolicy, Reader, UserRequest};
-use super::{ReadScope, account, cloudtrail, credential_report, directory, to_utc};
+use super::{account, cloudtrail, credential_report, directory, to_utc};
 use crate::aws::{AccountClients, AwsError, ErrorCode, call};
 use crate::desired::Rules;
 use crate::permissions::{GET_USER, LIST_ATTACHED_USER_POLICIES, LIST_USERS};
@@ -32,14 +31,14 @@ use crate::state::{AccountState, User};
 /// Above this many selected users, the bulk read is cheaper than direct reads.
 pub const MAX_DIRECT_USERS: usize = 25;
 
-/// Reads what `targets` need of the account behind `clients`.
+/// Reads what `targets` need of the account behind `clients`. `None`: the targets select more
+/// than [`MAX_DIRECT_USERS`] users, and the caller makes the bulk read instead.
 pub(crate) async fn read(
     clients: &AccountClients,
     rules: &Rules,
     targets: &Targets,
-    as_of: DateTime<Utc>,
     concurrency: usize,
-) -> Result<AccountState, AwsError> {
+) -> Result<Option<AccountState>, AwsError> {
     let needs_trails = targets.wants_cloudtrail()
         && (rules.require_cloudtrail || rules.cloudtrail_create.is_some());
     let users_wanted = rules.concerns_users();
@@ -72,13 +71,7 @@ pub(crate) async fn read(
     )?;
     let Some(names) = names else {
         tracing::debug!(account = %clients.target, "targets select many users: bulk read");
-        return Box::pin(super::read_account(
-            clients,
-            ReadScope::Rules(rules),
-            as_of,
-            concurrency,
-        ))
-        .await;
+        return Ok(None);
     };
 
     // A selected password policy that tightens carries the resets of every console user
@@ -134,7 +127,7 @@ pub(crate) async fn read(
         state.users.sort_by(|a, b| a.name.cmp(&b.name));
         state.credential_report_generated_at = generated_at;
     }
-    Ok(state)
+    Ok(Some(state))
 }
 
 /// `GetUser` and, when the deny-until-MFA rule is on, the user's attached policies. `None`:

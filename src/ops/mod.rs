@@ -1,8 +1,10 @@
-//! The operations behind the commands that read accounts: each takes plain options (no clap,
-//! no terminal), talks to AWS only through `live/`, `apply/` and `explain/`, and returns data
-//! that the CLI renders. Progress is reported through an [`Observer`], which the CLI draws as a
+//! The library operations behind the commands (`plan`, `snapshot`, `apply`, `permissions`):
+//! each takes plain options (no clap, no terminal), talks to AWS only through `live/`,
+//! `apply/`, `explain/` and `security_hub/`, and returns data that the CLI renders. Progress is reported through an [`Observer`], which the CLI draws as a
 //! progress bar and tests leave silent.
 
+pub mod apply;
+pub mod permissions;
 pub mod plan;
 pub mod snapshot;
 

@@ -10,7 +10,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::model::{Action, Address, Attribution};
+use super::address::{Action, Address, Attribution};
 use super::records::RotationRecord;
 use super::rule::Rule;
 use crate::state::{AccessKeyId, KeyStatus, PasswordPolicy};

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use super::change::{Change, ChangeKind, DENY_WITHOUT_MFA_POLICY, KeyFacts, NewTrail, SecretTarget};
 use super::records::{RotationRecord, inactive_since_tag, rotation_tag};
-use super::model::{Action, Address, Attribution};
+use super::address::{Action, Address, Attribution};
 use super::rule::Rule;
 use crate::state::AccessKeyId;
 

@@ -4,8 +4,9 @@
 
 use chrono::{DateTime, Utc};
 
+use super::address::Address;
 use super::change::DENY_WITHOUT_MFA_POLICY;
-use super::model::{Address, Finding};
+use super::model::Finding;
 use super::rule::Rule;
 use crate::desired::ComplianceRules;
 use crate::state::{AccountState, Grantee, RootUser, User};

@@ -1,10 +1,12 @@
 //! The plan: `(rules, live state, as_of) -> Plan`, pure and deterministic, and the plan data
 //! model that renderers print and `apply` executes.
 
+mod address;
 mod change;
 mod change_file;
 mod compliance;
 pub mod controls;
+pub mod describe;
 mod engine;
 mod lifecycle;
 mod model;
@@ -13,6 +15,7 @@ pub mod rotation;
 mod rule;
 mod target;
 
+pub use address::{Action, Address, AddressParseError, Attribution};
 pub use change::{
     Change, ChangeKind, DENY_WITHOUT_MFA_POLICY, KeyFacts, NewTrail, ProfileFacts, SecretTarget,
     TrailSettings,

@@ -14,8 +14,9 @@ use std::fmt;
 
 use globset::{GlobBuilder, GlobMatcher};
 
+use super::address::Address;
 use super::engine::policy_tightens;
-use super::model::{AccountPlan, Address};
+use super::model::AccountPlan;
 use crate::desired::Rules;
 use crate::state::PasswordPolicy;
 

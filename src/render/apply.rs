@@ -3,7 +3,8 @@
 
 use std::fmt::Write as _;
 
-use crate::apply::{ApplyReport, OutcomeStatus};
+use crate::ops::apply::ApplyReport;
+use crate::outcome::OutcomeStatus;
 
 pub fn apply_report(report: &ApplyReport) -> String {
     let mut out = String::new();

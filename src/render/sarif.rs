@@ -9,9 +9,9 @@ use std::collections::BTreeMap;
 use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
 use serde::Serialize;
 
-use super::{change_detail, policy_diff};
 use crate::desired::{Desired, KeyLocation};
 use crate::plan::controls::{BENCHMARK, controls_of};
+use crate::plan::describe::{change_message, description};
 use crate::plan::{AccountPlan, Address, Change, Finding, Plan, Rule};
 
 /// The schema the document names (`$schema`): OASIS's, as the standard publishes it.
@@ -517,68 +517,6 @@ fn key_of(rule: Rule) -> Key {
         | Rule::UsersForbidDirectPolicies
         | Rule::AuditForbidFullAdmin
         | Rule::AuditRequireSupportRole => Key::Path(rule.as_str()),
-    }
-}
-
-/// A change as a sentence: what will happen at its address, and the detail that tells the
-/// reviewer something the action does not (for the password policy, the settings it gets).
-pub fn change_message(change: &Change) -> String {
-    let mut text = format!(
-        "{} will be {}",
-        change.address(),
-        change.action().past_participle()
-    );
-    let detail = change_detail(change).or_else(|| {
-        let added: Vec<String> = policy_diff(change)?
-            .into_iter()
-            .filter(|(tag, _)| *tag == super::DiffTag::Added)
-            .map(|(_, line)| line)
-            .collect();
-        (!added.is_empty()).then(|| added.join(", "))
-    });
-    if let Some(detail) = detail {
-        text = format!("{text}: {detail}");
-    }
-    text
-}
-
-/// What a rule asks for, in a line.
-pub fn description(rule: Rule) -> &'static str {
-    match rule {
-        Rule::PasswordPolicy => "The account password policy must equal the desired one",
-        Rule::PasswordPolicyAbsent => "The account must have no password policy",
-        Rule::ConsoleRequireMfa => "Users with a console password must have MFA",
-        Rule::ConsoleMaxUnused => {
-            "Console passwords must not stay unused longer than max_unused_days"
-        }
-        Rule::ConsoleResetOnTightening => {
-            "Console passwords must be reset when the password policy is tightened"
-        }
-        Rule::KeysMaxAge => "Access keys must not be older than max_age_days",
-        Rule::KeysMaxUnused => "Access keys must not stay unused longer than max_unused_days",
-        Rule::KeysDeleteInactive => "Inactive access keys must be deleted",
-        Rule::KeysMaxActive => "Users must not have more active access keys than max_active",
-        Rule::User => "A user that a [[user]] entry names must exist",
-        Rule::UserConsole => "A [[user]] entry's console access must be as written",
-        Rule::UserPasswordReset => "A [[user]] entry's password must be reset at next sign-in",
-        Rule::AuditCloudTrail => "A multi-region CloudTrail trail must be logging",
-        Rule::AuditCloudTrailCreate => {
-            "The trail of [audit.cloudtrail.create] must exist and log all regions"
-        }
-        Rule::RootForbidAccessKeys => "The root user must have no access keys",
-        Rule::RootRequireMfa => "The root user must have MFA",
-        Rule::RootRequireHardwareMfa => "The root user's MFA must be a hardware device",
-        Rule::RootMaxUsed => "The root user must not have been used within max_used_days",
-        Rule::UsersForbidDirectPolicies => {
-            "Users must get permissions through groups, not attached or inline policies"
-        }
-        Rule::AuditForbidFullAdmin => {
-            "No policy allowing \"*\" on \"*\" may be attached to a user, group or role"
-        }
-        Rule::AuditRequireSupportRole => "A role with the AWSSupportAccess policy must exist",
-        Rule::KeysRotation => {
-            "A rotated key must be retired once its successor is used or the overlap has passed"
-        }
     }
 }
 

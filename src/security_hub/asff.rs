@@ -4,8 +4,8 @@
 //! `mod.rs` turns them into the SDK's `AwsSecurityFinding` and imports them.
 
 use crate::plan::controls::{BENCHMARK, controls_of};
+use crate::plan::describe::{change_message, description as rule_description};
 use crate::plan::{AccountPlan, Address, Rule};
-use crate::render::{change_message, rule_description};
 use crate::state::AccountState;
 
 /// Every iamctl finding's id and generator id start with this, which is how the previous

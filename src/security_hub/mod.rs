@@ -25,8 +25,8 @@ use aws_sdk_securityhub::types::{
 use chrono::{DateTime, SecondsFormat, Utc};
 use futures::StreamExt;
 
-use crate::apply::{Outcome, OutcomeStatus};
 use crate::aws::{AccountClients, AwsError, call};
+use crate::outcome::{Outcome, OutcomeStatus};
 use crate::permissions::{BATCH_IMPORT_FINDINGS, GET_FINDINGS};
 use crate::plan::AccountPlan;
 use crate::state::AccountState;

@@ -10,7 +10,7 @@ use crate::plan::change::{ChangeKind, KeyFacts};
 use crate::plan::lifecycle::{
     Credential, Enforcement, Inactive, Lifecycle, Measure, Status, Verdict,
 };
-use crate::plan::model::{Action, Address};
+use crate::plan::address::{Action, Address};
 use crate::plan::records::UserRecords;
 use crate::plan::rotation;
 use crate::plan::rule::Rule;

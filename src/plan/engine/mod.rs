@@ -17,6 +17,7 @@ mod rotation;
 
 use chrono::{DateTime, Utc};
 
+use super::address::*;
 use super::change::*;
 use super::model::*;
 use super::rule::Rule;

@@ -10,7 +10,7 @@ use super::access_keys::key_facts;
 use super::{Context, Output, day};
 use crate::desired::RotationRules;
 use crate::plan::change::{ChangeKind, KeyFacts, SecretTarget};
-use crate::plan::model::Address;
+use crate::plan::address::Address;
 use crate::plan::records::{RotationRecord, UserRecords};
 use crate::plan::rotation;
 use crate::plan::rule::Rule;

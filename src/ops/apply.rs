@@ -7,12 +7,13 @@ use std::path::{Path, PathBuf};
 use chrono::Utc;
 use futures::StreamExt;
 
-use super::{ApplyOptions, AuditLog, Outcome, OutcomeStatus, apply_account_audited};
+use crate::apply::{ApplyOptions, AuditLog, apply_account_audited};
 use crate::aws::ApiCalls;
 use crate::desired::{DesiredDoc, PolicyRule};
 use crate::explain::events::Envelope;
 use crate::fleet::AccountRun;
 use crate::ops::{self, Focus, Observer, PlanError, Scope};
+use crate::outcome::{Outcome, OutcomeStatus};
 use crate::plan::{AccountPlan, Action, Address, FORMAT_VERSION, Plan, Targets};
 use crate::security_hub::{self, HubAccount, HubReport, still_open};
 use crate::state::AccessKeyId;
