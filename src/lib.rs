@@ -19,4 +19,5 @@ pub mod plan;
 pub mod render;
 pub mod security_hub;
 pub mod state;
+#[cfg(any(test, feature = "testing"))]
 pub mod testing;
