@@ -7,6 +7,7 @@
 //! second, inactive key; ages are spread over 0-400 days.
 
 #[path = "../tests/fixtures/mod.rs"]
+#[allow(dead_code)] // the benchmark uses three of its functions, the suite the rest
 mod fixtures;
 
 use std::hint::black_box;

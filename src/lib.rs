@@ -21,4 +21,5 @@ pub mod render;
 pub mod secret;
 pub mod security_hub;
 pub mod state;
+#[cfg(any(test, feature = "testing"))]
 pub mod testing;

@@ -7,9 +7,11 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::change::{Change, ChangeKind, DENY_WITHOUT_MFA_POLICY, KeyFacts, NewTrail, SecretTarget};
-use super::records::{RotationRecord, inactive_since_tag, rotation_tag};
 use super::address::{Action, Address, Attribution};
+use super::change::{
+    Change, ChangeKind, DENY_WITHOUT_MFA_POLICY, KeyFacts, NewTrail, SecretTarget,
+};
+use super::records::{RotationRecord, inactive_since_tag, rotation_tag};
 use super::rule::Rule;
 use crate::state::AccessKeyId;
 

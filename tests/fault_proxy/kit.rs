@@ -119,7 +119,6 @@ delete_inactive_after_days = 14
 
 /// A seeded account: the users and what was created for them.
 pub struct Workload {
-    pub mix: Mix,
     /// User name -> kind (`con`, `old`, ...).
     pub kinds: BTreeMap<String, &'static str>,
     /// User name -> the ids of the access keys seeded for it.
@@ -163,7 +162,6 @@ pub async fn seed(account: &Account, mix: Mix, parallel: usize) -> Workload {
         .collect()
         .await;
     let mut workload = Workload {
-        mix,
         kinds: BTreeMap::new(),
         keys: BTreeMap::new(),
         secrets: vec![SEED_PASSWORD.to_owned()],

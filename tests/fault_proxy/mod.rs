@@ -16,7 +16,6 @@
 //! account.cmd().env("AWS_ENDPOINT_URL", proxy.url()).args(["plan"]).assert().success();
 //! println!("{:?}", proxy.counts());
 //! ```
-#![allow(dead_code)] // every test binary uses a different part of it
 
 pub mod kit;
 
@@ -129,15 +128,6 @@ pub struct Counts {
 impl Counts {
     pub fn faults_total(&self) -> u64 {
         self.faults.values().sum()
-    }
-
-    /// Requests that change something in IAM (by action name).
-    pub fn writes(&self) -> u64 {
-        self.by_action
-            .iter()
-            .filter(|(action, _)| is_write(action))
-            .map(|(_, n)| n)
-            .sum()
     }
 }
 
@@ -507,7 +497,7 @@ fn without_account_ids(value: &str) -> String {
 
 enum Decision {
     Forward,
-    Fault(FaultKind, bool),
+    Fault(FaultKind),
     /// Forward (or not), tell the test, then hold the connection.
     Hold {
         sprung: Sprung,
@@ -548,7 +538,7 @@ fn decide(state: &Mutex<State>, request: &Message, action: &str) -> Decision {
     {
         state.counts.poisoned += 1;
         *state.counts.faults.entry(faults.poison_kind).or_default() += 1;
-        return Decision::Fault(faults.poison_kind, true);
+        return Decision::Fault(faults.poison_kind);
     }
     if let Some(per_second) = faults.rate_limit {
         let now = std::time::Instant::now();
@@ -563,7 +553,7 @@ fn decide(state: &Mutex<State>, request: &Message, action: &str) -> Decision {
                 .faults
                 .entry(FaultKind::Throttling)
                 .or_default() += 1;
-            return Decision::Fault(FaultKind::Throttling, false);
+            return Decision::Fault(FaultKind::Throttling);
         }
     }
     if faults.rate <= 0.0 || faults.kinds.is_empty() {
@@ -579,7 +569,7 @@ fn decide(state: &Mutex<State>, request: &Message, action: &str) -> Decision {
     }
     let kind = faults.kinds[(mix(draw) % faults.kinds.len() as u64) as usize];
     *state.counts.faults.entry(kind).or_default() += 1;
-    Decision::Fault(kind, false)
+    Decision::Fault(kind)
 }
 
 fn error_response(kind: FaultKind, json: bool) -> Vec<u8> {
@@ -687,7 +677,7 @@ fn serve(conn: TcpStream, upstream: &str, state: &Mutex<State>) {
                 Ok(answer) => answer,
                 Err(_) => break,
             },
-            Decision::Fault(kind, _) => match kind {
+            Decision::Fault(kind) => match kind {
                 FaultKind::DropBefore => break,
                 FaultKind::DropAfter => {
                     let _ = forward_counted(upstream, &request, state);

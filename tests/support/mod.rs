@@ -1,6 +1,6 @@
 //! Test harness for integration tests: moto's IAM server stands in for live IAM.
 //!
-//! Include it with `mod support;`. One moto server runs per test binary, started
+//! tests/suite/main.rs declares it once. One moto server runs per test process, started
 //! on first use by `tests/moto/launcher.py` (which corrects a few moto gaps and
 //! exits with this process). Each test takes its own AWS account from
 //! [`fresh_account`], so tests run in parallel without seeing each other.
@@ -11,7 +11,6 @@
 //! support::seed_user(&iam, "alice", SeedUser { console: true, ..Default::default() }).await;
 //! account.cmd().args(["plan"]).assert().success();
 //! ```
-#![allow(dead_code)] // every test binary uses a different part of it
 
 pub mod cli;
 pub mod live_state;
@@ -162,7 +161,7 @@ fn unique_account_id() -> String {
     let n = NEXT.fetch_add(1, Ordering::Relaxed);
     assert!(
         n < 10_000,
-        "more than 10000 fresh accounts in one test binary"
+        "more than 10000 fresh accounts in one test process"
     );
     format!("9{:07}{n:04}", std::process::id() % 10_000_000)
 }
@@ -513,7 +512,6 @@ fn sdk_config(creds: &Credentials) -> SdkConfig {
 /// Makes `management` the management account of a new AWS Organization (all features) and
 /// creates one member account per name; returns its client and the new account ids by name.
 /// Moto gives each member account its own isolated IAM, reached by assuming a role in it.
-#[allow(dead_code)] // not every test binary has an organization
 pub async fn create_organization<'n>(
     management: &Account,
     names: &[&'n str],

@@ -2,8 +2,8 @@
 
 use super::{Output, Rule};
 use crate::desired::{PolicyRule, Rules};
-use crate::plan::change::{ChangeKind, NewTrail, TrailSettings};
 use crate::plan::address::Address;
+use crate::plan::change::{ChangeKind, NewTrail, TrailSettings};
 use crate::state::{AccountState, PasswordPolicy, Trail};
 
 /// `[audit]`: a finding when no trail watches IAM, or with `[audit.cloudtrail] create`, the

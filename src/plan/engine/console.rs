@@ -7,11 +7,11 @@ use chrono::{DateTime, Duration, Utc};
 use super::{Context, Output, day};
 use crate::desired::UserRule;
 use crate::desired::model::{OnUnusedConsole, WithoutMfa};
+use crate::plan::address::{Action, Address};
 use crate::plan::change::{ChangeKind, DENY_WITHOUT_MFA_POLICY, ProfileFacts};
 use crate::plan::lifecycle::{
     Credential, CredentialKind, Enforcement, Lifecycle, Limit, Policy, Status,
 };
-use crate::plan::address::{Action, Address};
 use crate::plan::rule::Rule;
 use crate::state::User;
 

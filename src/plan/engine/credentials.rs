@@ -6,11 +6,11 @@ use chrono::Duration;
 
 use super::access_keys::{AccessKeys, KeyEnforcement, credential, key_facts};
 use super::{Context, Output, Unaddressed, day};
+use crate::plan::address::{Action, Address};
 use crate::plan::change::{ChangeKind, KeyFacts};
 use crate::plan::lifecycle::{
     Credential, Enforcement, Inactive, Lifecycle, Measure, Status, Verdict,
 };
-use crate::plan::address::{Action, Address};
 use crate::plan::records::UserRecords;
 use crate::plan::rotation;
 use crate::plan::rule::Rule;

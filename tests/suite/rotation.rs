@@ -11,8 +11,8 @@
 //! - 10% of requests failing: the same;
 //! - `apply --rotate-now`; two keys; the permissions a rotation uses.
 
-mod fault_proxy;
-mod support;
+use crate::fault_proxy;
+use crate::support;
 
 use std::collections::BTreeMap;
 use std::time::Duration;

@@ -3,7 +3,7 @@
 //! attribution from CloudTrail files (`--events`, the real record format) and from recorded
 //! `LookupEvents` answers (moto has no `LookupEvents`), in every output format.
 
-mod support;
+use crate::support;
 
 use std::io::Write;
 use std::path::Path;

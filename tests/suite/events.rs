@@ -3,7 +3,7 @@
 //! whatever the account's size, and `--event` reconciles what a CloudTrail event changed,
 //! never what iamctl itself did.
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeMap;
 use std::time::Instant;
@@ -15,7 +15,10 @@ use support::cli::{desired, iam_calls, output, pairs, plan_changes, run};
 use support::live_state::login_profile;
 use support::{Account, SeedUser, seed_user};
 
-const CREATE_LOGIN_PROFILE: &str = include_str!("fixtures/events/create-login-profile.json");
+const CREATE_LOGIN_PROFILE: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/fixtures/events/create-login-profile.json"
+));
 
 /// Most IAM calls a one-user event may cost (SPEC "Events").
 const BUDGET: u64 = 10;
@@ -159,9 +162,10 @@ async fn a_weakened_policy_event_restores_the_policy_with_every_reset() {
         "[password_policy]\nminimum_length = 14\nrequire_symbols = true\n\n\
          [users.console]\nreset_on_policy_tightening = true\n",
     );
-    let mut event: Value = serde_json::from_str(include_str!(
-        "fixtures/events/update-account-password-policy.json"
-    ))
+    let mut event: Value = serde_json::from_str(include_str!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/events/update-account-password-policy.json"
+    )))
     .unwrap();
     let record = &mut event["Records"][0];
     record["recipientAccountId"] = account.id.as_str().into();

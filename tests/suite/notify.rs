@@ -2,7 +2,7 @@
 //! message per owner and account, read back here through an SQS subscription on moto, with
 //! the message attributes subscription filters key on.
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeMap;
 

@@ -1,6 +1,6 @@
 //! Reading live IAM (`iamctl::live`) against moto: what is read, and how many calls it costs.
 
-mod support;
+use crate::support;
 
 use chrono::{DateTime, Duration, Utc};
 use iamctl::aws::{AccountClients, ApiCalls, ClientFactory};

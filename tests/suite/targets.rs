@@ -2,7 +2,7 @@
 //! select (what the targeted read reads) and keeping the targeted items gives exactly the full
 //! plan restricted to those items, for synthetic accounts, every rule on, and address globs.
 
-mod fixtures;
+use crate::fixtures;
 
 use fixtures::{as_of, rules, synthetic_account};
 use iamctl::desired::Rules;

@@ -3,27 +3,18 @@
 //! the caller, one change per address, `as_of`, order, account overrides, convergence), then
 //! snapshot tests of two rich plans (one of them `examples/`).
 
-mod fixtures;
+use crate::fixtures;
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::Duration;
 use fixtures::*;
-use iamctl::plan::{AccountPlan, Action, Address, DENY_WITHOUT_MFA_POLICY, Rule, plan_account};
+use iamctl::plan::{
+    AccountPlan, Action, Address, ChangeKind, DENY_WITHOUT_MFA_POLICY, ProfileFacts, Rule,
+    SecretTarget, plan_account,
+};
 use iamctl::state::{AccountState, KeyStatus, PasswordPolicy, Trail};
 use serde_json::{Value, json};
-
-const POLICY_FIELDS: [&str; 9] = [
-    "minimum_length",
-    "require_uppercase",
-    "require_lowercase",
-    "require_numbers",
-    "require_symbols",
-    "allow_users_to_change",
-    "max_age_days",
-    "reuse_prevention",
-    "hard_expiry",
-];
 
 const STRONG_POLICY_TOML: &str = r#"
 [password_policy]
@@ -63,16 +54,12 @@ fn policy_is_created_whole_when_the_account_has_none() {
     assert_eq!(change.address(), Address::PasswordPolicy);
     assert_eq!(change.action(), Action::Create);
     assert_eq!(change.rule, Rule::PasswordPolicy);
-    assert_eq!(change.to_src().before, Value::Null);
     assert_eq!(
-        change.to_src().after,
-        serde_json::to_value(strong_policy()).unwrap()
+        change.kind,
+        ChangeKind::CreatePasswordPolicy {
+            after: strong_policy()
+        }
     );
-    let src = change.to_src();
-    let after = src.after.as_object().unwrap();
-    for field in POLICY_FIELDS {
-        assert!(after.contains_key(field), "after lacks {field}: {after:?}");
-    }
     assert!(plan.findings.is_empty());
 }
 
@@ -91,15 +78,13 @@ fn policy_is_updated_whole_when_one_field_differs() {
         (change.action(), change.rule),
         (Action::Update, Rule::PasswordPolicy)
     );
-    assert_eq!(change.to_src().before, serde_json::to_value(&live).unwrap());
     // The whole policy is planned, not only the field that differs: IAM has no partial update.
     assert_eq!(
-        change.to_src().after,
-        serde_json::to_value(strong_policy()).unwrap()
-    );
-    assert_eq!(
-        change.to_src().after.as_object().unwrap().len(),
-        POLICY_FIELDS.len()
+        change.kind,
+        ChangeKind::UpdatePasswordPolicy {
+            before: live,
+            after: strong_policy()
+        }
     );
 }
 
@@ -115,9 +100,12 @@ fn policy_fields_left_out_take_iam_defaults_in_the_planned_policy() {
         minimum_length: 14,
         ..PasswordPolicy::iam_default()
     };
-    assert_eq!(change.to_src().after, serde_json::to_value(wanted).unwrap());
-    assert_eq!(change.to_src().after["max_age_days"], Value::Null);
-    assert_eq!(change.to_src().after["require_symbols"], json!(false));
+    let ChangeKind::UpdatePasswordPolicy { after, .. } = &change.kind else {
+        panic!("not a policy update: {change:?}")
+    };
+    assert_eq!(*after, wanted);
+    assert_eq!(after.max_age_days, None);
+    assert!(!after.require_symbols);
 }
 
 #[test]
@@ -139,10 +127,11 @@ fn policy_ensure_absent_deletes_a_live_policy_and_nothing_else() {
     assert_eq!(change.action(), Action::Delete);
     assert_eq!(change.rule, Rule::PasswordPolicyAbsent);
     assert_eq!(
-        change.to_src().before,
-        serde_json::to_value(strong_policy()).unwrap()
+        change.kind,
+        ChangeKind::DeletePasswordPolicy {
+            before: strong_policy()
+        }
     );
-    assert_eq!(change.to_src().after, Value::Null);
 
     let plan_without = plan(&rules, &account([]));
     assert!(
@@ -209,14 +198,13 @@ fn a_stricter_minimum_length_resets_console_users_not_yet_flagged() {
             "delete user.doomed.login_profile (user.console)",
         ]
     );
-    let reset = &plan.changes[1];
+    // The resets go with the tightening: apply holds the policy back if they fail.
     assert_eq!(
-        reset.to_src().before,
-        json!({ "password_reset_required": false })
-    );
-    assert_eq!(
-        reset.to_src().after,
-        json!({ "password_reset_required": true })
+        plan.changes[1].kind,
+        ChangeKind::ResetPassword {
+            user: "alice".into(),
+            with_tightening: true
+        }
     );
 }
 
@@ -424,10 +412,16 @@ fn without_mfa_disable_console_deletes_the_login_profile() {
         ]
     );
     assert_eq!(
-        plan.changes[0].to_src().before,
-        json!({ "created": ago(10), "password_reset_required": false })
+        plan.changes[0].kind,
+        ChangeKind::DeleteLoginProfile {
+            user: "bob".into(),
+            before: ProfileFacts {
+                created: ago(10),
+                password_reset_required: false,
+                password_last_used: None,
+            },
+        }
     );
-    assert_eq!(plan.changes[0].to_src().after, Value::Null);
     assert!(plan.findings.is_empty());
 }
 
@@ -443,8 +437,14 @@ fn without_mfa_deny_until_mfa_attaches_then_detaches_once_mfa() {
             // erin already carries it: nothing to do
         ]
     );
-    assert_eq!(plan.changes[0].to_src().before, Value::Null);
-    assert_eq!(plan.changes[1].to_src().after, Value::Null);
+    assert_eq!(
+        plan.changes[0].kind,
+        ChangeKind::AttachDenyPolicy { user: "bob".into() }
+    );
+    assert_eq!(
+        plan.changes[1].kind,
+        ChangeKind::DetachDenyPolicy { user: "dan".into() }
+    );
     assert!(plan.findings.is_empty(), "{:?}", findings(&plan));
 }
 
@@ -542,10 +542,10 @@ fn console_unused_too_long_is_disabled_with_disable_console() {
             "delete user.never-old.login_profile (users.console.max_unused_days)",
         ]
     );
-    assert_eq!(
-        plan.changes[1].to_src().before["password_last_used"],
-        json!(ago(100))
-    );
+    let ChangeKind::DeleteLoginProfile { before, .. } = &plan.changes[1].kind else {
+        panic!("not a login profile deletion: {:?}", plan.changes[1])
+    };
+    assert_eq!(before.password_last_used, Some(ago(100)));
     assert!(plan.findings.is_empty());
 }
 
@@ -604,9 +604,14 @@ fn expired_keys_are_deactivated_or_deleted_as_asked() {
         (change.action(), change.rule),
         (Action::Deactivate, Rule::KeysMaxAge)
     );
-    assert_eq!(change.to_src().before["status"], json!("Active"));
-    assert_eq!(change.to_src().before["id"], json!(K_OLD));
-    assert_eq!(change.to_src().after, json!({ "status": "Inactive" }));
+    let ChangeKind::DeactivateAccessKey { key, delete_on, .. } = &change.kind else {
+        panic!("not a deactivation: {change:?}")
+    };
+    assert_eq!(
+        (key.id.to_string(), key.status),
+        (K_OLD.into(), KeyStatus::Active)
+    );
+    assert_eq!(*delete_on, None);
 
     let delete = plan(
         &rules(&keys_toml("max_age_days = 90\non_expired = \"delete\"")),
@@ -617,7 +622,10 @@ fn expired_keys_are_deactivated_or_deleted_as_asked() {
         (change.action(), change.rule),
         (Action::Delete, Rule::KeysMaxAge)
     );
-    assert_eq!(change.to_src().after, Value::Null);
+    assert!(
+        matches!(&change.kind, ChangeKind::DeleteAccessKey { key, .. } if key.id.to_string() == K_OLD),
+        "{change:?}"
+    );
     assert!(delete.findings.is_empty());
 }
 
@@ -727,10 +735,10 @@ fn inactive_keys_are_untouched_unless_delete_inactive() {
             format!("delete user.svc.access_key.{K_NEVER} (users.access_keys.delete_inactive)"),
         ]
     );
-    assert_eq!(
-        plan_delete.changes[0].to_src().before["status"],
-        json!("Inactive")
-    );
+    let ChangeKind::DeleteAccessKey { key, .. } = &plan_delete.changes[0].kind else {
+        panic!("not a key deletion: {:?}", plan_delete.changes[0])
+    };
+    assert_eq!(key.status, KeyStatus::Inactive);
 }
 
 #[test]
@@ -753,9 +761,16 @@ fn deactivate_means_deactivate_even_with_delete_inactive() {
             changes(&keep),
             [format!("deactivate user.svc.access_key.{K_OLD} ({rule})")]
         );
-        assert_eq!(
-            keep.changes[0].to_src().after,
-            json!({"status": "Inactive"})
+        assert!(
+            matches!(
+                keep.changes[0].kind,
+                ChangeKind::DeactivateAccessKey {
+                    delete_on: None,
+                    ..
+                }
+            ),
+            "{:?}",
+            keep.changes[0]
         );
         let staged = plan(
             &rules(&keys_toml(&format!(
@@ -767,10 +782,10 @@ fn deactivate_means_deactivate_even_with_delete_inactive() {
             changes(&staged),
             [format!("deactivate user.svc.access_key.{K_OLD} ({rule})")]
         );
-        assert_eq!(
-            staged.changes[0].to_src().after,
-            json!({"status": "Inactive", "delete_on": "2026-11-15T00:00:00Z"})
-        );
+        let ChangeKind::DeactivateAccessKey { delete_on, .. } = &staged.changes[0].kind else {
+            panic!("not a deactivation: {:?}", staged.changes[0])
+        };
+        assert_eq!(*delete_on, Some(date("2026-11-15")));
     }
 }
 
@@ -829,8 +844,15 @@ fn user_console_false_deletes_an_existing_profile_only() {
         (Action::Delete, Rule::UserConsole)
     );
     assert_eq!(
-        change.to_src().before,
-        json!({ "created": ago(100), "password_reset_required": false, "password_last_used": ago(90) })
+        change.kind,
+        ChangeKind::DeleteLoginProfile {
+            user: "ci".into(),
+            before: ProfileFacts {
+                created: ago(100),
+                password_reset_required: false,
+                password_last_used: Some(ago(90)),
+            },
+        }
     );
     assert!(plan.findings.is_empty());
 }
@@ -847,10 +869,12 @@ fn user_console_true_creates_a_missing_profile_with_reset_required() {
         (change.action(), change.rule),
         (Action::Create, Rule::UserConsole)
     );
-    assert_eq!(change.to_src().before, Value::Null);
+    // A new console password is always created with a reset required (ChangeKind's doc).
     assert_eq!(
-        change.to_src().after,
-        json!({ "password_reset_required": true })
+        change.kind,
+        ChangeKind::CreateLoginProfile {
+            user: "alice".into()
+        }
     );
     // Nothing in the plan can carry a password.
     assert!(
@@ -1318,14 +1342,16 @@ without_mfa = "report"
         ]
     );
     assert_eq!(
-        prod.changes[0].to_src().after,
-        serde_json::to_value(PasswordPolicy {
+        prod.changes[0]
+            .kind
+            .password_policy()
+            .and_then(|(_, after)| after),
+        Some(&PasswordPolicy {
             minimum_length: 20,
             require_symbols: true,
             max_age_days: Some(90),
             ..PasswordPolicy::iam_default()
         })
-        .unwrap()
     );
 
     // sandbox: its exempt list replaces the top-level one; without_mfa overridden, require_mfa kept.
@@ -1851,10 +1877,10 @@ fn a_key_is_noticed_before_deactivation_deactivated_on_the_day_then_deleted_afte
             "delete user.svc.access_key.{K_OLD} (users.access_keys.delete_inactive)"
         )]
     );
-    assert_eq!(
-        deleting.changes[0].to_src().before["inactive_since"],
-        "2026-11-12T00:00:00Z"
-    );
+    let ChangeKind::DeleteAccessKey { key, .. } = &deleting.changes[0].kind else {
+        panic!("not a key deletion: {:?}", deleting.changes[0])
+    };
+    assert_eq!(key.inactive_since, Some(date("2026-11-12")));
     let gone = apply(&deactivated, &deleting, date("2026-11-26"));
     assert!(gone.users[0].tags.keys().all(|t| !t.starts_with("iamctl:")));
     assert!(plan_at(&rules, &gone, "2026-11-26").changes.is_empty());
@@ -2032,16 +2058,25 @@ fn a_rotation_is_noticed_made_overlapped_retired_and_its_old_key_deleted() {
             "rotate user.svc.access_key.{K_OLD} (users.access_keys.max_age_days)"
         )]
     );
-    let src = rotating.changes[0].to_src();
-    assert_eq!(src.before["id"], K_OLD);
+    let ChangeKind::RotateAccessKey {
+        user,
+        key,
+        secret: target,
+        deactivate_on,
+    } = &rotating.changes[0].kind
+    else {
+        panic!("not a rotation: {:?}", rotating.changes[0])
+    };
+    assert_eq!((user.as_str(), key.id.to_string()), ("svc", K_OLD.into()));
     assert_eq!(
-        src.after,
-        json!({
-            "secret_name": secret,
-            "readers": [format!("arn:aws:iam::{ACCOUNT_ID}:user/svc")],
-            "deactivate_on": "2026-11-19T00:00:00Z",
-        })
+        *target,
+        SecretTarget {
+            secret_name: secret.clone(),
+            readers: vec![format!("arn:aws:iam::{ACCOUNT_ID}:user/svc")],
+            kms_key_id: None,
+        }
     );
+    assert_eq!(*deactivate_on, date("2026-11-19"));
 
     // The overlap: both keys active, which max_active does not count against the user; the
     // old key's end is announced whatever notice_days says.
@@ -2072,10 +2107,10 @@ fn a_rotation_is_noticed_made_overlapped_retired_and_its_old_key_deleted() {
         .last_used = Some(date("2026-11-13"));
     let early = plan_at(&rules, &in_use, "2026-11-13");
     assert_eq!(changes(&early), retire);
-    assert_eq!(
-        early.changes[0].to_src().after["delete_on"],
-        "2026-11-27T00:00:00Z"
-    );
+    let ChangeKind::DeactivateAccessKey { delete_on, .. } = &early.changes[0].kind else {
+        panic!("not a deactivation: {:?}", early.changes[0])
+    };
+    assert_eq!(*delete_on, Some(date("2026-11-27")));
 
     // Then the inactive key's grace, then its deletion with its records; nothing left.
     let retired = apply(&rotated, &retiring, date("2026-11-19"));
@@ -2131,9 +2166,15 @@ fn an_interrupted_rotation_is_finished_or_undone_from_live_state_alone() {
             "tag user.svc.access_key.{K_OLD} (users.access_keys.rotation)"
         )]
     );
+    let ChangeKind::RecordRotation {
+        key, new_key, at, ..
+    } = &delivered.changes[0].kind
+    else {
+        panic!("not a rotation record: {:?}", delivered.changes[0])
+    };
     assert_eq!(
-        delivered.changes[0].to_src().after,
-        json!({"tag": format!("iamctl:rotation:{K_OLD}"), "value": format!("{new}@2026-10-31T23:59:00Z")})
+        (key.id.to_string(), new_key.to_string(), *at),
+        (K_OLD.into(), new.into(), date("2026-10-31T23:59:00Z"))
     );
     // The secret not read (a snapshot): nothing is done, and the plan says why.
     let unknown = plan(&rules, &pending(None));

@@ -13,7 +13,7 @@
 //! multi-account run on moto signs with the base key only actions of `BASE` (and every one of
 //! them), and the printed policy names the roles the desired state declares.
 
-mod support;
+use crate::support;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};

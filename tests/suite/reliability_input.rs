@@ -4,8 +4,8 @@
 //! limit, and without a single AWS call: `AWS_ENDPOINT_URL` points at a counting proxy
 //! that must see no request.
 
-mod fault_proxy;
-mod support;
+use crate::fault_proxy;
+use crate::support;
 
 use std::io::Read;
 use std::path::{Path, PathBuf};

@@ -8,8 +8,8 @@
 //! The figures (requests, faults, outcomes) are printed with `--nocapture` and appended to
 //! `target/tmp/reliability-figures.txt`.
 
-mod fault_proxy;
-mod support;
+use crate::fault_proxy;
+use crate::support;
 
 use fault_proxy::kit::{self, Mix, Transcript, arg, iamctl, run};
 use fault_proxy::{FaultKind, FaultProxy, Faults};

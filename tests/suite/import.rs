@@ -2,7 +2,7 @@
 //! snapshot), the imported desired state validates and `plan --detailed-exitcode` right after
 //! exits 0 with nothing to change and nothing to report.
 
-mod support;
+use crate::support;
 
 use std::path::Path;
 

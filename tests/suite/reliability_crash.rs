@@ -8,8 +8,8 @@
 //! Kill points are requests, not times: the fault proxy holds the n-th write request (after
 //! moto carried it out, or before it reaches moto), the test kills `iamctl`, then lets go.
 
-mod fault_proxy;
-mod support;
+use crate::fault_proxy;
+use crate::support;
 
 use std::process::Stdio;
 use std::time::Duration;

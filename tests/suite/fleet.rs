@@ -7,7 +7,7 @@
 //! Every `iamctl` run signs with one fresh account's credentials (the "base"); moto lets them
 //! assume any role in any account id, which gives each target an isolated account.
 
-mod support;
+use crate::support;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};

@@ -6,13 +6,16 @@
 //! SARIF Multitool `validate` finds no error in it (skipped, saying why, where the tool is not
 //! installed: `scripts/ensure-sarif-multitool` installs it).
 
-mod support;
+use crate::support;
 
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-const SCHEMA: &str = include_str!("sarif/sarif-schema-2.1.0.json");
+const SCHEMA: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/sarif/sarif-schema-2.1.0.json"
+));
 
 fn snapshot() -> String {
     Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -1,7 +1,7 @@
 //! `iamctl controls` and the controls plan items carry, offline: the CIS table covers every
 //! IAM control of v3.0.0 by number, and a plan's JSON and markdown name each item's controls.
 
-mod support;
+use crate::support;
 
 use serde_json::Value;
 

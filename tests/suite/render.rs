@@ -713,7 +713,7 @@ fn strip_ansi(s: &str) -> String {
 /// saved plans outlive an upgrade of iamctl.
 #[test]
 fn saved_plan_files_read_back_byte_for_byte() {
-    let snapshot = include_str!("snapshots/render__json_full_plan.snap");
+    let snapshot = include_str!("snapshots/suite__render__json_full_plan.snap");
     let saved = snapshot
         .splitn(3, "---\n")
         .nth(2)

@@ -1,7 +1,7 @@
 //! `iamctl plan` and `iamctl apply` end to end against moto's IAM server: seed an account,
 //! run the binary, check live state through the SDK afterwards.
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeSet;
 use std::os::unix::fs::PermissionsExt;

@@ -5,7 +5,7 @@
 //! moto's GetFindings ignores filters (SPEC's emulator notes): the findings of another tool
 //! imported here show that iamctl filters them out itself.
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeMap;
 

@@ -2,8 +2,8 @@
 //! the safety guards hold, passwords go only to their file, and the ordering rules hold.
 //! Plans are built by hand, so these tests do not depend on the engine.
 
-mod fault_proxy;
-mod support;
+use crate::fault_proxy;
+use crate::support;
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;

@@ -1,7 +1,7 @@
 //! Checks of the test harness itself (`tests/support`): that moto behaves as
 //! the other integration tests assume.
 
-mod support;
+use crate::support;
 
 use aws_sdk_iam::types::StatusType;
 use support::{Backdate, SeedUser, fresh_account, seed_user};

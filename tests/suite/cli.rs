@@ -2,7 +2,7 @@
 //! exit codes, and malformed input. None of these may make an AWS call, so every run here has
 //! an endpoint that refuses connections and no credentials.
 
-mod support;
+use crate::support;
 
 use std::path::{Path, PathBuf};
 

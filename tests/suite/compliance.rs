@@ -4,7 +4,7 @@
 //! compliant one, reading the account in bulk calls only. The root user's state and the
 //! AWS-managed policies come from the launcher's test fixtures (tests/moto/launcher.py).
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeSet;
 
