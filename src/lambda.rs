@@ -56,6 +56,7 @@ pub struct Handler {
 impl Handler {
     pub fn load(config: &LambdaConfig) -> Result<Self, String> {
         let desired = crate::desired::load(&config.desired)
+            .and_then(|desired| crate::desired::not_yet_enforced(&desired).map(|()| desired))
             .map_err(|e| format!("loading {}: {e}", config.desired.display()))?;
         Ok(Self {
             doc: desired.doc,

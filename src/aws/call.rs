@@ -50,8 +50,11 @@ pub(super) fn check_declared(service: &str, operation: &str) {
         );
     };
     let same = permission.action.split_once(':').is_some_and(|(s, o)| {
-        // The SDK names some services in words ("Secrets Manager"), policies in one.
-        s.eq_ignore_ascii_case(&service.replace(' ', "")) && o == operation
+        // The SDK names some services in words ("Secrets Manager"), policies in one, some
+        // with a dash (`access-analyzer`, the SDK's `AccessAnalyzer`).
+        s.replace('-', "")
+            .eq_ignore_ascii_case(&service.replace(' ', ""))
+            && o == operation
     });
     assert!(
         same,
