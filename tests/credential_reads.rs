@@ -268,3 +268,50 @@ async fn a_snapshot_reads_every_credential_kind_and_account_control_its_tables_a
     assert_eq!(count("access-analyzer:ListAnalyzers"), 1, "{used:?}");
     assert_eq!(count("iam:ListVirtualMFADevices"), 0, "{used:?}");
 }
+
+/// `[organization] require_root_credentials_management`: `ListOrganizationsFeatures` once per
+/// target; the management account reads the features, a member account is told it cannot.
+#[tokio::test(flavor = "multi_thread")]
+async fn organization_features_are_read_where_they_can_be() {
+    use iamctl::state::OrganizationFeatures;
+
+    let base = fresh_account().await;
+    let (_, ids) = support::create_organization(&base, &["member"]).await;
+    base.iam()
+        .await
+        .enable_organizations_root_credentials_management()
+        .send()
+        .await
+        .unwrap();
+    base.requests();
+    let desired = format!(
+        "[organization]\nrole_name = \"OrganizationAccountAccessRole\"\n\
+         require_root_credentials_management = true\n"
+    );
+    let taken = snapshot(&base, &desired);
+    let by_id: BTreeMap<&str, _> = taken
+        .accounts
+        .iter()
+        .map(|a| (a.state.account_id.as_str(), &a.state.organization_features))
+        .collect();
+    let Some(Some(OrganizationFeatures::Read {
+        organization_id,
+        root_credentials_management,
+        root_sessions,
+    })) = by_id.get(base.id.as_str())
+    else {
+        panic!("{by_id:?}");
+    };
+    assert!(organization_id.starts_with("o-"), "{organization_id}");
+    assert!(*root_credentials_management && !*root_sessions);
+    assert_eq!(
+        by_id[ids["member"].as_str()],
+        &Some(OrganizationFeatures::NotManagementAccount)
+    );
+    // The base's own requests; each target's are signed with its assumed role's keys.
+    assert!(
+        !base
+            .requests()
+            .contains_key("iam:ListOrganizationsFeatures")
+    );
+}

@@ -201,6 +201,12 @@ def patch_moto() -> None:
         fields[3] = (
             changed.strftime("%Y-%m-%dT%H:%M:%S+00:00") if self.password else "N/A"
         )
+        # cert_N_active, cert_N_last_rotated (the last four columns): IAM gives the
+        # user's signing certificates, in upload order; moto always false and N/A.
+        certs = sorted(self.signing_certificates.values(), key=lambda c: c.upload_date)
+        for n, cert in enumerate(certs[:2]):
+            fields[16 + 2 * n] = "true" if cert.status == "Active" else "false"
+            fields[17 + 2 * n] = cert.upload_date.strftime("%Y-%m-%dT%H:%M:%S+00:00")
         return ",".join([head, *fields])
 
     # CloudTrail: a trail created without event selectors logs all read and
