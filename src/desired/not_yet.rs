@@ -243,7 +243,7 @@ access_analyzer_regions = [\"us-east-1\"]
         assert_eq!(problems.len(), 5, "{problems:#?}");
         assert!(
             problems[0]
-                .starts_with("d.toml:1:1: users.ssh_keys: [users.ssh_keys] is not enforced yet: "),
+                .starts_with("d.toml:1:8: users.ssh_keys: [users.ssh_keys] is not enforced yet: "),
             "{problems:#?}"
         );
         for expected in [

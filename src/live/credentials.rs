@@ -287,3 +287,156 @@ async fn mfa_kinds(clients: &AccountClients, state: &mut AccountState) -> Result
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use aws_config::{BehaviorVersion, Region, SdkConfig};
+    use aws_credential_types::Credentials;
+    use aws_credential_types::provider::SharedCredentialsProvider;
+    use aws_smithy_http_client::test_util::{ReplayEvent, StaticReplayClient};
+    use aws_smithy_types::body::SdkBody;
+
+    use super::*;
+    use crate::aws::{ApiCalls, ClientFactory};
+
+    /// IAM's answer to `ListServiceSpecificCredentials`, in the shape of the API reference's
+    /// response elements (`ServiceSpecificCredentials.member.N` of
+    /// `ServiceSpecificCredentialMetadata`, `IsTruncated`, `Marker`): a Bedrock API key with
+    /// its alias and expiry, past it (`Expired`), and a page more to come.
+    const BEDROCK_PAGE: &str = r#"<ListServiceSpecificCredentialsResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/">
+  <ListServiceSpecificCredentialsResult>
+    <ServiceSpecificCredentials>
+      <member>
+        <UserName>dev</UserName>
+        <Status>Expired</Status>
+        <ServiceCredentialAlias>BedrockAPIKey-a1b2</ServiceCredentialAlias>
+        <CreateDate>2025-07-01T10:00:00Z</CreateDate>
+        <ExpirationDate>2025-07-31T10:00:00Z</ExpirationDate>
+        <ServiceSpecificCredentialId>ACCAEXAMPLE123EXAMPLE</ServiceSpecificCredentialId>
+        <ServiceName>bedrock.amazonaws.com</ServiceName>
+      </member>
+    </ServiceSpecificCredentials>
+    <Marker>page-2</Marker>
+    <IsTruncated>true</IsTruncated>
+  </ListServiceSpecificCredentialsResult>
+  <ResponseMetadata><RequestId>4bd4dcbc-EXAMPLE</RequestId></ResponseMetadata>
+</ListServiceSpecificCredentialsResponse>"#;
+
+    /// A CodeCommit credential: a service user name, no alias, no expiry.
+    const CODECOMMIT_PAGE: &str = r#"<ListServiceSpecificCredentialsResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/">
+  <ListServiceSpecificCredentialsResult>
+    <ServiceSpecificCredentials>
+      <member>
+        <UserName>ops</UserName>
+        <Status>Active</Status>
+        <ServiceUserName>ops-at-123456789012</ServiceUserName>
+        <CreateDate>2024-01-15T08:30:00Z</CreateDate>
+        <ServiceSpecificCredentialId>ACCAEXAMPLE456EXAMPLE</ServiceSpecificCredentialId>
+        <ServiceName>codecommit.amazonaws.com</ServiceName>
+      </member>
+    </ServiceSpecificCredentials>
+    <IsTruncated>false</IsTruncated>
+  </ListServiceSpecificCredentialsResult>
+  <ResponseMetadata><RequestId>5cd4dcbc-EXAMPLE</RequestId></ResponseMetadata>
+</ListServiceSpecificCredentialsResponse>"#;
+
+    const EMPTY_PAGE: &str = r#"<ListServiceSpecificCredentialsResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/">
+  <ListServiceSpecificCredentialsResult>
+    <ServiceSpecificCredentials/>
+    <IsTruncated>false</IsTruncated>
+  </ListServiceSpecificCredentialsResult>
+</ListServiceSpecificCredentialsResponse>"#;
+
+    fn exchange(answer: &str) -> ReplayEvent {
+        ReplayEvent::new(
+            http::Request::builder()
+                .uri("https://iam.amazonaws.com/")
+                .body(SdkBody::empty())
+                .unwrap(),
+            http::Response::builder()
+                .status(200)
+                .body(SdkBody::from(answer))
+                .unwrap(),
+        )
+    }
+
+    #[tokio::test]
+    async fn every_users_credentials_are_listed_per_service_and_page_and_typed() {
+        // Services in CREDENTIAL_SERVICES order: bedrock (two pages), cassandra, codecommit.
+        let replay = StaticReplayClient::new(vec![
+            exchange(BEDROCK_PAGE),
+            exchange(EMPTY_PAGE),
+            exchange(EMPTY_PAGE),
+            exchange(CODECOMMIT_PAGE),
+        ]);
+        let config = SdkConfig::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("us-east-1"))
+            .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
+                "AKIDEXAMPLE",
+                "secret",
+                None,
+                None,
+                "test",
+            )))
+            .http_client(replay.clone())
+            .build();
+        let clients = ClientFactory::with_config(config.clone(), ApiCalls::default())
+            .clients_from_config("prod", config);
+
+        let by_user = service_credentials(&clients).await.unwrap();
+
+        let at = |s: &str| s.parse::<chrono::DateTime<chrono::Utc>>().unwrap();
+        assert_eq!(
+            by_user["dev"],
+            [ServiceCredential {
+                id: "ACCAEXAMPLE123EXAMPLE".into(),
+                service: "bedrock.amazonaws.com".into(),
+                service_user_name: None,
+                alias: Some("BedrockAPIKey-a1b2".into()),
+                status: ServiceCredentialStatus::Expired,
+                created: at("2025-07-01T10:00:00Z"),
+                expires: Some(at("2025-07-31T10:00:00Z")),
+            }]
+        );
+        assert_eq!(
+            by_user["ops"],
+            [ServiceCredential {
+                id: "ACCAEXAMPLE456EXAMPLE".into(),
+                service: "codecommit.amazonaws.com".into(),
+                service_user_name: Some("ops-at-123456789012".into()),
+                alias: None,
+                status: ServiceCredentialStatus::Active,
+                created: at("2024-01-15T08:30:00Z"),
+                expires: None,
+            }]
+        );
+        // What was asked: AllUsers for each service, the second bedrock page by its marker.
+        let bodies: Vec<String> = replay
+            .actual_requests()
+            .map(|r| String::from_utf8(r.body().bytes().unwrap().to_vec()).unwrap())
+            .collect();
+        assert_eq!(bodies.len(), 4, "{bodies:#?}");
+        for (body, service, marker) in [
+            (&bodies[0], "bedrock.amazonaws.com", None),
+            (&bodies[1], "bedrock.amazonaws.com", Some("page-2")),
+            (&bodies[2], "cassandra.amazonaws.com", None),
+            (&bodies[3], "codecommit.amazonaws.com", None),
+        ] {
+            assert!(
+                body.contains("Action=ListServiceSpecificCredentials"),
+                "{body}"
+            );
+            assert!(body.contains("AllUsers=true"), "{body}");
+            assert!(
+                body.contains(&format!("ServiceName={}", service.replace('.', "."))),
+                "{body}"
+            );
+            assert_eq!(
+                marker.is_some_and(|m| body.contains(&format!("Marker={m}"))),
+                marker.is_some(),
+                "{body}"
+            );
+        }
+    }
+}
