@@ -284,11 +284,9 @@ async fn organization_features_are_read_where_they_can_be() {
         .await
         .unwrap();
     base.requests();
-    let desired = format!(
-        "[organization]\nrole_name = \"OrganizationAccountAccessRole\"\n\
-         require_root_credentials_management = true\n"
-    );
-    let taken = snapshot(&base, &desired);
+    let desired = "[organization]\nrole_name = \"OrganizationAccountAccessRole\"\n\
+                   require_root_credentials_management = true\n";
+    let taken = snapshot(&base, desired);
     let by_id: BTreeMap<&str, _> = taken
         .accounts
         .iter()

@@ -428,10 +428,7 @@ mod tests {
                 "{body}"
             );
             assert!(body.contains("AllUsers=true"), "{body}");
-            assert!(
-                body.contains(&format!("ServiceName={}", service.replace('.', "."))),
-                "{body}"
-            );
+            assert!(body.contains(&format!("ServiceName={service}")), "{body}");
             assert_eq!(
                 marker.is_some_and(|m| body.contains(&format!("Marker={m}"))),
                 marker.is_some(),
