@@ -127,17 +127,16 @@ pub struct Handler {
 
 impl Handler {
     pub async fn load(config: &LambdaConfig) -> Result<Self, String> {
-        let doc = match &config.desired {
-            DesiredSource::Package(path) => {
-                crate::desired::load(path)
-                    .map_err(|e| format!("loading {}: {e}", path.display()))?
-                    .doc
-            }
+        let desired = match &config.desired {
+            DesiredSource::Package(path) => crate::desired::load(path)
+                .map_err(|e| format!("loading {}: {e}", path.display()))?,
             DesiredSource::S3(folder) => {
                 let s3 = ClientFactory::new(ApiCalls::default()).await.s3();
                 load_desired_from_s3(&s3, folder).await?
             }
         };
+        crate::desired::not_yet_enforced(&desired).map_err(|e| format!("loading: {e}"))?;
+        let doc = desired.doc;
         Ok(Self {
             doc,
             results: config.results.clone(),
@@ -326,7 +325,7 @@ fn result_key(results: &S3Folder, run: Option<&str>, shard: Shard) -> Result<Str
 pub async fn load_desired_from_s3(
     s3: &aws_sdk_s3::Client,
     folder: &S3Folder,
-) -> Result<DesiredDoc, String> {
+) -> Result<crate::desired::Desired, String> {
     let mut keys = Vec::new();
     let mut pages = s3
         .list_objects_v2()
@@ -372,7 +371,13 @@ pub async fn load_desired_from_s3(
             .map_err(|_| format!("reading {name}: not UTF-8 text"))?;
         sources.push((name, text));
     }
-    crate::desired::load_sources(sources).map_err(|e| format!("loading {folder}: {e}"))
+    let (doc, locations) = crate::desired::load_sources_located(sources)
+        .map_err(|e| format!("loading {folder}: {e}"))?;
+    Ok(crate::desired::Desired {
+        doc,
+        files: Vec::new(),
+        locations,
+    })
 }
 
 /// An SQS event's records carry `eventSource: aws:sqs` (a CloudTrail log file has `Records`

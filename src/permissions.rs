@@ -96,6 +96,15 @@ pub const DESCRIBE_SECRET: Permission = on("secretsmanager:DescribeSecret", Scop
 // `[root]` (live/root.rs): the root user's keys and MFA, and whether that MFA is virtual.
 pub const GET_ACCOUNT_SUMMARY: Permission = any("iam:GetAccountSummary");
 pub const LIST_VIRTUAL_MFA_DEVICES: Permission = any("iam:ListVirtualMFADevices");
+// Issue 21's credentials and issue 22's account controls (live/credentials.rs,
+// live/account_controls.rs), each read only when a table asks (`live::ReadSelection`).
+pub const LIST_SERVICE_SPECIFIC_CREDENTIALS: Permission = any("iam:ListServiceSpecificCredentials");
+pub const LIST_SSH_PUBLIC_KEYS: Permission = any("iam:ListSSHPublicKeys");
+pub const LIST_SIGNING_CERTIFICATES: Permission = any("iam:ListSigningCertificates");
+pub const LIST_SERVER_CERTIFICATES: Permission = any("iam:ListServerCertificates");
+pub const GET_ALTERNATE_CONTACT: Permission = any("account:GetAlternateContact");
+pub const LIST_ANALYZERS: Permission = any("access-analyzer:ListAnalyzers");
+pub const LIST_ORGANIZATIONS_FEATURES: Permission = any("iam:ListOrganizationsFeatures");
 // `plan --explain` (explain/lookup.rs); not with `--events`.
 pub const LOOKUP_EVENTS: Permission = any("cloudtrail:LookupEvents");
 
@@ -172,6 +181,13 @@ pub const READ: &[Permission] = &[
     GET_ACCOUNT_SUMMARY,
     LIST_VIRTUAL_MFA_DEVICES,
     DESCRIBE_SECRET,
+    LIST_SERVICE_SPECIFIC_CREDENTIALS,
+    LIST_SSH_PUBLIC_KEYS,
+    LIST_SIGNING_CERTIFICATES,
+    LIST_SERVER_CERTIFICATES,
+    GET_ALTERNATE_CONTACT,
+    LIST_ANALYZERS,
+    LIST_ORGANIZATIONS_FEATURES,
 ];
 
 /// What `apply` calls on top of [`READ`].

@@ -116,6 +116,7 @@ impl UserBuilder {
     pub fn mfa(mut self) -> Self {
         let serial = format!("arn:aws:iam::{ACCOUNT_ID}:mfa/{}", self.0.name);
         self.0.mfa_devices.push(MfaDevice {
+            kind: crate::state::MfaKind::of_serial(&serial),
             serial,
             enabled_at: Some(ago(500)),
         });

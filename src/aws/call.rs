@@ -62,8 +62,11 @@ pub(super) fn check_declared(service: &str, operation: &str) {
         .find(|(s, o, _)| *s == service && *o == operation)
         .map_or(operation, |(_, _, action)| action);
     let same = permission.action.split_once(':').is_some_and(|(s, o)| {
-        // The SDK names some services in words ("Secrets Manager"), policies in one.
-        s.eq_ignore_ascii_case(&service.replace(' ', "")) && o == action
+        // The SDK names some services in words ("Secrets Manager"), policies in one, some
+        // with a dash (`access-analyzer`, the SDK's `AccessAnalyzer`).
+        s.replace('-', "")
+            .eq_ignore_ascii_case(&service.replace(' ', ""))
+            && o == action
     });
     assert!(
         same,

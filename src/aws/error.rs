@@ -44,6 +44,14 @@ error_codes! {
     NoSuchEntity,
     /// IAM: the login profile or policy to create exists already.
     EntityAlreadyExists,
+    /// IAM `ListOrganizationsFeatures`: the account belongs to no organization.
+    OrganizationNotFoundException,
+    /// IAM `ListOrganizationsFeatures`: only the management account or a delegated
+    /// administrator may ask.
+    AccountNotManagementOrDelegatedAdministratorException,
+    /// IAM `ListOrganizationsFeatures`: the organization has not enabled trusted access for
+    /// IAM.
+    ServiceAccessNotEnabledException,
     /// IAM: too many credential reports requested at once.
     LimitExceeded,
     /// IAM: the credential report is still being generated.
@@ -72,7 +80,8 @@ error_codes! {
     TrailAlreadyExistsException,
     /// CloudTrail: the region holds the most trails allowed.
     MaximumNumberOfTrailsExceededException,
-    /// Secrets Manager: the secret does not exist.
+    /// Secrets Manager: the secret does not exist. Account Management: no alternate contact
+    /// of that type is registered.
     ResourceNotFoundException,
     /// Secrets Manager: the secret to create exists already.
     ResourceExistsException,

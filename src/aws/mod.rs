@@ -143,6 +143,11 @@ pub struct AccountClients {
     pub secretsmanager: aws_sdk_secretsmanager::Client,
     /// In the region of the target's configuration, where `--security-hub` imports findings.
     pub security_hub: aws_sdk_securityhub::Client,
+    /// The Account Management API (`GetAlternateContact`), a global service.
+    pub account: aws_sdk_account::Client,
+    /// IAM Access Analyzer in the target's region; other regions through
+    /// [`AccountClients::access_analyzer_in`].
+    pub access_analyzer: aws_sdk_accessanalyzer::Client,
     pub config: SdkConfig,
 }
 
@@ -160,6 +165,23 @@ impl AccountClients {
             .region(Region::new(region.to_owned()))
             .build();
         aws_sdk_cloudtrail::Client::from_conf(config)
+    }
+}
+
+impl AccountClients {
+    /// The Access Analyzer client for `region` (analyzers are regional): the same
+    /// credentials, retries and call counter.
+    pub fn access_analyzer_in(&self, region: &str) -> aws_sdk_accessanalyzer::Client {
+        if self.access_analyzer.config().region().map(Region::as_ref) == Some(region) {
+            return self.access_analyzer.clone();
+        }
+        let config = self
+            .access_analyzer
+            .config()
+            .to_builder()
+            .region(Region::new(region.to_owned()))
+            .build();
+        aws_sdk_accessanalyzer::Client::from_conf(config)
     }
 }
 
@@ -293,6 +315,14 @@ impl ClientFactory {
             .retry_config(retries())
             .interceptor(self.calls.clone())
             .build();
+        let account = aws_sdk_account::config::Builder::from(&config)
+            .retry_config(retries())
+            .interceptor(self.calls.clone())
+            .build();
+        let access_analyzer = aws_sdk_accessanalyzer::config::Builder::from(&config)
+            .retry_config(retries())
+            .interceptor(self.calls.clone())
+            .build();
         AccountClients {
             target: target.to_owned(),
             iam: aws_sdk_iam::Client::from_conf(iam),
@@ -300,6 +330,8 @@ impl ClientFactory {
             cloudtrail: aws_sdk_cloudtrail::Client::from_conf(cloudtrail),
             secretsmanager: aws_sdk_secretsmanager::Client::from_conf(secretsmanager),
             security_hub: aws_sdk_securityhub::Client::from_conf(security_hub),
+            account: aws_sdk_account::Client::from_conf(account),
+            access_analyzer: aws_sdk_accessanalyzer::Client::from_conf(access_analyzer),
             config,
         }
     }

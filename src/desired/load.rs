@@ -76,6 +76,25 @@ pub struct ConfigProblem {
     span: Option<SourceSpan>,
 }
 
+impl ConfigProblem {
+    /// A problem at a key whose place `Desired.locations` knows (no source excerpt: the
+    /// text is not kept after loading).
+    pub(super) fn at_location(location: Option<&KeyLocation>, key: &str, message: String) -> Self {
+        let (file, line, column) = location.map_or((String::new(), 0, 0), |l| {
+            (l.file.clone(), l.line, l.column)
+        });
+        ConfigProblem {
+            file,
+            line,
+            column,
+            key: key.to_owned(),
+            message,
+            source_code: None,
+            span: None,
+        }
+    }
+}
+
 /// Loads `path`: a single file, or every `*.toml` in a folder, merged.
 pub fn load(path: &Path) -> Result<Desired, LoadError> {
     let io_error = |source| LoadError::Io {
@@ -147,6 +166,7 @@ pub fn load_sources_located(
             ("organization", part.organization.is_some()),
             ("notify", part.notify.is_some()),
             ("root", part.root.is_some()),
+            ("server_certificates", part.server_certificates.is_some()),
         ] {
             if !present {
                 continue;
@@ -165,6 +185,7 @@ pub fn load_sources_located(
                 "organization" => doc.organization = part.organization.clone(),
                 "notify" => doc.notify = part.notify.clone(),
                 "root" => doc.root = part.root.clone(),
+                "server_certificates" => doc.server_certificates = part.server_certificates.clone(),
                 _ => doc.audit = part.audit.clone(),
             }
         }
@@ -377,7 +398,7 @@ const MAX_PROBLEMS_PER_FILE: usize = 500;
 const MAX_ERRORS_PER_PART: usize = 64;
 
 const TOP_LEVEL_KEYS: &str =
-    "password_policy, users, user, audit, account, organization, root, notify";
+    "password_policy, users, user, audit, account, organization, root, notify, server_certificates";
 
 impl ParsedFile {
     fn parse(name: String, text: String) -> Self {
@@ -411,6 +432,7 @@ impl ParsedFile {
                 "organization" => file.doc.organization = file.part(value),
                 "notify" => file.doc.notify = file.part(value),
                 "root" => file.doc.root = file.part(value),
+                "server_certificates" => file.doc.server_certificates = file.part(value),
                 "user" | "account" => {
                     let span = value.span();
                     let DeValue::Array(items) = value.into_inner() else {

@@ -48,6 +48,9 @@ pub struct DesiredDoc {
     /// The account root user (findings only: the IAM API cannot change root).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub root: Option<RootSpec>,
+    /// Server certificates stored in IAM (CIS 1.19).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_certificates: Option<ServerCertificatesSpec>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -142,6 +145,211 @@ pub struct UsersSpec {
     /// or roles (CIS 1.15).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub forbid_direct_policies: Option<bool>,
+    /// Tag keys every user must carry (Security Hub IAM.25).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub require_tags: Option<Vec<String>>,
+    /// Service-specific credentials: CodeCommit, Keyspaces, Bedrock API keys.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_credentials: Option<ServiceCredentialsSpec>,
+    /// SSH public keys (CodeCommit); read with one call per user.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ssh_keys: Option<SshKeysSpec>,
+    /// X.509 signing certificates.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signing_certificates: Option<SigningCertificatesSpec>,
+    /// MFA for every user, console or not (Security Hub IAM.19).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mfa: Option<MfaSpec>,
+    /// The IAM users that may exist (CIS 1.21): every other one is unlisted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inventory: Option<InventorySpec>,
+    /// Users no `inventory.allowed` glob allows, allowed until a date.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exception: Option<Vec<UserExceptionSpec>>,
+    /// How `[[user]] break_glass = true` users are held.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub break_glass: Option<BreakGlassSpec>,
+}
+
+/// `[users.service_credentials]`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceCredentialsSpec {
+    /// An active credential older than this is expired.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 3650))]
+    pub max_age_days: Option<i64>,
+    /// What to do about an expired credential: report, deactivate or delete (default
+    /// `report`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_expired: Option<KeyAction>,
+    /// The services credentials may be for (`codecommit.amazonaws.com`, ...); absent: any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allowed_services: Option<Vec<String>>,
+    /// What to do about a credential for another service: report, deactivate or delete.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_forbidden_service: Option<KeyAction>,
+    /// Bedrock API keys must expire within this many days of their creation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 36600))]
+    pub require_expiry_days: Option<i64>,
+    /// Delete Inactive and Expired credentials (after `delete_inactive_after_days`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delete_inactive: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0, max = 3650))]
+    pub delete_inactive_after_days: Option<i64>,
+    /// What a rule will act on within this many days is reported now, with its date.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 3650))]
+    pub notice_days: Option<i64>,
+}
+
+/// `[users.ssh_keys]`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SshKeysSpec {
+    /// An active key uploaded longer ago than this is expired.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 3650))]
+    pub max_age_days: Option<i64>,
+    /// report, deactivate or delete (default `report`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_expired: Option<KeyAction>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delete_inactive: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0, max = 3650))]
+    pub delete_inactive_after_days: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 3650))]
+    pub notice_days: Option<i64>,
+}
+
+/// `[users.signing_certificates]`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SigningCertificatesSpec {
+    /// Any active signing certificate is a finding, or acted on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub forbid: Option<bool>,
+    /// report, deactivate or delete (default `report`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_forbidden: Option<KeyAction>,
+}
+
+/// `[users.mfa]`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MfaSpec {
+    /// A finding for every user without MFA, console or not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub all_users: Option<bool>,
+}
+
+/// What to do about a user `[users.inventory]` does not list.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum OnUnlisted {
+    #[default]
+    Report,
+    /// After `notice_days`: delete its console password and deactivate its keys (never the
+    /// user, its policies or groups).
+    Disable,
+}
+
+/// `[users.inventory]`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InventorySpec {
+    /// User names or globs; every other IAM user is unlisted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allowed: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_unlisted: Option<OnUnlisted>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 3650))]
+    pub notice_days: Option<i64>,
+}
+
+/// `[[users.exception]]`: a user no glob allows, allowed until a date, with who asked and why.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UserExceptionSpec {
+    pub name: String,
+    pub owner: String,
+    pub reason: String,
+    /// A TOML date (`2027-03-31`): the last day the exception holds.
+    #[serde(with = "toml_date")]
+    #[schemars(with = "String", extend("format" = "date"))]
+    pub expires: chrono::NaiveDate,
+}
+
+/// `[users.break_glass]`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BreakGlassSpec {
+    /// report or deactivate (default `report`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_access_key: Option<KeyAction>,
+    /// A sign-in within this many days is a finding (default 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 3650))]
+    pub max_used_days: Option<i64>,
+    /// Policies a break-glass user may hold (default `["AdministratorAccess"]`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allowed_policies: Option<Vec<String>>,
+}
+
+/// `[server_certificates]`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ServerCertificatesSpec {
+    /// Expired longer than this: delete; before: a notice with its due date.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0, max = 3650))]
+    pub delete_expired_after_days: Option<i64>,
+}
+
+/// A TOML local date (`2027-03-31`) as a `NaiveDate`; written back as the same date. A date
+/// with a time or an offset is refused: an exception ends on a day.
+mod toml_date {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(date: &chrono::NaiveDate, s: S) -> Result<S::Ok, S::Error> {
+        let date = toml::value::Date {
+            year: u16::try_from(chrono::Datelike::year(date)).map_err(serde::ser::Error::custom)?,
+            month: chrono::Datelike::month(date) as u8,
+            day: chrono::Datelike::day(date) as u8,
+        };
+        serde::Serialize::serialize(
+            &toml::value::Datetime {
+                date: Some(date),
+                time: None,
+                offset: None,
+            },
+            s,
+        )
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<chrono::NaiveDate, D::Error> {
+        let value = toml::value::Datetime::deserialize(d)?;
+        match value {
+            toml::value::Datetime {
+                date: Some(date),
+                time: None,
+                offset: None,
+            } => chrono::NaiveDate::from_ymd_opt(
+                i32::from(date.year),
+                u32::from(date.month),
+                u32::from(date.day),
+            )
+            .ok_or_else(|| serde::de::Error::custom(format!("{value} is not a calendar date"))),
+            other => Err(serde::de::Error::custom(format!(
+                "expected a date such as 2027-03-31 (no time, no offset), got {other}"
+            ))),
+        }
+    }
 }
 
 /// What to do about a console user without MFA.
@@ -231,6 +439,10 @@ pub struct AccessKeysSpec {
     /// Delete keys that are inactive (after `delete_inactive_after_days`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delete_inactive: Option<bool>,
+    /// A key created within 10 minutes of its console user and never used is reported (CIS
+    /// 1.11).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub forbid_setup_keys: Option<bool>,
     /// Delete an inactive key once it has been inactive this many days (default 0): from its
     /// deactivation when iamctl deactivated it, else from the first run that saw it inactive.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -291,6 +503,10 @@ pub struct UserSpec {
     /// `true`: the user must set a new password at next sign-in.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub password_reset_required: Option<bool>,
+    /// A break-glass user: hardware or FIDO MFA, no access key, only the allowed policies,
+    /// and any sign-in reported (`[users.break_glass]`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub break_glass: Option<bool>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -309,6 +525,18 @@ pub struct AuditSpec {
     /// A role with the AWS-managed `AWSSupportAccess` policy must exist (CIS 1.17).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub require_support_role: Option<bool>,
+    /// A SECURITY alternate contact must be registered (CIS 1.2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub require_security_contact: Option<bool>,
+    /// IAM Access Analyzer must have an active analyzer in each of these regions (CIS 1.20).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_analyzer_regions: Option<Vec<String>>,
+    /// `AWSCloudShellFullAccess` attached to a user, group or role is reported (CIS 1.22).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub forbid_cloudshell_full_access: Option<bool>,
+    /// Customer-managed policies allowing `service:*` are reported (Security Hub IAM.21).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub forbid_service_wildcards: Option<bool>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -356,6 +584,8 @@ pub struct AccountSpec {
     pub audit: Option<AuditSpec>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub root: Option<RootSpec>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_certificates: Option<ServerCertificatesSpec>,
 }
 
 /// An AWS Organization as a source of targets: at run time, every ACTIVE account that
@@ -382,4 +612,7 @@ pub struct OrganizationSpec {
     /// Named profile for the base credentials (listing the organization, assuming roles).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub profile: Option<String>,
+    /// Centralized root access (`RootCredentialsManagement`, `RootSessions`) must be enabled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub require_root_credentials_management: Option<bool>,
 }

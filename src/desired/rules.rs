@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 
+use super::credential_rules::{AccountControlRules, CredentialRules, PopulationRules};
 use super::model::*;
 use crate::state::{AccessKeyId, PasswordPolicy, User};
 
@@ -136,6 +137,13 @@ pub struct Rules {
     /// `apply --rotate-now user.NAME.access_key.AKID`: keys to rotate whatever their age. Not
     /// desired state: set for one run by the command.
     pub rotate_now: BTreeSet<(String, AccessKeyId)>,
+    /// Issue 21's credential tables (not enforced yet: see `desired::not_yet_enforced`).
+    pub credentials: CredentialRules,
+    /// Issue 22's inventory, exceptions, break-glass users, required tags, setup keys (not
+    /// enforced yet).
+    pub population: PopulationRules,
+    /// Issue 22's account controls (not enforced yet).
+    pub account_controls: AccountControlRules,
 }
 
 /// The rules that only report (SPEC "Compliance coverage").
@@ -260,6 +268,7 @@ impl Overlay for AccessKeysSpec {
             max_active: over.max_active.or(self.max_active),
             notice_days: over.notice_days.or(self.notice_days),
             rotation: self.rotation.overlay(over.rotation),
+            forbid_setup_keys: over.forbid_setup_keys.or(self.forbid_setup_keys),
         }
     }
 }
@@ -268,6 +277,45 @@ overlay_fields!(AuditSpec {
     cloudtrail,
     forbid_full_admin_policies,
     require_support_role,
+    require_security_contact,
+    access_analyzer_regions,
+    forbid_cloudshell_full_access,
+    forbid_service_wildcards,
+});
+overlay_fields!(ServiceCredentialsSpec {
+    max_age_days,
+    on_expired,
+    allowed_services,
+    on_forbidden_service,
+    require_expiry_days,
+    delete_inactive,
+    delete_inactive_after_days,
+    notice_days,
+});
+overlay_fields!(SshKeysSpec {
+    max_age_days,
+    on_expired,
+    delete_inactive,
+    delete_inactive_after_days,
+    notice_days,
+});
+overlay_fields!(SigningCertificatesSpec {
+    forbid,
+    on_forbidden
+});
+overlay_fields!(MfaSpec { all_users });
+overlay_fields!(InventorySpec {
+    allowed,
+    on_unlisted,
+    notice_days
+});
+overlay_fields!(BreakGlassSpec {
+    on_access_key,
+    max_used_days,
+    allowed_policies
+});
+overlay_fields!(ServerCertificatesSpec {
+    delete_expired_after_days
 });
 overlay_fields!(RootSpec {
     forbid_access_keys,
@@ -286,6 +334,15 @@ impl Overlay for UsersSpec {
             owner_tag: over.owner_tag.or(self.owner_tag),
             default_owner: over.default_owner.or(self.default_owner),
             forbid_direct_policies: over.forbid_direct_policies.or(self.forbid_direct_policies),
+            require_tags: over.require_tags.or(self.require_tags),
+            service_credentials: self.service_credentials.overlay(over.service_credentials),
+            ssh_keys: self.ssh_keys.overlay(over.ssh_keys),
+            signing_certificates: self.signing_certificates.overlay(over.signing_certificates),
+            mfa: self.mfa.overlay(over.mfa),
+            inventory: self.inventory.overlay(over.inventory),
+            // A target's own exceptions replace the top-level list, as `exempt` does.
+            exception: over.exception.or(self.exception),
+            break_glass: self.break_glass.overlay(over.break_glass),
         }
     }
 }
@@ -298,6 +355,7 @@ impl Overlay for UserSpec {
             password_reset_required: over
                 .password_reset_required
                 .or(self.password_reset_required),
+            break_glass: over.break_glass.or(self.break_glass),
         }
     }
 }
@@ -371,8 +429,15 @@ impl DesiredDoc {
                 .unwrap_or(false),
         };
         let users = users.unwrap_or_default();
-        let console = users.console.unwrap_or_default();
-        let keys = users.access_keys.unwrap_or_default();
+        let server_certificates = self
+            .server_certificates
+            .clone()
+            .overlay(target.and_then(|a| a.server_certificates.clone()));
+        let credentials = CredentialRules::resolve(&users, server_certificates.as_ref());
+        let account_controls =
+            AccountControlRules::resolve(audit.as_ref(), self.organization.as_ref());
+        let console = users.console.clone().unwrap_or_default();
+        let keys = users.access_keys.clone().unwrap_or_default();
 
         let mut user_specs: BTreeMap<String, UserSpec> = BTreeMap::new();
         for spec in self.user.iter().chain(own_users) {
@@ -383,6 +448,8 @@ impl DesiredDoc {
             user_specs.insert(spec.name.clone(), merged);
         }
 
+        let merged_user_specs: Vec<UserSpec> = user_specs.values().cloned().collect();
+        let population = PopulationRules::resolve(&users, &merged_user_specs);
         Rules {
             password_policy: policy.as_ref().map(PasswordPolicySpec::resolve),
             exemptions: Exemptions::new(
@@ -436,6 +503,9 @@ impl DesiredDoc {
             cloudtrail_create: audit.and_then(|a| a.cloudtrail).and_then(|c| c.create),
             compliance,
             rotate_now: BTreeSet::new(),
+            credentials,
+            population,
+            account_controls,
         }
     }
 }

@@ -230,6 +230,7 @@ mod tests {
         u.mfa_devices.push(MfaDevice {
             serial: format!("arn:aws:iam::123456789012:mfa/{}", u.name),
             enabled_at: None,
+            kind: Some(crate::state::MfaKind::Virtual),
         });
         u
     }

@@ -37,6 +37,16 @@ pub(crate) struct ReportKey {
     pub last_used: Option<DateTime<Utc>>,
 }
 
+/// One signing certificate column group (`cert_1_*` or `cert_2_*`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ReportCertificate {
+    /// 1 or 2: the report's column group.
+    pub slot: u8,
+    pub active: bool,
+    /// `cert_N_last_rotated`: when the certificate was uploaded.
+    pub uploaded: DateTime<Utc>,
+}
+
 /// One user's row.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct ReportRow {
@@ -49,6 +59,8 @@ pub(crate) struct ReportRow {
     pub password_last_changed: Option<DateTime<Utc>>,
     pub mfa_active: bool,
     pub keys: Vec<ReportKey>,
+    /// Signing certificates (empty when the report has no `cert_N_*` columns).
+    pub certificates: Vec<ReportCertificate>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -114,6 +126,7 @@ impl ReportRow {
             vec![MfaDevice {
                 serial: PLACEHOLDER_MFA_SERIAL.into(),
                 enabled_at: None,
+                kind: None,
             }]
         } else {
             vec![]
@@ -231,6 +244,8 @@ struct Columns {
     password_last_changed: usize,
     mfa_active: usize,
     keys: [KeyColumns; 2],
+    /// `cert_N_active` and `cert_N_last_rotated`, when the report has them.
+    certificates: Vec<(usize, usize)>,
 }
 
 struct KeyColumns {
@@ -262,6 +277,14 @@ impl Columns {
             password_last_changed: index("password_last_changed")?,
             mfa_active: index("mfa_active")?,
             keys: [key(1)?, key(2)?],
+            certificates: (1..=2)
+                .map_while(|n| {
+                    Some((
+                        index(&format!("cert_{n}_active")).ok()?,
+                        index(&format!("cert_{n}_last_rotated")).ok()?,
+                    ))
+                })
+                .collect(),
         })
     }
 }
@@ -319,6 +342,18 @@ pub(crate) fn parse(content: &[u8]) -> Result<CredentialReport, String> {
                 last_used: date(key.last_used_date)?,
             });
         }
+        let mut certificates = Vec::new();
+        for (slot, &(active, last_rotated)) in (1u8..).zip(&columns.certificates) {
+            // As for keys: a slot without an upload date holds no certificate.
+            let Some(uploaded) = date(last_rotated)? else {
+                continue;
+            };
+            certificates.push(ReportCertificate {
+                slot,
+                active: flag(active)?,
+                uploaded,
+            });
+        }
         let row = ReportRow {
             user: user.to_owned(),
             user_creation_time: date(columns.user_creation_time)?,
@@ -327,6 +362,7 @@ pub(crate) fn parse(content: &[u8]) -> Result<CredentialReport, String> {
             password_last_changed: date(columns.password_last_changed)?,
             mfa_active: flag(columns.mfa_active)?,
             keys,
+            certificates,
         };
         rows.insert(row.user.clone(), row);
     }
@@ -417,6 +453,32 @@ mod tests {
         assert_eq!(carol.keys.len(), 1);
         assert_eq!(carol.keys[0].slot, 2);
         assert_eq!(carol.password_last_used, None);
+    }
+
+    #[test]
+    fn signing_certificates_come_from_the_cert_columns() {
+        let text = format!(
+            "{HEADER}\ndan,arn:aws:iam::123456789012:user/dan,2021-01-01T00:00:00+00:00,false,N/A,N/A,N/A,false,false,N/A,N/A,N/A,N/A,false,N/A,N/A,N/A,N/A,false,2022-03-04T05:06:07+00:00,true,2023-01-01T00:00:00+00:00"
+        );
+        let report = parse(text.as_bytes()).unwrap();
+        assert_eq!(
+            report.row("dan").unwrap().certificates,
+            [
+                ReportCertificate {
+                    slot: 1,
+                    active: false,
+                    uploaded: at("2022-03-04T05:06:07Z")
+                },
+                ReportCertificate {
+                    slot: 2,
+                    active: true,
+                    uploaded: at("2023-01-01T00:00:00Z")
+                },
+            ]
+        );
+        assert!(report.row("alice").is_none());
+        let sample = parse(sample().as_bytes()).unwrap();
+        assert!(sample.row("alice").unwrap().certificates.is_empty());
     }
 
     #[test]

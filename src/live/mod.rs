@@ -30,14 +30,17 @@
 //! at least what `on_unused` would (see [`user_reads::LastUsedPolicy`]).
 
 mod account;
+mod account_controls;
 mod cloudtrail;
 mod concern;
 mod credential_report;
+mod credentials;
 mod directory;
 mod grants;
 mod root;
 mod sdk_time;
 pub(crate) mod secret;
+mod selection;
 pub mod snapshot;
 mod targeted;
 mod user_reads;
@@ -59,6 +62,8 @@ use sdk_time::to_utc;
 
 pub use account::{Identity, read_identity};
 pub use credential_report::PLACEHOLDER_MFA_SERIAL;
+pub use credentials::CREDENTIAL_SERVICES;
+pub use selection::ReadSelection;
 pub use snapshot::{NamedAccount, Snapshot, SnapshotError, read_snapshot, write_snapshot};
 
 /// What to read.
@@ -69,9 +74,12 @@ pub enum ReadScope<'a> {
     /// report slot, [`crate::state::KeyId::ReportSlot`]); no change is ever derived from them,
     /// and no plan item can be addressed by a key without its IAM id.
     Rules(&'a Rules),
-    /// For `snapshot`: every user's keys (with last use), login profile and MFA devices, and
-    /// the trails.
+    /// For `snapshot` and `import`: every user's keys (with last use), login profile and MFA
+    /// devices, and the trails.
     Everything,
+    /// For `snapshot` with a desired state: [`ReadScope::Everything`], plus the credentials
+    /// and account controls its tables ask for ([`ReadSelection::for_snapshot`]).
+    Snapshot(&'a Rules),
     /// For a targeted plan (`--target`, `--event`): only what the targets' plan items need,
     /// each user read directly (see `targeted.rs`).
     Targets(&'a Rules, &'a Targets),
@@ -92,6 +100,11 @@ pub async fn read_account(
     as_of: DateTime<Utc>,
     concurrency: usize,
 ) -> Result<AccountState, AwsError> {
+    let selection = match scope {
+        ReadScope::Rules(rules) => ReadSelection::of(rules),
+        ReadScope::Snapshot(rules) => ReadSelection::for_snapshot(rules),
+        ReadScope::Everything | ReadScope::Targets(..) => ReadSelection::default(),
+    };
     let (directory_want, needs_report, needs_trails, root_want) = match scope {
         ReadScope::Targets(rules, targets) => {
             if let Some(state) = targeted::read(clients, rules, targets, concurrency).await? {
@@ -119,14 +132,15 @@ pub async fn read_account(
                     roles: compliance.reads_roles(),
                 },
                 !Facts::read_by_user_rules(rules).is_empty()
-                    || compliance.root_max_used_days.is_some(),
+                    || compliance.root_max_used_days.is_some()
+                    || selection.needs_report(),
                 rules.require_cloudtrail || rules.cloudtrail_create.is_some(),
                 compliance
                     .reads_root()
                     .then_some(compliance.root_require_hardware_mfa),
             )
         }
-        ReadScope::Everything => (
+        ReadScope::Everything | ReadScope::Snapshot(_) => (
             directory::Want {
                 users: true,
                 policies: true,
@@ -193,6 +207,7 @@ pub async fn read_account(
         root,
         groups,
         roles,
+        ..AccountState::default()
     };
 
     match scope {
@@ -209,7 +224,7 @@ pub async fn read_account(
             )
             .await?
         }
-        ReadScope::Everything => {
+        ReadScope::Everything | ReadScope::Snapshot(_) => {
             read_every_user(
                 clients,
                 &mut state,
@@ -219,6 +234,18 @@ pub async fn read_account(
             )
             .await?
         }
+    }
+    if !selection.is_empty() {
+        credentials::read(
+            clients,
+            &selection,
+            report.as_ref(),
+            &in_report,
+            concurrency,
+            &mut state,
+        )
+        .await?;
+        account_controls::read(clients, &selection, &mut state).await?;
     }
     Ok(state)
 }

@@ -15,7 +15,10 @@ use chrono::{DateTime, Utc};
 use miette::{Diagnostic, NamedSource, SourceSpan};
 use serde::{Deserialize, Serialize};
 
-use crate::state::{AccountState, Caller, Grantee, PasswordPolicy, RootUser, Trail, User};
+use crate::state::{
+    AccountState, AnalyzersByRegion, Caller, Grantee, OrganizationFeatures, PasswordPolicy,
+    RootUser, ServerCertificate, Trail, User,
+};
 
 /// The version of the snapshot format this build reads and writes.
 pub const FORMAT_VERSION: &str = "1";
@@ -74,6 +77,14 @@ struct NamedAccountFields {
     groups: Option<Vec<Grantee>>,
     #[serde(default)]
     roles: Option<Vec<Grantee>>,
+    #[serde(default)]
+    server_certificates: Option<Vec<ServerCertificate>>,
+    #[serde(default)]
+    security_contact_registered: Option<bool>,
+    #[serde(default)]
+    access_analyzers: Option<AnalyzersByRegion>,
+    #[serde(default)]
+    organization_features: Option<OrganizationFeatures>,
 }
 
 impl From<NamedAccountFields> for NamedAccount {
@@ -90,6 +101,10 @@ impl From<NamedAccountFields> for NamedAccount {
                 root: f.root,
                 groups: f.groups,
                 roles: f.roles,
+                server_certificates: f.server_certificates,
+                security_contact_registered: f.security_contact_registered,
+                access_analyzers: f.access_analyzers,
+                organization_features: f.organization_features,
             },
         }
     }

@@ -13,7 +13,8 @@ use crate::aws::{AccountClients, AwsError, ErrorCode, call};
 use crate::permissions::{GET_ACCESS_KEY_LAST_USED, GET_LOGIN_PROFILE, GET_USER};
 use crate::permissions::{LIST_ACCESS_KEYS, LIST_MFA_DEVICES};
 use crate::state::{
-    AccessKey, AccessKeyId, KeyId, KeyStatus, LoginProfile, MfaDevice, RotationSecret, User,
+    AccessKey, AccessKeyId, KeyId, KeyStatus, LoginProfile, MfaDevice, MfaKind, RotationSecret,
+    User,
 };
 
 /// Which access keys get `GetAccessKeyLastUsed`.
@@ -337,6 +338,7 @@ impl Reader<'_> {
             devices.extend(page.mfa_devices().iter().map(|d| MfaDevice {
                 serial: d.serial_number().to_owned(),
                 enabled_at: Some(to_utc(d.enable_date())),
+                kind: MfaKind::of_serial(d.serial_number()),
             }));
         }
         devices.sort_by(|a, b| a.serial.cmp(&b.serial));

@@ -99,6 +99,8 @@ pub fn policy_document_for(need: Need, partition: &str, rotation: &RotationScope
             actions.sort_unstable();
             let (sid, resource, condition) = match (scope, service) {
                 (Scope::Any, "cloudtrail") => ("IamctlReadCloudTrail", json!("*"), None),
+                (Scope::Any, "account") => ("IamctlReadAlternateContacts", json!("*"), None),
+                (Scope::Any, "access-analyzer") => ("IamctlReadAccessAnalyzer", json!("*"), None),
                 (Scope::Any, _) => ("IamctlReadIam", json!("*"), None),
                 (Scope::PasswordPolicy, _) => ("IamctlSetPasswordPolicy", json!("*"), None),
                 (Scope::Users, _) => ("IamctlManageUserCredentials", json!(users), None),

@@ -14,7 +14,8 @@ pub struct SnapshotRun {
     pub failures: Vec<AwsError>,
 }
 
-/// Reads every selected target in full ([`ReadScope::Everything`]).
+/// Reads every selected target in full, with what its tables ask of issue 21's credentials
+/// and issue 22's account controls ([`ReadScope::Snapshot`]).
 pub async fn take_snapshot(
     doc: &DesiredDoc,
     calls: &ApiCalls,
@@ -32,7 +33,7 @@ pub async fn take_snapshot(
                 let clients = factory.for_target(&input.target).await;
                 let state = live::read_account(
                     &clients,
-                    ReadScope::Everything,
+                    ReadScope::Snapshot(&input.rules),
                     taken_at,
                     scope.concurrency,
                 )

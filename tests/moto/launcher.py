@@ -201,6 +201,12 @@ def patch_moto() -> None:
         fields[3] = (
             changed.strftime("%Y-%m-%dT%H:%M:%S+00:00") if self.password else "N/A"
         )
+        # cert_N_active, cert_N_last_rotated (the last four columns): IAM gives the
+        # user's signing certificates, in upload order; moto always false and N/A.
+        certs = sorted(self.signing_certificates.values(), key=lambda c: c.upload_date)
+        for n, cert in enumerate(certs[:2]):
+            fields[16 + 2 * n] = "true" if cert.status == "Active" else "false"
+            fields[17 + 2 * n] = cert.upload_date.strftime("%Y-%m-%dT%H:%M:%S+00:00")
         return ",".join([head, *fields])
 
     # CloudTrail: a trail created without event selectors logs all read and
@@ -511,7 +517,11 @@ def load_managed_policies(spec: object) -> dict:
 
 def root_fixture(app):
     """Wraps moto's WSGI app: serves POST ROOT_PATH and MANAGED_PATH, passes all else on."""
-    fixtures = {ROOT_PATH: set_root, MANAGED_PATH: load_managed_policies}
+    fixtures = {
+        ROOT_PATH: set_root,
+        MANAGED_PATH: load_managed_policies,
+        CREDENTIAL_DATES_PATH: set_credential_dates,
+    }
 
     def wrapped(environ, start_response):
         fixture = fixtures.get(environ.get("PATH_INFO"))
@@ -558,6 +568,10 @@ SIGNER = re.compile(r"Credential=([^/,\s]+)/[^/]+/[^/]+/([^/]+)/aws4_request")
 REST_ACTIONS = {
     ("securityhub", "POST", "/findings"): "GetFindings",
     ("securityhub", "POST", "/findings/import"): "BatchImportFindings",
+    ("access-analyzer", "GET", "/analyzer"): "ListAnalyzers",
+    ("access-analyzer", "PUT", "/analyzer"): "CreateAnalyzer",
+    ("account", "POST", "/getAlternateContact"): "GetAlternateContact",
+    ("account", "POST", "/putAlternateContact"): "PutAlternateContact",
 }
 
 
@@ -610,6 +624,356 @@ def request_log(app):
         return app(environ, start_response)
 
     return wrapped
+
+
+# ---------------------------------------------------------------------------
+# EXTENSIONS: APIs moto 5.2 lacks, answered in the shapes of their API
+# references (the response members below are the references' own; moto's
+# `ActionResult` serializes IAM's from botocore's service model, so element
+# names and XML wrapping are IAM's):
+#   - IAM service-specific credentials (CodeCommit, Keyspaces, Bedrock API
+#     keys): Create/List/Update/Delete/ResetServiceSpecificCredential
+#     https://docs.aws.amazon.com/IAM/latest/APIReference/API_ListServiceSpecificCredentials.html
+#     https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreateServiceSpecificCredential.html
+#     (`CredentialAgeDays` gives an `ExpirationDate`; a credential past it is
+#     listed with Status `Expired`; `AllUsers` lists every user's, filtered by
+#     `ServiceName`, paged with `Marker`/`MaxItems`/`IsTruncated`.)
+#   - IAM server certificates with each certificate's own `UploadDate`,
+#     `Expiration` (the certificate body's notAfter; a body that does not
+#     parse: a year after upload) and `ServerCertificateId` (moto answers
+#     fixed 2010/2012 dates and one shared id for all).
+#     https://docs.aws.amazon.com/IAM/latest/APIReference/API_ServerCertificateMetadata.html
+#   - IAM ListOrganizationsFeatures / EnableOrganizationsRootCredentialsManagement
+#     / EnableOrganizationsRootSessions: answered for the management account of
+#     a moto organization (else OrganizationNotFoundException or
+#     AccountNotManagementOrDelegatedAdministratorException).
+#     https://docs.aws.amazon.com/IAM/latest/APIReference/API_ListOrganizationsFeatures.html
+#   - IAM Access Analyzer ListAnalyzers / CreateAnalyzer, per account and
+#     region (REST-JSON: GET /analyzer, PUT /analyzer), by `access_analyzer`.
+#     https://docs.aws.amazon.com/access-analyzer/latest/APIReference/API_ListAnalyzers.html
+# And one more TEST FIXTURE: `POST /_iamctl/credential-dates` with
+# {"account", and either "user" + "service_specific_credential_id" +
+# "created_days_ago", or "server_certificate" + any of "uploaded_days_ago",
+# "expires_days_ago" (negative: in the future)} back-dates what no API can
+# (`Account::credential_dates`).
+# ---------------------------------------------------------------------------
+
+CREDENTIAL_DATES_PATH = "/_iamctl/credential-dates"
+
+
+def patch_extensions() -> None:
+    import random
+    import string
+
+    from moto.core.responses import ActionResult, EmptyResult
+    from moto.core.utils import utcnow
+    from moto.iam.exceptions import NotFoundException
+    from moto.iam.models import Certificate
+    from moto.iam.responses import IamResponse
+
+    def new_id(prefix):
+        return prefix + "".join(random.choices(string.ascii_uppercase + string.digits, k=17))
+
+    def credentials_of(backend):
+        if not hasattr(backend, "iamctl_service_credentials"):
+            backend.iamctl_service_credentials = {}
+        return backend.iamctl_service_credentials
+
+    def status_of(cred):
+        expires = cred.get("ExpirationDate")
+        if expires is not None and expires <= utcnow():
+            return "Expired"
+        return cred["Status"]
+
+    def metadata(cred):
+        out = {k: v for k, v in cred.items() if k not in ("ServicePassword", "ServiceCredentialSecret")}
+        out["Status"] = status_of(cred)
+        return out
+
+    def find_credential(backend, user_name, cred_id):
+        cred = credentials_of(backend).get(cred_id)
+        if cred is None or (user_name and cred["UserName"] != user_name):
+            raise NotFoundException(f"No such credential {cred_id}")
+        return cred
+
+    def create_service_specific_credential(self):
+        user = self.backend.get_user(self._get_param("UserName"))
+        service = self._get_param("ServiceName")
+        days = self._get_param("CredentialAgeDays")
+        now = utcnow()
+        cred = {
+            "CreateDate": now,
+            "ServiceName": service,
+            "ServiceSpecificCredentialId": new_id("ACCA"),
+            "UserName": user.name,
+            "Status": "Active",
+        }
+        if service == "bedrock.amazonaws.com":
+            # A Bedrock API key is known by an alias and has a secret, not a user
+            # name and password.
+            cred["ServiceCredentialAlias"] = f"{user.name}-at-{random.randint(10**11, 10**12 - 1)}"
+            cred["ServiceCredentialSecret"] = "".join(random.choices(string.ascii_letters, k=40))
+            if days is not None:
+                cred["ExpirationDate"] = now + timedelta(days=int(days))
+        else:
+            cred["ServiceUserName"] = f"{user.name}-at-{random.randint(10**11, 10**12 - 1)}"
+            cred["ServicePassword"] = "".join(random.choices(string.ascii_letters, k=40))
+        credentials_of(self.backend)[cred["ServiceSpecificCredentialId"]] = cred
+        return ActionResult({"ServiceSpecificCredential": dict(cred, Status=status_of(cred))})
+
+    def list_service_specific_credentials(self):
+        user_name = self._get_param("UserName")
+        service = self._get_param("ServiceName")
+        all_users = str(self._get_param("AllUsers") or "").lower() == "true"
+        marker = int(self._get_param("Marker") or 0)
+        max_items = int(self._get_param("MaxItems") or 100)
+        if all_users and user_name:
+            from moto.iam.exceptions import ValidationError
+
+            raise ValidationError("AllUsers cannot be specified together with UserName")
+        if not all_users:
+            self.backend.get_user(user_name)  # NoSuchEntity for an unknown user
+        creds = [
+            c for c in credentials_of(self.backend).values()
+            if (all_users or c["UserName"] == user_name)
+            and (not service or c["ServiceName"] == service)
+        ]
+        creds.sort(key=lambda c: c["ServiceSpecificCredentialId"])
+        page = creds[marker: marker + max_items]
+        result = {"ServiceSpecificCredentials": [metadata(c) for c in page]}
+        truncated = marker + max_items < len(creds)
+        result["IsTruncated"] = truncated
+        if truncated:
+            result["Marker"] = str(marker + max_items)
+        return ActionResult(result)
+
+    def update_service_specific_credential(self):
+        cred = find_credential(
+            self.backend, self._get_param("UserName"), self._get_param("ServiceSpecificCredentialId")
+        )
+        cred["Status"] = self._get_param("Status")
+        return EmptyResult()
+
+    def delete_service_specific_credential(self):
+        cred = find_credential(
+            self.backend, self._get_param("UserName"), self._get_param("ServiceSpecificCredentialId")
+        )
+        del credentials_of(self.backend)[cred["ServiceSpecificCredentialId"]]
+        return EmptyResult()
+
+    def reset_service_specific_credential(self):
+        cred = find_credential(
+            self.backend, self._get_param("UserName"), self._get_param("ServiceSpecificCredentialId")
+        )
+        if "ServicePassword" in cred:
+            cred["ServicePassword"] = "".join(random.choices(string.ascii_letters, k=40))
+        return ActionResult({"ServiceSpecificCredential": dict(cred, Status=status_of(cred))})
+
+    # Server certificates: their own id, upload date and expiry.
+    certificate_init = Certificate.__init__
+
+    def init_certificate(self, *args, **kwargs):
+        certificate_init(self, *args, **kwargs)
+        self.iamctl_id = new_id("ASCA")
+        self.iamctl_uploaded = utcnow()
+        self.iamctl_expires = self.iamctl_uploaded + timedelta(days=365)
+        try:
+            from cryptography import x509
+
+            cert = x509.load_pem_x509_certificate(self.cert_body.encode())
+            self.iamctl_expires = cert.not_valid_after_utc.replace(tzinfo=None)
+        except Exception:
+            pass
+
+    def server_metadata(cert):
+        return {
+            "ServerCertificateName": cert.cert_name,
+            "Path": cert.path,
+            "Arn": cert.arn,
+            "UploadDate": cert.iamctl_uploaded,
+            "ServerCertificateId": cert.iamctl_id,
+            "Expiration": cert.iamctl_expires,
+        }
+
+    def upload_server_certificate(self):
+        cert = self.backend.upload_server_certificate(
+            self._get_param("ServerCertificateName"),
+            self._get_param("CertificateBody"),
+            self._get_param("PrivateKey"),
+            cert_chain=self._get_param("CertificateChain"),
+            path=self._get_param("Path"),
+        )
+        return ActionResult({"ServerCertificateMetadata": server_metadata(cert)})
+
+    def list_server_certificates(self):
+        certs = sorted(self.backend.list_server_certificates(), key=lambda c: c.cert_name)
+        return ActionResult(
+            {"ServerCertificateMetadataList": [server_metadata(c) for c in certs], "IsTruncated": False}
+        )
+
+    def get_server_certificate(self):
+        cert = self.backend.get_server_certificate(self._get_param("ServerCertificateName"))
+        out = {"ServerCertificateMetadata": server_metadata(cert), "CertificateBody": cert.cert_body}
+        if cert.cert_chain:
+            out["CertificateChain"] = cert.cert_chain
+        return ActionResult({"ServerCertificate": out})
+
+    # Organizations features: the organization this account manages, if any.
+    # Errors in IAM's shape: moto's IAMException carries the code as IAM spells it.
+    from moto.iam.exceptions import IAMException
+
+    def organizations_error(code, message):
+        error = type(code, (IAMException,), {"code": code})
+        return error(message)
+
+    def managed_organization(backend):
+        from moto.organizations.models import organizations_backends
+
+        org_backend = organizations_backends[backend.account_id]["aws"]
+        org = getattr(org_backend, "org", None)
+        if org is None:
+            for other in organizations_backends.values():
+                candidate = getattr(other["aws"], "org", None)
+                if candidate is not None and any(
+                    a.id == backend.account_id for a in other["aws"].accounts
+                ):
+                    raise organizations_error(
+                        "AccountNotManagementOrDelegatedAdministratorException",
+                        "The account is not the management account of its organization.",
+                    )
+            raise organizations_error(
+                "OrganizationNotFoundException", "The account is not in an organization."
+            )
+        if org.master_account_id != backend.account_id:
+            raise organizations_error(
+                "AccountNotManagementOrDelegatedAdministratorException",
+                "The account is not the management account of its organization.",
+            )
+        return org
+
+    def features_result(self):
+        org = managed_organization(self.backend)
+        features = getattr(self.backend, "iamctl_org_features", [])
+        return ActionResult({"OrganizationId": org.id, "EnabledFeatures": list(features)})
+
+    def enable_feature(name):
+        def handler(self):
+            managed_organization(self.backend)
+            features = getattr(self.backend, "iamctl_org_features", [])
+            if name not in features:
+                features = [*features, name]
+            self.backend.iamctl_org_features = features
+            return features_result(self)
+
+        return handler
+
+    for cls, name, new in [
+        (IamResponse, "create_service_specific_credential", create_service_specific_credential),
+        (IamResponse, "list_service_specific_credentials", list_service_specific_credentials),
+        (IamResponse, "update_service_specific_credential", update_service_specific_credential),
+        (IamResponse, "delete_service_specific_credential", delete_service_specific_credential),
+        (IamResponse, "reset_service_specific_credential", reset_service_specific_credential),
+        (IamResponse, "upload_server_certificate", upload_server_certificate),
+        (IamResponse, "list_server_certificates", list_server_certificates),
+        (IamResponse, "get_server_certificate", get_server_certificate),
+        (IamResponse, "list_organizations_features", features_result),
+        (
+            IamResponse,
+            "enable_organizations_root_credentials_management",
+            enable_feature("RootCredentialsManagement"),
+        ),
+        (IamResponse, "enable_organizations_root_sessions", enable_feature("RootSessions")),
+    ]:
+        setattr(cls, name, new)
+    Certificate.__init__ = init_certificate
+
+
+def access_analyzer(app):
+    """Wraps moto's WSGI app: answers IAM Access Analyzer's ListAnalyzers and
+    CreateAnalyzer (REST-JSON, `GET`/`PUT /analyzer`) per account and region."""
+    from datetime import datetime, timezone
+
+    analyzers = {}  # (account, region) -> {name: analyzer}
+    lock = threading.Lock()
+    scope = re.compile(r"Credential=([^/,\s]+)/[^/]+/([^/]+)/access-analyzer/aws4_request")
+
+    def wrapped(environ, start_response):
+        match = scope.search(environ.get("HTTP_AUTHORIZATION", ""))
+        if not match or environ.get("PATH_INFO") != "/analyzer":
+            return app(environ, start_response)
+        from moto.iam.models import get_account_id_from
+
+        key, region = match.groups()
+        account = get_account_id_from(key)
+        method = environ.get("REQUEST_METHOD")
+        with lock:
+            mine = analyzers.setdefault((account, region), {})
+            if method == "PUT":
+                length = int(environ.get("CONTENT_LENGTH") or 0)
+                spec = json.loads(environ["wsgi.input"].read(length) or b"{}")
+                name = spec["analyzerName"]
+                mine[name] = {
+                    "arn": f"arn:aws:access-analyzer:{region}:{account}:analyzer/{name}",
+                    "name": name,
+                    "type": spec.get("type", "ACCOUNT"),
+                    "createdAt": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                    "status": "ACTIVE",
+                    "tags": spec.get("tags") or {},
+                }
+                body = {"arn": mine[name]["arn"]}
+            else:
+                wanted = (parse_qs(environ.get("QUERY_STRING", "")).get("type") or [None])[0]
+                body = {
+                    "analyzers": [
+                        a for _, a in sorted(mine.items()) if wanted in (None, a["type"])
+                    ]
+                }
+        data = json.dumps(body).encode()
+        start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(data)))])
+        return [data]
+
+    return wrapped
+
+
+def set_credential_dates(spec: object) -> dict:
+    from moto.core.utils import utcnow
+    from moto.iam.models import iam_backends
+
+    if not isinstance(spec, dict):
+        raise BackdateError(400, "the body must be a JSON object")
+    account = spec.get("account")
+    if account not in iam_backends:
+        raise BackdateError(404, f"moto has no IAM data for account {account}")
+    backend = iam_backends[account]["global"]
+    now = utcnow()
+    if "service_specific_credential_id" in spec:
+        cred = getattr(backend, "iamctl_service_credentials", {}).get(spec["service_specific_credential_id"])
+        if cred is None or cred["UserName"] != spec.get("user"):
+            raise BackdateError(404, "no such service-specific credential of that user")
+        days = spec.get("created_days_ago")
+        if not isinstance(days, (int, float)) or isinstance(days, bool) or days < 0:
+            raise BackdateError(400, "`created_days_ago` must be a non-negative number")
+        shift = timedelta(days=days)
+        cred["CreateDate"] = now - shift
+        if "ExpirationDate" in cred:
+            cred["ExpirationDate"] = cred["ExpirationDate"] - shift
+        return {"created": cred["CreateDate"].isoformat() + "Z"}
+    name = spec.get("server_certificate")
+    cert = next((c for c in backend.certificates.values() if c.cert_name == name), None)
+    if cert is None:
+        raise BackdateError(404, f"no server certificate {name!r} in account {account}")
+    out = {}
+    for field, attr in [("uploaded_days_ago", "iamctl_uploaded"), ("expires_days_ago", "iamctl_expires")]:
+        days = spec.get(field)
+        if days is None:
+            continue
+        if not isinstance(days, (int, float)) or isinstance(days, bool):
+            raise BackdateError(400, f"`{field}` must be a number")
+        setattr(cert, attr, now - timedelta(days=days))
+        out[field] = getattr(cert, attr).isoformat() + "Z"
+    if not out:
+        raise BackdateError(400, "give uploaded_days_ago or expires_days_ago")
+    return out
 
 
 def serve(app, http: str) -> int:
@@ -666,10 +1030,13 @@ def main() -> None:
     )
 
     patch_moto()
+    patch_extensions()
     # What moto.server.ThreadedMotoServer does, with the test fixtures around
     # moto's app (ThreadedMotoServer has no way to wrap it).
     app = request_log(
-        root_fixture(backdate_fixture(DomainDispatcherApplication(create_backend_app)))
+        access_analyzer(
+            root_fixture(backdate_fixture(DomainDispatcherApplication(create_backend_app)))
+        )
     )
     port = serve(app, os.environ.get("IAMCTL_MOTO_HTTP", "waitress"))
 

@@ -20,6 +20,7 @@ mod cli_live;
 mod cloudtrail;
 mod compliance;
 mod controls;
+mod credential_reads;
 mod desired_errors;
 mod engine;
 mod events;

@@ -351,6 +351,16 @@ impl Account {
         );
     }
 
+    /// Back-dates a service-specific credential or sets a server certificate's dates, through
+    /// the launcher's test-only `POST /_iamctl/credential-dates` (tests/moto/launcher.py):
+    /// `fields` is the JSON object's members besides `account`.
+    pub fn credential_dates(&self, fields: &str) {
+        self.post_fixture(
+            "/_iamctl/credential-dates",
+            &format!("{{\"account\":{},{fields}}}", json_string(&self.id)),
+        );
+    }
+
     /// POSTs `body` to one of the launcher's test fixtures; panics unless it answers 200.
     fn post_fixture(&self, path: &str, body: &str) {
         let endpoint = endpoint();

@@ -4,6 +4,14 @@
 //! These types carry facts only, never a secret: there is no field for a password, a secret
 //! access key or a session token, so none can be serialized by accident.
 
+mod credentials;
+
+pub use credentials::{
+    Analyzer, AnalyzersByRegion, CertificateId, MfaKind, OrganizationFeatures, REPORT_CERT_PREFIX,
+    ServerCertificate, ServiceCredential, ServiceCredentialStatus, SigningCertificate,
+    SshPublicKey,
+};
+
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
@@ -101,6 +109,11 @@ pub struct MfaDevice {
     pub serial: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enabled_at: Option<DateTime<Utc>>,
+    /// What kind of device it is, when known: from a listed device's serial, or, for the
+    /// credential report's placeholder, from whether `ListVirtualMFADevices` lists one of the
+    /// user's (read only when a rule asks).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<MfaKind>,
 }
 
 #[derive(
@@ -273,6 +286,17 @@ pub struct User {
     /// whose rotation was interrupted after a key was created (see `plan::rotation`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rotation_secret: Option<RotationSecret>,
+    /// Service-specific credentials (CodeCommit, Keyspaces, Bedrock API keys). `None`: not
+    /// read (no `[users.service_credentials]` rule).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_credentials: Option<Vec<ServiceCredential>>,
+    /// SSH public keys. `None`: not read (no `[users.ssh_keys]` rule; one call per user).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ssh_public_keys: Option<Vec<SshPublicKey>>,
+    /// X.509 signing certificates, from the credential report (by slot) or listed (by id).
+    /// `None`: not read (no `[users.signing_certificates]` rule).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signing_certificates: Option<Vec<SigningCertificate>>,
 }
 
 /// What iamctl knows of a rotation's Secrets Manager secret: no value, only which key its
@@ -306,6 +330,9 @@ impl User {
             inline_policies: Vec::new(),
             full_admin_policies: Vec::new(),
             rotation_secret: None,
+            service_credentials: None,
+            ssh_public_keys: None,
+            signing_certificates: None,
         }
     }
 
@@ -407,6 +434,20 @@ pub struct AccountState {
     /// `None`: roles were not read (no rule about policies or the support role).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub roles: Option<Vec<Grantee>>,
+    /// `None`: server certificates were not read (no `[server_certificates]` rule).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_certificates: Option<Vec<ServerCertificate>>,
+    /// Whether a SECURITY alternate contact is registered (`account:GetAlternateContact`).
+    /// `None`: not read (no `[audit] require_security_contact`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub security_contact_registered: Option<bool>,
+    /// Active Access Analyzer analyzers of the regions `[audit] access_analyzer_regions`
+    /// lists. `None`: not read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_analyzers: Option<AnalyzersByRegion>,
+    /// `None`: not read (no `[organization] require_root_credentials_management`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organization_features: Option<OrganizationFeatures>,
 }
 
 impl AccountState {
@@ -423,6 +464,10 @@ impl AccountState {
             root: None,
             groups: None,
             roles: None,
+            server_certificates: None,
+            security_contact_registered: None,
+            access_analyzers: None,
+            organization_features: None,
         }
     }
 

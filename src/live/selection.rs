@@ -1,0 +1,126 @@
+//! Which of issue 21's credentials and issue 22's account controls a read covers: a plain
+//! selector made from the resolved rules, so that nothing is read (no call at all) when no
+//! table asks for it.
+
+use crate::desired::Rules;
+
+/// What to read beyond the base reads. `ReadSelection::default()` reads nothing more.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReadSelection {
+    /// `ListServiceSpecificCredentials` with `AllUsers`, one paged call per service.
+    pub service_credentials: bool,
+    /// `ListSSHPublicKeys`, one paged call per user: SSH keys have no bulk read.
+    pub ssh_keys: bool,
+    /// The credential report's `cert_N_*` columns (no call beyond the report).
+    pub signing_certificates: bool,
+    /// `ListSigningCertificates` for each user the report shows with a certificate: the ids a
+    /// change or an addressed finding needs.
+    pub signing_certificate_ids: bool,
+    /// Each MFA device's kind: from the serials `ListMFADevices` gave, else one paged
+    /// `ListVirtualMFADevices` for the users known only by the report's `mfa_active`.
+    pub mfa_kinds: bool,
+    /// One paged `ListServerCertificates`.
+    pub server_certificates: bool,
+    /// `account:GetAlternateContact` SECURITY.
+    pub security_contact: bool,
+    /// `access-analyzer:ListAnalyzers`, one paged call per region listed.
+    pub access_analyzer_regions: Vec<String>,
+    /// `iam:ListOrganizationsFeatures`.
+    pub organization_features: bool,
+}
+
+impl ReadSelection {
+    /// What the rules' tables ask for. The credential report is read for signing
+    /// certificates and MFA kinds (see [`ReadSelection::needs_report`]).
+    pub fn of(rules: &Rules) -> Self {
+        let credentials = &rules.credentials;
+        let population = &rules.population;
+        let controls = &rules.account_controls;
+        Self {
+            service_credentials: credentials.service_credentials.is_some(),
+            ssh_keys: credentials.ssh_keys.is_some(),
+            signing_certificates: credentials.signing_certificates.is_some(),
+            // Ids are what a change is addressed by: the engine asks for them through
+            // confirmation reads, as it does for access keys.
+            signing_certificate_ids: false,
+            mfa_kinds: !population.break_glass.users.is_empty(),
+            server_certificates: credentials
+                .server_certificates_delete_expired_after_days
+                .is_some(),
+            security_contact: controls.require_security_contact,
+            access_analyzer_regions: controls.access_analyzer_regions.clone(),
+            organization_features: controls.require_root_credentials_management,
+        }
+    }
+
+    /// For `snapshot`: what the rules ask for, with signing certificates by id.
+    pub fn for_snapshot(rules: &Rules) -> Self {
+        let mut selection = Self::of(rules);
+        selection.signing_certificate_ids = selection.signing_certificates;
+        selection
+    }
+
+    /// Nothing beyond the base reads.
+    pub fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
+
+    /// The credential report is needed (signing certificates, MFA of users not read
+    /// directly; `[users.mfa] all_users` rests on the report's `mfa_active` as the console
+    /// MFA rule does).
+    pub fn needs_report(&self) -> bool {
+        self.signing_certificates || self.mfa_kinds
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rules(text: &str) -> Rules {
+        crate::desired::load_sources(vec![("d.toml".into(), text.into())])
+            .unwrap()
+            .rules_for(None)
+    }
+
+    #[test]
+    fn without_the_new_tables_nothing_more_is_read() {
+        let selection = ReadSelection::of(&rules(
+            "[users.access_keys]\nmax_age_days = 90\n[audit]\nrequire_cloudtrail = true\n",
+        ));
+        assert!(selection.is_empty(), "{selection:?}");
+        assert!(!selection.needs_report());
+    }
+
+    #[test]
+    fn each_table_selects_its_read() {
+        let selection = ReadSelection::of(&rules(
+            "[users.service_credentials]\nmax_age_days = 90\n\
+             [users.ssh_keys]\nmax_age_days = 365\n\
+             [users.signing_certificates]\nforbid = true\n\
+             [[user]]\nname = \"break-glass-1\"\nbreak_glass = true\n\
+             [server_certificates]\ndelete_expired_after_days = 30\n\
+             [audit]\nrequire_security_contact = true\n\
+             access_analyzer_regions = [\"us-east-1\", \"eu-west-1\", \"us-east-1\"]\n",
+        ));
+        assert_eq!(
+            selection,
+            ReadSelection {
+                service_credentials: true,
+                ssh_keys: true,
+                signing_certificates: true,
+                signing_certificate_ids: false,
+                mfa_kinds: true,
+                server_certificates: true,
+                security_contact: true,
+                access_analyzer_regions: vec!["eu-west-1".into(), "us-east-1".into()],
+                organization_features: false,
+            }
+        );
+        assert!(selection.needs_report());
+        let org = rules(
+            "[organization]\nrole_name = \"r\"\nrequire_root_credentials_management = true\n",
+        );
+        assert!(ReadSelection::of(&org).organization_features);
+    }
+}
