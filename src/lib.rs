@@ -17,6 +17,7 @@ pub mod ops;
 pub mod permissions;
 pub mod plan;
 pub mod render;
+pub mod report;
 pub mod security_hub;
 pub mod state;
 pub mod testing;

@@ -103,6 +103,10 @@ pub const LIST_VIRTUAL_MFA_DEVICES: Permission = any("iam:ListVirtualMFADevices"
 // `plan --explain` (explain/lookup.rs); not with `--events`.
 pub const LOOKUP_EVENTS: Permission = any("cloudtrail:LookupEvents");
 
+// `iamctl report s3://...` (report/s3.rs): a history of plan files kept in S3.
+pub const S3_LIST_BUCKET: Permission = any("s3:ListBucket");
+pub const S3_GET_OBJECT: Permission = any("s3:GetObject");
+
 // The writes (apply/executor.rs, apply/deny_policy.rs).
 pub const UPDATE_ACCOUNT_PASSWORD_POLICY: Permission =
     on("iam:UpdateAccountPasswordPolicy", Scope::PasswordPolicy);
@@ -216,6 +220,10 @@ pub const WATCH: &[Permission] = &[RECEIVE_MESSAGE, DELETE_MESSAGE];
 /// A list of its own: a role that only plans or applies needs none of it.
 pub const SECURITY_HUB: &[Permission] = &[GET_FINDINGS, BATCH_IMPORT_FINDINGS];
 
+/// What `iamctl report s3://BUCKET/PREFIX/` calls with the identity iamctl starts from: listing
+/// the prefix (`ListObjectsV2` is authorized as `s3:ListBucket`) and reading each plan file.
+pub const REPORT: &[Permission] = &[S3_LIST_BUCKET, S3_GET_OBJECT];
+
 /// Operations iamctl calls that IAM allows whatever the caller's policies say.
 pub const NO_PERMISSION_NEEDED: &[Permission] = &[GET_CALLER_IDENTITY];
 
@@ -227,6 +235,7 @@ pub fn all() -> impl Iterator<Item = &'static Permission> {
         .chain(NOTIFY)
         .chain(WATCH)
         .chain(SECURITY_HUB)
+        .chain(REPORT)
         .chain(NO_PERMISSION_NEEDED)
 }
 

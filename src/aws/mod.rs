@@ -242,6 +242,18 @@ impl ClientFactory {
         aws_sdk_sqs::Client::from_conf(config)
     }
 
+    /// An S3 client on the ambient credentials, for `iamctl report s3://BUCKET/PREFIX/`. With an
+    /// endpoint override (an emulator) it addresses buckets by path: virtual-hosted names
+    /// (`BUCKET.localhost`) do not resolve there.
+    pub fn s3(&self) -> aws_sdk_s3::Client {
+        let config = aws_sdk_s3::config::Builder::from(&self.ambient)
+            .force_path_style(self.ambient.endpoint_url().is_some())
+            .retry_config(retries())
+            .interceptor(self.calls.clone())
+            .build();
+        aws_sdk_s3::Client::from_conf(config)
+    }
+
     /// Clients on an explicit configuration (tests build one per emulated account, since
     /// the process environment is shared by tests running in parallel).
     pub fn clients_from_config(&self, target: &str, config: SdkConfig) -> AccountClients {

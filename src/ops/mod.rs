@@ -4,6 +4,7 @@
 //! progress bar and tests leave silent.
 
 pub mod plan;
+pub mod report;
 pub mod snapshot;
 
 pub use plan::{
