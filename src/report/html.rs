@@ -11,7 +11,7 @@ use super::model::{AccountRun, Area, ItemKind, Report, ReportItem, Run, Severity
 use crate::plan::controls::CONTROLS;
 
 /// The longest list of new or fixed items shown per run; the CSV has them all.
-const MAX_LISTED_PER_RUN: usize = 200;
+const MAX_LISTED_PER_RUN: usize = 50;
 /// What falls due within this many days of the latest run is on the timeline.
 const DUE_WINDOW_DAYS: i64 = 30;
 
