@@ -57,10 +57,10 @@ pub fn html(report: &Report) -> String {
          <title>iamctl posture report {}</title><style>{STYLE}</style></head><body>\n",
         esc(&latest.label())
     );
-    let _ = write!(
+    let _ = writeln!(
         out,
         "<header><h1>IAM posture report</h1><p class=\"meta\">Run <b>{}</b> (as of {}), \
-         {} account(s), {} plan file(s); history of {} run(s).</p></header>\n",
+         {} account(s), {} plan file(s); history of {} run(s).</p></header>",
         esc(&latest.label()),
         latest.as_of.format("%Y-%m-%d %H:%M UTC"),
         latest.accounts.len(),
@@ -476,8 +476,9 @@ fn trend(out: &mut String, report: &Report) {
     let _ = write!(
         out,
         "<text x=\"{left}\" y=\"{:.1}\" fill=\"#c62828\">— changes</text>\
-         <text x=\"{:.1}\" y=\"{:.1}\">— findings</text>\
-         <text x=\"{:.1}\" y=\"{:.1}\">▮ new</text><text x=\"{:.1}\" y=\"{:.1}\">▮ fixed</text></svg>",
+         <text x=\"{:.1}\" y=\"{:.1}\" fill=\"#ef6c00\">— findings</text>\
+         <text x=\"{:.1}\" y=\"{:.1}\" fill=\"#e57373\">▮ new</text>\
+         <text x=\"{:.1}\" y=\"{:.1}\" fill=\"#43a047\">▮ fixed</text></svg>",
         top + height + 40.0,
         left + 90.0,
         top + height + 40.0,
