@@ -18,6 +18,7 @@ pub mod outcome;
 pub mod permissions;
 pub mod plan;
 pub mod render;
+pub mod report;
 pub mod secret;
 pub mod security_hub;
 pub mod state;

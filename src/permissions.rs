@@ -47,9 +47,9 @@ pub enum Scope {
     RotationSecrets,
     /// The target's Security Hub findings (`*`). Only in [`SECURITY_HUB`].
     SecurityHub,
-    /// The S3 buckets of the Lambda handler: its desired state (`IAMCTL_DESIRED`) and its
-    /// shard plans (`IAMCTL_RESULTS`). Only in [`LAMBDA`].
-    LambdaBuckets,
+    /// S3 buckets named at run time: a report's plan files, the Lambda handler's desired state
+    /// (`IAMCTL_DESIRED`) and shard plans (`IAMCTL_RESULTS`). Only in [`S3_READ`] and [`LAMBDA`].
+    Buckets,
 }
 
 /// One IAM action iamctl's code calls.
@@ -151,11 +151,12 @@ pub const LIST_ACCOUNTS: Permission = any("organizations:ListAccounts");
 pub const RECEIVE_MESSAGE: Permission = on("sqs:ReceiveMessage", Scope::Queue);
 pub const DELETE_MESSAGE: Permission = on("sqs:DeleteMessage", Scope::Queue);
 
-/// The Lambda handler's S3 objects (lambda.rs): the desired state's files under
-/// `IAMCTL_DESIRED=s3://...` (listed, then read), and each shard's plan under `IAMCTL_RESULTS`.
-pub const LIST_BUCKET: Permission = on("s3:ListBucket", Scope::LambdaBuckets);
-pub const GET_OBJECT: Permission = on("s3:GetObject", Scope::LambdaBuckets);
-pub const PUT_OBJECT: Permission = on("s3:PutObject", Scope::LambdaBuckets);
+/// S3 objects in buckets the user names at run time: plan files read by `iamctl report
+/// s3://...` (report/s3.rs); the Lambda handler's desired state under `IAMCTL_DESIRED=s3://...`
+/// (listed, then read) and each shard's plan written under `IAMCTL_RESULTS` (lambda.rs).
+pub const LIST_BUCKET: Permission = on("s3:ListBucket", Scope::Buckets);
+pub const GET_OBJECT: Permission = on("s3:GetObject", Scope::Buckets);
+pub const PUT_OBJECT: Permission = on("s3:PutObject", Scope::Buckets);
 
 /// `sts:GetCallerIdentity` "requires no permissions" (STS API reference).
 pub const GET_CALLER_IDENTITY: Permission = any("sts:GetCallerIdentity");
@@ -234,10 +235,16 @@ pub const WATCH: &[Permission] = &[RECEIVE_MESSAGE, DELETE_MESSAGE];
 /// A list of its own: a role that only plans or applies needs none of it.
 pub const SECURITY_HUB: &[Permission] = &[GET_FINDINGS, BATCH_IMPORT_FINDINGS];
 
-/// What the Lambda handler (`--features lambda`) calls with its own role on top of the rest:
-/// reading its desired state from S3 and writing shard plans there. Granted by the SAM
-/// template in examples/events, not rendered by `iamctl permissions`.
-pub const LAMBDA: &[Permission] = &[LIST_BUCKET, GET_OBJECT, PUT_OBJECT];
+/// S3 objects read where the user points iamctl (a bucket named at run time): the plan files
+/// under `iamctl report s3://BUCKET/PREFIX/` (report/s3.rs), and the Lambda handler's desired
+/// state under `IAMCTL_DESIRED=s3://...` (lambda.rs). `ListObjectsV2` is authorized as
+/// `s3:ListBucket`. With the identity iamctl starts from; not rendered by `iamctl permissions`.
+pub const S3_READ: &[Permission] = &[LIST_BUCKET, GET_OBJECT];
+
+/// What the Lambda handler (`--features lambda`) calls with its own role on top of the rest and
+/// of [`S3_READ`]: writing shard plans under `IAMCTL_RESULTS`. Granted by the SAM template in
+/// examples/events, not rendered by `iamctl permissions`.
+pub const LAMBDA: &[Permission] = &[PUT_OBJECT];
 
 /// Operations iamctl calls that IAM allows whatever the caller's policies say.
 pub const NO_PERMISSION_NEEDED: &[Permission] = &[GET_CALLER_IDENTITY];
@@ -250,6 +257,7 @@ pub fn all() -> impl Iterator<Item = &'static Permission> {
         .chain(NOTIFY)
         .chain(WATCH)
         .chain(SECURITY_HUB)
+        .chain(S3_READ)
         .chain(LAMBDA)
         .chain(NO_PERMISSION_NEEDED)
 }

@@ -79,3 +79,4 @@ pub(super) fn check_declared(service: &str, operation: &str) {
         permission.action
     );
 }
+

@@ -264,18 +264,17 @@ impl ClientFactory {
         aws_sdk_sqs::Client::from_conf(config)
     }
 
-    /// An S3 client on the ambient credentials: the Lambda handler's desired state
-    /// (`IAMCTL_DESIRED=s3://...`) and its shard plans (`IAMCTL_RESULTS`).
+    /// An S3 client on the ambient credentials: `iamctl report s3://BUCKET/PREFIX/`, and the
+    /// Lambda handler's desired state (`IAMCTL_DESIRED=s3://...`) and shard plans
+    /// (`IAMCTL_RESULTS`). With an endpoint override (an emulator on a loopback address) it
+    /// addresses buckets by path: virtual-hosted names (`BUCKET.localhost`) do not resolve there.
     pub fn s3(&self) -> aws_sdk_s3::Client {
-        let mut config = aws_sdk_s3::config::Builder::from(&self.ambient)
+        let config = aws_sdk_s3::config::Builder::from(&self.ambient)
+            .force_path_style(self.ambient.endpoint_url().is_some())
             .retry_config(retries())
-            .interceptor(self.calls.clone());
-        // An endpoint override (an emulator on a loopback address) has no per-bucket host
-        // names: address buckets in the path there, as S3 itself still accepts.
-        if self.ambient.endpoint_url().is_some() {
-            config = config.force_path_style(true);
-        }
-        aws_sdk_s3::Client::from_conf(config.build())
+            .interceptor(self.calls.clone())
+            .build();
+        aws_sdk_s3::Client::from_conf(config)
     }
 
     /// Clients on an explicit configuration (tests build one per emulated account, since

@@ -8,6 +8,7 @@ mod import;
 mod plan;
 mod printer;
 mod progress;
+mod report;
 mod shared;
 pub mod tooling;
 
@@ -39,6 +40,7 @@ pub async fn run(cli: Cli) -> Result<ExitStatus> {
         Command::Controls(args) => tooling::controls(printer, args),
         Command::Watch(args) => events::watch(global, printer, args).await,
         Command::EventsPattern => events::events_pattern(printer),
+        Command::Report(args) => report::report(printer, args).await,
         Command::Completions(args) => tooling::completions(printer, args),
         Command::Man(args) => tooling::man(printer, args),
     }

@@ -79,7 +79,8 @@ pub(super) async fn plan(
             ));
         }
     }
-    let plan = ops::plan_of(as_of, &runs);
+    let mut plan = ops::plan_of(as_of, &runs);
+    plan.run_id = args.run_id.clone();
     if let Some(out) = &args.out {
         write_atomically(out, &render::json(&plan))?;
     }

@@ -6,6 +6,7 @@
 pub mod apply;
 pub mod permissions;
 pub mod plan;
+pub mod report;
 pub mod snapshot;
 
 pub use plan::{

@@ -127,11 +127,11 @@ pub fn policy_document_for(need: Need, partition: &str, rotation: &RotationScope
                     | Scope::NotifyTopic
                     | Scope::Queue
                     | Scope::SecurityHub
-                    | Scope::LambdaBuckets,
+                    | Scope::Buckets,
                     _,
                 ) => {
                     unreachable!(
-                        "only BASE, NOTIFY, WATCH, SECURITY_HUB and LAMBDA reach these scopes"
+                        "only BASE, NOTIFY, WATCH, SECURITY_HUB, S3_READ and LAMBDA reach these scopes"
                     )
                 }
             };

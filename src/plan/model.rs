@@ -177,6 +177,10 @@ fn is_zero(n: &usize) -> bool {
 pub struct Plan {
     pub format_version: String,
     pub as_of: DateTime<Utc>,
+    /// `plan --run-id`: the plans of one run's shards say so, for `iamctl report`. Left out
+    /// when not given, so plan files stay as they were.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run_id: Option<String>,
     pub accounts: Vec<AccountPlan>,
     pub summary: Summary,
     /// The accounts planned for only some addresses (`--target`, `--event`), with the
@@ -195,6 +199,7 @@ impl Plan {
         Self {
             format_version: FORMAT_VERSION.to_owned(),
             as_of,
+            run_id: None,
             accounts,
             summary,
             targets: BTreeMap::new(),

@@ -41,6 +41,7 @@ mod reliability_crash;
 mod reliability_faults;
 mod reliability_input;
 mod render;
+mod report;
 mod rotation;
 mod sarif;
 mod security_hub;

@@ -112,7 +112,14 @@ fn replace_expressions(line: &str) -> String {
         out.push_str(&rest[..start]);
         match rest[start..].find("}}") {
             Some(end) => {
-                out.push_str("EXPR");
+                // A matrix value stands for its first one (the examples' matrices are shard
+                // numbers, which `--shard K/N` must parse); any other expression for a word.
+                let expression = &rest[start..start + end];
+                out.push_str(if expression.contains("matrix.") {
+                    "1"
+                } else {
+                    "EXPR"
+                });
                 rest = &rest[start + end + 2..];
             }
             None => {
@@ -252,9 +259,10 @@ fn the_command_scanner_finds_commands_and_leaves_the_rest() {
 // ---------------------------------------------------------------------------------------------
 
 /// The actions the examples may use, pinned to a major version.
-const KNOWN_ACTIONS: [&str; 6] = [
+const KNOWN_ACTIONS: [&str; 7] = [
     "actions/checkout@v4",
     "actions/cache@v4",
+    "actions/download-artifact@v4",
     "actions/github-script@v7",
     "actions/upload-artifact@v4",
     "aws-actions/configure-aws-credentials@v4",
@@ -444,6 +452,69 @@ fn the_code_scanning_workflow_uploads_the_plan_as_sarif() {
     );
     // Uploaded only when the plan succeeded: a failed account's alerts must not close.
     assert!(upload[0]["if"].is_badvalue(), "{:?}", upload[0]["if"]);
+}
+
+/// The `report` command of a workflow's scripts, parsed.
+fn report_commands(doc: &Yaml) -> Vec<iamctl::cli::args::ReportArgs> {
+    iamctl_commands(&run_scripts(doc))
+        .into_iter()
+        .filter(|args| args.first().is_some_and(|a| a == "report"))
+        .map(|args| {
+            match Cli::try_parse_from(std::iter::once("iamctl".to_owned()).chain(args))
+                .unwrap()
+                .command
+            {
+                iamctl::cli::args::Command::Report(args) => args,
+                other => panic!("{other:?}"),
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn the_fleet_report_workflow_plans_shards_and_reports_on_all_of_them() {
+    let path = "examples/github/fleet-report.yml";
+    let (doc, _) = check_workflow(path);
+    let shards = doc["jobs"]["plan"]["strategy"]["matrix"]["shard"]
+        .as_vec()
+        .expect("a shard matrix");
+    let plan = iamctl_commands(&run_scripts(&doc))
+        .into_iter()
+        .find(|args| args.first().is_some_and(|a| a == "plan"))
+        .expect("an `iamctl plan` step");
+    let cli = Cli::try_parse_from(std::iter::once("iamctl".to_owned()).chain(plan)).unwrap();
+    let shard = cli.global.shard.expect("--shard");
+    assert_eq!(
+        format!("{shard}").rsplit('/').next(),
+        Some(&*shards.len().to_string())
+    );
+    match cli.command {
+        iamctl::cli::args::Command::Plan(args) => {
+            assert!(args.out.is_some(), "each shard saves its plan");
+            assert!(args.run_id.is_some(), "one run id for the shards");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(doc["jobs"]["report"]["needs"].as_str(), Some("plan"));
+    let reports = report_commands(&doc);
+    assert_eq!(reports.len(), 3, "html, csv and markdown");
+    assert!(reports.iter().all(|r| r.inputs == ["plans/"]));
+    assert_eq!(with_action(&doc, "actions/download-artifact@").len(), 1);
+}
+
+#[test]
+fn the_history_workflow_keeps_plans_in_s3_and_reports_over_them() {
+    let path = "examples/github/report-history.yml";
+    let (doc, _) = check_workflow(path);
+    assert!(doc["on"]["schedule"][0]["cron"].as_str().is_some());
+    let reports = report_commands(&doc);
+    assert!(!reports.is_empty());
+    assert!(
+        reports
+            .iter()
+            .all(|r| r.inputs.iter().all(|i| i.starts_with("s3://"))),
+        "the report reads the history in S3"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------

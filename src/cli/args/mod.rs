@@ -157,6 +157,22 @@ pub enum Command {
         after_help = "Example:\n  iamctl events-pattern > pattern.json   # then: aws events put-rule --region us-east-1 --name iamctl --event-pattern file://pattern.json"
     )]
     EventsPattern,
+    /// Put plan files of many shards and runs together into one posture report
+    #[command(
+        long_about = "Put plan files (as `plan -o` or `plan --format json` write them) together into \
+                      one posture report. INPUTs are plan files, folders of them (a history), or \
+                      s3://BUCKET/PREFIX/ (every *.json object under it, read with the ambient \
+                      credentials: s3:ListBucket and s3:GetObject). Plans of one run merge into one \
+                      fleet: the same `plan --run-id`, or shards of one day over disjoint accounts. \
+                      Plans of different runs are the history, ordered by as_of; each item is \
+                      identified across runs by account, address and rule, and is new, open or \
+                      fixed.\n\n\
+                      html (default): one self-contained file that loads nothing from any network; \
+                      csv: one row per item and run; markdown: the executive summary. A file that \
+                      is not a plan exits 1, naming it, and nothing is written.",
+        after_help = "Examples:\n  iamctl report plans/ -o report.html\n  iamctl report shard-*.json --format markdown > summary.md\n  iamctl report s3://my-bucket/iamctl/plans/ --format csv -o items.csv"
+    )]
+    Report(ReportArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
     #[command(
         after_help = "Examples:\n  iamctl completions bash > ~/.local/share/bash-completion/completions/iamctl\n  iamctl completions zsh > ~/.zfunc/_iamctl   # with fpath+=(~/.zfunc) in ~/.zshrc\n  iamctl completions fish > ~/.config/fish/completions/iamctl.fish"
@@ -188,6 +204,10 @@ pub struct PlanArgs {
     /// Also save the plan (JSON) for `iamctl apply FILE`
     #[arg(short, long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+    /// Record this run id in the plan (JSON), so that `iamctl report` merges the plans of one
+    /// run's shards into one fleet (e.g. the CI run's id)
+    #[arg(long, value_name = "ID")]
+    pub run_id: Option<String>,
     /// Exit 2 when the plan holds changes, 0 when it holds none
     #[arg(long)]
     pub detailed_exitcode: bool,
@@ -210,6 +230,26 @@ pub struct PlanArgs {
     /// --explain
     #[arg(long = "events", value_name = "FILE")]
     pub events: Vec<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Plan files, folders of them, or s3://BUCKET/PREFIX/
+    #[arg(value_name = "INPUT", required = true)]
+    pub inputs: Vec<String>,
+    /// Write the report to this file instead of stdout
+    #[arg(short, long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = ReportFormatArg::Html)]
+    pub format: ReportFormatArg,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReportFormatArg {
+    Html,
+    Csv,
+    Markdown,
 }
 
 #[derive(Debug, Args)]
