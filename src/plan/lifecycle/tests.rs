@@ -111,6 +111,13 @@ fn limits_passed_are_breaches_with_their_figures() {
     assert_eq!(no_age.breaches(&active("2025-01-01", Some(AS_OF))), []);
 }
 
+/// Created, last used, and the notices expected: (rule, due day).
+type NoticeRow = (
+    &'static str,
+    Option<&'static str>,
+    &'static [(Rule, &'static str)],
+);
+
 #[test]
 fn notices_announce_actions_within_notice_days() {
     let lifecycle = Lifecycle::<Widget>::new(
@@ -118,7 +125,7 @@ fn notices_announce_actions_within_notice_days() {
         at(AS_OF),
     );
     // (created, last used, expected (rule, due))
-    let table: [(&str, Option<&str>, &[(Rule, &str)]); 5] = [
+    let table: [NoticeRow; 5] = [
         // Age due 2026-06-05, disuse due 2026-06-30.
         (
             "2026-03-07",
