@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use crate::support;
 use crate::support::{SeedUser, seed_user};
 
-const SHARD_PLAN: &str = include_str!("fixtures/events/shard-plan.json");
+const SHARD_PLAN: &str = include_str!("../fixtures/events/shard-plan.json");
 
 const DESIRED: &str = r#"
 [users.console]

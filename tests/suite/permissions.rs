@@ -250,7 +250,7 @@ async fn every_action_a_run_uses_is_granted_and_every_granted_action_is_used() {
     // the engine enforces them): their reads, a signing certificate's id among them.
     iam.upload_signing_certificate()
         .user_name("newhire")
-        .certificate_body(include_str!("fixtures/credential_reads/signing.pem"))
+        .certificate_body(include_str!("../fixtures/credential_reads/signing.pem"))
         .send()
         .await
         .unwrap();
