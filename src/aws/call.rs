@@ -79,4 +79,3 @@ pub(super) fn check_declared(service: &str, operation: &str) {
         permission.action
     );
 }
-

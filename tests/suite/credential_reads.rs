@@ -6,10 +6,10 @@ use crate::support;
 
 use std::collections::BTreeMap;
 
+use crate::support::{SeedUser, enable_virtual_mfa, fresh_account, seed_user};
 use aws_sdk_iam::types::StatusType;
 use iamctl::live::Snapshot;
 use iamctl::state::{CertificateId, KeyStatus, MfaKind, ServiceCredentialStatus, User};
-use crate::support::{SeedUser, enable_virtual_mfa, fresh_account, seed_user};
 
 const SIGNING_CERT: &str = include_str!("../fixtures/credential_reads/signing.pem");
 const SSH_KEY: &str = include_str!("../fixtures/credential_reads/ssh.pub");

@@ -16,9 +16,9 @@ use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use chrono::{DateTime, Utc};
 use crate::support::cli::{desired, offline_cmd, output, run};
 use crate::support::{Account, SeedUser, fresh_account, seed_user};
+use chrono::{DateTime, Utc};
 
 /// Where the tests keep what a person may want to look at (the screenshot, the report).
 fn artifacts() -> PathBuf {
