@@ -25,7 +25,10 @@ use futures::StreamExt;
 use serde::{Deserialize, Serialize};
 
 pub use audit::AuditLog;
-pub use run::{ApplyError, ApplyReport, ApplyRequest, ApplyUi, Tally, read_saved_plan, run};
+pub use run::{
+    AccountOutcomes, ApplyError, ApplyReport, ApplyRequest, ApplyUi, Notify, Tally,
+    read_saved_plan, run,
+};
 
 use crate::aws::AccountClients;
 use crate::plan::{AccountPlan, Action, Address, ChangeKind, Rule};

@@ -10,6 +10,8 @@ mod printer;
 mod progress;
 pub mod tooling;
 
+use std::io::Write as _;
+
 use miette::{IntoDiagnostic, Result, WrapErr};
 
 pub use args::Cli;
@@ -55,11 +57,25 @@ pub async fn run(cli: Cli) -> Result<ExitStatus> {
 
 /// The targets `-a` and `--shard` select, and the concurrency bounds.
 fn scope(global: &GlobalArgs) -> Scope<'_> {
+    let concurrency = global.concurrency.into();
+    let parallelism = match global.parallelism {
+        args::Parallelism::Accounts(n) => n.into(),
+        args::Parallelism::Auto => {
+            let auto = crate::ops::capacity::auto_parallelism(concurrency);
+            tracing::info!(
+                accounts = auto.accounts,
+                open_files = auto.open_files,
+                available_memory = ?auto.available_memory,
+                "--parallelism auto"
+            );
+            auto.accounts
+        }
+    };
     Scope {
         accounts: &global.accounts,
         shard: global.shard,
-        parallelism: global.parallelism.into(),
-        concurrency: global.concurrency.into(),
+        parallelism,
+        concurrency,
         rotate_now: &[],
     }
 }
@@ -173,6 +189,14 @@ fn validate(global: &GlobalArgs, printer: &Printer) -> Result<ExitStatus> {
 /// Writes `contents` to `path` through a temporary file in the same folder and a rename, so
 /// a reader never sees half a file.
 fn write_atomically(path: &std::path::Path, contents: &str) -> Result<()> {
+    write_atomically_with(path, |out| out.write_all(contents.as_bytes()))
+}
+
+/// [`write_atomically`], the contents written by `write` as it goes.
+fn write_atomically_with(
+    path: &std::path::Path,
+    write: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>,
+) -> Result<()> {
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -182,7 +206,12 @@ fn write_atomically(path: &std::path::Path, contents: &str) -> Result<()> {
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let tmp = dir.join(format!(".{file_name}.{}.tmp", std::process::id()));
-    std::fs::write(&tmp, contents)
+    let written = std::fs::File::create(&tmp).and_then(|file| {
+        let mut out = std::io::BufWriter::new(file);
+        write(&mut out)?;
+        out.flush()
+    });
+    written
         .and_then(|()| std::fs::rename(&tmp, path))
         .into_diagnostic()
         .wrap_err_with(|| format!("writing {}", path.display()))

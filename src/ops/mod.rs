@@ -3,12 +3,14 @@
 //! that the CLI renders. Progress is reported through an [`Observer`], which the CLI draws as a
 //! progress bar and tests leave silent.
 
+pub mod capacity;
 pub mod plan;
 pub mod snapshot;
+pub mod spill;
 
 pub use plan::{
-    DEFAULT_CONCURRENCY, DEFAULT_PARALLELISM, Focus, PlanError, Scope, Source, compute_plan,
-    plan_of,
+    DEFAULT_CONCURRENCY, DEFAULT_PARALLELISM, Focus, PlanError, PlanRequest, PlanRun, Scope,
+    Source, compute_plan, plan_of,
 };
 
 use crate::fleet::Shard;
