@@ -134,8 +134,18 @@ async fn a_fleet_of_200_accounts_peaks_within_a_quarter_of_20() {
         );
     }
     assert_eq!(plan_20["accounts"].as_array().unwrap().len(), 20);
+    // The credential report's age aside (moto makes one per read).
+    let items = |plan: &Value| {
+        let mut account = plan["accounts"][7].clone();
+        account
+            .as_object_mut()
+            .unwrap()
+            .remove("credential_report_generated_at");
+        account
+    };
     assert_eq!(
-        plan_20["accounts"][7], plan_200["accounts"][7],
+        items(&plan_20),
+        items(&plan_200),
         "an account plans alike in either fleet"
     );
     let summary = &plan_200["summary"];
