@@ -80,6 +80,8 @@ fn plan_with_peak_rss(base: &Account, config: &Path, out: &Path) -> (Value, i64)
         .arg(config)
         .stdout(Stdio::from(stdout))
         .stderr(Stdio::null());
+    // Reaped by wait4 below, which std's `wait` cannot do: it also gives the child's rusage.
+    #[allow(clippy::zombie_processes)]
     let child = cmd.spawn().expect("spawning iamctl");
     let pid = i32::try_from(child.id()).unwrap();
     let mut status = 0;

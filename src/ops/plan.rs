@@ -266,7 +266,7 @@ pub struct Selected {
 
 enum Reader {
     Snapshot(fleet::SnapshotAccounts),
-    Live(ClientFactory),
+    Live(Box<ClientFactory>),
 }
 
 impl Selected {
@@ -336,7 +336,7 @@ pub async fn select(
             };
             Selected {
                 targets: rotate_now(targets),
-                reader: Reader::Live(factory),
+                reader: Reader::Live(Box::new(factory)),
             }
         }
     })
