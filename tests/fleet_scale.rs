@@ -1,8 +1,8 @@
 //! A fleet's memory stays flat with its size: `plan` keeps what the accounts in flight need,
 //! each account's plan spilled to disk as it is made and printed from there, so 200 accounts
-//! on moto peak within 1.25x of 20 (issue 24). The peak is the child's own (`wait4`'s
-//! `ru_maxrss`), both runs at the same `--parallelism`, so the accounts in flight are alike
-//! and only the number of accounts differs.
+//! on moto peak within 1.25x of 20 (issue 24). The peak is the child's own (`VmHWM`, polled),
+//! both runs at the same `--parallelism`, so the accounts in flight are alike and only the
+//! number of accounts differs.
 
 mod support;
 
@@ -80,23 +80,36 @@ fn plan_with_peak_rss(base: &Account, config: &Path, out: &Path) -> (Value, i64)
         .arg(config)
         .stdout(Stdio::from(stdout))
         .stderr(Stdio::null());
-    // Reaped by wait4 below, which std's `wait` cannot do: it also gives the child's rusage.
-    #[allow(clippy::zombie_processes)]
-    let child = cmd.spawn().expect("spawning iamctl");
-    let pid = i32::try_from(child.id()).unwrap();
-    let mut status = 0;
-    // SAFETY: a zeroed `rusage` is a valid value of the plain C struct, and wait4 writes
-    // only into `status` and `usage`, which live for the call. It reaps our own child.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    let reaped = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-    assert_eq!(reaped, pid, "wait4: {}", std::io::Error::last_os_error());
-    let code = libc::WEXITSTATUS(status);
+    let mut child = cmd.spawn().expect("spawning iamctl");
+    // The peak is read from /proc as the run goes: VmHWM is the high-water mark of the
+    // program's own memory since its exec. (`wait4`'s ru_maxrss would not do: it counts the
+    // memory of the process that spawned it, shared until the exec.)
+    let status_file = format!("/proc/{}/status", child.id());
+    let mut peak = 0;
+    let status = loop {
+        if let Some(hwm) = std::fs::read_to_string(&status_file)
+            .ok()
+            .and_then(|status| vm_hwm(&status))
+        {
+            peak = peak.max(hwm);
+        }
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    };
+    let code = status.code().unwrap_or(-1);
     let text = std::fs::read_to_string(out).unwrap();
     // The plan has changes: exit 0 without --detailed-exitcode.
     assert_eq!(code, 0, "iamctl plan exited {code}: {text}");
     let plan: Value = serde_json::from_str(&text).unwrap();
-    // ru_maxrss is in KiB on Linux.
-    (plan, usage.ru_maxrss)
+    (plan, peak)
+}
+
+/// `VmHWM` of a `/proc/PID/status`, in KiB.
+fn vm_hwm(status: &str) -> Option<i64> {
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
 }
 
 #[tokio::test(flavor = "multi_thread")]
