@@ -449,56 +449,51 @@ pub async fn plan_live(
     parallelism: usize,
     concurrency: usize,
 ) -> Vec<AccountRun> {
-    plan_live_with_progress(factory, targets, as_of, parallelism, concurrency, &|_| {}).await
-}
-
-/// [`plan_live`], calling `on_done` as each account's plan is ready (in completion order),
-/// for a progress display.
-pub async fn plan_live_with_progress(
-    factory: &ClientFactory,
-    targets: Vec<TargetPlanInput>,
-    as_of: DateTime<Utc>,
-    parallelism: usize,
-    concurrency: usize,
-    on_done: &(dyn Fn(&AccountPlan) + Sync),
-) -> Vec<AccountRun> {
     futures::stream::iter(targets)
-        .map(|input| async move {
-            let clients = factory.for_target(&input.target).await;
-            let scope = match &input.targets {
-                Some(targets) => ReadScope::Targets(&input.rules, targets),
-                None => ReadScope::Rules(&input.rules),
-            };
-            let run = match live::read_account(&clients, scope, as_of, concurrency).await {
-                Ok(state) => {
-                    let plan = plan_targets(&input, &state, as_of);
-                    AccountRun {
-                        input,
-                        clients: Some(clients),
-                        live: Some(state),
-                        plan,
-                    }
-                }
-                Err(error) => {
-                    let plan = AccountPlan::failed(
-                        &input.target.name,
-                        input.account_id.clone().unwrap_or_default(),
-                        error.to_string(),
-                    );
-                    AccountRun {
-                        input,
-                        clients: Some(clients),
-                        live: None,
-                        plan,
-                    }
-                }
-            };
-            on_done(&run.plan);
-            run
-        })
+        .map(|input| plan_live_account(factory, input, as_of, concurrency))
         .buffered(parallelism.max(1))
         .collect()
         .await
+}
+
+/// Reads and plans one target against live AWS, making at most `concurrency` calls at a
+/// time. A fleet run streams these, so that what it holds is what the accounts in flight
+/// need.
+pub async fn plan_live_account(
+    factory: &ClientFactory,
+    input: TargetPlanInput,
+    as_of: DateTime<Utc>,
+    concurrency: usize,
+) -> AccountRun {
+    let clients = factory.for_target(&input.target).await;
+    let scope = match &input.targets {
+        Some(targets) => ReadScope::Targets(&input.rules, targets),
+        None => ReadScope::Rules(&input.rules),
+    };
+    match live::read_account(&clients, scope, as_of, concurrency).await {
+        Ok(state) => {
+            let plan = plan_targets(&input, &state, as_of);
+            AccountRun {
+                input,
+                clients: Some(clients),
+                live: Some(state),
+                plan,
+            }
+        }
+        Err(error) => {
+            let plan = AccountPlan::failed(
+                &input.target.name,
+                input.account_id.clone().unwrap_or_default(),
+                error.to_string(),
+            );
+            AccountRun {
+                input,
+                clients: Some(clients),
+                live: None,
+                plan,
+            }
+        }
+    }
 }
 
 /// Plans one target, restricted to its `--target` addresses if it has any.
@@ -514,61 +509,79 @@ fn plan_targets(
     plan
 }
 
-/// Plans every target against the accounts of a snapshot, matched by name, else by the
-/// target's account id when exactly one snapshot account has it. A desired state with only
-/// the implicit `default` target takes a snapshot's only account whatever its name.
+/// Plans every target against the accounts of a snapshot (see [`SnapshotAccounts::plan`]),
+/// in target order.
 pub fn plan_snapshot(
     targets: Vec<TargetPlanInput>,
     accounts: BTreeMap<String, AccountState>,
     as_of: DateTime<Utc>,
 ) -> Vec<AccountRun> {
-    let only = (accounts.len() == 1)
-        .then(|| accounts.values().next().cloned())
-        .flatten();
-    let known = accounts.keys().cloned().collect::<Vec<_>>().join(", ");
+    let accounts = SnapshotAccounts::new(accounts);
     targets
         .into_iter()
-        .map(|input| {
-            let name = input.target.name.clone();
-            let by_id = || {
-                let id = input.account_id.as_deref()?;
-                let mut same = accounts.values().filter(|a| a.account_id == id);
-                match (same.next(), same.next()) {
-                    (Some(state), None) => Some(state.clone()),
-                    _ => None,
-                }
-            };
-            let state = accounts
-                .get(&name)
-                .cloned()
-                .or_else(by_id)
-                .or_else(|| (name == DEFAULT_TARGET).then(|| only.clone()).flatten());
-            match state {
-                Some(state) => {
-                    let plan = plan_targets(&input, &state, as_of);
-                    AccountRun {
-                        input,
-                        clients: None,
-                        live: Some(state),
-                        plan,
-                    }
-                }
-                None => {
-                    let plan = AccountPlan::failed(
-                        &name,
-                        input.account_id.clone().unwrap_or_default(),
-                        format!("the snapshot has no account named {name:?} (it has: {known})"),
-                    );
-                    AccountRun {
-                        input,
-                        clients: None,
-                        live: None,
-                        plan,
-                    }
+        .map(|input| accounts.plan(input, as_of))
+        .collect()
+}
+
+/// The accounts of a snapshot, by name, that targets are planned against.
+pub struct SnapshotAccounts {
+    accounts: BTreeMap<String, AccountState>,
+}
+
+impl SnapshotAccounts {
+    pub fn new(accounts: BTreeMap<String, AccountState>) -> Self {
+        Self { accounts }
+    }
+
+    /// Plans `input` against its account of the snapshot: matched by name, else by the
+    /// target's account id when exactly one snapshot account has it. A desired state with
+    /// only the implicit `default` target takes a snapshot's only account whatever its name.
+    pub fn plan(&self, input: TargetPlanInput, as_of: DateTime<Utc>) -> AccountRun {
+        let accounts = &self.accounts;
+        let name = input.target.name.clone();
+        let by_id = || {
+            let id = input.account_id.as_deref()?;
+            let mut same = accounts.values().filter(|a| a.account_id == id);
+            match (same.next(), same.next()) {
+                (Some(state), None) => Some(state),
+                _ => None,
+            }
+        };
+        let only = || match accounts.len() {
+            1 => accounts.values().next(),
+            _ => None,
+        };
+        let state = accounts
+            .get(&name)
+            .or_else(by_id)
+            .or_else(|| (name == DEFAULT_TARGET).then(only).flatten())
+            .cloned();
+        match state {
+            Some(state) => {
+                let plan = plan_targets(&input, &state, as_of);
+                AccountRun {
+                    input,
+                    clients: None,
+                    live: Some(state),
+                    plan,
                 }
             }
-        })
-        .collect()
+            None => {
+                let known = accounts.keys().cloned().collect::<Vec<_>>().join(", ");
+                let plan = AccountPlan::failed(
+                    &name,
+                    input.account_id.clone().unwrap_or_default(),
+                    format!("the snapshot has no account named {name:?} (it has: {known})"),
+                );
+                AccountRun {
+                    input,
+                    clients: None,
+                    live: None,
+                    plan,
+                }
+            }
+        }
+    }
 }
 
 #[cfg(test)]

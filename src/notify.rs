@@ -246,10 +246,40 @@ pub async fn tell_owners(
         return NotifyReport::default();
     }
     let factory = ClientFactory::new(calls.clone()).await;
-    let failures = publish(&factory, topic_arn, &messages).await;
+    send(&factory, topic_arn, &messages).await
+}
+
+/// Tells the owners of one account (see [`tell_owners`]); a fleet run calls it as each
+/// account is planned (or applied), so that no account's plan is kept for it until the end.
+pub async fn tell_account(
+    factory: &ClientFactory,
+    topic_arn: &str,
+    account: &AccountPlan,
+    outcomes: Option<&[Outcome]>,
+) -> NotifyReport {
+    if account.error.is_some() {
+        return NotifyReport::default();
+    }
+    let messages = messages(account, outcomes);
+    if messages.is_empty() {
+        return NotifyReport::default();
+    }
+    send(factory, topic_arn, &messages).await
+}
+
+async fn send(factory: &ClientFactory, topic_arn: &str, messages: &[Message]) -> NotifyReport {
+    let failures = publish(factory, topic_arn, messages).await;
     NotifyReport {
         sent: messages.len() - failures.len(),
         failures,
+    }
+}
+
+impl NotifyReport {
+    /// Adds `part`, one account's report, to this one.
+    pub fn absorb(&mut self, part: NotifyReport) {
+        self.sent += part.sent;
+        self.failures.extend(part.failures);
     }
 }
 

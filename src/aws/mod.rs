@@ -62,13 +62,22 @@ pub struct Target {
 
 /// Counts API calls (executions, not retries) per `Service.Operation`, for `-v` and the
 /// benchmark, and keeps each account's [`Pacer`], so that every client of an account (in
-/// `watch`, one per batch) paces on what the account taught before. Cheap to clone; every
-/// client of a run shares one.
+/// `watch`, one per batch) paces on what the account taught before, and each assumed role's
+/// credentials, so that a role is assumed once per run however often its account's clients
+/// are made (apply makes them again after planning; `watch` for every batch). Cheap to
+/// clone; every client of a run shares one.
 #[derive(Debug, Clone, Default)]
 pub struct ApiCalls {
     counts: Arc<Mutex<BTreeMap<String, u64>>>,
     pacers: Arc<Mutex<BTreeMap<String, Arc<Pacer>>>>,
+    roles: Arc<Mutex<BTreeMap<RoleKey, Credentials>>>,
 }
+
+/// An assumed role: the target, the role and the external id it was assumed with.
+type RoleKey = (String, String, Option<String>);
+
+/// Credentials that expire sooner than this are assumed again rather than reused.
+const REUSE_MARGIN: Duration = Duration::from_secs(300);
 
 impl ApiCalls {
     fn record(&self, key: String) {
@@ -96,6 +105,26 @@ impl ApiCalls {
                 .entry(target.to_owned())
                 .or_insert_with(|| Pacer::new(MAX_IN_FLIGHT)),
         )
+    }
+
+    /// The credentials `key`'s role was assumed with earlier in the run, unless they are
+    /// about to expire.
+    fn assumed(&self, key: &RoleKey) -> Option<Credentials> {
+        let roles = self.roles.lock().expect("roles lock");
+        let credentials = roles.get(key)?;
+        let fresh = credentials.expiry().is_none_or(|expiry| {
+            expiry
+                .duration_since(std::time::SystemTime::now())
+                .is_ok_and(|left| left > REUSE_MARGIN)
+        });
+        fresh.then(|| credentials.clone())
+    }
+
+    fn remember_assumed(&self, key: RoleKey, credentials: &Credentials) {
+        self.roles
+            .lock()
+            .expect("roles lock")
+            .insert(key, credentials.clone());
     }
 
     /// What pacing came to, per account that was throttled.
@@ -428,6 +457,8 @@ struct AssumeRole {
     session_name: String,
     external_id: Option<String>,
     sts: aws_sdk_sts::Client,
+    /// The run's assumed roles, this one's credentials reused from there when it has them.
+    calls: ApiCalls,
 }
 
 impl AssumeRole {
@@ -440,7 +471,26 @@ impl AssumeRole {
             session_name: format!("iamctl-{}", sanitize_session_name(&target.name)),
             external_id: target.external_id.clone(),
             sts: sts_client(base, calls),
+            calls: calls.clone(),
         }
+    }
+
+    fn key(&self) -> RoleKey {
+        (
+            self.target.clone(),
+            self.role_arn.clone(),
+            self.external_id.clone(),
+        )
+    }
+
+    /// The role's credentials: the run's, when it assumed the role already; else assumed now.
+    async fn credentials(&self) -> Result<Credentials, CredentialsError> {
+        if let Some(credentials) = self.calls.assumed(&self.key()) {
+            return Ok(credentials);
+        }
+        let credentials = self.assume().await?;
+        self.calls.remember_assumed(self.key(), &credentials);
+        Ok(credentials)
     }
 
     /// The failure is an [`AwsError`] for `sts:AssumeRole`, carried as the source of the
@@ -493,7 +543,7 @@ impl aws_credential_types::provider::ProvideCredentials for AssumeRole {
     where
         Self: 'a,
     {
-        aws_credential_types::provider::future::ProvideCredentials::new(self.assume())
+        aws_credential_types::provider::future::ProvideCredentials::new(self.credentials())
     }
 }
 

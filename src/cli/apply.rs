@@ -10,11 +10,11 @@ use super::progress::Progress;
 use super::{ExitStatus, Focused, load_desired, notify_topic, report_notices, scope};
 use crate::aws::ApiCalls;
 use crate::fleet::Shard;
-use crate::notify;
 use crate::ops::apply::{self, ApplyError, ApplyRequest, ApplyUi};
+use crate::ops::spill::SpilledPlan;
 use crate::ops::{Observer, Scope};
-use crate::plan::Plan;
-use crate::render;
+use crate::plan::PlanOutline;
+use crate::render::{self, TextSections};
 
 pub(super) async fn apply(
     global: &GlobalArgs,
@@ -43,6 +43,10 @@ pub(super) async fn apply(
         secrets_dir: args.changing.secrets_dir.clone(),
         audit_log: args.changing.audit_log.clone(),
         security_hub: args.security_hub,
+        notify: match notify_topic(&desired.doc) {
+            Some(topic) => apply::Notify::Always(topic),
+            None => apply::Notify::Never,
+        },
     };
     let ui = Terminal {
         printer: *printer,
@@ -57,12 +61,11 @@ pub(super) async fn apply(
             return Err(error.into());
         }
     };
-    if report.plan.has_changes() {
+    if report.plan.outline().has_changes() {
         printer.stdout(&render::apply_report(&report))?;
     }
-    if let Some(topic) = notify_topic(&desired.doc) {
-        let notices = notify::tell_owners(&calls, topic, &report.plan, &report.outcomes).await;
-        report_notices(printer, &notices);
+    if let Some(notices) = &report.notify {
+        report_notices(printer, notices);
     }
     if let Some(hub) = &report.security_hub {
         super::report_security_hub(printer, hub);
@@ -113,20 +116,27 @@ impl Observer for Terminal {
 }
 
 impl ApplyUi for Terminal {
-    fn planned(&self, plan: &Plan, fresh: bool) {
+    fn planned(&self, plan: &SpilledPlan, fresh: bool) {
         if fresh && !self.printer.quiet() {
             // Unlike `plan`, apply's plan is a preview: a closed stdout must not stop it here.
-            let _ = self
-                .printer
-                .stdout(&render::text(plan, &self.printer.text_options()));
+            let sections = TextSections(self.printer.text_options());
+            let _ = self.printer.stdout_with(|out| plan.render(&sections, out));
         }
-        for failed in plan.accounts.iter().filter_map(|a| a.error.as_ref()) {
-            self.printer.error(failed);
+        for index in 0..plan.len() {
+            if !plan.outline().accounts[index].failed {
+                continue;
+            }
+            match plan.account(index) {
+                Ok(account) => self
+                    .printer
+                    .error(account.error.as_deref().unwrap_or_default()),
+                Err(e) => self.printer.error(&format!("reading the plan back: {e}")),
+            }
         }
     }
 
     /// Only `yes` proceeds. Without a terminal there is nobody to ask.
-    fn approve(&self, plan: &Plan) -> Result<bool, ApplyError> {
+    fn approve(&self, plan: &PlanOutline) -> Result<bool, ApplyError> {
         if self.auto_approve {
             return Ok(true);
         }
@@ -134,11 +144,7 @@ impl ApplyUi for Terminal {
         if !stdin.is_terminal() {
             return Err(ApplyError::NoTerminal);
         }
-        let accounts = plan
-            .accounts
-            .iter()
-            .filter(|a| !a.changes.is_empty())
-            .count();
+        let accounts = plan.accounts.iter().filter(|a| a.changes > 0).count();
         eprint!(
             "Apply {} change{} to {accounts} account{}? Only 'yes' will be accepted: ",
             plan.summary.changes,

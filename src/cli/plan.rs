@@ -1,19 +1,18 @@
-//! `iamctl plan` and `iamctl snapshot`: read the targets, plan or save them.
+//! `iamctl plan` and `iamctl snapshot`: flags into options, one library operation
+//! (`ops::plan::run`, `ops::snapshot::take_snapshot`), what it made printed or saved.
 
 use chrono::Utc;
-use miette::{IntoDiagnostic, Result};
+use miette::{IntoDiagnostic, Result, WrapErr};
 
 use super::args::{GlobalArgs, GroupBy, PlanArgs, SnapshotArgs};
 use super::printer::Printer;
 use super::progress::Progress;
-use super::{ExitStatus, Focused, load_desired, notify_topic, scope, write_atomically};
+use super::{ExitStatus, Focused, load_desired, notify_topic, scope, write_atomically_with};
 use crate::aws::ApiCalls;
 use crate::explain;
-use crate::notify;
-use crate::ops::plan::{ExplainSource, explain_runs};
-use crate::ops::{self, Source};
-use crate::render::{self, Format, TextOptions};
-use crate::security_hub::{self, HubAccount};
+use crate::ops::plan::ExplainSource;
+use crate::ops::{self, PlanRequest, Source};
+use crate::render::{Format, JsonSections, TextOptions};
 
 pub(super) async fn plan(
     global: &GlobalArgs,
@@ -51,70 +50,64 @@ pub(super) async fn plan(
         None => Source::Live { calls: &calls },
     };
     let progress = Progress::new(*printer, "reading");
-    let mut runs = ops::compute_plan(
-        &desired.doc,
+    let request = PlanRequest {
+        doc: &desired.doc,
         source,
-        &scope(global),
+        scope: scope(global),
         as_of,
-        focus.focus(),
-        &progress,
-    )
-    .await?;
-    if let Some(source) = &explain {
-        let spinner = matches!(source, ExplainSource::Lookups)
-            .then(|| Progress::spinner(*printer, "looking up CloudTrail events"));
-        let report = explain_runs(source, &mut runs, global.parallelism.into()).await;
-        if let Some(spinner) = spinner {
-            spinner.finish();
-        }
-        if let ExplainSource::Files(_) = source {
+        focus: focus.focus(),
+        explain: explain.as_ref(),
+        security_hub: args.security_hub,
+        notify: topic,
+    };
+    let mut run = ops::plan::run(request, &progress).await?;
+    if let Some(report) = &run.explain {
+        if let Some(ExplainSource::Files(_)) = &explain {
             printer.detail(&format!(
                 "explain: {} CloudTrail events read, {} plan items attributed",
                 report.events_read, report.attributed
             ));
         }
-        for failure in report.failures {
+        for failure in &report.failures {
             printer.note(&format!(
                 "warning: no attribution: {failure} (pass CloudTrail log files with --events instead)"
             ));
         }
     }
-    let mut plan = ops::plan_of(as_of, &runs);
-    plan.run_id = args.run_id.clone();
+    run.plan.set_run_id(args.run_id.clone());
+    let plan = &run.plan;
     if let Some(out) = &args.out {
-        write_atomically(out, &render::json(&plan))?;
+        write_atomically_with(out, |file| plan.render(&JsonSections, file))?;
     }
     let options = TextOptions {
         group_by_owner: args.group_by == Some(GroupBy::Owner),
         ..printer.text_options()
     };
-    printer.stdout(&Format::from(args.format).render(&plan, &options, &desired))?;
-    if let Some(topic) = topic {
-        super::report_notices(
-            printer,
-            &notify::tell_owners(&calls, topic, &plan, &[]).await,
-        );
+    let format = Format::from(args.format);
+    match format.sections(&options) {
+        Some(sections) => printer.stdout_with(|out| plan.render(sections.as_ref(), out))?,
+        // SARIF is made of the whole plan at once.
+        None => {
+            let whole = plan
+                .to_plan()
+                .into_diagnostic()
+                .wrap_err("reading the plan back from its temporary file")?;
+            printer.stdout(&format.render(&whole, &options, &desired))?;
+        }
     }
-    if args.security_hub {
-        let accounts = runs
-            .iter()
-            .filter_map(|run| {
-                Some(HubAccount {
-                    clients: run.clients.as_ref()?,
-                    plan: run.plan.clone(),
-                    live: run.live.as_ref(),
-                })
-            })
-            .collect();
-        let report = security_hub::export(accounts, Utc::now(), global.parallelism.into()).await;
-        super::report_security_hub(printer, &report);
+    if let Some(notices) = &run.notify {
+        super::report_notices(printer, notices);
+    }
+    if let Some(report) = &run.security_hub {
+        super::report_security_hub(printer, report);
     }
     printer.api_calls(&calls);
 
-    Ok(if plan.has_failures() {
+    let outline = plan.outline();
+    Ok(if outline.has_failures() {
         ExitStatus::Failure
-    } else if (args.detailed_exitcode && plan.has_changes())
-        || (args.fail_on_findings && plan.has_findings())
+    } else if (args.detailed_exitcode && outline.has_changes())
+        || (args.fail_on_findings && outline.has_findings())
     {
         ExitStatus::Attention
     } else {

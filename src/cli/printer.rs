@@ -60,6 +60,19 @@ impl Printer {
         }
     }
 
+    /// Stdout written by `write` as it goes (a plan rendered account by account); a closed
+    /// pipe ends it quietly, as [`Printer::stdout`].
+    pub fn stdout_with(
+        &self,
+        write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+    ) -> Result<()> {
+        let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+        match write(&mut out).and_then(|()| out.flush()) {
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+            other => other.into_diagnostic().wrap_err("writing to stdout"),
+        }
+    }
+
     /// A message on stderr that `-q` silences.
     pub fn note(&self, text: &str) {
         if !self.quiet {

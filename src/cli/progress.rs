@@ -3,6 +3,7 @@
 //! [`Observer`] of the operations.
 
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -17,6 +18,8 @@ pub(super) struct Progress {
     printer: Printer,
     verb: &'static str,
     bar: Mutex<Option<ProgressBar>>,
+    /// Accounts of the bar that could not be read.
+    failed: AtomicUsize,
 }
 
 impl Progress {
@@ -26,18 +29,8 @@ impl Progress {
             printer,
             verb,
             bar: Mutex::new(None),
+            failed: AtomicUsize::new(0),
         }
-    }
-
-    /// A spinner for a step of unknown length, shown at once; gone with [`Progress::finish`].
-    pub(super) fn spinner(printer: Printer, message: &str) -> Self {
-        let progress = Self::new(printer, "");
-        progress.spin(message);
-        progress
-    }
-
-    pub(super) fn finish(&self) {
-        self.clear();
     }
 
     fn spin(&self, message: &str) {
@@ -85,9 +78,12 @@ impl Observer for Progress {
         if !self.printer.shows_progress() || total == 0 {
             return;
         }
+        self.failed.store(0, Ordering::Relaxed);
         let bar = ProgressBar::with_draw_target(Some(total as u64), ProgressDrawTarget::stderr());
+        // indicatif's ETA is the remaining accounts at the recent pace (a moving estimate of
+        // the time per account), which is what a fleet's waves of accounts follow.
         let style = ProgressStyle::with_template(
-            "{spinner} {prefix} [{bar:30}] {pos}/{len} accounts, {elapsed} {wide_msg}",
+            "{spinner} {prefix} [{bar:30}] {pos}/{len} accounts, {elapsed} (ETA {eta}) {wide_msg}",
         )
         .unwrap_or_else(|_| ProgressStyle::default_bar())
         .progress_chars("=> ");
@@ -97,9 +93,12 @@ impl Observer for Progress {
     }
 
     fn account_read(&self, name: &str, failed: bool) {
+        let failures = match failed {
+            true => self.failed.fetch_add(1, Ordering::Relaxed) + 1,
+            false => self.failed.load(Ordering::Relaxed),
+        };
         if let Some(bar) = &*self.bar.lock().unwrap_or_else(|e| e.into_inner()) {
-            let state = if failed { "failed" } else { "done" };
-            bar.set_message(format!("(last: {name} {state})"));
+            bar.set_message(progress_message(bar.position() + 1, failures, name, failed));
             bar.inc(1);
         }
     }
@@ -130,5 +129,30 @@ impl Observer for Progress {
                 targets.join("; ")
             )
         });
+    }
+}
+
+/// What the bar says after `finished` accounts: how many were done and how many failed, and
+/// the last one.
+fn progress_message(finished: u64, failures: usize, name: &str, failed: bool) -> String {
+    let done = finished.saturating_sub(failures as u64);
+    let state = if failed { "failed" } else { "done" };
+    format!("{done} done, {failures} failed (last: {name} {state})")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::progress_message;
+
+    #[test]
+    fn the_bar_counts_accounts_done_and_failed() {
+        assert_eq!(
+            progress_message(3, 1, "prod", false),
+            "2 done, 1 failed (last: prod done)"
+        );
+        assert_eq!(
+            progress_message(1, 1, "dev", true),
+            "0 done, 1 failed (last: dev failed)"
+        );
     }
 }

@@ -2,6 +2,8 @@
 //! the targets `-a` selects, `--target`/`--event` read once (`Focused`), the warnings of
 //! notify and Security Hub, and writing a file atomically.
 
+use std::io::Write as _;
+
 use miette::{IntoDiagnostic, Result, WrapErr};
 
 use super::Printer;
@@ -26,11 +28,25 @@ pub enum ExitStatus {
 
 /// The targets `-a` and `--shard` select, and the concurrency bounds.
 pub(super) fn scope(global: &GlobalArgs) -> Scope<'_> {
+    let concurrency = global.concurrency.into();
+    let parallelism = match global.parallelism {
+        args::Parallelism::Accounts(n) => n.into(),
+        args::Parallelism::Auto => {
+            let auto = crate::ops::capacity::auto_parallelism(concurrency);
+            tracing::info!(
+                accounts = auto.accounts,
+                open_files = auto.open_files,
+                available_memory = ?auto.available_memory,
+                "--parallelism auto"
+            );
+            auto.accounts
+        }
+    };
     Scope {
         accounts: &global.accounts,
         shard: global.shard,
-        parallelism: global.parallelism.into(),
-        concurrency: global.concurrency.into(),
+        parallelism,
+        concurrency,
         rotate_now: &[],
     }
 }
@@ -131,6 +147,14 @@ pub(super) fn load_targets(global: &GlobalArgs) -> Result<(Desired, Vec<TargetPl
 /// Writes `contents` to `path` through a temporary file in the same folder and a rename, so
 /// a reader never sees half a file.
 pub(super) fn write_atomically(path: &std::path::Path, contents: &str) -> Result<()> {
+    write_atomically_with(path, |out| out.write_all(contents.as_bytes()))
+}
+
+/// [`write_atomically`], the contents written by `write` as it goes.
+pub(super) fn write_atomically_with(
+    path: &std::path::Path,
+    write: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>,
+) -> Result<()> {
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -140,7 +164,12 @@ pub(super) fn write_atomically(path: &std::path::Path, contents: &str) -> Result
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let tmp = dir.join(format!(".{file_name}.{}.tmp", std::process::id()));
-    std::fs::write(&tmp, contents)
+    let written = std::fs::File::create(&tmp).and_then(|file| {
+        let mut out = std::io::BufWriter::new(file);
+        write(&mut out)?;
+        out.flush()
+    });
+    written
         .and_then(|()| std::fs::rename(&tmp, path))
         .into_diagnostic()
         .wrap_err_with(|| format!("writing {}", path.display()))

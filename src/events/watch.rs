@@ -17,12 +17,12 @@ use super::{Mapping, classify};
 use crate::aws::{ApiCalls, AwsError, ClientFactory, call};
 use crate::desired::DesiredDoc;
 use crate::explain::events::{Envelope, parse_envelopes};
-use crate::notify;
 use crate::ops::apply::{self, ApplyError, ApplyRequest, ApplyUi};
+use crate::ops::spill::SpilledPlan;
 use crate::ops::{self, Focus, Observer, Scope};
-use crate::outcome::{Outcome, OutcomeStatus};
+use crate::outcome::OutcomeStatus;
 use crate::permissions::{DELETE_MESSAGE, RECEIVE_MESSAGE};
-use crate::plan::Plan;
+use crate::plan::PlanOutline;
 
 /// What `watch` is asked to do.
 pub struct WatchOptions {
@@ -248,8 +248,8 @@ impl Observer for Unattended {
 }
 
 impl ApplyUi for Unattended {
-    fn planned(&self, _plan: &Plan, _fresh: bool) {}
-    fn approve(&self, _plan: &Plan) -> Result<bool, ApplyError> {
+    fn planned(&self, _plan: &SpilledPlan, _fresh: bool) {}
+    fn approve(&self, _plan: &PlanOutline) -> Result<bool, ApplyError> {
         Ok(true)
     }
 }
@@ -290,7 +290,7 @@ pub async fn reconcile(
         .await
         {
             Ok(runs) => {
-                let plan = ops::plan_of(chrono::Utc::now(), &runs);
+                let plan = PlanOutline::of(&ops::plan_of(chrono::Utc::now(), &runs));
                 let failed = failed_accounts(&plan, &[]);
                 (plan.summary.changes, failed, None)
             }
@@ -308,18 +308,19 @@ pub async fn reconcile(
             secrets_dir: options.secrets_dir.clone(),
             audit_log: options.audit_log.clone(),
             security_hub: false,
+            // Owners hear what was done, as after `apply`; a notice that cannot be sent is a
+            // note, never a failed batch.
+            notify: match doc.notify.as_ref().and_then(|n| n.sns_topic_arn.as_deref()) {
+                Some(topic) => apply::Notify::AfterChanges(topic),
+                None => apply::Notify::Never,
+            },
         };
         match apply::run(request, &ui).await {
             Ok(report) => {
-                let failed = failed_accounts(&report.plan, &report.outcomes);
+                let failed = failed_accounts(report.plan.outline(), &report.outcomes);
                 let broken = report.audit_broken.clone();
-                // Owners hear what was done, as after `apply`; a notice that cannot be sent
-                // is a note, never a failed batch.
-                let topic = doc.notify.as_ref().and_then(|n| n.sns_topic_arn.as_deref());
-                if let (Some(topic), true) = (topic, report.plan.has_changes()) {
-                    let told =
-                        notify::tell_owners(calls, topic, &report.plan, &report.outcomes).await;
-                    notes.extend(told.failures.into_iter().map(|f| format!("warning: {f}")));
+                if let Some(told) = &report.notify {
+                    notes.extend(told.failures.iter().map(|f| format!("warning: {f}")));
                 }
                 (report.tally().done, failed, broken)
             }
@@ -381,21 +382,19 @@ pub async fn reconcile(
 }
 
 /// Accounts that could not be read, or where a change failed.
-fn failed_accounts(
-    plan: &Plan,
-    outcomes: &[(crate::plan::AccountPlan, Vec<Outcome>)],
-) -> BTreeSet<String> {
+fn failed_accounts(plan: &PlanOutline, outcomes: &[apply::AccountOutcomes]) -> BTreeSet<String> {
     let unread = plan
         .accounts
         .iter()
-        .filter(|a| a.error.is_some())
+        .filter(|a| a.failed)
         .map(|a| a.name.clone());
     let failed = outcomes
         .iter()
-        .filter(|(_, o)| {
-            o.iter()
+        .filter(|a| {
+            a.outcomes
+                .iter()
                 .any(|o| matches!(o.status, OutcomeStatus::Failed { .. }))
         })
-        .map(|(a, _)| a.name.clone());
+        .map(|a| a.account.name.clone());
     unread.chain(failed).collect()
 }

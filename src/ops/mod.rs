@@ -4,14 +4,16 @@
 //! progress bar and tests leave silent.
 
 pub mod apply;
+pub mod capacity;
 pub mod permissions;
 pub mod plan;
 pub mod report;
 pub mod snapshot;
+pub mod spill;
 
 pub use plan::{
-    DEFAULT_CONCURRENCY, DEFAULT_PARALLELISM, Focus, PlanError, Scope, Source, compute_plan,
-    plan_of,
+    DEFAULT_CONCURRENCY, DEFAULT_PARALLELISM, Focus, PlanError, PlanRequest, PlanRun, Scope,
+    Source, compute_plan, plan_of,
 };
 
 use crate::fleet::Shard;

@@ -7,14 +7,19 @@ use std::path::Path;
 use chrono::{DateTime, Utc};
 use futures::StreamExt;
 
+use std::sync::Mutex;
+
 use super::Observer;
+use super::spill::{PlanSpill, SpilledPlan};
 use crate::aws::{ApiCalls, AwsError, ClientFactory};
 use crate::desired::DesiredDoc;
 use crate::events::{self, AccountRef, Malformed};
 use crate::explain::{self, events::Envelope};
 use crate::fleet::{self, AccountRun, SelectError, Shard, TargetPlanInput};
 use crate::live::{self, SnapshotError, snapshot};
+use crate::notify::{self, NotifyReport};
 use crate::plan::{Plan, TargetError, Targets};
+use crate::security_hub::{self, HubAccount, HubReport};
 use crate::state::AccessKeyId;
 
 /// Accounts read (and changed) at once unless `--parallelism` says otherwise. IAM throttles
@@ -75,6 +80,11 @@ pub enum PlanError {
     MalformedEvent(#[from] Malformed),
     #[error("events are planned against live accounts, not a snapshot")]
     EventsNeedLive,
+    #[error("keeping the plan in a temporary file: {0}")]
+    #[diagnostic(help(
+        "the plan of each account is spilled to TMPDIR as it is made; check its free space"
+    ))]
+    Spill(std::io::Error),
     #[error("reading the identity of target {target} (to map its events): {source}")]
     Identity {
         target: String,
@@ -225,7 +235,8 @@ pub fn plan_of(as_of: DateTime<Utc>, runs: &[AccountRun]) -> Plan {
 }
 
 /// Reads every selected target (live, or from a snapshot) and plans it, in target order,
-/// narrowed to `focus`.
+/// narrowed to `focus`. Every account is held until the end: for runs over a few accounts
+/// (`watch`'s dry run); a fleet streams through [`for_each_account`].
 pub async fn compute_plan(
     doc: &DesiredDoc,
     source: Source<'_>,
@@ -234,6 +245,57 @@ pub async fn compute_plan(
     focus: Focus<'_>,
     observer: &dyn Observer,
 ) -> Result<Vec<AccountRun>, PlanError> {
+    let selected = select(doc, source, scope, focus, observer).await?;
+    let mut runs = for_each_account(
+        selected,
+        scope,
+        as_of,
+        observer,
+        |position, run| async move { (position, run) },
+    )
+    .await;
+    runs.sort_by_key(|(position, _)| *position);
+    Ok(runs.into_iter().map(|(_, run)| run).collect())
+}
+
+/// The selected targets, narrowed to the focus, and where their state is read from.
+pub struct Selected {
+    targets: Vec<TargetPlanInput>,
+    reader: Reader,
+}
+
+enum Reader {
+    Snapshot(fleet::SnapshotAccounts),
+    Live(Box<ClientFactory>),
+}
+
+impl Selected {
+    /// The client factory of a live run (`None` for a snapshot).
+    pub fn factory(&self) -> Option<&ClientFactory> {
+        match &self.reader {
+            Reader::Live(factory) => Some(factory),
+            Reader::Snapshot(_) => None,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.targets.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.targets.is_empty()
+    }
+}
+
+/// Selects the targets of a run (`-a`, `--shard`, an organization's accounts, the focus) and
+/// opens where they are read from.
+pub async fn select(
+    doc: &DesiredDoc,
+    source: Source<'_>,
+    scope: &Scope<'_>,
+    focus: Focus<'_>,
+    observer: &dyn Observer,
+) -> Result<Selected, PlanError> {
     if let Focus::Events(envelopes) = focus {
         // A malformed event fails before any account is read.
         events::map_events(envelopes, &[])?;
@@ -258,7 +320,10 @@ pub async fn compute_plan(
                 .collect();
             let targets = fleet::snapshot_targets(doc, &accounts, scope.accounts)?;
             let targets = focus_on(shard(scope, targets, observer), focus)?;
-            fleet::plan_snapshot(rotate_now(targets), accounts, as_of)
+            Selected {
+                targets: rotate_now(targets),
+                reader: Reader::Snapshot(fleet::SnapshotAccounts::new(accounts)),
+            }
         }
         Source::Live { calls } => {
             let factory = ClientFactory::new(calls.clone()).await;
@@ -269,21 +334,198 @@ pub async fn compute_plan(
                 }
                 _ => focus_on(targets, focus)?,
             };
-            let targets = rotate_now(targets);
-            observer.reading(targets.len());
-            let runs = fleet::plan_live_with_progress(
-                &factory,
-                targets,
-                as_of,
-                scope.parallelism,
-                scope.concurrency,
-                &|plan| super::planned(observer, plan),
-            )
-            .await;
-            observer.done_reading();
-            runs
+            Selected {
+                targets: rotate_now(targets),
+                reader: Reader::Live(Box::new(factory)),
+            }
         }
     })
+}
+
+/// Reads and plans each selected target, `scope.parallelism` accounts at a time, and hands
+/// each account's run to `then` (with its position in target order) the moment it is
+/// planned, in the order accounts finish. What `then` returns is collected: a fleet run
+/// returns little per account and drops the run (its clients and live state) there, so that
+/// what it holds is what the accounts in flight need.
+pub async fn for_each_account<T, F, Fut>(
+    selected: Selected,
+    scope: &Scope<'_>,
+    as_of: DateTime<Utc>,
+    observer: &dyn Observer,
+    then: F,
+) -> Vec<T>
+where
+    F: Fn(usize, AccountRun) -> Fut,
+    Fut: Future<Output = T>,
+{
+    let Selected { targets, reader } = selected;
+    let live = matches!(reader, Reader::Live(_));
+    if live {
+        observer.reading(targets.len());
+    }
+    let (reader, then) = (&reader, &then);
+    let results = futures::stream::iter(targets.into_iter().enumerate())
+        .map(|(position, input)| async move {
+            let run = match reader {
+                Reader::Live(factory) => {
+                    fleet::plan_live_account(factory, input, as_of, scope.concurrency).await
+                }
+                Reader::Snapshot(accounts) => accounts.plan(input, as_of),
+            };
+            if live {
+                super::planned(observer, &run.plan);
+            }
+            then(position, run).await
+        })
+        .buffer_unordered(scope.parallelism.max(1))
+        .collect()
+        .await;
+    if live {
+        observer.done_reading();
+    }
+    results
+}
+
+/// What `plan` is asked to do.
+pub struct PlanRequest<'a> {
+    pub doc: &'a DesiredDoc,
+    pub source: Source<'a>,
+    pub scope: Scope<'a>,
+    pub as_of: DateTime<Utc>,
+    pub focus: Focus<'a>,
+    /// `--explain` or `--events`: attribute each plan item.
+    pub explain: Option<&'a ExplainSource>,
+    /// `--security-hub`: import each account's items into its Security Hub.
+    pub security_hub: bool,
+    /// `--notify`: tell each account's owners their notices on this SNS topic.
+    pub notify: Option<&'a str>,
+}
+
+/// What `plan` made: the plan, on disk account by account, and what the steps after
+/// planning each account came to.
+pub struct PlanRun {
+    pub plan: SpilledPlan,
+    /// With `explain`.
+    pub explain: Option<ExplainReport>,
+    /// With `security_hub`.
+    pub security_hub: Option<HubReport>,
+    /// With `notify`.
+    pub notify: Option<NotifyReport>,
+}
+
+/// `plan` as one operation: select the targets, then for each account as it is read and
+/// planned, attribute its items (`--explain`), import them into Security Hub and tell its
+/// owners (`--notify`), and spill its plan to disk, dropping its clients and live state. The
+/// plan comes back in target order whatever the order accounts finished in.
+pub async fn run(request: PlanRequest<'_>, observer: &dyn Observer) -> Result<PlanRun, PlanError> {
+    let selected = select(
+        request.doc,
+        request.source,
+        &request.scope,
+        request.focus,
+        observer,
+    )
+    .await?;
+    let factory = selected.factory().cloned();
+    let spill = Mutex::new(PlanSpill::new().map_err(PlanError::Spill)?);
+    let lookups = explain::LookupOptions::default();
+    let step = |position: usize, run: AccountRun| {
+        let (spill, factory, lookups) = (&spill, &factory, &lookups);
+        async move {
+            let AccountRun {
+                input,
+                clients,
+                live,
+                mut plan,
+            } = run;
+            let mut done = AccountSteps::default();
+            match request.explain {
+                Some(ExplainSource::Files(events)) if plan.error.is_none() => {
+                    done.attributed = explain::attribute(&mut plan, events);
+                }
+                Some(ExplainSource::Lookups) => {
+                    if let Some(clients) = &clients {
+                        done.lookup_failure =
+                            explain::explain_with_lookups(clients, &mut plan, lookups)
+                                .await
+                                .err()
+                                .map(|e| e.to_string());
+                    }
+                }
+                Some(ExplainSource::Files(_)) | None => {}
+            }
+            if let (true, Some(clients)) = (request.security_hub, &clients) {
+                let account = HubAccount {
+                    clients,
+                    plan: plan.clone(),
+                    live: live.as_ref(),
+                };
+                done.hub = Some(security_hub::export_one(&account, Utc::now()).await);
+            }
+            if let (Some(topic), Some(factory)) = (request.notify, factory) {
+                done.notify = Some(notify::tell_account(factory, topic, &plan, None).await);
+            }
+            done.targets = input
+                .targets
+                .as_ref()
+                .map(|t| (plan.name.clone(), t.patterns()));
+            let spilled = spill
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(position, &plan, None);
+            done.spilled = spilled.err();
+            done
+        }
+    };
+    let steps = for_each_account(selected, &request.scope, request.as_of, observer, step).await;
+
+    let mut explained = request.explain.map(|source| ExplainReport {
+        events_read: match source {
+            ExplainSource::Files(events) => events.len(),
+            ExplainSource::Lookups => 0,
+        },
+        ..ExplainReport::default()
+    });
+    let mut hub = request.security_hub.then(HubReport::default);
+    let mut told = request.notify.map(|_| NotifyReport::default());
+    let mut targets = BTreeMap::new();
+    for done in steps {
+        if let Some(error) = done.spilled {
+            return Err(PlanError::Spill(error));
+        }
+        if let Some(explained) = &mut explained {
+            explained.attributed += done.attributed;
+            explained.failures.extend(done.lookup_failure);
+        }
+        if let (Some(hub), Some(part)) = (&mut hub, done.hub) {
+            hub.absorb(part);
+        }
+        if let (Some(told), Some(part)) = (&mut told, done.notify) {
+            told.absorb(part);
+        }
+        targets.extend(done.targets);
+    }
+    let spill = spill.into_inner().unwrap_or_else(|e| e.into_inner());
+    Ok(PlanRun {
+        plan: spill
+            .finish(request.as_of, targets)
+            .map_err(PlanError::Spill)?,
+        explain: explained,
+        security_hub: hub,
+        notify: told,
+    })
+}
+
+/// What the steps after planning one account came to.
+#[derive(Default)]
+struct AccountSteps {
+    attributed: usize,
+    lookup_failure: Option<String>,
+    hub: Option<HubReport>,
+    notify: Option<NotifyReport>,
+    /// The account's `--target` patterns, for the plan file.
+    targets: Option<(String, Vec<String>)>,
+    spilled: Option<std::io::Error>,
 }
 
 /// Where `plan --explain` finds its CloudTrail events.
@@ -303,49 +545,4 @@ pub struct ExplainReport {
     pub attributed: usize,
     /// Accounts whose lookups failed, with why: their plans stay unexplained.
     pub failures: Vec<String>,
-}
-
-/// Attaches to every planned account's items who made them, from `source`. A lookup that
-/// fails leaves that account's plan unexplained and is reported: attribution is a reading
-/// aid, never a reason to fail a plan.
-pub async fn explain_runs(
-    source: &ExplainSource,
-    runs: &mut [AccountRun],
-    parallelism: usize,
-) -> ExplainReport {
-    match source {
-        ExplainSource::Files(events) => {
-            let mut attributed = 0;
-            for run in runs.iter_mut().filter(|r| r.plan.error.is_none()) {
-                attributed += explain::attribute(&mut run.plan, events);
-            }
-            ExplainReport {
-                events_read: events.len(),
-                attributed,
-                failures: Vec::new(),
-            }
-        }
-        ExplainSource::Lookups => {
-            let opts = explain::LookupOptions::default();
-            let failures: Vec<String> = futures::stream::iter(runs.iter_mut())
-                .map(|run| {
-                    let AccountRun { clients, plan, .. } = run;
-                    async move {
-                        let clients = clients.as_ref()?;
-                        explain::explain_with_lookups(clients, plan, &opts)
-                            .await
-                            .err()
-                            .map(|e| e.to_string())
-                    }
-                })
-                .buffer_unordered(parallelism.max(1))
-                .filter_map(|failure| async move { failure })
-                .collect()
-                .await;
-            ExplainReport {
-                failures,
-                ..Default::default()
-            }
-        }
-    }
 }

@@ -10,6 +10,7 @@ pub mod describe;
 mod engine;
 mod lifecycle;
 mod model;
+mod outline;
 mod records;
 pub mod rotation;
 mod rule;
@@ -25,6 +26,7 @@ pub use compliance::SUPPORT_POLICY;
 pub(crate) use engine::{KeyEnforcement, Unaddressed, plan_account_provisional};
 pub use engine::{plan_account, policy_tightens};
 pub use model::*;
+pub use outline::{AccountLine, PlanOutline};
 pub use records::{
     INACTIVE_SINCE_TAG, ROTATION_TAG, Record, RotationRecord, UserRecords, inactive_since_tag,
     rotation_tag,

@@ -8,9 +8,10 @@ use crate::outcome::OutcomeStatus;
 
 pub fn apply_report(report: &ApplyReport) -> String {
     let mut out = String::new();
-    for (account, outcomes) in &report.outcomes {
+    for applied in &report.outcomes {
+        let account = &applied.account;
         let _ = writeln!(out, "{} ({}):", account.name, account.account_id);
-        for outcome in outcomes {
+        for outcome in &applied.outcomes {
             let (mark, text) = match &outcome.status {
                 OutcomeStatus::Done => ("ok", String::new()),
                 OutcomeStatus::Skipped { reason } => ("skipped", format!(": {reason}")),

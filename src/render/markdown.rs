@@ -4,11 +4,14 @@
 
 use std::fmt::Write as _;
 
+use chrono::{DateTime, Utc};
+
 use super::{
-    Status, change_detail, owner_groups, policy_diff, report_age, status, summary_line, timestamp,
+    Sections, Status, change_detail, line_status, outline_summary_line, owner_groups, policy_diff,
+    report_age, status, timestamp,
 };
 use crate::plan::controls::controls_of;
-use crate::plan::{AccountPlan, Attribution, Plan};
+use crate::plan::{AccountPlan, Attribution, Plan, PlanOutline};
 
 /// The hidden first line of every comment, by which CI finds its own earlier comment and
 /// updates it instead of adding a new one.
@@ -25,61 +28,82 @@ pub fn markdown(plan: &Plan) -> String {
 /// [`markdown`], with `group_by_owner` each account's items under their owners (a team lead
 /// reads only their part).
 pub fn markdown_grouped(plan: &Plan, group_by_owner: bool) -> String {
-    let mut out = String::new();
-    let _ = writeln!(out, "{MARKDOWN_MARKER}");
-    let _ = writeln!(out, "## iamctl plan");
-    let _ = writeln!(out);
-    let _ = writeln!(out, "**{}**", escape(&summary_line(plan)));
-    let _ = writeln!(out);
-    let _ = writeln!(out, "Evaluated as of `{}`.", timestamp(plan.as_of));
+    super::whole(&MarkdownSections { group_by_owner }, plan)
+}
 
-    if !plan.accounts.is_empty() {
+/// [`markdown_grouped`] piece by piece: the summary and the accounts' table, then a section
+/// per account that has something to show.
+#[derive(Debug, Clone, Copy)]
+pub struct MarkdownSections {
+    pub group_by_owner: bool,
+}
+
+impl Sections for MarkdownSections {
+    fn head(&self, outline: &PlanOutline) -> String {
+        let mut out = String::new();
+        let _ = writeln!(out, "{MARKDOWN_MARKER}");
+        let _ = writeln!(out, "## iamctl plan");
         let _ = writeln!(out);
-        let _ = writeln!(
-            out,
-            "| account | account id | changes | findings | status |"
-        );
-        let _ = writeln!(out, "|---|---|--:|--:|---|");
-        for account in &plan.accounts {
-            let status = status(account);
-            // A failed account was not read: its counts are unknown, not zero.
-            let (changes, findings) = if status == Status::Failed {
-                ("—".to_owned(), "—".to_owned())
-            } else {
-                (
-                    account.changes.len().to_string(),
-                    account.findings.len().to_string(),
-                )
-            };
+        let _ = writeln!(out, "**{}**", escape(&outline_summary_line(outline)));
+        let _ = writeln!(out);
+        let _ = writeln!(out, "Evaluated as of `{}`.", timestamp(outline.as_of));
+
+        if !outline.accounts.is_empty() {
+            let _ = writeln!(out);
             let _ = writeln!(
                 out,
-                "| {} | {} | {changes} | {findings} | {} |",
-                escape(&account.name),
-                code_cell(&account.account_id),
-                status.as_str(),
+                "| account | account id | changes | findings | status |"
             );
+            let _ = writeln!(out, "|---|---|--:|--:|---|");
+            for account in &outline.accounts {
+                let status = line_status(account);
+                // A failed account was not read: its counts are unknown, not zero.
+                let (changes, findings) = if status == Status::Failed {
+                    ("—".to_owned(), "—".to_owned())
+                } else {
+                    (account.changes.to_string(), account.findings.to_string())
+                };
+                let _ = writeln!(
+                    out,
+                    "| {} | {} | {changes} | {findings} | {} |",
+                    escape(&account.name),
+                    code_cell(&account.account_id),
+                    status.as_str(),
+                );
+            }
         }
+        out
     }
 
-    for account in &plan.accounts {
+    fn account(&self, outline: &PlanOutline, _index: usize, account: &AccountPlan) -> String {
+        let mut out = String::new();
         // Accounts with nothing to show are in the table; a section would only repeat it.
         if status(account) == Status::InSync && account.findings.is_empty() {
-            continue;
+            return out;
         }
-        if group_by_owner {
+        if self.group_by_owner {
             for (owner, part) in owner_groups(account) {
                 let _ = writeln!(out);
-                render_account(&mut out, &part, owner.as_deref(), plan);
+                render_account(&mut out, &part, owner.as_deref(), outline.as_of);
             }
         } else {
             let _ = writeln!(out);
-            render_account(&mut out, account, None, plan);
+            render_account(&mut out, account, None, outline.as_of);
         }
+        out
     }
-    out
+
+    fn tail(&self, _outline: &PlanOutline) -> String {
+        String::new()
+    }
 }
 
-fn render_account(out: &mut String, account: &AccountPlan, owner: Option<&str>, plan: &Plan) {
+fn render_account(
+    out: &mut String,
+    account: &AccountPlan,
+    owner: Option<&str>,
+    as_of: DateTime<Utc>,
+) {
     let owner = owner
         .map(|owner| format!(", owner {}", escape(owner)))
         .unwrap_or_default();
@@ -89,7 +113,7 @@ fn render_account(out: &mut String, account: &AccountPlan, owner: Option<&str>, 
         escape(&account.name),
         escape(&account.account_id)
     );
-    if let Some(age) = report_age(account, plan.as_of) {
+    if let Some(age) = report_age(account, as_of) {
         let _ = writeln!(out);
         let _ = writeln!(out, "_{}_", escape(&age));
     }

@@ -13,16 +13,16 @@ mod text;
 use chrono::{DateTime, TimeDelta, Utc};
 
 use crate::desired::Desired;
-use crate::plan::{AccountPlan, Attribution, Plan};
+use crate::plan::{AccountLine, AccountPlan, Attribution, Plan, PlanOutline};
 
 pub(crate) use crate::plan::describe::{DiffTag, change_detail, policy_diff};
 pub use crate::plan::describe::{change_message, description as rule_description};
 pub use apply::apply_report;
 pub use controls::{controls_json, controls_markdown, controls_text};
-pub use json::json;
-pub use markdown::{MARKDOWN_MARKER, markdown, markdown_grouped};
+pub use json::{JsonSections, json};
+pub use markdown::{MARKDOWN_MARKER, MarkdownSections, markdown, markdown_grouped};
 pub use sarif::{SARIF_SCHEMA, rule_location, sarif};
-pub use text::{TextOptions, text};
+pub use text::{TextOptions, TextSections, text};
 
 /// The output formats of `plan --format`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
@@ -42,13 +42,46 @@ impl Format {
     /// Renders `plan`, made from `desired`, in this format. The JSON and SARIF ignore `opts`;
     /// only SARIF reads `desired` (its results point into the desired-state files).
     pub fn render(self, plan: &Plan, opts: &TextOptions, desired: &Desired) -> String {
-        match self {
-            Format::Text => text(plan, opts),
-            Format::Json => json(plan),
-            Format::Markdown => markdown_grouped(plan, opts.group_by_owner),
-            Format::Sarif => sarif(plan, desired),
+        match self.sections(opts) {
+            Some(sections) => whole(sections.as_ref(), plan),
+            None => sarif(plan, desired),
         }
     }
+
+    /// This format piece by piece, for a plan rendered one account at a time; `None` for
+    /// SARIF, whose runs and rules are made from the whole plan at once.
+    pub fn sections(self, opts: &TextOptions) -> Option<Box<dyn Sections + Send + Sync>> {
+        match self {
+            Format::Text => Some(Box::new(TextSections(*opts))),
+            Format::Json => Some(Box::new(JsonSections)),
+            Format::Markdown => Some(Box::new(MarkdownSections {
+                group_by_owner: opts.group_by_owner,
+            })),
+            Format::Sarif => None,
+        }
+    }
+}
+
+/// A rendering made piece by piece, so that a plan of any size can be printed while only its
+/// [`PlanOutline`] and one account are in memory: [`Sections::head`], then
+/// [`Sections::account`] for each account in plan order, then [`Sections::tail`]. Joined,
+/// the pieces are the rendering of the whole plan.
+pub trait Sections {
+    fn head(&self, outline: &PlanOutline) -> String;
+    /// The account at `index` (from 0) in plan order.
+    fn account(&self, outline: &PlanOutline, index: usize, account: &AccountPlan) -> String;
+    fn tail(&self, outline: &PlanOutline) -> String;
+}
+
+/// The pieces of `sections` for a plan in memory, joined.
+pub(crate) fn whole(sections: &dyn Sections, plan: &Plan) -> String {
+    let outline = PlanOutline::of(plan);
+    let mut out = sections.head(&outline);
+    for (index, account) in plan.accounts.iter().enumerate() {
+        out.push_str(&sections.account(&outline, index, account));
+    }
+    out.push_str(&sections.tail(&outline));
+    out
 }
 
 /// `--group-by owner`: an account's items split by who answers for them, owners in name
@@ -95,6 +128,11 @@ pub(crate) fn owner_groups(account: &AccountPlan) -> Vec<(Option<String>, Accoun
 /// `Plan: 3 changes, 5 findings in 3 accounts (1 in sync, 1 failed).` or
 /// `No changes. 2 findings.`
 pub fn summary_line(plan: &Plan) -> String {
+    outline_summary_line(&PlanOutline::of(plan))
+}
+
+/// [`summary_line`] of a plan's outline.
+pub(crate) fn outline_summary_line(plan: &PlanOutline) -> String {
     let summary = &plan.summary;
     let accounts = plan.accounts.len();
     let failed = summary.failed_accounts;
@@ -102,7 +140,7 @@ pub fn summary_line(plan: &Plan) -> String {
         let changed = plan
             .accounts
             .iter()
-            .filter(|a| status(a) == Status::Changes)
+            .filter(|a| line_status(a) == Status::Changes)
             .count();
         let in_sync = accounts.saturating_sub(changed + failed);
         let mut others = Vec::new();
@@ -165,6 +203,17 @@ pub(crate) fn status(account: &AccountPlan) -> Status {
     if account.error.is_some() {
         Status::Failed
     } else if account.changes.is_empty() {
+        Status::InSync
+    } else {
+        Status::Changes
+    }
+}
+
+/// [`status`] of an account as its outline line has it.
+pub(crate) fn line_status(account: &AccountLine) -> Status {
+    if account.failed {
+        Status::Failed
+    } else if account.changes == 0 {
         Status::InSync
     } else {
         Status::Changes

@@ -6,11 +6,13 @@ use std::fmt::Write as _;
 
 use owo_colors::{OwoColorize, Style};
 
+use chrono::{DateTime, Utc};
+
 use super::{
-    DiffTag, Status, attribution_line, change_detail, owner_groups, policy_diff, report_age,
-    status, summary_line, timestamp,
+    DiffTag, Sections, Status, attribution_line, change_detail, line_status, outline_summary_line,
+    owner_groups, policy_diff, report_age, status, timestamp,
 };
-use crate::plan::{AccountPlan, Action, Attribution, Plan};
+use crate::plan::{AccountPlan, Action, Attribution, Plan, PlanOutline};
 
 /// How to print text.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -24,53 +26,80 @@ pub struct TextOptions {
 
 /// The plan for people reading a terminal or a CI log.
 pub fn text(plan: &Plan, opts: &TextOptions) -> String {
-    let paint = Painter { color: opts.color };
-    let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "{}",
-        paint.paint(
-            &format!("iamctl plan as of {}", timestamp(plan.as_of)),
-            Style::new().bold()
-        )
-    );
-    for account in &plan.accounts {
-        if opts.group_by_owner {
+    super::whole(&TextSections(*opts), plan)
+}
+
+/// [`text`] piece by piece: the title, one section per account, the fleet table and the
+/// summary line.
+#[derive(Debug, Clone, Copy)]
+pub struct TextSections(pub TextOptions);
+
+impl Sections for TextSections {
+    fn head(&self, outline: &PlanOutline) -> String {
+        let paint = Painter {
+            color: self.0.color,
+        };
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "{}",
+            paint.paint(
+                &format!("iamctl plan as of {}", timestamp(outline.as_of)),
+                Style::new().bold()
+            )
+        );
+        out
+    }
+
+    fn account(&self, outline: &PlanOutline, _index: usize, account: &AccountPlan) -> String {
+        let paint = Painter {
+            color: self.0.color,
+        };
+        let mut out = String::new();
+        if self.0.group_by_owner {
             for (owner, part) in owner_groups(account) {
                 out.push('\n');
-                render_account(&mut out, &part, owner.as_deref(), plan, paint);
+                render_account(&mut out, &part, owner.as_deref(), outline.as_of, paint);
             }
         } else {
             out.push('\n');
-            render_account(&mut out, account, None, plan, paint);
+            render_account(&mut out, account, None, outline.as_of, paint);
         }
+        out
     }
-    if plan.accounts.len() > 1 {
+
+    fn tail(&self, outline: &PlanOutline) -> String {
+        let paint = Painter {
+            color: self.0.color,
+        };
+        let mut out = String::new();
+        if outline.accounts.len() > 1 {
+            out.push('\n');
+            render_fleet(&mut out, outline, paint);
+        }
         out.push('\n');
-        render_fleet(&mut out, plan, paint);
+        let summary = outline_summary_line(outline);
+        let style = if outline.has_failures() {
+            Style::new().red().bold()
+        } else if outline.has_changes() {
+            Style::new().bold()
+        } else {
+            Style::new().green().bold()
+        };
+        let _ = writeln!(out, "{}", paint.paint(&summary, style));
+        out
     }
-    out.push('\n');
-    let summary = summary_line(plan);
-    let style = if plan.has_failures() {
-        Style::new().red().bold()
-    } else if plan.has_changes() {
-        Style::new().bold()
-    } else {
-        Style::new().green().bold()
-    };
-    let _ = writeln!(out, "{}", paint.paint(&summary, style));
-    out
 }
 
 /// The fleet at a glance, for runs over several accounts: how many accounts have changes,
 /// are in sync or failed, and one line per account with its counts.
-fn render_fleet(out: &mut String, plan: &Plan, paint: Painter) {
+fn render_fleet(out: &mut String, outline: &PlanOutline, paint: Painter) {
     let mut parts = Vec::new();
     for status_kind in [Status::Changes, Status::InSync, Status::Failed] {
-        let n = plan
+        let n = outline
             .accounts
             .iter()
-            .filter(|a| status(a) == status_kind)
+            .filter(|a| line_status(a) == status_kind)
             .count();
         let status = status_kind;
         if n > 0 {
@@ -88,25 +117,22 @@ fn render_fleet(out: &mut String, plan: &Plan, paint: Painter) {
         paint.paint(
             &format!(
                 "Fleet: {} accounts: {}",
-                plan.accounts.len(),
+                outline.accounts.len(),
                 parts.join(", ")
             ),
             Style::new().bold()
         )
     );
-    let rows: Vec<[String; 5]> = plan
+    let rows: Vec<[String; 5]> = outline
         .accounts
         .iter()
         .map(|account| {
-            let status = status(account);
+            let status = line_status(account);
             // A failed account was not read: its counts are unknown, not zero.
             let (changes, findings) = if status == Status::Failed {
                 ("-".to_owned(), "-".to_owned())
             } else {
-                (
-                    account.changes.len().to_string(),
-                    account.findings.len().to_string(),
-                )
+                (account.changes.to_string(), account.findings.to_string())
             };
             [
                 one_line(&account.name).into_owned(),
@@ -144,9 +170,9 @@ fn render_fleet(out: &mut String, plan: &Plan, paint: Painter) {
         "{}",
         paint.paint(line(&header).trim_end(), Style::new().dimmed())
     );
-    for (row, account) in rows.iter().zip(&plan.accounts) {
+    for (row, account) in rows.iter().zip(&outline.accounts) {
         let text = line(row);
-        let style = match status(account) {
+        let style = match line_status(account) {
             Status::Changes => Style::new().yellow(),
             Status::InSync => Style::new().green(),
             Status::Failed => Style::new().red(),
@@ -160,7 +186,7 @@ fn render_account(
     out: &mut String,
     account: &AccountPlan,
     owner: Option<&str>,
-    plan: &Plan,
+    as_of: DateTime<Utc>,
     paint: Painter,
 ) {
     let mut header = format!(
@@ -172,7 +198,7 @@ fn render_account(
         header.push_str(&format!(", owner {}", one_line(owner)));
     }
     let _ = writeln!(out, "{}", paint.paint(&header, Style::new().bold()));
-    if let Some(age) = report_age(account, plan.as_of) {
+    if let Some(age) = report_age(account, as_of) {
         let _ = writeln!(out, "  {}", paint.paint(&age, Style::new().dimmed()));
     }
 

@@ -81,33 +81,45 @@ pub async fn export(
     now: DateTime<Utc>,
     parallelism: usize,
 ) -> HubReport {
-    let results: Vec<Result<HubReport, String>> = futures::stream::iter(accounts)
-        .map(|account| async move {
-            if let Some(error) = &account.plan.error {
-                return Err(format!(
-                    "Security Hub: {} was not planned, so nothing was imported for it ({error})",
-                    account.plan.name
-                ));
-            }
-            export_account(&account, now)
-                .await
-                .map_err(|e| format!("Security Hub: {e}"))
-        })
+    let parts: Vec<HubReport> = futures::stream::iter(accounts)
+        .map(|account| async move { export_one(&account, now).await })
         .buffered(parallelism.max(1))
         .collect()
         .await;
     let mut report = HubReport::default();
-    for result in results {
-        match result {
-            Ok(part) => {
-                report.imported += part.imported;
-                report.resolved += part.resolved;
-                report.failures.extend(part.failures);
-            }
-            Err(failure) => report.failures.push(failure),
-        }
+    for part in parts {
+        report.absorb(part);
     }
     report
+}
+
+/// Imports one account's items (see [`export`]); a fleet run calls it as each account is
+/// planned, so that no account's state is kept for it until the end.
+pub async fn export_one(account: &HubAccount<'_>, now: DateTime<Utc>) -> HubReport {
+    if let Some(error) = &account.plan.error {
+        return HubReport {
+            failures: vec![format!(
+                "Security Hub: {} was not planned, so nothing was imported for it ({error})",
+                account.plan.name
+            )],
+            ..HubReport::default()
+        };
+    }
+    export_account(account, now)
+        .await
+        .unwrap_or_else(|e| HubReport {
+            failures: vec![format!("Security Hub: {e}")],
+            ..HubReport::default()
+        })
+}
+
+impl HubReport {
+    /// Adds `part`, one account's report, to this one.
+    pub fn absorb(&mut self, part: HubReport) {
+        self.imported += part.imported;
+        self.resolved += part.resolved;
+        self.failures.extend(part.failures);
+    }
 }
 
 async fn export_account(

@@ -97,6 +97,7 @@ import json
 import logging
 import os
 import re
+import resource
 import stat
 import threading
 from datetime import timedelta
@@ -1011,8 +1012,29 @@ def serve(app, http: str) -> int:
     # alike for one account). Requests waiting for a worker queue in waitress
     # ("Task queue depth" warnings, silenced).
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
+    #
+    # The connection limit is above what any run opens: iamctl keeps up to
+    # --parallelism x --concurrency connections (32 x 8 = 256 by default;
+    # `--parallelism auto` and the fleet bench ask more), and a client past
+    # the limit is not refused but left unaccepted until it times out and
+    # retries, which turns a CreateUser into EntityAlreadyExists. Waitress
+    # waits on its sockets with select() unless told to poll, and select()
+    # cannot watch a descriptor numbered 1,024 or above: it polls, and the
+    # open-file limit is raised to its hard limit to hold the connections.
+    # IAMCTL_MOTO_CONNECTIONS sets the limit (default 8,192).
+    connection_limit = int(os.environ.get("IAMCTL_MOTO_CONNECTIONS", "8192"))
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard == resource.RLIM_INFINITY or hard > soft:
+        wanted = connection_limit + 256 if hard == resource.RLIM_INFINITY else hard
+        resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
     server = create_server(
-        app, host="127.0.0.1", port=0, threads=4, connection_limit=1000, channel_timeout=300
+        app,
+        host="127.0.0.1",
+        port=0,
+        threads=4,
+        connection_limit=connection_limit,
+        channel_timeout=300,
+        asyncore_use_poll=True,
     )
     threading.Thread(target=server.run, daemon=True).start()
     return server.effective_port

@@ -26,6 +26,7 @@ mod engine;
 mod events;
 mod examples_fleet;
 mod fleet;
+mod fleet_scale;
 mod harness_selftest;
 mod import;
 #[cfg(feature = "lambda")]

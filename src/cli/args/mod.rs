@@ -17,8 +17,8 @@ pub use tooling::{
     CompletionsArgs, ControlsArgs, ControlsFormat, ImportArgs, ManArgs, PermissionsArgs,
     SnapshotArgs,
 };
-pub use values::{FormatArg, GroupBy, parse_as_of};
-use values::{parse_key_address, parse_shard};
+pub use values::{FormatArg, GroupBy, Parallelism, parse_as_of};
+use values::{parse_key_address, parse_parallelism, parse_shard};
 pub use watch::WatchArgs;
 
 #[derive(Debug, Parser)]
@@ -60,9 +60,10 @@ pub struct GlobalArgs {
     /// Only errors on stderr
     #[arg(short, long, global = true)]
     pub quiet: bool,
-    /// Accounts read or changed at the same time
-    #[arg(long, global = true, default_value_t = DEFAULT_PARALLELISM, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
-    pub parallelism: u16,
+    /// Accounts read or changed at the same time; `auto`: as many as the machine's open-file
+    /// limit and memory allow, for --concurrency calls each
+    #[arg(long, global = true, default_value_t = Parallelism::Accounts(DEFAULT_PARALLELISM), value_name = "N|auto", value_parser = parse_parallelism)]
+    pub parallelism: Parallelism,
     /// API calls in flight at the same time within one account
     #[arg(long, global = true, default_value_t = DEFAULT_CONCURRENCY, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     pub concurrency: u16,

@@ -36,6 +36,36 @@ pub enum GroupBy {
     Owner,
 }
 
+/// `--parallelism`: a number of accounts, or `auto` (see `ops::capacity`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Parallelism {
+    Accounts(u16),
+    /// As many as the machine's open-file limit and memory allow.
+    Auto,
+}
+
+impl std::fmt::Display for Parallelism {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Parallelism::Accounts(n) => write!(f, "{n}"),
+            Parallelism::Auto => f.write_str("auto"),
+        }
+    }
+}
+
+/// `--parallelism N` (N >= 1) or `--parallelism auto`.
+pub(super) fn parse_parallelism(text: &str) -> Result<Parallelism, String> {
+    if text == "auto" {
+        return Ok(Parallelism::Auto);
+    }
+    match text.parse::<u16>() {
+        Ok(n) if n >= 1 => Ok(Parallelism::Accounts(n)),
+        _ => Err(format!(
+            "{text:?} is not a number of accounts from 1 to 65535, or auto"
+        )),
+    }
+}
+
 /// `--shard K/N`, with 1 <= K <= N.
 pub(super) fn parse_shard(text: &str) -> Result<crate::fleet::Shard, String> {
     text.parse()
