@@ -120,7 +120,9 @@ impl ApplyUi for Terminal {
         if fresh && !self.printer.quiet() {
             // Unlike `plan`, apply's plan is a preview: a closed stdout must not stop it here.
             let sections = TextSections(self.printer.text_options());
-            let _ = self.printer.stdout_with(|out| plan.render(&sections, out));
+            let _ = self
+                .printer
+                .stdout_with(|out| render::spilled(&sections, plan, out));
         }
         for index in 0..plan.len() {
             if !plan.outline().accounts[index].failed {

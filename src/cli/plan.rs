@@ -77,7 +77,9 @@ pub(super) async fn plan(
     run.plan.set_run_id(args.run_id.clone());
     let plan = &run.plan;
     if let Some(out) = &args.out {
-        write_atomically_with(out, |file| plan.render(&JsonSections, file))?;
+        write_atomically_with(out, |file| {
+            crate::render::spilled(&JsonSections, plan, file)
+        })?;
     }
     let options = TextOptions {
         group_by_owner: args.group_by == Some(GroupBy::Owner),
@@ -85,7 +87,9 @@ pub(super) async fn plan(
     };
     let format = Format::from(args.format);
     match format.sections(&options) {
-        Some(sections) => printer.stdout_with(|out| plan.render(sections.as_ref(), out))?,
+        Some(sections) => {
+            printer.stdout_with(|out| crate::render::spilled(sections.as_ref(), plan, out))?
+        }
         // SARIF is made of the whole plan at once.
         None => {
             let whole = plan

@@ -14,7 +14,6 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::plan::{AccountLine, AccountPlan, Plan, PlanOutline};
-use crate::render::Sections;
 use crate::state::AccountState;
 
 /// Where one account's records lie in the spill file.
@@ -156,16 +155,6 @@ impl SpilledPlan {
         Ok(serde_json::from_slice(&bytes)?)
     }
 
-    /// Writes the plan in `sections`' format to `out`, one account at a time.
-    pub fn render(&self, sections: &dyn Sections, out: &mut dyn Write) -> io::Result<()> {
-        out.write_all(sections.head(&self.outline).as_bytes())?;
-        for index in 0..self.len() {
-            let account = self.account(index)?;
-            out.write_all(sections.account(&self.outline, index, &account).as_bytes())?;
-        }
-        out.write_all(sections.tail(&self.outline).as_bytes())
-    }
-
     /// The whole plan in memory, for what needs it at once (SARIF, `watch`'s dry run).
     pub fn to_plan(&self) -> io::Result<Plan> {
         let accounts = (0..self.len())
@@ -181,7 +170,7 @@ impl SpilledPlan {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::render::{JsonSections, TextOptions, TextSections};
+    use crate::render::{JsonSections, Sections, TextOptions, TextSections};
     use crate::testing::{account, as_of, user};
 
     #[test]
@@ -215,7 +204,7 @@ mod tests {
         let opts = TextOptions::default();
         for sections in [&TextSections(opts) as &dyn Sections, &JsonSections] {
             let mut out = Vec::new();
-            spilled.render(sections, &mut out).unwrap();
+            crate::render::spilled(sections, &spilled, &mut out).unwrap();
             assert_eq!(
                 String::from_utf8(out).unwrap(),
                 crate::render::whole(sections, &whole)

@@ -13,6 +13,7 @@ mod text;
 use chrono::{DateTime, TimeDelta, Utc};
 
 use crate::desired::Desired;
+use crate::ops::spill::SpilledPlan;
 use crate::plan::{AccountLine, AccountPlan, Attribution, Plan, PlanOutline};
 
 pub(crate) use crate::plan::describe::{DiffTag, change_detail, policy_diff};
@@ -71,6 +72,21 @@ pub trait Sections {
     /// The account at `index` (from 0) in plan order.
     fn account(&self, outline: &PlanOutline, index: usize, account: &AccountPlan) -> String;
     fn tail(&self, outline: &PlanOutline) -> String;
+}
+
+/// Writes a spilled plan in `sections`' format to `out`, one account read back at a time.
+pub fn spilled(
+    sections: &dyn Sections,
+    plan: &SpilledPlan,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    let outline = plan.outline();
+    out.write_all(sections.head(outline).as_bytes())?;
+    for index in 0..plan.len() {
+        let account = plan.account(index)?;
+        out.write_all(sections.account(outline, index, &account).as_bytes())?;
+    }
+    out.write_all(sections.tail(outline).as_bytes())
 }
 
 /// The pieces of `sections` for a plan in memory, joined.

@@ -32,6 +32,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "state",
             "permissions",
             "outcome",
+            "secret",
             "plan::rule",
             "plan::address",
             "plan::controls",
@@ -39,7 +40,15 @@ const LAYERS: &[(&str, &[&str])] = &[
     ),
     (
         "plan data, the desired state",
-        &["plan::change", "plan::model", "plan::describe", "desired"],
+        &[
+            "plan::change",
+            "plan::change_file",
+            "plan::model",
+            "plan::describe",
+            "plan::outline",
+            "plan::records",
+            "desired",
+        ],
     ),
     ("the engine (pure)", &["plan", "testing"]),
     ("AWS clients", &["aws"]),
@@ -47,9 +56,12 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("reports to other services", &["security_hub", "notify"]),
     ("one account's writes", &["apply"]),
     ("many accounts", &["fleet", "import"]),
-    ("operations", &["ops", "events::watch", "lambda"]),
+    ("operations", &["ops", "events::watch", "report"]),
     ("views", &["render"]),
-    ("the command line", &["cli", ""]),
+    (
+        "entry points: the command line, the Lambda handler",
+        &["cli", "lambda", ""],
+    ),
 ];
 
 // ---------------------------------------------------------------------------------------------

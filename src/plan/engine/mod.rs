@@ -13,12 +13,12 @@ mod access_keys;
 mod account;
 mod console;
 mod credentials;
+mod output;
 mod rotation;
 
 use chrono::{DateTime, Utc};
 
 use super::address::*;
-use super::change::*;
 use super::model::*;
 use super::rule::Rule;
 use crate::desired::Rules;
@@ -26,19 +26,8 @@ use crate::state::{AccessKey, AccountState, User};
 
 pub(crate) use access_keys::KeyEnforcement;
 pub use account::policy_tightens;
-
-/// A plan item about an access key known only from the credential report (a
-/// [`KeyId::ReportSlot`]): it cannot be addressed until the user's keys are listed. `live/`
-/// reads them and plans again; [`plan_account`] reports what is left as a finding about the
-/// user, so nothing is dropped silently.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Unaddressed {
-    pub(crate) user: String,
-    pub(crate) rule: Rule,
-    /// A change would be made (not only a finding): the key's use must be confirmed too.
-    pub(crate) is_change: bool,
-    pub(crate) message: String,
-}
+use output::Output;
+pub(crate) use output::Unaddressed;
 
 /// Plans one account: every change `apply` would make and every finding, in a stable order
 /// (password policy, then users by name, then CloudTrail).
@@ -130,38 +119,6 @@ pub(crate) fn plan_account_provisional(
         error: None,
     };
     (plan, out.unaddressed)
-}
-
-#[derive(Default)]
-struct Output {
-    changes: Vec<Change>,
-    findings: Vec<Finding>,
-    unaddressed: Vec<Unaddressed>,
-}
-
-impl Output {
-    fn change(&mut self, rule: Rule, kind: ChangeKind) {
-        self.changes.push(Change::new(rule, kind));
-    }
-
-    fn finding(&mut self, address: Address, rule: Rule, message: String) {
-        self.findings.push(Finding::new(address, rule, message));
-    }
-
-    /// A finding announcing what `rule` will do on `due`.
-    fn notice(
-        &mut self,
-        address: Address,
-        rule: Rule,
-        due: DateTime<Utc>,
-        action: Action,
-        message: String,
-    ) {
-        self.findings.push(Finding {
-            notice: Some(Notice { due, action }),
-            ..Finding::new(address, rule, message)
-        });
-    }
 }
 
 struct Context<'a> {
