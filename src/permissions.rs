@@ -10,7 +10,7 @@
 //! Each action is a constant ([`GET_USER`], ...), the one name of its operation in the code:
 //! every AWS call is made through `aws::call` with its constant, which debug builds check
 //! against the request sent and against these lists. The lists are kept true by
-//! `tests/permissions.rs`: every operation a run of `plan`, `snapshot`, `import` and `apply`
+//! `tests/suite/permissions.rs`: every operation a run of `plan`, `snapshot`, `import` and `apply`
 //! makes against the emulator must be listed here, and the runs use them all.
 
 /// What an action may act on. IAM's account-wide actions (the password policy,

@@ -39,7 +39,7 @@ const FALLBACK_REGION: &str = "us-east-1";
 /// readily) and transient failures. Standard mode, not adaptive: adaptive mode's client-side
 /// rate limiter, shared by every call of a client, drops to 0.5 requests/s after a few
 /// throttles and stays near it for a low-rate caller like iamctl (measured: a 43-call plan
-/// took 175 s instead of 1 s with 6% of requests throttled; tests/reliability_faults.rs).
+/// took 175 s instead of 1 s with 6% of requests throttled; tests/suite/reliability_faults.rs).
 /// iamctl paces each account itself instead (`pacing.rs`): it cuts what it keeps in flight
 /// when IAM throttles and grows it back as answers come, per account.
 const MAX_ATTEMPTS: u32 = 8;

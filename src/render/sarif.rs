@@ -1,7 +1,7 @@
 //! SARIF 2.1.0 (`plan --format sarif`), for code scanning (GitHub's upload-sarif, any SARIF
 //! viewer): one result per change and finding, each pointing at the line of the desired-state
 //! file whose key asked for it, and at the account and address it is about. Only the part of
-//! SARIF iamctl fills is modelled here; `tests/sarif.rs` validates the output against the
+//! SARIF iamctl fills is modelled here; `tests/suite/sarif.rs` validates the output against the
 //! SARIF 2.1.0 JSON schema.
 
 use std::collections::BTreeMap;

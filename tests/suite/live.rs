@@ -1144,7 +1144,7 @@ async fn malformed_snapshots_are_refused_at_their_line_and_column() {
     );
 }
 
-/// A larger account, for measuring (`cargo test --test live -- --ignored --nocapture`):
+/// A larger account, for measuring (`cargo test --test suite live:: -- --ignored --nocapture`):
 /// 300 users, of which 15 have a key and 10 a console password without MFA.
 #[tokio::test]
 #[ignore = "slow: seeds 300 users"]

@@ -6,7 +6,7 @@
 //! CI runs the default 256 cases per property (a few seconds). By hand, longer:
 //!
 //! ```sh
-//! PROPTEST_CASES=20000 cargo test --release --test proptest_loaders
+//! PROPTEST_CASES=20000 cargo test --release --test suite proptest_loaders::
 //! ```
 //! A failure is shrunk to a minimal input, and saved under `tests/proptest-regressions/`
 //! so that it is tried first on every later run.
