@@ -19,7 +19,8 @@ use crate::desired::DesiredDoc;
 use crate::events::watch::{BatchOutcome, BatchReport, Message, ReconcileOptions, reconcile};
 use crate::fleet::Shard;
 use crate::ops::{DEFAULT_CONCURRENCY, DEFAULT_PARALLELISM, Focus, Scope, Silent, Source};
-use crate::permissions::{GET_OBJECT, LIST_BUCKET, PUT_OBJECT};
+use crate::permissions::PUT_OBJECT;
+use crate::report::s3::{Depth, S3Prefix, read_objects};
 
 /// A place in S3 given as `s3://bucket/prefix/`: a bucket, and a key prefix that is empty or
 /// ends with `/` (a folder, as `IAMCTL_CONFIG` names one in the package).
@@ -326,51 +327,24 @@ pub async fn load_desired_from_s3(
     s3: &aws_sdk_s3::Client,
     folder: &S3Folder,
 ) -> Result<crate::desired::Desired, String> {
-    let mut keys = Vec::new();
-    let mut pages = s3
-        .list_objects_v2()
-        .bucket(&folder.bucket)
-        .prefix(&folder.prefix)
-        .delimiter("/")
-        .into_paginator()
-        .send();
-    loop {
-        let page = call("desired", LIST_BUCKET, pages.try_next())
-            .await
-            .map_err(|e| format!("listing {folder}: {e}"))?;
-        let Some(page) = page else { break };
-        keys.extend(
-            page.contents()
-                .iter()
-                .filter_map(|object| object.key())
-                .filter(|key| key.ends_with(".toml"))
-                .map(str::to_owned),
-        );
-    }
-    keys.sort();
-    if keys.is_empty() {
+    let at = S3Prefix {
+        bucket: folder.bucket.clone(),
+        prefix: folder.prefix.clone(),
+    };
+    let objects = read_objects(s3, &at, ".toml", Depth::DirectlyIn)
+        .await
+        .map_err(|e| format!("reading {folder}: {e}"))?;
+    if objects.is_empty() {
         return Err(format!("{folder} holds no *.toml file"));
     }
-    let mut sources = Vec::with_capacity(keys.len());
-    for key in keys {
-        let name = format!("s3://{}/{key}", folder.bucket);
-        let object = call(
-            "desired",
-            GET_OBJECT,
-            s3.get_object().bucket(&folder.bucket).key(&key).send(),
-        )
-        .await
-        .map_err(|e| format!("reading {name}: {e}"))?;
-        let bytes = object
-            .body
-            .collect()
-            .await
-            .map_err(|e| format!("reading {name}: {e}"))?
-            .into_bytes();
-        let text = String::from_utf8(bytes.to_vec())
-            .map_err(|_| format!("reading {name}: not UTF-8 text"))?;
-        sources.push((name, text));
-    }
+    let sources = objects
+        .into_iter()
+        .map(|(name, bytes)| {
+            String::from_utf8(bytes)
+                .map(|text| (name.clone(), text))
+                .map_err(|_| format!("reading {name}: not UTF-8 text"))
+        })
+        .collect::<Result<Vec<_>, String>>()?;
     let (doc, locations) = crate::desired::load_sources_located(sources)
         .map_err(|e| format!("loading {folder}: {e}"))?;
     Ok(crate::desired::Desired {

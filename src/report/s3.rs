@@ -41,20 +41,44 @@ pub enum S3Error {
 
 /// Every `*.json` object under the prefix, by key: `(s3://BUCKET/KEY, bytes)`.
 pub async fn read_plans(client: &Client, at: &S3Prefix) -> Result<Vec<(String, Vec<u8>)>, S3Error> {
+    read_objects(client, at, ".json", Depth::Below).await
+}
+
+/// Which objects under a prefix [`read_objects`] reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Depth {
+    /// Every object whose key starts with the prefix, in "subfolders" too.
+    Below,
+    /// Only the objects directly in the prefix's "folder" (listed with the delimiter `/`).
+    DirectlyIn,
+}
+
+/// The objects under `at` whose keys end in `suffix`, in key order: `(s3://BUCKET/KEY,
+/// bytes)`. One paginated `ListObjectsV2`, then one `GetObject` per object, each through
+/// `aws::call` (the plan files of `iamctl report`, the Lambda handler's desired state).
+pub async fn read_objects(
+    client: &Client,
+    at: &S3Prefix,
+    suffix: &str,
+    depth: Depth,
+) -> Result<Vec<(String, Vec<u8>)>, S3Error> {
     let account = format!("s3://{}", at.bucket);
     let mut keys = Vec::new();
-    let mut pages = client
+    let listing = client
         .list_objects_v2()
         .bucket(&at.bucket)
-        .prefix(&at.prefix)
-        .into_paginator()
-        .send();
+        .prefix(&at.prefix);
+    let listing = match depth {
+        Depth::Below => listing,
+        Depth::DirectlyIn => listing.delimiter("/"),
+    };
+    let mut pages = listing.into_paginator().send();
     while let Some(page) = call(&account, LIST_BUCKET, pages.try_next()).await? {
         keys.extend(
             page.contents()
                 .iter()
                 .filter_map(|object| object.key())
-                .filter(|key| key.ends_with(".json"))
+                .filter(|key| key.ends_with(suffix))
                 .map(str::to_owned),
         );
     }
