@@ -152,7 +152,28 @@ fn how_to_fix(rule: Rule, action: Action) -> &'static str {
         Rule::KeysDeleteInactive => {
             "To fix: reactivate the key if it is still needed; otherwise nothing to do."
         }
-        Rule::ConsoleRequireMfa => "To fix: enroll an MFA device for the user.",
+        Rule::ConsoleRequireMfa | Rule::MfaAllUsers => "To fix: enroll an MFA device for the user.",
+        Rule::ServiceCredentialsMaxAge => {
+            "To fix: create a new credential for the service, move its users to it, then delete the old one."
+        }
+        Rule::ServiceCredentialsRequireExpiry => {
+            "To fix: create a Bedrock API key with an expiry within the limit, move its users to it, then delete the old one."
+        }
+        Rule::ServiceCredentialsAllowedServices => {
+            "To fix: delete the credential, or ask for its service to be allowed."
+        }
+        Rule::ServiceCredentialsDeleteInactive | Rule::SshKeysDeleteInactive => {
+            "To fix: reactivate it if it is still needed; otherwise nothing to do."
+        }
+        Rule::SshKeysMaxAge => {
+            "To fix: upload a new SSH public key, move its users to it, then delete the old one."
+        }
+        Rule::SigningCertificatesForbid => {
+            "To fix: delete the signing certificate; sign requests with Signature Version 4 instead."
+        }
+        Rule::ServerCertificatesDeleteExpired => {
+            "To fix: make sure nothing serves the certificate, and delete it (or it is deleted on the date above)."
+        }
         Rule::ConsoleMaxUnused => {
             "To fix: sign in to the console, or ask for the password to be removed."
         }

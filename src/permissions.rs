@@ -31,6 +31,9 @@ pub enum Scope {
     /// IAM users, and only to attach or detach `iamctl-deny-without-mfa` (an `iam:PolicyARN`
     /// condition), so that the apply role cannot attach any other policy to anyone.
     UsersWithDenyPolicy,
+    /// Server certificates stored in IAM (`arn:PARTITION:iam::*:server-certificate/*`):
+    /// `[server_certificates]` deletes expired ones.
+    ServerCertificates,
     /// The SNS topic of `[notify]`. Only in [`NOTIFY`].
     NotifyTopic,
     /// IAM users, and only tags under `iamctl:` (an `aws:TagKeys` condition): the timing
@@ -118,6 +121,17 @@ pub const UPDATE_LOGIN_PROFILE: Permission = on("iam:UpdateLoginProfile", Scope:
 pub const DELETE_LOGIN_PROFILE: Permission = on("iam:DeleteLoginProfile", Scope::Users);
 pub const UPDATE_ACCESS_KEY: Permission = on("iam:UpdateAccessKey", Scope::Users);
 pub const DELETE_ACCESS_KEY: Permission = on("iam:DeleteAccessKey", Scope::Users);
+/// The other credential kinds' own calls: deactivated or deleted as their tables ask.
+pub const UPDATE_SERVICE_SPECIFIC_CREDENTIAL: Permission =
+    on("iam:UpdateServiceSpecificCredential", Scope::Users);
+pub const DELETE_SERVICE_SPECIFIC_CREDENTIAL: Permission =
+    on("iam:DeleteServiceSpecificCredential", Scope::Users);
+pub const UPDATE_SSH_PUBLIC_KEY: Permission = on("iam:UpdateSSHPublicKey", Scope::Users);
+pub const DELETE_SSH_PUBLIC_KEY: Permission = on("iam:DeleteSSHPublicKey", Scope::Users);
+pub const UPDATE_SIGNING_CERTIFICATE: Permission = on("iam:UpdateSigningCertificate", Scope::Users);
+pub const DELETE_SIGNING_CERTIFICATE: Permission = on("iam:DeleteSigningCertificate", Scope::Users);
+pub const DELETE_SERVER_CERTIFICATE: Permission =
+    on("iam:DeleteServerCertificate", Scope::ServerCertificates);
 pub const GET_POLICY: Permission = on("iam:GetPolicy", Scope::DenyPolicy);
 pub const CREATE_POLICY: Permission = on("iam:CreatePolicy", Scope::DenyPolicy);
 pub const ATTACH_USER_POLICY: Permission = on("iam:AttachUserPolicy", Scope::UsersWithDenyPolicy);
@@ -213,6 +227,13 @@ pub const APPLY: &[Permission] = &[
     CREATE_SECRET,
     PUT_SECRET_VALUE,
     PUT_RESOURCE_POLICY,
+    UPDATE_SERVICE_SPECIFIC_CREDENTIAL,
+    DELETE_SERVICE_SPECIFIC_CREDENTIAL,
+    UPDATE_SSH_PUBLIC_KEY,
+    DELETE_SSH_PUBLIC_KEY,
+    UPDATE_SIGNING_CERTIFICATE,
+    DELETE_SIGNING_CERTIFICATE,
+    DELETE_SERVER_CERTIFICATE,
 ];
 
 /// What the base identity (the ambient credentials, or a target's `profile`) calls before

@@ -154,6 +154,66 @@ impl UserBuilder {
         self
     }
 
+    /// A service-specific credential for `service`, created `created` days ago, expiring
+    /// `expires_in` days from now (`None`: no expiry).
+    pub fn service_credential(
+        mut self,
+        id: &str,
+        service: &str,
+        status: crate::state::ServiceCredentialStatus,
+        created: i64,
+        expires_in: Option<i64>,
+    ) -> Self {
+        self.0
+            .service_credentials
+            .get_or_insert_with(Vec::new)
+            .push(crate::state::ServiceCredential {
+                id: id.into(),
+                service: service.into(),
+                service_user_name: None,
+                alias: None,
+                status,
+                created: ago(created),
+                expires: expires_in.map(|days| ago(-days)),
+            });
+        self
+    }
+
+    /// An SSH public key uploaded `uploaded` days ago.
+    pub fn ssh_key(mut self, id: &str, status: KeyStatus, uploaded: i64) -> Self {
+        self.0
+            .ssh_public_keys
+            .get_or_insert_with(Vec::new)
+            .push(crate::state::SshPublicKey {
+                id: id.into(),
+                status,
+                uploaded: ago(uploaded),
+            });
+        self
+    }
+
+    /// A signing certificate known by its id, uploaded `uploaded` days ago.
+    pub fn signing_certificate(mut self, id: &str, status: KeyStatus, uploaded: i64) -> Self {
+        self.0
+            .signing_certificates
+            .get_or_insert_with(Vec::new)
+            .push(crate::state::SigningCertificate {
+                id: crate::state::CertificateId::Iam(id.into()),
+                status,
+                uploaded: ago(uploaded),
+            });
+        self
+    }
+
+    /// Every credential kind read, none held: what a read with the new tables gives a user
+    /// without any.
+    pub fn credentials_read(mut self) -> Self {
+        self.0.service_credentials.get_or_insert_with(Vec::new);
+        self.0.ssh_public_keys.get_or_insert_with(Vec::new);
+        self.0.signing_certificates.get_or_insert_with(Vec::new);
+        self
+    }
+
     /// A managed policy attached to the user.
     pub fn policy(mut self, name: &str) -> Self {
         self.0.attached_policies.push(name.into());

@@ -10,15 +10,19 @@ use super::{ApplyOptions, OutcomeStatus, deny_policy};
 use crate::aws::{AccountClients, AwsError, ErrorCode, call};
 use crate::permissions::{
     ATTACH_USER_POLICY, CREATE_LOGIN_PROFILE, DELETE_ACCESS_KEY, DELETE_ACCOUNT_PASSWORD_POLICY,
-    DELETE_LOGIN_PROFILE, DETACH_USER_POLICY, GET_ACCESS_KEY_LAST_USED, GET_LOGIN_PROFILE,
-    TAG_USER, UNTAG_USER, UPDATE_ACCESS_KEY, UPDATE_ACCOUNT_PASSWORD_POLICY, UPDATE_LOGIN_PROFILE,
+    DELETE_LOGIN_PROFILE, DELETE_SERVER_CERTIFICATE, DELETE_SERVICE_SPECIFIC_CREDENTIAL,
+    DELETE_SIGNING_CERTIFICATE, DELETE_SSH_PUBLIC_KEY, DETACH_USER_POLICY,
+    GET_ACCESS_KEY_LAST_USED, GET_LOGIN_PROFILE, LIST_SERVICE_SPECIFIC_CREDENTIALS,
+    LIST_SIGNING_CERTIFICATES, LIST_SSH_PUBLIC_KEYS, TAG_USER, UNTAG_USER, UPDATE_ACCESS_KEY,
+    UPDATE_ACCOUNT_PASSWORD_POLICY, UPDATE_LOGIN_PROFILE, UPDATE_SERVICE_SPECIFIC_CREDENTIAL,
+    UPDATE_SIGNING_CERTIFICATE, UPDATE_SSH_PUBLIC_KEY,
 };
 use crate::plan::{
-    AccountPlan, Address, Change, ChangeKind, KeyFacts, Record, RotationRecord, inactive_since_tag,
-    rotation_tag,
+    AccountPlan, Address, Change, ChangeKind, CredentialFacts, CredentialStatus, KeyFacts, Record,
+    RotationRecord, credential_inactive_since_tag, inactive_since_tag, rotation_tag,
 };
-use crate::state::AccessKeyId;
 use crate::state::PasswordPolicy;
+use crate::state::{AccessKeyId, CredentialType};
 
 fn failed(error: impl Into<String>) -> OutcomeStatus {
     OutcomeStatus::Failed {
@@ -270,6 +274,212 @@ impl<'a> Executor<'a> {
             ChangeKind::UpdateTrail { before, after } => {
                 super::cloudtrail::update(self.clients, before, after).await
             }
+            ChangeKind::DeactivateCredential {
+                user,
+                credential,
+                delete_on,
+            } => {
+                let status = self
+                    .credential(address, user, credential, KeyOperation::Deactivate)
+                    .await;
+                if !status.is_done() || delete_on.is_none() {
+                    return status;
+                }
+                // As for a key: deactivated first, recorded second.
+                let record = Record::CredentialInactiveSince {
+                    kind: credential.kind,
+                    id: credential.id.clone(),
+                    since: Utc::now(),
+                };
+                match self.record(address, user, record).await {
+                    Ok(()) => OutcomeStatus::Done,
+                    Err(err) => failed(format!(
+                        "deactivated, but recording since when failed: {err}; the next run records it (the deletion grace then counts from that run)"
+                    )),
+                }
+            }
+            ChangeKind::DeleteCredential { user, credential } => {
+                let status = self
+                    .credential(address, user, credential, KeyOperation::Delete)
+                    .await;
+                if status.is_done() && credential.inactive_since.is_some() {
+                    let tag = credential_inactive_since_tag(credential.kind, &credential.id);
+                    if let Err(err) = self.untag(address, user, vec![tag]).await {
+                        return failed(format!(
+                            "deleted, but removing its record failed: {err}; the next run removes it"
+                        ));
+                    }
+                }
+                status
+            }
+            ChangeKind::RecordInactiveCredential {
+                user, credential, ..
+            } => {
+                let record = Record::CredentialInactiveSince {
+                    kind: credential.kind,
+                    id: credential.id.clone(),
+                    since: Utc::now(),
+                };
+                done_or_failed(self.record(address, user, record).await)
+            }
+            ChangeKind::ForgetInactiveCredential { user, kind, id, .. } => done_or_failed(
+                self.untag(
+                    address,
+                    user,
+                    vec![credential_inactive_since_tag(*kind, id)],
+                )
+                .await,
+            ),
+            ChangeKind::DeleteServerCertificate { certificate } => {
+                self.trace(address, DELETE_SERVER_CERTIFICATE.action);
+                let request = self
+                    .clients
+                    .iam
+                    .delete_server_certificate()
+                    .server_certificate_name(&certificate.name)
+                    .send();
+                done_or_gone(call(self.account(), DELETE_SERVER_CERTIFICATE, request).await)
+            }
+        }
+    }
+
+    /// Deactivates or deletes a service-specific credential, SSH key or signing certificate
+    /// with its kind's own call. Deleting one the plan saw inactive first checks that it still
+    /// is: one reactivated since is in use again, and deleting it would break its user.
+    async fn credential(
+        &self,
+        address: &Address,
+        user: &str,
+        credential: &CredentialFacts,
+        operation: KeyOperation,
+    ) -> OutcomeStatus {
+        let id = credential.id.as_str();
+        if let (KeyOperation::Delete, CredentialStatus::Inactive | CredentialStatus::Expired) =
+            (operation, credential.status)
+        {
+            match self.is_active_now(address, user, credential).await {
+                Ok(Some(false)) => {}
+                Ok(Some(true)) => {
+                    return skipped("reactivated since the plan was made: it is left alone");
+                }
+                Ok(None) => return skipped("already gone since the plan was made"),
+                Err(err) => return failed(err.to_string()),
+            }
+        }
+        let iam = &self.clients.iam;
+        let result = match (credential.kind, operation) {
+            (CredentialType::ServiceCredential, KeyOperation::Deactivate) => {
+                let permission = UPDATE_SERVICE_SPECIFIC_CREDENTIAL;
+                self.trace(address, permission.action);
+                let request = iam
+                    .update_service_specific_credential()
+                    .user_name(user)
+                    .service_specific_credential_id(id)
+                    .status(StatusType::Inactive)
+                    .send();
+                call(self.account(), permission, request).await.map(|_| ())
+            }
+            (CredentialType::ServiceCredential, KeyOperation::Delete) => {
+                let permission = DELETE_SERVICE_SPECIFIC_CREDENTIAL;
+                self.trace(address, permission.action);
+                let request = iam
+                    .delete_service_specific_credential()
+                    .user_name(user)
+                    .service_specific_credential_id(id)
+                    .send();
+                call(self.account(), permission, request).await.map(|_| ())
+            }
+            (CredentialType::SshKey, KeyOperation::Deactivate) => {
+                let permission = UPDATE_SSH_PUBLIC_KEY;
+                self.trace(address, permission.action);
+                let request = iam
+                    .update_ssh_public_key()
+                    .user_name(user)
+                    .ssh_public_key_id(id)
+                    .status(StatusType::Inactive)
+                    .send();
+                call(self.account(), permission, request).await.map(|_| ())
+            }
+            (CredentialType::SshKey, KeyOperation::Delete) => {
+                let permission = DELETE_SSH_PUBLIC_KEY;
+                self.trace(address, permission.action);
+                let request = iam
+                    .delete_ssh_public_key()
+                    .user_name(user)
+                    .ssh_public_key_id(id)
+                    .send();
+                call(self.account(), permission, request).await.map(|_| ())
+            }
+            (CredentialType::SigningCertificate, KeyOperation::Deactivate) => {
+                let permission = UPDATE_SIGNING_CERTIFICATE;
+                self.trace(address, permission.action);
+                let request = iam
+                    .update_signing_certificate()
+                    .user_name(user)
+                    .certificate_id(id)
+                    .status(StatusType::Inactive)
+                    .send();
+                call(self.account(), permission, request).await.map(|_| ())
+            }
+            (CredentialType::SigningCertificate, KeyOperation::Delete) => {
+                let permission = DELETE_SIGNING_CERTIFICATE;
+                self.trace(address, permission.action);
+                let request = iam
+                    .delete_signing_certificate()
+                    .user_name(user)
+                    .certificate_id(id)
+                    .send();
+                call(self.account(), permission, request).await.map(|_| ())
+            }
+        };
+        done_or_gone(result)
+    }
+
+    /// Whether the credential is active now (`None`: it is gone), from its user's list of
+    /// that kind.
+    async fn is_active_now(
+        &self,
+        address: &Address,
+        user: &str,
+        credential: &CredentialFacts,
+    ) -> Result<Option<bool>, AwsError> {
+        let iam = &self.clients.iam;
+        let id = credential.id.as_str();
+        let active = |status: &StatusType| *status == StatusType::Active;
+        match credential.kind {
+            CredentialType::ServiceCredential => {
+                self.trace(address, LIST_SERVICE_SPECIFIC_CREDENTIALS.action);
+                let request = iam
+                    .list_service_specific_credentials()
+                    .user_name(user)
+                    .send();
+                let out = call(self.account(), LIST_SERVICE_SPECIFIC_CREDENTIALS, request).await?;
+                Ok(out
+                    .service_specific_credentials()
+                    .iter()
+                    .find(|c| c.service_specific_credential_id() == id)
+                    .map(|c| active(c.status())))
+            }
+            CredentialType::SshKey => {
+                self.trace(address, LIST_SSH_PUBLIC_KEYS.action);
+                let request = iam.list_ssh_public_keys().user_name(user).send();
+                let out = call(self.account(), LIST_SSH_PUBLIC_KEYS, request).await?;
+                Ok(out
+                    .ssh_public_keys()
+                    .iter()
+                    .find(|k| k.ssh_public_key_id() == id)
+                    .map(|k| active(k.status())))
+            }
+            CredentialType::SigningCertificate => {
+                self.trace(address, LIST_SIGNING_CERTIFICATES.action);
+                let request = iam.list_signing_certificates().user_name(user).send();
+                let out = call(self.account(), LIST_SIGNING_CERTIFICATES, request).await?;
+                Ok(out
+                    .certificates()
+                    .iter()
+                    .find(|c| c.certificate_id() == id)
+                    .map(|c| active(c.status())))
+            }
         }
     }
 
@@ -478,11 +688,16 @@ impl<'a> Executor<'a> {
         user: &str,
         key_id: &AccessKeyId,
     ) -> Result<(), AwsError> {
-        self.trace(address, TAG_USER.action);
         let record = Record::InactiveSince {
             key: key_id.clone(),
             since: Utc::now(),
         };
+        self.record(address, user, record).await
+    }
+
+    /// Writes one record in a user tag.
+    async fn record(&self, address: &Address, user: &str, record: Record) -> Result<(), AwsError> {
+        self.trace(address, TAG_USER.action);
         let tag = Tag::builder()
             .key(record.tag())
             .value(record.value())
@@ -608,7 +823,7 @@ impl<'a> Executor<'a> {
     }
 }
 
-/// What is done to an access key.
+/// What is done to an access key (or a credential of another kind).
 #[derive(Debug, Clone, Copy)]
 enum KeyOperation {
     Deactivate,

@@ -51,6 +51,12 @@ fn validate(global: &GlobalArgs, printer: &Printer) -> Result<ExitStatus> {
     for warning in desired::warnings(&desired.doc) {
         printer.note(&format!("warning: {}: {}", warning.path, warning.message));
     }
+    // What the other credential kinds' tables cost to read, target by target.
+    for target in &targets {
+        for cost in crate::live::ReadSelection::of(&target.rules).costs() {
+            printer.detail(&format!("{}: {cost}", target.target.name));
+        }
+    }
     if !printer.quiet() {
         let files = desired.files.len();
         // An organization's accounts are only known when it is listed, at run time.

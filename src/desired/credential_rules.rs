@@ -1,7 +1,7 @@
-//! The resolved values of issue 21's credential tables and issue 22's population and account
-//! controls: what the engine will read once it enforces them. Until then
-//! [`super::not_yet_enforced`] refuses the tables in `validate`, `plan` and `apply`, and only
-//! `snapshot` reads what they ask for (`live::ReadSelection`).
+//! The resolved values of issue 21's credential tables (enforced by `plan/engine/`) and issue
+//! 22's population and account controls, which [`super::not_yet_enforced`] refuses in
+//! `validate`, `plan` and `apply` until the engine enforces them (`snapshot` reads what they
+//! ask for, `live::ReadSelection`).
 
 use chrono::NaiveDate;
 
@@ -129,6 +129,14 @@ pub struct AccountControlRules {
 }
 
 impl CredentialRules {
+    /// Whether a table is about users' credentials (server certificates are the account's).
+    pub fn concerns_users(&self) -> bool {
+        self.service_credentials.is_some()
+            || self.ssh_keys.is_some()
+            || self.signing_certificates.is_some()
+            || self.mfa_all_users
+    }
+
     pub(super) fn resolve(users: &UsersSpec, servers: Option<&ServerCertificatesSpec>) -> Self {
         Self {
             service_credentials: users.service_credentials.as_ref().map(|s| {

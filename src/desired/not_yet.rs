@@ -1,5 +1,6 @@
-//! The tables of issues 21 and 22 that the desired state accepts and the engine does not
-//! enforce yet. A table that parses and then does nothing would be the false assurance those
+//! The tables of issue 22 that the desired state accepts and the engine does not enforce yet
+//! (issue 21's credential tables are enforced: `plan/engine/user_credentials.rs`,
+//! `server_certificates.rs`). A table that parses and then does nothing would be the false assurance those
 //! issues are about, so `validate`, `plan`, `apply` and `watch` refuse them, each located at its
 //! key; `snapshot` accepts them and reads what they ask for. The engine work removes each
 //! entry of [`NOT_YET_ENFORCED`] as it enforces the table.
@@ -10,17 +11,12 @@ use super::model::{AccessKeysSpec, AuditSpec, DesiredDoc, UsersSpec};
 /// The keys not enforced yet, as written in a desired state (paths within a target's tables;
 /// `organization.…` at the top level only).
 pub const NOT_YET_ENFORCED: &[&str] = &[
-    "users.service_credentials",
-    "users.ssh_keys",
-    "users.signing_certificates",
-    "users.mfa",
     "users.inventory",
     "users.exception",
     "users.break_glass",
     "users.require_tags",
     "users.access_keys.forbid_setup_keys",
     "user[].break_glass",
-    "server_certificates",
     "audit.require_security_contact",
     "audit.access_analyzer_regions",
     "audit.forbid_cloudshell_full_access",
@@ -94,14 +90,9 @@ fn written(doc: &DesiredDoc) -> Vec<String> {
     let mut target = |prefix: &str,
                       users: Option<&UsersSpec>,
                       user: &[super::model::UserSpec],
-                      audit: Option<&AuditSpec>,
-                      servers: bool| {
+                      audit: Option<&AuditSpec>| {
         if let Some(users) = users {
             let UsersSpec {
-                service_credentials,
-                ssh_keys,
-                signing_certificates,
-                mfa,
                 inventory,
                 exception,
                 break_glass,
@@ -110,10 +101,6 @@ fn written(doc: &DesiredDoc) -> Vec<String> {
                 ..
             } = users;
             for (key, set) in [
-                ("service_credentials", service_credentials.is_some()),
-                ("ssh_keys", ssh_keys.is_some()),
-                ("signing_certificates", signing_certificates.is_some()),
-                ("mfa", mfa.is_some()),
                 ("inventory", inventory.is_some()),
                 ("exception", exception.is_some()),
                 ("break_glass", break_glass.is_some()),
@@ -134,9 +121,6 @@ fn written(doc: &DesiredDoc) -> Vec<String> {
             if spec.break_glass.is_some() {
                 paths.push(format!("{prefix}user[{i}].break_glass"));
             }
-        }
-        if servers {
-            paths.push(format!("{prefix}server_certificates"));
         }
         if let Some(audit) = audit {
             for (key, set) in [
@@ -163,20 +147,13 @@ fn written(doc: &DesiredDoc) -> Vec<String> {
             }
         }
     };
-    target(
-        "",
-        doc.users.as_ref(),
-        &doc.user,
-        doc.audit.as_ref(),
-        doc.server_certificates.is_some(),
-    );
+    target("", doc.users.as_ref(), &doc.user, doc.audit.as_ref());
     for (i, account) in doc.account.iter().enumerate() {
         target(
             &format!("account[{i}]."),
             account.users.as_ref(),
             &account.user,
             account.audit.as_ref(),
-            account.server_certificates.is_some(),
         );
     }
     if doc
@@ -216,13 +193,21 @@ mod tests {
             refused("[users.access_keys]\nmax_age_days = 90\n[[user]]\nname = \"a\"\n"),
             Vec::<String>::new()
         );
+        // Issue 21's credential tables are enforced.
+        assert_eq!(
+            refused(
+                "[users.ssh_keys]\nmax_age_days = 365\n[users.mfa]\nall_users = true\n\
+                 [server_certificates]\ndelete_expired_after_days = 30\n"
+            ),
+            Vec::<String>::new()
+        );
     }
 
     #[test]
     fn each_new_table_is_refused_at_its_key() {
         let text = "\
-[users.ssh_keys]
-max_age_days = 365
+[users.inventory]
+allowed = [\"svc-*\"]
 
 [users.access_keys]
 forbid_setup_keys = true
@@ -231,8 +216,8 @@ forbid_setup_keys = true
 name = \"break-glass-1\"
 break_glass = true
 
-[server_certificates]
-delete_expired_after_days = 30
+[users.break_glass]
+max_used_days = 1
 
 [[account]]
 name = \"prod\"
@@ -242,14 +227,15 @@ access_analyzer_regions = [\"us-east-1\"]
         let problems = refused(text);
         assert_eq!(problems.len(), 5, "{problems:#?}");
         assert!(
-            problems[0]
-                .starts_with("d.toml:1:8: users.ssh_keys: [users.ssh_keys] is not enforced yet: "),
+            problems[0].starts_with(
+                "d.toml:1:8: users.inventory: [users.inventory] is not enforced yet: "
+            ),
             "{problems:#?}"
         );
         for expected in [
             "d.toml:5:1: users.access_keys.forbid_setup_keys: `users.access_keys.forbid_setup_keys` is not enforced yet",
             "d.toml:9:1: user[0].break_glass: `user[0].break_glass` is not enforced yet",
-            "d.toml:11:2: server_certificates: [server_certificates] is not enforced yet",
+            "d.toml:11:8: users.break_glass: [users.break_glass] is not enforced yet",
             "d.toml:17:1: account[0].audit.access_analyzer_regions: `account[0].audit.access_analyzer_regions` is not enforced yet",
         ] {
             assert!(

@@ -198,6 +198,7 @@ impl Rules {
             || !self.users.is_empty()
             || !self.rotate_now.is_empty()
             || self.compliance.reads_user_policies()
+            || self.credentials.concerns_users()
             || matches!(&self.password_policy, Some(PolicyRule::Present(_)) if self.console.reset_on_policy_tightening)
     }
 }

@@ -111,6 +111,25 @@ pub fn warnings(doc: &DesiredDoc) -> Vec<Problem> {
         }),
     );
     for (at, users) in tables {
+        let prefix = at.trim_end_matches("access_keys");
+        if let Some(creds) = users.and_then(|u| u.service_credentials.as_ref()) {
+            let deactivates = [creds.on_expired, creds.on_forbidden_service]
+                .contains(&Some(KeyAction::Deactivate));
+            warn_no_grace(
+                &mut warnings,
+                format!("{prefix}service_credentials"),
+                deactivates && creds.delete_inactive == Some(true),
+                creds.delete_inactive_after_days,
+            );
+        }
+        if let Some(ssh) = users.and_then(|u| u.ssh_keys.as_ref()) {
+            warn_no_grace(
+                &mut warnings,
+                format!("{prefix}ssh_keys"),
+                ssh.on_expired == Some(KeyAction::Deactivate) && ssh.delete_inactive == Some(true),
+                ssh.delete_inactive_after_days,
+            );
+        }
         let Some(keys) = users.and_then(|u| u.access_keys.as_ref()) else {
             continue;
         };
@@ -129,6 +148,20 @@ pub fn warnings(doc: &DesiredDoc) -> Vec<Problem> {
         }
     }
     warnings
+}
+
+/// A table that deactivates and deletes what is inactive with no grace: the next run deletes
+/// what this one deactivated.
+fn warn_no_grace(warnings: &mut Vec<Problem>, at: String, deactivates: bool, grace: Option<i64>) {
+    if deactivates && grace.unwrap_or(0) == 0 {
+        warnings.push(Problem {
+            path: format!("{at}.delete_inactive_after_days"),
+            message: "credentials that apply deactivates are deleted by the next run: \
+                      delete_inactive with no grace leaves no time to undo a deactivation; \
+                      set delete_inactive_after_days"
+                .into(),
+        });
+    }
 }
 
 /// `on_expired = "rotate"` needs a rotation table, in the target's tables as resolved: the

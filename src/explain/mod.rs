@@ -17,6 +17,7 @@ pub use lookup::{LookupOptions, lookup_events};
 
 use crate::aws::{AccountClients, AwsError};
 use crate::plan::{AccountPlan, Address, Attribution, ChangeKind, Rule};
+use crate::state::CredentialType;
 
 /// What a plan item is about, as CloudTrail names it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -96,6 +97,12 @@ const ANY_USER_CHANGE: &[&str] = &[
     "DeactivateMFADevice",
     "EnableMFADevice",
 ];
+const SERVICE_CREDENTIAL: &[&str] = &[
+    "CreateServiceSpecificCredential",
+    "UpdateServiceSpecificCredential",
+];
+const SSH_KEY: &[&str] = &["UploadSSHPublicKey", "UpdateSSHPublicKey"];
+const SIGNING_CERTIFICATE: &[&str] = &["UploadSigningCertificate", "UpdateSigningCertificate"];
 const TRAIL: &[&str] = &[
     "StopLogging",
     "DeleteTrail",
@@ -124,6 +131,12 @@ pub const EVENT_NAMES: &[&str] = &[
     "UpdateTrail",
     "PutEventSelectors",
     "CreateTrail",
+    "CreateServiceSpecificCredential",
+    "UpdateServiceSpecificCredential",
+    "UploadSSHPublicKey",
+    "UpdateSSHPublicKey",
+    "UploadSigningCertificate",
+    "UpdateSigningCertificate",
 ];
 
 /// Which events explain the item at `address` that `rule` raised; `None` for items that
@@ -158,7 +171,16 @@ pub(crate) fn query(address: &Address, rule: Rule) -> Option<Query> {
         | Rule::UsersForbidDirectPolicies
         | Rule::AuditForbidFullAdmin
         | Rule::AuditRequireSupportRole
-        | Rule::KeysRotation => LOGIN_PROFILE,
+        | Rule::KeysRotation
+        | Rule::ServiceCredentialsMaxAge
+        | Rule::ServiceCredentialsAllowedServices
+        | Rule::ServiceCredentialsRequireExpiry
+        | Rule::ServiceCredentialsDeleteInactive
+        | Rule::SshKeysMaxAge
+        | Rule::SshKeysDeleteInactive
+        | Rule::SigningCertificatesForbid
+        | Rule::MfaAllUsers
+        | Rule::ServerCertificatesDeleteExpired => LOGIN_PROFILE,
     };
     Some(match address {
         Address::PasswordPolicy => Query {
@@ -172,7 +194,8 @@ pub(crate) fn query(address: &Address, rule: Rule) -> Option<Query> {
         },
         Address::UserPolicy { user: name, .. } => user(DENY_POLICY, name),
         Address::User(name) => match rule {
-            Rule::ConsoleRequireMfa => user(CONSOLE_WITHOUT_MFA, name),
+            Rule::ConsoleRequireMfa | Rule::MfaAllUsers => user(CONSOLE_WITHOUT_MFA, name),
+            Rule::SigningCertificatesForbid => user(SIGNING_CERTIFICATE, name),
             Rule::ConsoleMaxUnused => user(LOGIN_PROFILE, name),
             Rule::KeysMaxActive | Rule::KeysRotation => user(ACCESS_KEY, name),
             Rule::User => user(USER_GONE, name),
@@ -193,7 +216,22 @@ pub(crate) fn query(address: &Address, rule: Rule) -> Option<Query> {
             | Rule::UserConsole
             | Rule::UserPasswordReset
             | Rule::AuditCloudTrail
-            | Rule::AuditCloudTrailCreate => user(ANY_USER_CHANGE, name),
+            | Rule::AuditCloudTrailCreate
+            | Rule::ServiceCredentialsMaxAge
+            | Rule::ServiceCredentialsAllowedServices
+            | Rule::ServiceCredentialsRequireExpiry
+            | Rule::ServiceCredentialsDeleteInactive
+            | Rule::SshKeysMaxAge
+            | Rule::SshKeysDeleteInactive
+            | Rule::ServerCertificatesDeleteExpired => user(ANY_USER_CHANGE, name),
+        },
+        // The user's own events of that kind (CloudTrail names no credential id for all).
+        Address::Credential {
+            user: name, kind, ..
+        } => match kind {
+            CredentialType::ServiceCredential => user(SERVICE_CREDENTIAL, name),
+            CredentialType::SshKey => user(SSH_KEY, name),
+            CredentialType::SigningCertificate => user(SIGNING_CERTIFICATE, name),
         },
         // Any trail's change may be it; `queries` narrows a change to the trail it fixes.
         Address::CloudTrail => Query {
@@ -202,7 +240,13 @@ pub(crate) fn query(address: &Address, rule: Rule) -> Option<Query> {
         },
         // The root user's state, a missing role, a group's or role's policies: the compliance
         // findings name what to fix, and CloudTrail lookups for them are not made.
-        Address::Root | Address::Account | Address::Group(_) | Address::Role(_) => return None,
+        // A server certificate's upload is not matched by name: its expiry, not a change,
+        // is what the item is about.
+        Address::Root
+        | Address::Account
+        | Address::Group(_)
+        | Address::Role(_)
+        | Address::ServerCertificate(_) => return None,
     })
 }
 
@@ -231,7 +275,12 @@ pub(crate) fn queries(plan: &AccountPlan) -> Vec<Option<Query>> {
             | ChangeKind::ForgetInactiveKey { .. }
             | ChangeKind::RotateAccessKey { .. }
             | ChangeKind::RecordRotation { .. }
-            | ChangeKind::ForgetRotation { .. } => {}
+            | ChangeKind::ForgetRotation { .. }
+            | ChangeKind::DeactivateCredential { .. }
+            | ChangeKind::DeleteCredential { .. }
+            | ChangeKind::RecordInactiveCredential { .. }
+            | ChangeKind::ForgetInactiveCredential { .. }
+            | ChangeKind::DeleteServerCertificate { .. } => {}
         }
         Some(q)
     });

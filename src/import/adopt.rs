@@ -5,9 +5,9 @@
 
 use chrono::{DateTime, Duration, Utc};
 
-use crate::desired::Rules;
+use crate::desired::{Rules, ServiceCredentialRules, SshKeyRules};
 use crate::plan::plan_account;
-use crate::state::{AccountState, KeyStatus, PasswordPolicy};
+use crate::state::{AccountState, KeyStatus, PasswordPolicy, ServiceCredentialStatus};
 
 /// A rule is written only when the account meets it with this much to spare, so that the
 /// `plan` after an import stays empty for a while rather than a few hours.
@@ -30,6 +30,26 @@ pub struct Adoption {
     /// Users with an active access key and no console password, in the state's order.
     pub key_only_users: Vec<String>,
     pub cloudtrail: CloudTrail,
+    pub credentials: OtherCredentials,
+}
+
+/// Issue 21's tables: what the account holds of each other credential kind, and what each
+/// table at its usual setting would flag (`None`: not read, as from an older snapshot).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OtherCredentials {
+    /// Active service-specific credentials, and the services of all of them (sorted).
+    pub service_credentials: Option<(usize, Vec<String>)>,
+    /// How many `[users.service_credentials] max_age_days = 90` would report.
+    pub service_credentials_over_90_days: usize,
+    pub ssh_keys_active: Option<usize>,
+    /// How many `[users.ssh_keys] max_age_days = 365` would report.
+    pub ssh_keys_over_365_days: usize,
+    /// Users with an active signing certificate.
+    pub signing_certificates: Option<Vec<String>>,
+    /// The users `[users.mfa] all_users = true` would report; empty: the rule is met.
+    pub without_mfa: Vec<String>,
+    /// Expired server certificates, and how many `delete_expired_after_days = 30` deletes.
+    pub expired_server_certificates: Option<(usize, usize)>,
 }
 
 /// `[users.console]`.
@@ -130,6 +150,51 @@ pub fn adopt(state: &AccountState, as_of: DateTime<Utc>) -> Adoption {
     delete_inactive.access_keys.delete_inactive = true;
     let mut max_active = Rules::default();
     max_active.access_keys.max_active = Some(1);
+    let mut service_age = Rules::default();
+    service_age.credentials.service_credentials = Some(ServiceCredentialRules {
+        max_age_days: Some(90),
+        ..Default::default()
+    });
+    let mut ssh_age = Rules::default();
+    ssh_age.credentials.ssh_keys = Some(SshKeyRules {
+        max_age_days: Some(365),
+        ..Default::default()
+    });
+    let mut mfa_all = Rules::default();
+    mfa_all.credentials.mfa_all_users = true;
+    let mut servers = Rules::default();
+    servers
+        .credentials
+        .server_certificates_delete_expired_after_days = Some(30);
+    let service_credentials = state.users.iter().try_fold(
+        (0usize, std::collections::BTreeSet::new()),
+        |(active, mut services), user| {
+            let held = user.service_credentials.as_ref()?;
+            services.extend(held.iter().map(|c| c.service.clone()));
+            let now = held
+                .iter()
+                .filter(|c| c.status == ServiceCredentialStatus::Active)
+                .count();
+            Some((active + now, services))
+        },
+    );
+    let ssh_keys_active = state.users.iter().try_fold(0usize, |active, user| {
+        let keys = user.ssh_public_keys.as_ref()?;
+        Some(
+            active
+                + keys
+                    .iter()
+                    .filter(|k| k.status == KeyStatus::Active)
+                    .count(),
+        )
+    });
+    let signing_certificates = state.users.iter().try_fold(Vec::new(), |mut users, user| {
+        let certs = user.signing_certificates.as_ref()?;
+        if certs.iter().any(|c| c.status == KeyStatus::Active) {
+            users.push(user.name.clone());
+        }
+        Some(users)
+    });
 
     Adoption {
         password_policy: state.password_policy.clone(),
@@ -161,6 +226,21 @@ pub fn adopt(state: &AccountState, as_of: DateTime<Utc>) -> Adoption {
                 Some(trail) => CloudTrail::WatchedBy(trail.name.clone()),
                 None => CloudTrail::Unwatched,
             },
+        },
+        credentials: OtherCredentials {
+            service_credentials: service_credentials
+                .map(|(active, services)| (active, services.into_iter().collect())),
+            service_credentials_over_90_days: judge.verdict(&service_age, as_of).reported.len(),
+            ssh_keys_active,
+            ssh_keys_over_365_days: judge.verdict(&ssh_age, as_of).reported.len(),
+            signing_certificates,
+            without_mfa: judge.verdict(&mfa_all, as_of).reported,
+            expired_server_certificates: state.server_certificates.as_ref().map(|certs| {
+                (
+                    certs.iter().filter(|c| c.expires <= as_of).count(),
+                    judge.verdict(&servers, as_of).changes,
+                )
+            }),
         },
     }
 }

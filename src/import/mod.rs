@@ -14,7 +14,8 @@ use std::path::PathBuf;
 use chrono::{DateTime, Utc};
 
 pub use adopt::{
-    AccessKeys, Adoption, CloudTrail, Console, DayLimit, DayVerdict, HEADROOM_DAYS, adopt,
+    AccessKeys, Adoption, CloudTrail, Console, DayLimit, DayVerdict, HEADROOM_DAYS,
+    OtherCredentials, adopt,
 };
 pub use render::{Provenance, render};
 

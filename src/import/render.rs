@@ -9,7 +9,7 @@ use std::fmt::Write as _;
 use chrono::{DateTime, Utc};
 use toml_edit::{Array, ArrayOfTables, DocumentMut, Item, Key, Table, Value};
 
-use super::adopt::{Adoption, CloudTrail, DayLimit, DayVerdict};
+use super::adopt::{Adoption, CloudTrail, DayLimit, DayVerdict, OtherCredentials};
 use crate::aws::Target;
 use crate::fleet::DEFAULT_TARGET;
 use crate::state::PasswordPolicy;
@@ -38,6 +38,7 @@ pub fn render(adoption: &Adoption, provenance: &Provenance<'_>) -> String {
     header(&mut out, provenance);
     password_policy(&mut out, adoption.password_policy.as_ref());
     users(&mut out, adoption);
+    other_credentials(&mut out, &adoption.credentials);
     per_user(&mut out, &adoption.key_only_users);
     audit(&mut out, &adoption.cloudtrail);
     account(&mut out, provenance.target);
@@ -434,6 +435,115 @@ fn users(out: &mut Writer, adoption: &Adoption) {
             ),
         );
     }
+}
+
+/// Issue 21's tables: `[users.mfa] all_users` set when every user has MFA, the others
+/// suggested with what they would flag (each costs reads: see the README).
+fn other_credentials(out: &mut Writer, credentials: &OtherCredentials) {
+    out.section("Other credentials users and the account hold.");
+    if credentials.without_mfa.is_empty() {
+        out.table(&["users", "mfa"], None);
+        out.set("all_users", true, "every IAM user has MFA");
+    } else {
+        out.line("# [users.mfa]");
+        out.suggest(
+            "all_users",
+            true,
+            &format!(
+                "{} without MFA would be reported: {}",
+                plural(credentials.without_mfa.len(), "user", "users"),
+                names(&credentials.without_mfa)
+            ),
+        );
+    }
+    out.blank();
+    match &credentials.service_credentials {
+        Some((active, services)) => out.line(format!(
+            "# [users.service_credentials]    {} today{}",
+            plural(
+                *active,
+                "active service-specific credential",
+                "active service-specific credentials"
+            ),
+            if services.is_empty() {
+                String::new()
+            } else {
+                format!(" (services: {})", services.join(", "))
+            }
+        )),
+        None => out.line("# [users.service_credentials]    not read"),
+    }
+    out.suggest(
+        "max_age_days",
+        90,
+        &format!(
+            "would report {}",
+            plural(
+                credentials.service_credentials_over_90_days,
+                "credential",
+                "credentials"
+            )
+        ),
+    );
+    out.suggest("on_expired", "report", "report | deactivate | delete");
+    out.suggest(
+        "require_expiry_days",
+        30,
+        "Bedrock API keys must expire within 30 days of creation",
+    );
+    out.suggest(
+        "delete_inactive",
+        true,
+        "inactive and expired ones, after the grace",
+    );
+    out.suggest("delete_inactive_after_days", 14, "");
+    out.blank();
+    out.line(match credentials.ssh_keys_active {
+        Some(active) => format!(
+            "# [users.ssh_keys]    {} today; costs one ListSSHPublicKeys per user",
+            plural(active, "active SSH public key", "active SSH public keys")
+        ),
+        None => "# [users.ssh_keys]    not read; costs one ListSSHPublicKeys per user".to_owned(),
+    });
+    out.suggest(
+        "max_age_days",
+        365,
+        &format!(
+            "would report {}",
+            plural(credentials.ssh_keys_over_365_days, "key", "keys")
+        ),
+    );
+    out.suggest("on_expired", "report", "report | deactivate | delete");
+    out.blank();
+    out.line("# [users.signing_certificates]");
+    out.suggest(
+        "forbid",
+        true,
+        &match &credentials.signing_certificates {
+            Some(users) if users.is_empty() => "no active signing certificate today".to_owned(),
+            Some(users) => format!(
+                "would report the certificates of {}: {}",
+                plural(users.len(), "user", "users"),
+                names(users)
+            ),
+            None => "signing certificates were not read".to_owned(),
+        },
+    );
+    out.suggest("on_forbidden", "report", "report | deactivate | delete");
+    out.blank();
+    out.line("# [server_certificates]");
+    out.suggest(
+        "delete_expired_after_days",
+        30,
+        &match credentials.expired_server_certificates {
+            Some((0, _)) => "no expired server certificate today".to_owned(),
+            Some((expired, deleted)) => format!(
+                "{} today; would delete {deleted} now, the others announced",
+                plural(expired, "expired certificate", "expired certificates")
+            ),
+            None => "server certificates were not read".to_owned(),
+        },
+    );
 }
 
 fn per_user(out: &mut Writer, key_only_users: &[String]) {

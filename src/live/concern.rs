@@ -81,7 +81,7 @@ impl Facts {
         if console.max_unused_days.is_some() {
             facts |= Facts::PASSWORD_LAST_USED;
         }
-        if console.require_mfa {
+        if console.require_mfa || rules.credentials.mfa_all_users {
             facts |= Facts::MFA;
         }
         if rules.access_keys != Default::default() {
@@ -120,6 +120,18 @@ impl Facts {
             | Rule::UsersForbidDirectPolicies
             | Rule::AuditForbidFullAdmin
             | Rule::AuditRequireSupportRole => Facts::NONE,
+            // Read as the console MFA rule reads it (the report, or ListMFADevices).
+            Rule::MfaAllUsers => Facts::MFA,
+            // The other credential kinds are read by their own lists, never from the report
+            // (`live/credentials.rs`): nothing is left to confirm.
+            Rule::ServiceCredentialsMaxAge
+            | Rule::ServiceCredentialsAllowedServices
+            | Rule::ServiceCredentialsRequireExpiry
+            | Rule::ServiceCredentialsDeleteInactive
+            | Rule::SshKeysMaxAge
+            | Rule::SshKeysDeleteInactive
+            | Rule::SigningCertificatesForbid
+            | Rule::ServerCertificatesDeleteExpired => Facts::NONE,
         }
     }
 
@@ -161,6 +173,12 @@ impl Facts {
             | ChangeKind::RotateAccessKey { .. }
             | ChangeKind::RecordRotation { .. }
             | ChangeKind::ForgetRotation { .. } => Facts::read_by_rule(change.rule),
+            // Listed directly, ids and all: nothing rests on the report.
+            ChangeKind::DeactivateCredential { .. }
+            | ChangeKind::DeleteCredential { .. }
+            | ChangeKind::RecordInactiveCredential { .. }
+            | ChangeKind::ForgetInactiveCredential { .. }
+            | ChangeKind::DeleteServerCertificate { .. } => Facts::NONE,
         }
     }
 }
@@ -289,7 +307,16 @@ pub(crate) fn add_plan_items(
                 | Rule::UsersForbidDirectPolicies
                 | Rule::AuditForbidFullAdmin
                 | Rule::AuditRequireSupportRole
-                | Rule::KeysRotation => Facts::NONE,
+                | Rule::KeysRotation
+                | Rule::ServiceCredentialsMaxAge
+                | Rule::ServiceCredentialsAllowedServices
+                | Rule::ServiceCredentialsRequireExpiry
+                | Rule::ServiceCredentialsDeleteInactive
+                | Rule::SshKeysMaxAge
+                | Rule::SshKeysDeleteInactive
+                | Rule::SigningCertificatesForbid
+                | Rule::MfaAllUsers
+                | Rule::ServerCertificatesDeleteExpired => Facts::NONE,
             },
             // Findings elsewhere name what the report or the account reads already showed.
             Address::PasswordPolicy
@@ -299,7 +326,9 @@ pub(crate) fn add_plan_items(
             | Address::Root
             | Address::Account
             | Address::Group(_)
-            | Address::Role(_) => Facts::NONE,
+            | Address::Role(_)
+            | Address::Credential { .. }
+            | Address::ServerCertificate(_) => Facts::NONE,
         };
         Some((f.address.user()?, facts))
     });
@@ -343,6 +372,15 @@ fn measures_password_unuse(rule: Rule) -> bool {
         | Rule::RootRequireHardwareMfa
         | Rule::RootMaxUsed
         | Rule::UsersForbidDirectPolicies
+        | Rule::ServiceCredentialsMaxAge
+        | Rule::ServiceCredentialsAllowedServices
+        | Rule::ServiceCredentialsRequireExpiry
+        | Rule::ServiceCredentialsDeleteInactive
+        | Rule::SshKeysMaxAge
+        | Rule::SshKeysDeleteInactive
+        | Rule::SigningCertificatesForbid
+        | Rule::MfaAllUsers
+        | Rule::ServerCertificatesDeleteExpired
         | Rule::AuditForbidFullAdmin
         | Rule::AuditRequireSupportRole
         | Rule::KeysRotation => false,

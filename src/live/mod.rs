@@ -103,7 +103,8 @@ pub async fn read_account(
     let selection = match scope {
         ReadScope::Rules(rules) => ReadSelection::of(rules),
         ReadScope::Snapshot(rules) => ReadSelection::for_snapshot(rules),
-        ReadScope::Everything | ReadScope::Targets(..) => ReadSelection::default(),
+        ReadScope::Everything => ReadSelection::every_credential(),
+        ReadScope::Targets(..) => ReadSelection::default(),
     };
     let (directory_want, needs_report, needs_trails, root_want) = match scope {
         ReadScope::Targets(rules, targets) => {

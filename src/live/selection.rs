@@ -40,9 +40,12 @@ impl ReadSelection {
             service_credentials: credentials.service_credentials.is_some(),
             ssh_keys: credentials.ssh_keys.is_some(),
             signing_certificates: credentials.signing_certificates.is_some(),
-            // Ids are what a change is addressed by: the engine asks for them through
-            // confirmation reads, as it does for access keys.
-            signing_certificate_ids: false,
+            // Ids are what a change or a finding is addressed by: listed for the users the
+            // report shows with an active certificate (rare), when `forbid` asks about them.
+            signing_certificate_ids: credentials
+                .signing_certificates
+                .as_ref()
+                .is_some_and(|c| c.forbid),
             mfa_kinds: !population.break_glass.users.is_empty(),
             server_certificates: credentials
                 .server_certificates_delete_expired_after_days
@@ -53,11 +56,53 @@ impl ReadSelection {
         }
     }
 
+    /// For `import`: every credential kind a user or the account can hold (not the account
+    /// controls, which import does not propose), so that it can say what each table would
+    /// flag.
+    pub fn every_credential() -> Self {
+        Self {
+            service_credentials: true,
+            ssh_keys: true,
+            signing_certificates: true,
+            signing_certificate_ids: true,
+            server_certificates: true,
+            ..Self::default()
+        }
+    }
+
     /// For `snapshot`: what the rules ask for, with signing certificates by id.
     pub fn for_snapshot(rules: &Rules) -> Self {
         let mut selection = Self::of(rules);
         selection.signing_certificate_ids = selection.signing_certificates;
         selection
+    }
+
+    /// What these reads cost per account, in words (`validate -v`): each bulk read, and the
+    /// per-user ones said so.
+    pub fn costs(&self) -> Vec<String> {
+        let mut costs = Vec::new();
+        if self.service_credentials {
+            costs.push(
+                "[users.service_credentials]: ListServiceSpecificCredentials, one paged call per service (3)"
+                    .to_owned(),
+            );
+        }
+        if self.ssh_keys {
+            costs.push(
+                "[users.ssh_keys]: ListSSHPublicKeys, one call per user (SSH keys have no bulk read)"
+                    .to_owned(),
+            );
+        }
+        if self.signing_certificates {
+            costs.push(
+                "[users.signing_certificates]: the credential report, and ListSigningCertificates per user holding a certificate"
+                    .to_owned(),
+            );
+        }
+        if self.server_certificates {
+            costs.push("[server_certificates]: ListServerCertificates, one paged call".to_owned());
+        }
+        costs
     }
 
     /// Nothing beyond the base reads.
@@ -109,7 +154,7 @@ mod tests {
                 service_credentials: true,
                 ssh_keys: true,
                 signing_certificates: true,
-                signing_certificate_ids: false,
+                signing_certificate_ids: true,
                 mfa_kinds: true,
                 server_certificates: true,
                 security_contact: true,

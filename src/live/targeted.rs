@@ -11,6 +11,10 @@
 //! console user for the resets that go with it: the account's users and the credential report
 //! are read in bulk then (3 calls more), and users the report does not know yet directly.
 //!
+//! With issue 21's tables, the users' other credentials are read as a full read reads them
+//! (`live/credentials.rs`: service-specific credentials in one bulk call per service, SSH keys
+//! and signing certificates per user read here) and the server certificates in one call.
+//!
 //! Globs over user names (`user.bob*`) list the account's users first (`ListUsers`, a thousand
 //! a call). When they select more than [`MAX_DIRECT_USERS`] users, reading each directly would
 //! cost more than the bulk read, which is made instead (the plan is restricted all the same).
@@ -118,6 +122,21 @@ pub(crate) async fn read(
     // In name order, as the facts read are matched to their users.
     state.users.sort_by(|a, b| a.name.cmp(&b.name));
     read_user_facts(clients, rules, &mut state, concurrency).await?;
+    // The other credential kinds of the users read, as the full read gets them (service
+    // credentials and server certificates in bulk, the rest per user read here).
+    let selection = super::ReadSelection::of(rules);
+    if !selection.is_empty() {
+        super::credentials::read(
+            clients,
+            &selection,
+            None,
+            &BTreeSet::new(),
+            concurrency,
+            &mut state,
+        )
+        .await?;
+        super::account_controls::read(clients, &selection, &mut state).await?;
+    }
     if let Some((reported, generated_at)) = console_users {
         // Users read directly keep their direct facts; the others are the report's.
         let direct: BTreeSet<String> = state.users.iter().map(|u| u.name.clone()).collect();

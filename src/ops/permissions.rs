@@ -105,6 +105,11 @@ pub fn policy_document_for(need: Need, partition: &str, rotation: &RotationScope
                 (Scope::PasswordPolicy, _) => ("IamctlSetPasswordPolicy", json!("*"), None),
                 (Scope::Users, _) => ("IamctlManageUserCredentials", json!(users), None),
                 (Scope::Trails, _) => ("IamctlCreateTrail", json!(trails), None),
+                (Scope::ServerCertificates, _) => (
+                    "IamctlDeleteExpiredServerCertificates",
+                    json!(format!("arn:{partition}:iam::*:server-certificate/*")),
+                    None,
+                ),
                 (Scope::DenyPolicy, _) => {
                     ("IamctlEnsureDenyWithoutMfaPolicy", json!(deny_policy), None)
                 }

@@ -8,7 +8,7 @@ use std::str::FromStr;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::state::AccessKeyId;
+use crate::state::{AccessKeyId, CredentialType};
 
 /// What a plan item is about. Serialized as the address grammar of SPEC.md:
 /// `password_policy`, `cloudtrail`, `user.NAME`, `user.NAME.login_profile`,
@@ -28,6 +28,16 @@ pub enum Address {
         user: String,
         policy: String,
     },
+    /// A service-specific credential, SSH public key or signing certificate of a user:
+    /// `user.NAME.service_credential.ID`, `user.NAME.ssh_key.ID`,
+    /// `user.NAME.signing_certificate.ID`. `id` is an IAM id ([`CredentialType::is_id`]).
+    Credential {
+        user: String,
+        kind: CredentialType,
+        id: String,
+    },
+    /// A server certificate stored in IAM: `server_certificate.NAME`.
+    ServerCertificate(String),
     /// The account root user.
     Root,
     /// The account as a whole (a role it lacks).
@@ -45,11 +55,13 @@ impl Address {
             | Address::Root
             | Address::Account
             | Address::Group(_)
-            | Address::Role(_) => None,
+            | Address::Role(_)
+            | Address::ServerCertificate(_) => None,
             Address::User(user)
             | Address::LoginProfile(user)
             | Address::AccessKey { user, .. }
-            | Address::UserPolicy { user, .. } => Some(user),
+            | Address::UserPolicy { user, .. }
+            | Address::Credential { user, .. } => Some(user),
         }
     }
 }
@@ -63,6 +75,8 @@ impl fmt::Display for Address {
             Address::LoginProfile(user) => write!(f, "user.{user}.login_profile"),
             Address::AccessKey { user, key_id } => write!(f, "user.{user}.access_key.{key_id}"),
             Address::UserPolicy { user, policy } => write!(f, "user.{user}.policy.{policy}"),
+            Address::Credential { user, kind, id } => write!(f, "user.{user}.{kind}.{id}"),
+            Address::ServerCertificate(name) => write!(f, "server_certificate.{name}"),
             Address::Root => f.write_str("root"),
             Address::Account => f.write_str("account"),
             Address::Group(group) => write!(f, "group.{group}"),
@@ -101,7 +115,25 @@ impl FromStr for Address {
                 .map(|r| Address::Role(r.to_owned()))
                 .ok_or_else(err);
         }
+        // Server certificate names are `[\w+=,.@-]+`: the rest is the name.
+        if let Some(name) = s.strip_prefix("server_certificate.") {
+            return non_empty(name)
+                .map(|n| Address::ServerCertificate(n.to_owned()))
+                .ok_or_else(err);
+        }
         let rest = s.strip_prefix("user.").ok_or_else(err)?;
+        for kind in CredentialType::ALL {
+            let segment = format!(".{kind}.");
+            if let Some((user, id)) = rest.rsplit_once(segment.as_str()) {
+                if let (Some(user), true) = (non_empty(user), CredentialType::is_id(id)) {
+                    return Ok(Address::Credential {
+                        user: user.into(),
+                        kind,
+                        id: id.into(),
+                    });
+                }
+            }
+        }
         if let Some(user) = rest.strip_suffix(".login_profile") {
             return non_empty(user)
                 .map(|u| Address::LoginProfile(u.to_owned()))
@@ -258,6 +290,22 @@ mod tests {
             Address::Group("ops.on-call".into()),
             Address::Role("OrganizationAccountAccessRole".into()),
             Address::Role("a.b".into()),
+            Address::Credential {
+                user: "ci.bot".into(),
+                kind: CredentialType::ServiceCredential,
+                id: "ACCA12345ABCDEXAMPLE".into(),
+            },
+            Address::Credential {
+                user: "dev".into(),
+                kind: CredentialType::SshKey,
+                id: "APKAEIBAERJR2EXAMPLE".into(),
+            },
+            Address::Credential {
+                user: "dev".into(),
+                kind: CredentialType::SigningCertificate,
+                id: "TA7SMP42TDN5Z26OBPJE7EXAMPLE".into(),
+            },
+            Address::ServerCertificate("www.example.com-2024".into()),
             // A user named like the new addresses stays a user.
             Address::User("root".into()),
             Address::User("group.x".into()),
@@ -280,6 +328,7 @@ mod tests {
             "role.",
             "roles.x",
             "accounts",
+            "server_certificate.",
         ] {
             assert!(text.parse::<Address>().is_err(), "{text:?} parsed");
         }
@@ -287,6 +336,10 @@ mod tests {
         assert!(!matches!(
             "user.bob.access_key.report-key-1".parse::<Address>(),
             Ok(Address::AccessKey { .. })
+        ));
+        assert!(!matches!(
+            "user.bob.signing_certificate.report-cert-1".parse::<Address>(),
+            Ok(Address::Credential { .. })
         ));
     }
 }

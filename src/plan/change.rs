@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use super::address::{Action, Address, Attribution};
 use super::records::RotationRecord;
 use super::rule::Rule;
-use crate::state::{AccessKeyId, KeyStatus, PasswordPolicy};
+use crate::state::{AccessKeyId, CredentialType, KeyStatus, PasswordPolicy};
 
 /// The customer-managed policy that `without_mfa = "deny-until-mfa"` attaches.
 pub const DENY_WITHOUT_MFA_POLICY: &str = "iamctl-deny-without-mfa";
@@ -46,6 +46,43 @@ pub struct KeyFacts {
     /// The key's rotation record ([`super::records::ROTATION_TAG`]), if it has one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rotation: Option<RotationRecord>,
+}
+
+/// Whether a credential of another kind works, as the plan saw it: `Expired` is a service
+/// credential past its `ExpirationDate` (a Bedrock API key).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum CredentialStatus {
+    Active,
+    Inactive,
+    Expired,
+}
+
+/// A service-specific credential, SSH public key or signing certificate as the plan saw it:
+/// the credential a change acts on. Never a secret: IAM does not return one on a list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CredentialFacts {
+    pub kind: CredentialType,
+    pub id: String,
+    pub status: CredentialStatus,
+    /// Created (a service credential) or uploaded (an SSH key, a certificate).
+    pub created: DateTime<Utc>,
+    /// A service credential's `ServiceName`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service: Option<String>,
+    /// When it became inactive, as recorded in the account
+    /// ([`super::records::credential_inactive_since_tag`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inactive_since: Option<DateTime<Utc>>,
+}
+
+/// A server certificate as the plan saw it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerCertificateFacts {
+    pub name: String,
+    pub id: String,
+    pub expires: DateTime<Utc>,
 }
 
 /// A login profile as the plan saw it, with the password's last use.
@@ -182,6 +219,38 @@ pub enum ChangeKind {
         key_id: AccessKeyId,
         record: RotationRecord,
     },
+    /// Deactivate a service-specific credential, SSH key or signing certificate with its
+    /// kind's own call (`UpdateServiceSpecificCredential`, `UpdateSSHPublicKey`,
+    /// `UpdateSigningCertificate`), then, under `delete_inactive`, record when.
+    DeactivateCredential {
+        user: String,
+        credential: CredentialFacts,
+        /// When `delete_inactive` will delete it, counted from this plan.
+        delete_on: Option<DateTime<Utc>>,
+    },
+    /// Delete one with its kind's own call (`DeleteServiceSpecificCredential`,
+    /// `DeleteSSHPublicKey`, `DeleteSigningCertificate`), and its record.
+    DeleteCredential {
+        user: String,
+        credential: CredentialFacts,
+    },
+    /// Record that an inactive (or expired) credential was first seen so now.
+    RecordInactiveCredential {
+        user: String,
+        credential: CredentialFacts,
+        delete_on: DateTime<Utc>,
+    },
+    /// Remove a record that no longer holds (the credential is active again, or gone).
+    ForgetInactiveCredential {
+        user: String,
+        kind: CredentialType,
+        id: String,
+        since: DateTime<Utc>,
+    },
+    /// `DeleteServerCertificate` of one expired longer than `delete_expired_after_days`.
+    DeleteServerCertificate {
+        certificate: ServerCertificateFacts,
+    },
 }
 
 impl ChangeKind {
@@ -199,6 +268,14 @@ impl ChangeKind {
             ChangeKind::RotateAccessKey { deactivate_on, .. } => {
                 *deactivate_on = DateTime::UNIX_EPOCH
             }
+            ChangeKind::DeactivateCredential { delete_on, .. } => {
+                if let Some(date) = delete_on.as_mut() {
+                    *date = DateTime::UNIX_EPOCH;
+                }
+            }
+            ChangeKind::RecordInactiveCredential { delete_on, .. } => {
+                *delete_on = DateTime::UNIX_EPOCH
+            }
             ChangeKind::CreatePasswordPolicy { .. }
             | ChangeKind::UpdatePasswordPolicy { .. }
             | ChangeKind::DeletePasswordPolicy { .. }
@@ -212,17 +289,22 @@ impl ChangeKind {
             | ChangeKind::UpdateTrail { .. }
             | ChangeKind::ForgetInactiveKey { .. }
             | ChangeKind::RecordRotation { .. }
-            | ChangeKind::ForgetRotation { .. } => {}
+            | ChangeKind::ForgetRotation { .. }
+            | ChangeKind::DeleteCredential { .. }
+            | ChangeKind::ForgetInactiveCredential { .. }
+            | ChangeKind::DeleteServerCertificate { .. } => {}
         }
         kind
     }
 
     pub fn action(&self) -> Action {
         match self {
-            ChangeKind::RecordInactiveKey { .. } | ChangeKind::RecordRotation { .. } => Action::Tag,
-            ChangeKind::ForgetInactiveKey { .. } | ChangeKind::ForgetRotation { .. } => {
-                Action::Untag
-            }
+            ChangeKind::RecordInactiveKey { .. }
+            | ChangeKind::RecordRotation { .. }
+            | ChangeKind::RecordInactiveCredential { .. } => Action::Tag,
+            ChangeKind::ForgetInactiveKey { .. }
+            | ChangeKind::ForgetRotation { .. }
+            | ChangeKind::ForgetInactiveCredential { .. } => Action::Untag,
             ChangeKind::RotateAccessKey { .. } => Action::Rotate,
             ChangeKind::CreatePasswordPolicy { .. }
             | ChangeKind::CreateLoginProfile { .. }
@@ -232,9 +314,13 @@ impl ChangeKind {
             }
             ChangeKind::DeletePasswordPolicy { .. }
             | ChangeKind::DeleteLoginProfile { .. }
-            | ChangeKind::DeleteAccessKey { .. } => Action::Delete,
+            | ChangeKind::DeleteAccessKey { .. }
+            | ChangeKind::DeleteCredential { .. }
+            | ChangeKind::DeleteServerCertificate { .. } => Action::Delete,
             ChangeKind::ResetPassword { .. } => Action::ResetPassword,
-            ChangeKind::DeactivateAccessKey { .. } => Action::Deactivate,
+            ChangeKind::DeactivateAccessKey { .. } | ChangeKind::DeactivateCredential { .. } => {
+                Action::Deactivate
+            }
             ChangeKind::AttachDenyPolicy { .. } => Action::Attach,
             ChangeKind::DetachDenyPolicy { .. } => Action::Detach,
         }
@@ -268,6 +354,25 @@ impl ChangeKind {
                 }
             }
             ChangeKind::CreateTrail { .. } | ChangeKind::UpdateTrail { .. } => Address::CloudTrail,
+            ChangeKind::DeactivateCredential {
+                user, credential, ..
+            }
+            | ChangeKind::DeleteCredential { user, credential }
+            | ChangeKind::RecordInactiveCredential {
+                user, credential, ..
+            } => Address::Credential {
+                user: user.clone(),
+                kind: credential.kind,
+                id: credential.id.clone(),
+            },
+            ChangeKind::ForgetInactiveCredential { user, kind, id, .. } => Address::Credential {
+                user: user.clone(),
+                kind: *kind,
+                id: id.clone(),
+            },
+            ChangeKind::DeleteServerCertificate { certificate } => {
+                Address::ServerCertificate(certificate.name.clone())
+            }
         }
     }
 
@@ -285,12 +390,17 @@ impl ChangeKind {
             | ChangeKind::ForgetInactiveKey { user, .. }
             | ChangeKind::RotateAccessKey { user, .. }
             | ChangeKind::RecordRotation { user, .. }
-            | ChangeKind::ForgetRotation { user, .. } => Some(user),
+            | ChangeKind::ForgetRotation { user, .. }
+            | ChangeKind::DeactivateCredential { user, .. }
+            | ChangeKind::DeleteCredential { user, .. }
+            | ChangeKind::RecordInactiveCredential { user, .. }
+            | ChangeKind::ForgetInactiveCredential { user, .. } => Some(user),
             ChangeKind::CreatePasswordPolicy { .. }
             | ChangeKind::UpdatePasswordPolicy { .. }
             | ChangeKind::DeletePasswordPolicy { .. }
             | ChangeKind::CreateTrail { .. }
-            | ChangeKind::UpdateTrail { .. } => None,
+            | ChangeKind::UpdateTrail { .. }
+            | ChangeKind::DeleteServerCertificate { .. } => None,
         }
     }
 
@@ -315,7 +425,12 @@ impl ChangeKind {
             | ChangeKind::ForgetInactiveKey { .. }
             | ChangeKind::RotateAccessKey { .. }
             | ChangeKind::RecordRotation { .. }
-            | ChangeKind::ForgetRotation { .. } => false,
+            | ChangeKind::ForgetRotation { .. }
+            | ChangeKind::DeactivateCredential { .. }
+            | ChangeKind::DeleteCredential { .. }
+            | ChangeKind::RecordInactiveCredential { .. }
+            | ChangeKind::ForgetInactiveCredential { .. }
+            | ChangeKind::DeleteServerCertificate { .. } => false,
         }
     }
 
@@ -340,7 +455,12 @@ impl ChangeKind {
             | ChangeKind::ForgetInactiveKey { .. }
             | ChangeKind::RotateAccessKey { .. }
             | ChangeKind::RecordRotation { .. }
-            | ChangeKind::ForgetRotation { .. } => None,
+            | ChangeKind::ForgetRotation { .. }
+            | ChangeKind::DeactivateCredential { .. }
+            | ChangeKind::DeleteCredential { .. }
+            | ChangeKind::RecordInactiveCredential { .. }
+            | ChangeKind::ForgetInactiveCredential { .. }
+            | ChangeKind::DeleteServerCertificate { .. } => None,
         }
     }
 }

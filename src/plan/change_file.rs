@@ -9,9 +9,12 @@ use serde_json::{Value, json};
 
 use super::address::{Action, Address, Attribution};
 use super::change::{
-    Change, ChangeKind, DENY_WITHOUT_MFA_POLICY, KeyFacts, NewTrail, SecretTarget,
+    Change, ChangeKind, CredentialFacts, DENY_WITHOUT_MFA_POLICY, KeyFacts, NewTrail, SecretTarget,
+    ServerCertificateFacts,
 };
-use super::records::{RotationRecord, inactive_since_tag, rotation_tag};
+use super::records::{
+    RotationRecord, credential_inactive_since_tag, inactive_since_tag, rotation_tag,
+};
 use super::rule::Rule;
 use crate::state::AccessKeyId;
 
@@ -110,6 +113,36 @@ fn before_after(kind: &ChangeKind) -> (Value, Value) {
             json!({"tag": rotation_tag(key_id), "value": record.to_string()}),
             Value::Null,
         ),
+        ChangeKind::DeactivateCredential {
+            credential,
+            delete_on,
+            ..
+        } => {
+            let mut after = json!({ "status": "Inactive" });
+            if let Some(delete_on) = delete_on {
+                after["delete_on"] = to_json(delete_on);
+            }
+            (to_json(credential), after)
+        }
+        ChangeKind::DeleteCredential { credential, .. } => (to_json(credential), Value::Null),
+        ChangeKind::RecordInactiveCredential {
+            credential,
+            delete_on,
+            ..
+        } => (
+            to_json(credential),
+            json!({
+                "tag": credential_inactive_since_tag(credential.kind, &credential.id),
+                "delete_on": delete_on,
+            }),
+        ),
+        ChangeKind::ForgetInactiveCredential {
+            kind, id, since, ..
+        } => (
+            json!({"tag": credential_inactive_since_tag(*kind, id), "inactive_since": since}),
+            Value::Null,
+        ),
+        ChangeKind::DeleteServerCertificate { certificate } => (to_json(certificate), Value::Null),
     }
 }
 
@@ -168,6 +201,18 @@ impl TryFrom<ChangeSrc> for Change {
                 ));
             }
             Ok(key)
+        };
+        let credential = |src: &ChangeSrc| -> Result<CredentialFacts, String> {
+            let facts: CredentialFacts = facts(&src.before, "before", src)?;
+            match &src.address {
+                Address::Credential { kind, id, .. } if *kind == facts.kind && *id == facts.id => {
+                    Ok(facts)
+                }
+                _ => Err(format!(
+                    "{} {} acts on one credential, but its before names {} {}",
+                    src.action, src.address, facts.kind, facts.id
+                )),
+            }
         };
         let not_planned = |src: &ChangeSrc| {
             format!(
@@ -367,6 +412,74 @@ impl TryFrom<ChangeSrc> for Change {
                 | Action::Untag
                 | Action::Rotate,
             ) => return Err(not_planned(&src)),
+            (Address::Credential { user, .. }, Action::Deactivate) => {
+                ChangeKind::DeactivateCredential {
+                    user: user.clone(),
+                    credential: credential(&src)?,
+                    delete_on: match src.after.get("delete_on") {
+                        Some(date) => Some(facts(date, "after", &src)?),
+                        None => None,
+                    },
+                }
+            }
+            (Address::Credential { user, .. }, Action::Delete) => ChangeKind::DeleteCredential {
+                user: user.clone(),
+                credential: credential(&src)?,
+            },
+            (Address::Credential { user, .. }, Action::Tag) => match reading {
+                RuleReading::InactiveRecords => ChangeKind::RecordInactiveCredential {
+                    user: user.clone(),
+                    credential: credential(&src)?,
+                    delete_on: facts(&src.after["delete_on"], "after", &src)?,
+                },
+                RuleReading::KeyStillUnused
+                | RuleReading::ResetWithTightening
+                | RuleReading::RotationRecords
+                | RuleReading::Nothing => return Err(no_record(&src)),
+            },
+            (Address::Credential { user, kind, id }, Action::Untag) => match reading {
+                RuleReading::InactiveRecords => ChangeKind::ForgetInactiveCredential {
+                    user: user.clone(),
+                    kind: *kind,
+                    id: id.clone(),
+                    since: facts(&src.before["inactive_since"], "before", &src)?,
+                },
+                RuleReading::KeyStillUnused
+                | RuleReading::ResetWithTightening
+                | RuleReading::RotationRecords
+                | RuleReading::Nothing => return Err(no_record(&src)),
+            },
+            (
+                Address::Credential { .. },
+                Action::Create
+                | Action::Update
+                | Action::Attach
+                | Action::Detach
+                | Action::ResetPassword
+                | Action::Rotate,
+            ) => return Err(not_planned(&src)),
+            (Address::ServerCertificate(name), Action::Delete) => {
+                let certificate: ServerCertificateFacts = facts(&src.before, "before", &src)?;
+                if &certificate.name != name {
+                    return Err(format!(
+                        "{} {} acts on one certificate, but its before names {}",
+                        src.action, src.address, certificate.name
+                    ));
+                }
+                ChangeKind::DeleteServerCertificate { certificate }
+            }
+            (
+                Address::ServerCertificate(_),
+                Action::Create
+                | Action::Update
+                | Action::Deactivate
+                | Action::Attach
+                | Action::Detach
+                | Action::ResetPassword
+                | Action::Tag
+                | Action::Untag
+                | Action::Rotate,
+            ) => return Err(not_planned(&src)),
             // Findings' addresses: iamctl changes nothing there.
             (
                 Address::User(_)
@@ -419,7 +532,9 @@ impl RuleReading {
             Rule::KeysMaxUnused => RuleReading::KeyStillUnused,
             Rule::ConsoleResetOnTightening => RuleReading::ResetWithTightening,
             Rule::KeysRotation => RuleReading::RotationRecords,
-            Rule::KeysDeleteInactive => RuleReading::InactiveRecords,
+            Rule::KeysDeleteInactive
+            | Rule::ServiceCredentialsDeleteInactive
+            | Rule::SshKeysDeleteInactive => RuleReading::InactiveRecords,
             Rule::PasswordPolicy
             | Rule::PasswordPolicyAbsent
             | Rule::ConsoleRequireMfa
@@ -437,7 +552,14 @@ impl RuleReading {
             | Rule::RootMaxUsed
             | Rule::UsersForbidDirectPolicies
             | Rule::AuditForbidFullAdmin
-            | Rule::AuditRequireSupportRole => RuleReading::Nothing,
+            | Rule::AuditRequireSupportRole
+            | Rule::ServiceCredentialsMaxAge
+            | Rule::ServiceCredentialsAllowedServices
+            | Rule::ServiceCredentialsRequireExpiry
+            | Rule::SshKeysMaxAge
+            | Rule::SigningCertificatesForbid
+            | Rule::MfaAllUsers
+            | Rule::ServerCertificatesDeleteExpired => RuleReading::Nothing,
         }
     }
 }

@@ -144,11 +144,10 @@ pub const CONTROLS: &[Control] = &[
         "Ensure IAM instance roles are used for AWS resource access from instances",
         "about EC2 instances and their profiles, not IAM users: outside iamctl's reads",
     ),
-    not_covered(
+    covered(
         "1.19",
-        Some("1.18"),
+        "1.18",
         "Ensure that all the expired SSL/TLS certificates stored in AWS IAM are removed",
-        "IAM server certificates are not modelled by iamctl",
     ),
     not_covered(
         "1.20",
@@ -189,13 +188,208 @@ pub fn controls_of(rule: Rule) -> &'static [&'static str] {
         Rule::UsersForbidDirectPolicies => &["1.15"],
         Rule::AuditForbidFullAdmin => &["1.16"],
         Rule::AuditRequireSupportRole => &["1.17"],
-        Rule::PasswordPolicyAbsent
+        Rule::ServerCertificatesDeleteExpired => &["1.19"],
+        // CIS names access keys and passwords only; the other kinds' rules serve no control
+        // of it (1.14 is about access keys).
+        Rule::ServiceCredentialsMaxAge
+        | Rule::SshKeysMaxAge
+        | Rule::ServiceCredentialsAllowedServices
+        | Rule::ServiceCredentialsRequireExpiry
+        | Rule::ServiceCredentialsDeleteInactive
+        | Rule::SshKeysDeleteInactive
+        | Rule::SigningCertificatesForbid
+        | Rule::MfaAllUsers
+        | Rule::PasswordPolicyAbsent
         | Rule::ConsoleResetOnTightening
         | Rule::KeysDeleteInactive
         | Rule::User
         | Rule::UserConsole
         | Rule::UserPasswordReset => &[],
     }
+}
+
+/// The Security Hub standard whose IAM controls [`SECURITY_HUB_CONTROLS`] lists.
+pub const SECURITY_HUB_STANDARD: &str = "AWS Foundational Security Best Practices (Security Hub)";
+
+/// One of Security Hub's IAM controls (`IAM.n`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct HubControl {
+    pub id: &'static str,
+    pub title: &'static str,
+    /// Retired by AWS: listed so its number is accounted for.
+    pub retired: bool,
+    /// Why no rule covers it; `None` for the controls rules cover (and the retired ones).
+    pub not_covered: Option<&'static str>,
+}
+
+const fn hub(id: &'static str, title: &'static str) -> HubControl {
+    HubControl {
+        id,
+        title,
+        retired: false,
+        not_covered: None,
+    }
+}
+
+const fn hub_not_covered(id: &'static str, title: &'static str, why: &'static str) -> HubControl {
+    HubControl {
+        id,
+        title,
+        retired: false,
+        not_covered: Some(why),
+    }
+}
+
+/// Security Hub's IAM controls IAM.1–IAM.28, in their order.
+pub const SECURITY_HUB_CONTROLS: &[HubControl] = &[
+    hub(
+        "IAM.1",
+        "IAM policies should not allow full \"*\" administrative privileges",
+    ),
+    hub("IAM.2", "IAM users should not have IAM policies attached"),
+    hub(
+        "IAM.3",
+        "IAM users' access keys should be rotated every 90 days or less",
+    ),
+    hub("IAM.4", "IAM root user access key should not exist"),
+    hub(
+        "IAM.5",
+        "MFA should be enabled for all IAM users that have a console password",
+    ),
+    hub("IAM.6", "Hardware MFA should be enabled for the root user"),
+    hub(
+        "IAM.7",
+        "Password policies for IAM users should have strong configurations",
+    ),
+    hub("IAM.8", "Unused IAM user credentials should be removed"),
+    hub("IAM.9", "MFA should be enabled for the root user"),
+    hub(
+        "IAM.10",
+        "Password policies for IAM users should have strong AWS Config configurations",
+    ),
+    hub(
+        "IAM.11",
+        "Ensure IAM password policy requires at least one uppercase letter",
+    ),
+    hub(
+        "IAM.12",
+        "Ensure IAM password policy requires at least one lowercase letter",
+    ),
+    hub(
+        "IAM.13",
+        "Ensure IAM password policy requires at least one symbol",
+    ),
+    hub(
+        "IAM.14",
+        "Ensure IAM password policy requires at least one number",
+    ),
+    hub(
+        "IAM.15",
+        "Ensure IAM password policy requires minimum password length of 14 or greater",
+    ),
+    hub(
+        "IAM.16",
+        "Ensure IAM password policy prevents password reuse",
+    ),
+    hub(
+        "IAM.17",
+        "Ensure IAM password policy expires passwords within 90 days or less",
+    ),
+    hub(
+        "IAM.18",
+        "Ensure a support role has been created to manage incidents with AWS Support",
+    ),
+    hub("IAM.19", "MFA should be enabled for all IAM users"),
+    HubControl {
+        id: "IAM.20",
+        title: "Avoid the use of the root user",
+        retired: true,
+        not_covered: None,
+    },
+    hub_not_covered(
+        "IAM.21",
+        "IAM customer managed policies that you create should not allow wildcard actions for services",
+        "not enforced yet (audit.forbid_service_wildcards)",
+    ),
+    hub(
+        "IAM.22",
+        "IAM user credentials unused for 45 days should be removed",
+    ),
+    hub_not_covered(
+        "IAM.23",
+        "IAM Access Analyzer analyzers should be tagged",
+        "tags of analyzers are a tagging policy's concern, not IAM hygiene",
+    ),
+    hub_not_covered(
+        "IAM.24",
+        "IAM roles should be tagged",
+        "roles are not a population iamctl governs",
+    ),
+    hub_not_covered(
+        "IAM.25",
+        "IAM users should be tagged",
+        "not enforced yet (users.require_tags)",
+    ),
+    hub(
+        "IAM.26",
+        "Expired SSL/TLS certificates managed in IAM should be removed",
+    ),
+    hub_not_covered(
+        "IAM.27",
+        "IAM identities should not have the AWSCloudShellFullAccess policy attached",
+        "not enforced yet (audit.forbid_cloudshell_full_access)",
+    ),
+    hub_not_covered(
+        "IAM.28",
+        "IAM Access Analyzer external access analyzer should be enabled",
+        "not enforced yet (audit.access_analyzer_regions)",
+    ),
+];
+
+/// The Security Hub IAM controls a plan item of `rule` bears on (an exhaustive match, as
+/// [`controls_of`]).
+pub fn security_hub_of(rule: Rule) -> &'static [&'static str] {
+    match rule {
+        Rule::AuditForbidFullAdmin => &["IAM.1"],
+        Rule::UsersForbidDirectPolicies => &["IAM.2"],
+        Rule::KeysMaxAge | Rule::KeysRotation => &["IAM.3"],
+        Rule::RootForbidAccessKeys => &["IAM.4"],
+        Rule::ConsoleRequireMfa => &["IAM.5"],
+        Rule::RootRequireHardwareMfa => &["IAM.6"],
+        Rule::PasswordPolicy => &[
+            "IAM.7", "IAM.10", "IAM.11", "IAM.12", "IAM.13", "IAM.14", "IAM.15", "IAM.16", "IAM.17",
+        ],
+        Rule::ConsoleMaxUnused | Rule::KeysMaxUnused => &["IAM.8", "IAM.22"],
+        Rule::RootRequireMfa => &["IAM.9"],
+        Rule::AuditRequireSupportRole => &["IAM.18"],
+        Rule::MfaAllUsers => &["IAM.19"],
+        Rule::ServerCertificatesDeleteExpired => &["IAM.26"],
+        Rule::PasswordPolicyAbsent
+        | Rule::ConsoleResetOnTightening
+        | Rule::KeysDeleteInactive
+        | Rule::KeysMaxActive
+        | Rule::User
+        | Rule::UserConsole
+        | Rule::UserPasswordReset
+        | Rule::AuditCloudTrail
+        | Rule::AuditCloudTrailCreate
+        | Rule::RootMaxUsed
+        | Rule::ServiceCredentialsMaxAge
+        | Rule::ServiceCredentialsAllowedServices
+        | Rule::ServiceCredentialsRequireExpiry
+        | Rule::ServiceCredentialsDeleteInactive
+        | Rule::SshKeysMaxAge
+        | Rule::SshKeysDeleteInactive
+        | Rule::SigningCertificatesForbid => &[],
+    }
+}
+
+/// The rules that cover Security Hub control `control`, in rule order.
+pub fn rules_covering_hub(control: &str) -> Vec<Rule> {
+    Rule::ALL
+        .into_iter()
+        .filter(|rule| security_hub_of(*rule).contains(&control))
+        .collect()
 }
 
 /// The rules that cover `control`, in rule order.
@@ -206,9 +400,14 @@ pub fn rules_covering(control: &str) -> Vec<Rule> {
         .collect()
 }
 
-/// `controls_of(rule)` as owned strings, for the file forms of plan items.
+/// Every control a plan item of `rule` bears on, as plan files carry them: the CIS ids
+/// (`1.10`), then Security Hub's (`IAM.5`); the two never share a shape.
 pub fn control_ids(rule: Rule) -> Vec<String> {
-    controls_of(rule).iter().map(|c| (*c).to_owned()).collect()
+    controls_of(rule)
+        .iter()
+        .chain(security_hub_of(rule))
+        .map(|c| (*c).to_owned())
+        .collect()
 }
 
 #[cfg(test)]
@@ -240,6 +439,32 @@ mod tests {
         assert!(ids.contains(&"3.1"));
         let unique: std::collections::BTreeSet<_> = ids.iter().collect();
         assert_eq!(unique.len(), ids.len());
+    }
+
+    #[test]
+    fn security_hub_controls_are_iam_1_to_28_each_covered_retired_or_explained() {
+        let ids: Vec<&str> = SECURITY_HUB_CONTROLS.iter().map(|c| c.id).collect();
+        let expected: Vec<String> = (1..=28).map(|n| format!("IAM.{n}")).collect();
+        assert_eq!(ids, expected);
+        for control in SECURITY_HUB_CONTROLS {
+            let rules = rules_covering_hub(control.id);
+            match (control.retired, control.not_covered) {
+                (true, _) | (false, Some(_)) => {
+                    assert!(rules.is_empty(), "{} is covered by {rules:?}", control.id)
+                }
+                (false, None) => assert!(!rules.is_empty(), "{} claims coverage", control.id),
+            }
+        }
+        for rule in Rule::ALL {
+            for id in security_hub_of(rule) {
+                assert!(ids.contains(id), "{rule}: {id}");
+            }
+        }
+        assert_eq!(security_hub_of(Rule::MfaAllUsers), ["IAM.19"]);
+        assert_eq!(
+            control_ids(Rule::ServerCertificatesDeleteExpired),
+            ["1.19", "IAM.26"]
+        );
     }
 
     #[test]

@@ -5,7 +5,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::change::{Change, ChangeKind, TrailSettings};
+use super::change::{Change, ChangeKind, CredentialFacts, CredentialStatus, TrailSettings};
 use super::rule::Rule;
 use crate::state::{KeyStatus, PasswordPolicy};
 
@@ -65,6 +65,25 @@ pub fn description(rule: Rule) -> &'static str {
             "No policy allowing \"*\" on \"*\" may be attached to a user, group or role"
         }
         Rule::AuditRequireSupportRole => "A role with the AWSSupportAccess policy must exist",
+        Rule::ServiceCredentialsMaxAge => {
+            "Service-specific credentials must not be older than max_age_days"
+        }
+        Rule::ServiceCredentialsAllowedServices => {
+            "Service-specific credentials must be for an allowed service"
+        }
+        Rule::ServiceCredentialsRequireExpiry => {
+            "Bedrock API keys must expire within require_expiry_days of their creation"
+        }
+        Rule::ServiceCredentialsDeleteInactive => {
+            "Inactive and expired service-specific credentials must be deleted"
+        }
+        Rule::SshKeysMaxAge => "SSH public keys must not be older than max_age_days",
+        Rule::SshKeysDeleteInactive => "Inactive SSH public keys must be deleted",
+        Rule::SigningCertificatesForbid => "Users must have no active signing certificate",
+        Rule::MfaAllUsers => "Every IAM user must have MFA, with a console password or not",
+        Rule::ServerCertificatesDeleteExpired => {
+            "Expired server certificates must be deleted after delete_expired_after_days"
+        }
         Rule::KeysRotation => {
             "A rotated key must be retired once its successor is used or the overlap has passed"
         }
@@ -180,6 +199,23 @@ fn policy_lines(policy: Option<&PasswordPolicy>) -> String {
 /// A compact before→after for changes other than the password policy, where it tells the
 /// reviewer something the action does not: which fields flip, and how old and how recently used
 /// a key or console password is that is being switched off. `None` when there is nothing to add.
+/// A credential of another kind, as a change's detail names it: its service (a service
+/// credential), its status and its creation.
+fn credential_parts(credential: &CredentialFacts) -> Vec<String> {
+    let status = match credential.status {
+        CredentialStatus::Active => "Active",
+        CredentialStatus::Inactive => "Inactive",
+        CredentialStatus::Expired => "Expired",
+    };
+    let mut parts = Vec::new();
+    if let Some(service) = &credential.service {
+        parts.push(format!("service: {service}"));
+    }
+    parts.push(format!("status: {status}"));
+    parts.push(format!("created {}", date(credential.created)));
+    parts
+}
+
 pub(crate) fn change_detail(change: &Change) -> Option<String> {
     let flip = |field: &str, old: &dyn std::fmt::Display, new: &dyn std::fmt::Display| {
         format!("{field}: {old} → {new}")
@@ -258,6 +294,42 @@ pub(crate) fn change_detail(change: &Change) -> Option<String> {
         ChangeKind::ForgetRotation { record, .. } => {
             vec![format!("rotation record {record} no longer holds: it goes")]
         }
+        ChangeKind::DeactivateCredential {
+            credential,
+            delete_on,
+            ..
+        } => {
+            let mut parts = credential_parts(credential);
+            if let Some(delete_on) = delete_on {
+                parts.push(format!("deleted on {} if still inactive", date(*delete_on)));
+            }
+            parts
+        }
+        ChangeKind::DeleteCredential { credential, .. } => {
+            let mut parts = credential_parts(credential);
+            if let Some(since) = credential.inactive_since {
+                parts.push(format!("inactive since {}", date(since)));
+            }
+            parts
+        }
+        ChangeKind::RecordInactiveCredential {
+            credential,
+            delete_on,
+            ..
+        } => {
+            let mut parts = vec!["first seen inactive: recorded now".to_owned()];
+            parts.extend(credential_parts(credential));
+            parts.push(format!("deleted on {} if still inactive", date(*delete_on)));
+            parts
+        }
+        ChangeKind::ForgetInactiveCredential { since, .. } => vec![format!(
+            "active again or gone: its record of inactivity since {} goes",
+            date(*since)
+        )],
+        ChangeKind::DeleteServerCertificate { certificate } => vec![
+            format!("id: {}", certificate.id),
+            format!("expired {}", date(certificate.expires)),
+        ],
         // A new trail: what it will be.
         ChangeKind::CreateTrail { trail } => vec![
             format!("name: {}", trail.name),

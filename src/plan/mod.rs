@@ -18,8 +18,8 @@ mod target;
 
 pub use address::{Action, Address, AddressParseError, Attribution};
 pub use change::{
-    Change, ChangeKind, DENY_WITHOUT_MFA_POLICY, KeyFacts, NewTrail, ProfileFacts, SecretTarget,
-    TrailSettings,
+    Change, ChangeKind, CredentialFacts, CredentialStatus, DENY_WITHOUT_MFA_POLICY, KeyFacts,
+    NewTrail, ProfileFacts, SecretTarget, ServerCertificateFacts, TrailSettings,
 };
 pub use change_file::ChangeSrc;
 pub use compliance::SUPPORT_POLICY;
@@ -28,8 +28,8 @@ pub use engine::{plan_account, policy_tightens};
 pub use model::*;
 pub use outline::{AccountLine, PlanOutline};
 pub use records::{
-    INACTIVE_SINCE_TAG, ROTATION_TAG, Record, RotationRecord, UserRecords, inactive_since_tag,
-    rotation_tag,
+    INACTIVE_SINCE_TAG, ROTATION_TAG, Record, RotationRecord, UserRecords,
+    credential_inactive_since_tag, inactive_since_tag, rotation_tag,
 };
 pub use rule::{Rule, UnknownRule};
 pub use target::{AddressPattern, TargetError, Targets, UserSelection};

@@ -5,6 +5,9 @@
 //! run cannot lose it:
 //! - `iamctl:inactive-since:AKID` = RFC 3339 time: when key AKID became inactive (iamctl
 //!   deactivated it, or a run first saw it inactive); the deletion grace counts from it.
+//! - `iamctl:inactive-since:KIND:ID` = RFC 3339 time: the same for a service-specific
+//!   credential or an SSH public key (`KIND` is `service_credential` or `ssh_key`, as in its
+//!   address), so that no record of one kind is taken for another's.
 //! - `iamctl:rotation:OLDKEY` = `pending@TIME`, then `NEWKEY@TIME`: a key rotation's progress
 //!   (see `plan::rotation`). One tag whose value moves in one `TagUser`, so a killed run leaves
 //!   one state or the other, never both.
@@ -18,7 +21,7 @@ use std::fmt;
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::state::AccessKeyId;
+use crate::state::{AccessKeyId, CredentialType};
 
 /// The prefix of the tag recording when a key became inactive.
 pub const INACTIVE_SINCE_TAG: &str = "iamctl:inactive-since:";
@@ -29,6 +32,11 @@ pub const ROTATION_TAG: &str = "iamctl:rotation:";
 /// The tag recording when `key` became inactive.
 pub fn inactive_since_tag(key: &AccessKeyId) -> String {
     format!("{INACTIVE_SINCE_TAG}{key}")
+}
+
+/// The tag recording when a credential of another kind became inactive.
+pub fn credential_inactive_since_tag(kind: CredentialType, id: &str) -> String {
+    format!("{INACTIVE_SINCE_TAG}{kind}:{id}")
 }
 
 /// The tag recording the rotation of `key`.
@@ -49,6 +57,12 @@ pub enum Record {
         key: AccessKeyId,
         since: DateTime<Utc>,
     },
+    /// Credential `id` of `kind` has been inactive since `since`.
+    CredentialInactiveSince {
+        kind: CredentialType,
+        id: String,
+        since: DateTime<Utc>,
+    },
     /// Where the rotation of key `key` stands.
     Rotation {
         key: AccessKeyId,
@@ -59,7 +73,19 @@ pub enum Record {
 impl Record {
     /// The record a tag holds; `None` for a tag that is not iamctl's or does not parse.
     pub fn parse(tag: &str, value: &str) -> Option<Record> {
-        if let Some(key) = tag.strip_prefix(INACTIVE_SINCE_TAG) {
+        if let Some(rest) = tag.strip_prefix(INACTIVE_SINCE_TAG) {
+            // An access key id holds no `:`, so a kind's segment before one is another kind's.
+            if let Some((segment, id)) = rest.split_once(':') {
+                let kind = CredentialType::ALL
+                    .into_iter()
+                    .find(|kind| kind.segment() == segment)?;
+                return CredentialType::is_id(id).then_some(Record::CredentialInactiveSince {
+                    kind,
+                    id: id.to_owned(),
+                    since: value.parse().ok()?,
+                });
+            }
+            let key = rest;
             return Some(Record::InactiveSince {
                 key: AccessKeyId::new(key).ok()?,
                 since: value.parse().ok()?,
@@ -78,6 +104,9 @@ impl Record {
     pub fn tag(&self) -> String {
         match self {
             Record::InactiveSince { key, .. } => inactive_since_tag(key),
+            Record::CredentialInactiveSince { kind, id, .. } => {
+                credential_inactive_since_tag(*kind, id)
+            }
             Record::Rotation { key, .. } => rotation_tag(key),
         }
     }
@@ -85,7 +114,9 @@ impl Record {
     /// The tag's value.
     pub fn value(&self) -> String {
         match self {
-            Record::InactiveSince { since, .. } => stamp(since),
+            Record::InactiveSince { since, .. } | Record::CredentialInactiveSince { since, .. } => {
+                stamp(since)
+            }
             Record::Rotation { record, .. } => record.to_string(),
         }
     }
@@ -98,6 +129,9 @@ pub struct UserRecords {
     pub inactive_since: BTreeMap<AccessKeyId, DateTime<Utc>>,
     /// Each key's rotation (`iamctl:rotation:OLDKEY`).
     pub rotations: BTreeMap<AccessKeyId, RotationRecord>,
+    /// When each credential of another kind became inactive
+    /// (`iamctl:inactive-since:KIND:ID`).
+    pub credentials_inactive_since: BTreeMap<(CredentialType, String), DateTime<Utc>>,
 }
 
 impl UserRecords {
@@ -111,6 +145,9 @@ impl UserRecords {
                 }
                 Some(Record::Rotation { key, record }) => {
                     records.rotations.insert(key, record);
+                }
+                Some(Record::CredentialInactiveSince { kind, id, since }) => {
+                    records.credentials_inactive_since.insert((kind, id), since);
                 }
                 None => {}
             }
@@ -210,6 +247,11 @@ mod tests {
                     at: at("2026-02-01T00:00:00Z"),
                 },
             },
+            Record::CredentialInactiveSince {
+                kind: CredentialType::SshKey,
+                id: "APKAEIBAERJR2EXAMPLE".into(),
+                since: at("2026-03-02T00:00:00Z"),
+            },
         ];
         let written: Vec<(String, String)> = records.iter().map(|r| (r.tag(), r.value())).collect();
         assert_eq!(
@@ -227,7 +269,22 @@ mod tests {
                     "iamctl:rotation:AKIAOTHER".into(),
                     "AKIANEW@2026-02-01T00:00:00Z".into()
                 ),
+                (
+                    "iamctl:inactive-since:ssh_key:APKAEIBAERJR2EXAMPLE".into(),
+                    "2026-03-02T00:00:00Z".into()
+                ),
             ]
+        );
+        // A record of another kind is not an access key's.
+        let of_user = UserRecords::of(written.iter().map(|(t, v)| (t, v)));
+        assert_eq!(of_user.inactive_since.len(), 1);
+        assert_eq!(of_user.credentials_inactive_since.len(), 1);
+        assert_eq!(
+            Record::parse(
+                "iamctl:inactive-since:no_such_kind:X1",
+                "2026-03-02T00:00:00Z"
+            ),
+            None
         );
         for (record, (tag, value)) in records.iter().zip(&written) {
             assert_eq!(Record::parse(tag, value).as_ref(), Some(record));

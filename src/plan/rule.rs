@@ -88,6 +88,26 @@ rules! {
     AuditForbidFullAdmin = "audit.forbid_full_admin_policies",
     /// `[audit] require_support_role`.
     AuditRequireSupportRole = "audit.require_support_role",
+    /// `[users.service_credentials] max_age_days` (with `on_expired`).
+    ServiceCredentialsMaxAge = "users.service_credentials.max_age_days",
+    /// `[users.service_credentials] allowed_services` (with `on_forbidden_service`).
+    ServiceCredentialsAllowedServices = "users.service_credentials.allowed_services",
+    /// `[users.service_credentials] require_expiry_days`: Bedrock API keys expire within that
+    /// many days of their creation (one that does not is acted on with `on_expired` once it is
+    /// that old).
+    ServiceCredentialsRequireExpiry = "users.service_credentials.require_expiry_days",
+    /// `[users.service_credentials] delete_inactive` (Inactive and Expired ones).
+    ServiceCredentialsDeleteInactive = "users.service_credentials.delete_inactive",
+    /// `[users.ssh_keys] max_age_days` (with `on_expired`).
+    SshKeysMaxAge = "users.ssh_keys.max_age_days",
+    /// `[users.ssh_keys] delete_inactive`.
+    SshKeysDeleteInactive = "users.ssh_keys.delete_inactive",
+    /// `[users.signing_certificates] forbid` (with `on_forbidden`).
+    SigningCertificatesForbid = "users.signing_certificates.forbid",
+    /// `[users.mfa] all_users`: every IAM user has MFA, console or not (Security Hub IAM.19).
+    MfaAllUsers = "users.mfa.all_users",
+    /// `[server_certificates] delete_expired_after_days` (CIS 1.19).
+    ServerCertificatesDeleteExpired = "server_certificates.delete_expired_after_days",
     /// `[users.access_keys.rotation]`: what follows a rotation (the old key retired once the
     /// new one is used or the overlap is over, an interrupted rotation's undelivered key
     /// deleted, its records kept), and `apply --rotate-now`.

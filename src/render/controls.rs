@@ -6,13 +6,49 @@ use std::fmt::Write as _;
 use serde_json::json;
 
 use crate::plan::Rule;
-use crate::plan::controls::{BENCHMARK, CONTROLS, Control, rules_covering};
+use crate::plan::controls::{
+    BENCHMARK, CONTROLS, Control, HubControl, SECURITY_HUB_CONTROLS, SECURITY_HUB_STANDARD,
+    rules_covering, rules_covering_hub,
+};
 
 fn rule_names(control: &Control) -> Vec<&'static str> {
     rules_covering(control.id)
         .into_iter()
         .map(Rule::as_str)
         .collect()
+}
+
+fn hub_rule_names(control: &HubControl) -> Vec<&'static str> {
+    rules_covering_hub(control.id)
+        .into_iter()
+        .map(Rule::as_str)
+        .collect()
+}
+
+/// What covers a Security Hub control, in words: its rules, or why none does.
+fn hub_covered_by(control: &HubControl, code: bool) -> String {
+    match (control.retired, control.not_covered) {
+        (true, _) => "retired by AWS".to_owned(),
+        (false, Some(why)) => format!("not covered: {why}"),
+        (false, None) => hub_rule_names(control)
+            .iter()
+            .map(|r| {
+                if code {
+                    format!("`{r}`")
+                } else {
+                    (*r).to_owned()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(", "),
+    }
+}
+
+fn hub_covered_count() -> usize {
+    SECURITY_HUB_CONTROLS
+        .iter()
+        .filter(|c| !c.retired && c.not_covered.is_none())
+        .count()
 }
 
 fn covered_count() -> usize {
@@ -72,6 +108,26 @@ pub fn controls_text() -> String {
         covered_count(),
         CONTROLS.len()
     );
+    let _ = writeln!(out);
+    let _ = writeln!(out, "{SECURITY_HUB_STANDARD}: IAM controls");
+    let _ = writeln!(out);
+    for control in SECURITY_HUB_CONTROLS {
+        let _ = writeln!(
+            out,
+            "{:<7} {}  ({})",
+            control.id,
+            control.title,
+            hub_covered_by(control, false)
+        );
+    }
+    let _ = writeln!(out);
+    let _ = writeln!(
+        out,
+        "{} of {} Security Hub IAM controls covered ({} retired).",
+        hub_covered_count(),
+        SECURITY_HUB_CONTROLS.len(),
+        SECURITY_HUB_CONTROLS.iter().filter(|c| c.retired).count()
+    );
     out
 }
 
@@ -90,9 +146,22 @@ pub fn controls_json() -> String {
             })
         })
         .collect();
+    let hub: Vec<_> = SECURITY_HUB_CONTROLS
+        .iter()
+        .map(|c| {
+            json!({
+                "id": c.id,
+                "title": c.title,
+                "retired": c.retired,
+                "rules": hub_rule_names(c),
+                "not_covered": c.not_covered,
+            })
+        })
+        .collect();
     let mut out = serde_json::to_string_pretty(&json!({
         "benchmark": BENCHMARK,
         "controls": controls,
+        "security_hub": {"standard": SECURITY_HUB_STANDARD, "controls": hub},
     }))
     .expect("the control table serializes");
     out.push('\n');
@@ -126,6 +195,25 @@ pub fn controls_markdown() -> String {
             control.id,
             control.v5.unwrap_or("—"),
             control.title.replace('*', "\\*"),
+        );
+    }
+    let _ = writeln!(out);
+    let _ = writeln!(
+        out,
+        "**{SECURITY_HUB_STANDARD}**: {} of {} IAM controls covered.",
+        hub_covered_count(),
+        SECURITY_HUB_CONTROLS.len()
+    );
+    let _ = writeln!(out);
+    let _ = writeln!(out, "| control | title | covered by |");
+    let _ = writeln!(out, "|---|---|---|");
+    for control in SECURITY_HUB_CONTROLS {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} |",
+            control.id,
+            control.title.replace('*', "\\*"),
+            hub_covered_by(control, true)
         );
     }
     out

@@ -10,7 +10,7 @@ use super::{
     Sections, Status, change_detail, line_status, outline_summary_line, owner_groups, policy_diff,
     report_age, status, timestamp,
 };
-use crate::plan::controls::controls_of;
+use crate::plan::controls::control_ids;
 use crate::plan::{AccountPlan, Attribution, Plan, PlanOutline};
 
 /// The hidden first line of every comment, by which CI finds its own earlier comment and
@@ -138,11 +138,11 @@ fn render_account(
         if explained_changes {
             let _ = writeln!(
                 table,
-                "| address | action | rule | CIS | detail | changed by |"
+                "| address | action | rule | controls | detail | changed by |"
             );
             let _ = writeln!(table, "|---|---|---|---|---|---|");
         } else {
-            let _ = writeln!(table, "| address | action | rule | CIS | detail |");
+            let _ = writeln!(table, "| address | action | rule | controls | detail |");
             let _ = writeln!(table, "|---|---|---|---|---|");
         }
         for change in &account.changes {
@@ -160,7 +160,7 @@ fn render_account(
                 change.action().marker(),
                 change.action(),
                 code_cell(change.rule.as_str()),
-                controls_of(change.rule).join(", "),
+                control_ids(change.rule).join(", "),
             );
             if explained_changes {
                 let _ = write!(
@@ -193,10 +193,10 @@ fn render_account(
     if !account.findings.is_empty() {
         let mut table = String::new();
         if explained_findings {
-            let _ = writeln!(table, "| address | finding | rule | CIS | changed by |");
+            let _ = writeln!(table, "| address | finding | rule | controls | changed by |");
             let _ = writeln!(table, "|---|---|---|---|---|");
         } else {
-            let _ = writeln!(table, "| address | finding | rule | CIS |");
+            let _ = writeln!(table, "| address | finding | rule | controls |");
             let _ = writeln!(table, "|---|---|---|---|");
         }
         for finding in &account.findings {
@@ -206,7 +206,7 @@ fn render_account(
                 code_cell(&finding.address.to_string()),
                 escape(&finding.message),
                 code_cell(&finding.rule_name()),
-                controls_of(finding.rule).join(", "),
+                control_ids(finding.rule).join(", "),
             );
             if explained_findings {
                 let _ = write!(

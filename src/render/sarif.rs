@@ -10,7 +10,7 @@ use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
 use serde::Serialize;
 
 use crate::desired::{Desired, KeyLocation};
-use crate::plan::controls::{BENCHMARK, controls_of};
+use crate::plan::controls::{BENCHMARK, control_ids, controls_of, security_hub_of};
 use crate::plan::describe::{change_message, description};
 use crate::plan::{AccountPlan, Address, Change, Finding, Plan, Rule};
 
@@ -211,7 +211,8 @@ struct ResultProperties {
     due: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     owner: Option<String>,
-    controls: Vec<&'static str>,
+    /// CIS ids, then Security Hub's (`plan::controls::control_ids`).
+    controls: Vec<String>,
 }
 
 /// The fingerprint's name: versioned, so a change of what it hashes does not merge alerts.
@@ -403,7 +404,7 @@ fn result(
             action,
             due,
             owner,
-            controls: controls_of(rule).to_vec(),
+            controls: control_ids(rule),
         },
         rule_id: id,
     }
@@ -516,7 +517,16 @@ fn key_of(rule: Rule) -> Key {
         | Rule::RootMaxUsed
         | Rule::UsersForbidDirectPolicies
         | Rule::AuditForbidFullAdmin
-        | Rule::AuditRequireSupportRole => Key::Path(rule.as_str()),
+        | Rule::AuditRequireSupportRole
+        | Rule::ServiceCredentialsMaxAge
+        | Rule::ServiceCredentialsAllowedServices
+        | Rule::ServiceCredentialsRequireExpiry
+        | Rule::ServiceCredentialsDeleteInactive
+        | Rule::SshKeysMaxAge
+        | Rule::SshKeysDeleteInactive
+        | Rule::SigningCertificatesForbid
+        | Rule::MfaAllUsers
+        | Rule::ServerCertificatesDeleteExpired => Key::Path(rule.as_str()),
     }
 }
 
@@ -524,6 +534,11 @@ fn descriptor(rule: Rule, kind: Kind) -> Descriptor {
     let controls = controls_of(rule);
     let mut tags = vec!["security".to_owned(), "iam".to_owned()];
     tags.extend(controls.iter().map(|c| format!("CIS {c}")));
+    tags.extend(
+        security_hub_of(rule)
+            .iter()
+            .map(|c| format!("Security Hub {c}")),
+    );
     let (short, help) = match kind {
         Kind::Notice => (
             format!("Notice: {}", description(rule)),

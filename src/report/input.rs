@@ -71,12 +71,11 @@ fn account_input(account: AccountPlan) -> AccountInput {
 }
 
 /// The matrix column of an item, by its rule (an exhaustive match: a new rule picks its
-/// column). `Area::OtherCredentials` awaits the rules of service credentials, SSH keys and
-/// signing certificates.
+/// column).
 pub fn area_of(rule: Rule) -> Area {
     match rule {
         Rule::PasswordPolicy | Rule::PasswordPolicyAbsent => Area::PasswordPolicy,
-        Rule::ConsoleRequireMfa => Area::Mfa,
+        Rule::ConsoleRequireMfa | Rule::MfaAllUsers => Area::Mfa,
         Rule::ConsoleMaxUnused
         | Rule::ConsoleResetOnTightening
         | Rule::User
@@ -95,5 +94,13 @@ pub fn area_of(rule: Rule) -> Area {
         Rule::UsersForbidDirectPolicies
         | Rule::AuditForbidFullAdmin
         | Rule::AuditRequireSupportRole => Area::Policies,
+        Rule::ServiceCredentialsMaxAge
+        | Rule::ServiceCredentialsAllowedServices
+        | Rule::ServiceCredentialsRequireExpiry
+        | Rule::ServiceCredentialsDeleteInactive
+        | Rule::SshKeysMaxAge
+        | Rule::SshKeysDeleteInactive
+        | Rule::SigningCertificatesForbid
+        | Rule::ServerCertificatesDeleteExpired => Area::OtherCredentials,
     }
 }

@@ -197,7 +197,8 @@ fn resource(
         Address::User(user)
         | Address::LoginProfile(user)
         | Address::AccessKey { user, .. }
-        | Address::UserPolicy { user, .. } => {
+        | Address::UserPolicy { user, .. }
+        | Address::Credential { user, .. } => {
             let known = live
                 .and_then(|state| state.users.iter().find(|u| &u.name == user))
                 .map(|u| u.arn.clone())
@@ -214,6 +215,10 @@ fn resource(
                 id: format!("AWS::::Account:{account_id}"),
             }
         }
+        Address::ServerCertificate(name) => HubResource {
+            kind: "Other",
+            id: format!("arn:{partition}:iam::{account_id}:server-certificate/{name}"),
+        },
         Address::Group(_) | Address::Role(_) => HubResource {
             kind: "Other",
             id: format!("{account_id}/{address}"),

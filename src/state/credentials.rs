@@ -26,6 +26,58 @@ pub enum ServiceCredentialStatus {
     Expired,
 }
 
+/// A user credential other than a console password or an access key, as plans address it
+/// (`user.NAME.service_credential.ID`, `user.NAME.ssh_key.ID`,
+/// `user.NAME.signing_certificate.ID`) and records it (`iamctl:inactive-since:ssh_key:ID`).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum CredentialType {
+    ServiceCredential,
+    SshKey,
+    SigningCertificate,
+}
+
+impl CredentialType {
+    pub const ALL: [CredentialType; 3] = [
+        CredentialType::ServiceCredential,
+        CredentialType::SshKey,
+        CredentialType::SigningCertificate,
+    ];
+
+    /// Its segment in an address and in a record's tag.
+    pub fn segment(self) -> &'static str {
+        match self {
+            CredentialType::ServiceCredential => "service_credential",
+            CredentialType::SshKey => "ssh_key",
+            CredentialType::SigningCertificate => "signing_certificate",
+        }
+    }
+
+    /// How a sentence names one: `service-specific credential`.
+    pub fn noun(self) -> &'static str {
+        match self {
+            CredentialType::ServiceCredential => "service-specific credential",
+            CredentialType::SshKey => "SSH public key",
+            CredentialType::SigningCertificate => "signing certificate",
+        }
+    }
+
+    /// Whether `id` can be one of its IAM ids: letters, digits and `_` (IAM's `[\w]+` for
+    /// every one of them), so that no placeholder (`report-cert-1`) or dotted text is taken
+    /// for an id.
+    pub fn is_id(id: &str) -> bool {
+        !id.is_empty() && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+    }
+}
+
+impl std::fmt::Display for CredentialType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.segment())
+    }
+}
+
 /// One service-specific credential: CodeCommit Git credentials, Amazon Keyspaces
 /// credentials, a long-term Amazon Bedrock API key. Address `user.NAME.service_credential.ID`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]

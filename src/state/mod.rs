@@ -7,9 +7,9 @@
 mod credentials;
 
 pub use credentials::{
-    Analyzer, AnalyzersByRegion, CertificateId, MfaKind, OrganizationFeatures, REPORT_CERT_PREFIX,
-    ServerCertificate, ServiceCredential, ServiceCredentialStatus, SigningCertificate,
-    SshPublicKey,
+    Analyzer, AnalyzersByRegion, CertificateId, CredentialType, MfaKind, OrganizationFeatures,
+    REPORT_CERT_PREFIX, ServerCertificate, ServiceCredential, ServiceCredentialStatus,
+    SigningCertificate, SshPublicKey,
 };
 
 use std::collections::BTreeMap;

@@ -195,7 +195,9 @@ def patch_moto() -> None:
     user_to_csv = User.to_csv
 
     def to_csv(self):
-        head, *fields = user_to_csv(self).rsplit(",", 20)
+        # moto's row ends with a newline: kept apart, so that rewriting the last column
+        # (a second certificate's date) cannot join two rows.
+        head, *fields = user_to_csv(self).rstrip("\n").rsplit(",", 20)
         if len(fields) != 20:
             raise RuntimeError(f"moto's credential report row changed shape: {fields!r}")
         changed = getattr(self, "password_last_changed", None) or self.create_date
@@ -208,7 +210,7 @@ def patch_moto() -> None:
         for n, cert in enumerate(certs[:2]):
             fields[16 + 2 * n] = "true" if cert.status == "Active" else "false"
             fields[17 + 2 * n] = cert.upload_date.strftime("%Y-%m-%dT%H:%M:%S+00:00")
-        return ",".join([head, *fields])
+        return ",".join([head, *fields]) + "\n"
 
     # CloudTrail: a trail created without event selectors logs all read and
     # write management events, and GetEventSelectors says so. Moto returns no
@@ -654,7 +656,8 @@ def request_log(app):
 #     https://docs.aws.amazon.com/access-analyzer/latest/APIReference/API_ListAnalyzers.html
 # And one more TEST FIXTURE: `POST /_iamctl/credential-dates` with
 # {"account", and either "user" + "service_specific_credential_id" +
-# "created_days_ago", or "server_certificate" + any of "uploaded_days_ago",
+# "created_days_ago", or "user" + "ssh_public_key_id" + "uploaded_days_ago", or
+# "server_certificate" + any of "uploaded_days_ago",
 # "expires_days_ago" (negative: in the future)} back-dates what no API can
 # (`Account::credential_dates`).
 # ---------------------------------------------------------------------------
@@ -959,6 +962,19 @@ def set_credential_dates(spec: object) -> dict:
         if "ExpirationDate" in cred:
             cred["ExpirationDate"] = cred["ExpirationDate"] - shift
         return {"created": cred["CreateDate"].isoformat() + "Z"}
+    if "ssh_public_key_id" in spec:
+        user = backend.users.get(spec.get("user"))
+        key = next(
+            (k for k in (user.ssh_public_keys if user else []) if k.ssh_public_key_id == spec["ssh_public_key_id"]),
+            None,
+        )
+        if key is None:
+            raise BackdateError(404, "no such SSH public key of that user")
+        days = spec.get("uploaded_days_ago")
+        if not isinstance(days, (int, float)) or isinstance(days, bool) or days < 0:
+            raise BackdateError(400, "`uploaded_days_ago` must be a non-negative number")
+        key.upload_date = now - timedelta(days=days)
+        return {"uploaded": key.upload_date.isoformat() + "Z"}
     name = spec.get("server_certificate")
     cert = next((c for c in backend.certificates.values() if c.cert_name == name), None)
     if cert is None:

@@ -623,12 +623,12 @@ fn the_example_events_explain_the_example_plan_in_json_and_markdown() {
     let (code, markdown, stderr) = example_plan("markdown", &SAMPLE);
     assert_eq!(code, 0, "{stderr}");
     assert!(
-        markdown.contains("| address | action | rule | CIS | detail | changed by |"),
+        markdown.contains("| address | action | rule | controls | detail | changed by |"),
         "{markdown}"
     );
-    assert!(markdown.contains("| address | finding | rule | CIS | changed by |"));
+    assert!(markdown.contains("| address | finding | rule | controls | changed by |"));
     assert!(markdown.contains(&format!(
-        "| `password_policy` | ~ update | `password_policy` | 1.8, 1.9 | diff below | `{PRIYA}` at 2026-10-12T14:03:27Z (`UpdateAccountPasswordPolicy`) |"
+        "| `password_policy` | ~ update | `password_policy` | 1.8, 1.9, IAM.7, IAM.10, IAM.11, IAM.12, IAM.13, IAM.14, IAM.15, IAM.16, IAM.17 | diff below | `{PRIYA}` at 2026-10-12T14:03:27Z (`UpdateAccountPasswordPolicy`) |"
     )));
     assert!(markdown.contains(
         "| `cloudtrail` | no multi-region trail is logging management write events: IAM changes are not audited | `audit.require_cloudtrail` | 3.1 | `arn:aws:sts::111111111111:assumed-role/OpsAutomation/cost-cutter` at 2026-10-20T02:14:52Z (`StopLogging`) |"

@@ -47,7 +47,22 @@ fn every_iam_control_is_listed_by_number_with_its_rules_or_why_not() {
     assert_eq!(by_id("1.3")["v5"], Value::Null);
     let markdown = stdout(&["controls", "--format", "markdown"]);
     assert!(markdown.starts_with(
-        "**CIS AWS Foundations Benchmark v3.0.0**: 14 of 23 controls covered.\n\n| control | v5.0 | title | covered by |\n"
+        "**CIS AWS Foundations Benchmark v3.0.0**: 15 of 23 controls covered.\n\n| control | v5.0 | title | covered by |\n"
+    ));
+    // Security Hub's IAM controls, beside CIS: each with its rules, retired, or why not.
+    let hub = table["security_hub"]["controls"].as_array().unwrap();
+    let hub_ids: Vec<&str> = hub.iter().map(|c| c["id"].as_str().unwrap()).collect();
+    let expected: Vec<String> = (1..=28).map(|n| format!("IAM.{n}")).collect();
+    assert_eq!(hub_ids, expected);
+    let hub_by_id = |id: &str| hub.iter().find(|c| c["id"] == id).unwrap();
+    assert_eq!(hub_by_id("IAM.19")["rules"], serde_json::json!(["users.mfa.all_users"]));
+    assert_eq!(
+        hub_by_id("IAM.26")["rules"],
+        serde_json::json!(["server_certificates.delete_expired_after_days"])
+    );
+    assert_eq!(hub_by_id("IAM.20")["retired"], true);
+    assert!(markdown.contains(
+        "| IAM.19 | MFA should be enabled for all IAM users | `users.mfa.all_users` |"
     ));
     assert!(markdown.contains(
         "| 1.14 | 1.13 | Ensure access keys are rotated every 90 days or less | `users.access_keys.max_age_days`, `users.access_keys.rotation` |"
@@ -78,11 +93,11 @@ fn plan_items_carry_their_controls_and_saved_plans_without_them_still_load() {
     };
     assert_eq!(
         finding("root", "root.require_hardware_mfa")["controls"],
-        serde_json::json!(["1.6"])
+        serde_json::json!(["1.6", "IAM.6"])
     );
     assert_eq!(
         finding("group.admins", "audit.forbid_full_admin_policies")["controls"],
-        serde_json::json!(["1.16"])
+        serde_json::json!(["1.16", "IAM.1"])
     );
     // A rule without a control has no `controls` at all.
     let dir = tempfile::tempdir().unwrap();

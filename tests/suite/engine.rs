@@ -2007,6 +2007,23 @@ fn validate_warns_about_deactivation_without_a_grace() {
         "keys that apply deactivates are deleted by the next run: delete_inactive with no grace leaves no time to undo a deactivation; set delete_inactive_after_days"
     );
     assert!(iamctl::desired::warnings(&self::doc(STAGED)).is_empty());
+    // The same for the other credential kinds that deactivate and delete.
+    let others = self::doc(
+        "[users.service_credentials]\nmax_age_days = 90\non_expired = \"deactivate\"\ndelete_inactive = true\n\
+         [users.ssh_keys]\nmax_age_days = 365\non_expired = \"deactivate\"\ndelete_inactive = true\ndelete_inactive_after_days = 14\n\
+         [[account]]\nname = \"prod\"\n[account.users.ssh_keys]\nmax_age_days = 180\non_expired = \"deactivate\"\ndelete_inactive = true\n",
+    );
+    let paths: Vec<String> = iamctl::desired::warnings(&others)
+        .into_iter()
+        .map(|w| w.path)
+        .collect();
+    assert_eq!(
+        paths,
+        [
+            "users.service_credentials.delete_inactive_after_days",
+            "account[0].users.ssh_keys.delete_inactive_after_days",
+        ]
+    );
 }
 
 // ---------------------------------------------------------------------------------------------

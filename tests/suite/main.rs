@@ -21,6 +21,7 @@ mod cloudtrail;
 mod compliance;
 mod controls;
 mod credential_reads;
+mod credentials;
 mod desired_errors;
 mod engine;
 mod events;

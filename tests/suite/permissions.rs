@@ -141,6 +141,9 @@ forbid = true
 delete_expired_after_days = 30
 "#;
 
+const SIGNING_CERT: &str = include_str!("../fixtures/credential_reads/signing.pem");
+const SSH_KEY: &str = include_str!("../fixtures/credential_reads/ssh.pub");
+
 async fn one_key(iam: &aws_sdk_iam::Client, name: &str) -> String {
     let spec = SeedUser {
         active_keys: 1,
@@ -411,6 +414,98 @@ async fn every_action_a_run_uses_is_granted_and_every_granted_action_is_used() {
         "secretsmanager:CreateSecret",
         "secretsmanager:PutResourcePolicy",
         "secretsmanager:PutSecretValue",
+    ] {
+        assert!(used.contains_key(expected), "{expected} not used:\n{out}");
+    }
+
+    // The other credential kinds: each deactivated, then deleted, with its own calls.
+    let cred = iam
+        .create_service_specific_credential()
+        .user_name("newhire")
+        .service_name("codecommit.amazonaws.com")
+        .send()
+        .await
+        .unwrap()
+        .service_specific_credential
+        .unwrap()
+        .service_specific_credential_id;
+    account.credential_dates(&format!(
+        "\"user\":\"newhire\",\"service_specific_credential_id\":\"{cred}\",\"created_days_ago\":200"
+    ));
+    let ssh = iam
+        .upload_ssh_public_key()
+        .user_name("newhire")
+        .ssh_public_key_body(SSH_KEY.trim())
+        .send()
+        .await
+        .unwrap()
+        .ssh_public_key
+        .unwrap()
+        .ssh_public_key_id;
+    account.credential_dates(&format!(
+        "\"user\":\"newhire\",\"ssh_public_key_id\":\"{ssh}\",\"uploaded_days_ago\":400"
+    ));
+    iam.upload_signing_certificate()
+        .user_name("newhire")
+        .certificate_body(SIGNING_CERT)
+        .send()
+        .await
+        .unwrap();
+    iam.upload_server_certificate()
+        .server_certificate_name("old-web")
+        .certificate_body(SIGNING_CERT)
+        .private_key("not read")
+        .send()
+        .await
+        .unwrap();
+    account.credential_dates(
+        "\"server_certificate\":\"old-web\",\"uploaded_days_ago\":400,\"expires_days_ago\":40",
+    );
+    account.requests();
+    let kinds = |on_forbidden: &str| {
+        format!(
+            "[users.service_credentials]\nmax_age_days = 90\non_expired = \"deactivate\"\n\
+             delete_inactive = true\n\
+             [users.ssh_keys]\nmax_age_days = 365\non_expired = \"deactivate\"\ndelete_inactive = true\n\
+             [users.signing_certificates]\nforbid = true\non_forbidden = \"{on_forbidden}\"\n\
+             [server_certificates]\ndelete_expired_after_days = 30\n"
+        )
+    };
+    let fourth = dir.path().join("fourth.toml");
+    std::fs::write(&fourth, kinds("deactivate")).unwrap();
+    let (code, out) = run(
+        &account,
+        &["apply", "--auto-approve", "-c", fourth.to_str().unwrap()],
+    );
+    assert_eq!(code, 0, "{out}");
+    let used = used_within(&account, "apply", &read_and_apply(), &mut all_used);
+    for expected in [
+        "iam:UpdateServiceSpecificCredential",
+        "iam:UpdateSSHPublicKey",
+        "iam:UpdateSigningCertificate",
+        "iam:DeleteServerCertificate",
+    ] {
+        assert!(used.contains_key(expected), "{expected} not used:\n{out}");
+    }
+    // With no grace, what is inactive now goes; a new certificate is deleted at once.
+    iam.upload_signing_certificate()
+        .user_name("bob")
+        .certificate_body(SIGNING_CERT)
+        .send()
+        .await
+        .unwrap();
+    account.requests();
+    std::fs::write(&fourth, kinds("delete")).unwrap();
+    let (code, out) = run(
+        &account,
+        &["apply", "--auto-approve", "-c", fourth.to_str().unwrap()],
+    );
+    assert_eq!(code, 0, "{out}");
+    let used = used_within(&account, "apply", &read_and_apply(), &mut all_used);
+    for expected in [
+        "iam:DeleteServiceSpecificCredential",
+        "iam:DeleteSSHPublicKey",
+        "iam:DeleteSigningCertificate",
     ] {
         assert!(used.contains_key(expected), "{expected} not used:\n{out}");
     }

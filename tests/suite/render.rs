@@ -549,10 +549,12 @@ fn json_has_the_spec_shape() {
                 "account_id": "123456789012",
                 "changes": [{
                     "address": "password_policy", "action": "create", "rule": "password_policy",
-                    "controls": ["1.8", "1.9"], "before": null, "after": strong_policy(),
+                    "controls": ["1.8", "1.9", "IAM.7", "IAM.10", "IAM.11", "IAM.12", "IAM.13",
+                                 "IAM.14", "IAM.15", "IAM.16", "IAM.17"],
+                    "before": null, "after": strong_policy(),
                 }],
                 "findings": [{"address": "user.bob", "rule": "users.console.require_mfa",
-                              "controls": ["1.10"], "message": "console access without MFA"}],
+                              "controls": ["1.10", "IAM.5"], "message": "console access without MFA"}],
             }],
             "summary": {"changes": 1, "findings": 1},
         })
@@ -589,7 +591,7 @@ fn markdown_folds_lists_longer_than_ten() {
     let eleven = render::markdown(&many_findings(11));
     assert!(
         eleven.contains(
-            "<details><summary>11 findings</summary>\n\n| address | finding | rule | CIS |"
+            "<details><summary>11 findings</summary>\n\n| address | finding | rule | controls |"
         ),
         "{eleven}"
     );
@@ -746,7 +748,7 @@ fn a_rotation_shows_where_the_new_key_goes_and_never_a_secret() {
     let markdown = render::markdown(&plan);
     assert!(
         markdown.contains(
-            "| `user.svc.access_key.AKIAOLD` | ± rotate | `users.access_keys.max_age_days` | 1.14 | new key → secret iamctl/111111111111/svc, created 2026-07-01, last used 2026-11-20, deactivated on 2026-11-30 at the latest (sooner once the new key is used) |"
+            "| `user.svc.access_key.AKIAOLD` | ± rotate | `users.access_keys.max_age_days` | 1.14, IAM.3 | new key → secret iamctl/111111111111/svc, created 2026-07-01, last used 2026-11-20, deactivated on 2026-11-30 at the latest (sooner once the new key is used) |"
         ),
         "{markdown}"
     );

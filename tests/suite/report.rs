@@ -425,7 +425,7 @@ async fn three_plans_with_a_fix_and_a_new_item_make_the_report() {
     let notice = rows.iter().find(|r| r["address"] == key_address).unwrap();
     assert_eq!(notice["owner"], "keys@example.com");
     assert_eq!(notice["rule"], "users.access_keys.max_age_days.notice");
-    assert_eq!(notice["controls"], "1.14");
+    assert_eq!(notice["controls"], "1.14 IAM.3");
     assert!(!notice["due"].is_empty());
     let first_run_as_of = &rows[0]["as_of"];
     assert!(

@@ -192,7 +192,7 @@ fn each_result_points_at_the_key_that_asked_for_it_and_the_log_is_valid() {
     );
     assert_eq!(
         rules[0]["properties"]["tags"],
-        serde_json::json!(["security", "iam", "CIS 1.14"])
+        serde_json::json!(["security", "iam", "CIS 1.14", "Security Hub IAM.3"])
     );
     assert_eq!(
         rules[0]["fullDescription"]["text"],

@@ -121,9 +121,14 @@ fn kind_index(kind: &ChangeKind) -> usize {
         ChangeKind::RotateAccessKey { .. } => 14,
         ChangeKind::RecordRotation { .. } => 15,
         ChangeKind::ForgetRotation { .. } => 16,
+        ChangeKind::DeactivateCredential { .. } => 17,
+        ChangeKind::DeleteCredential { .. } => 18,
+        ChangeKind::RecordInactiveCredential { .. } => 19,
+        ChangeKind::ForgetInactiveCredential { .. } => 20,
+        ChangeKind::DeleteServerCertificate { .. } => 21,
     }
 }
-const KINDS: usize = 17;
+const KINDS: usize = 22;
 
 /// One change of every kind, each under a rule the engine plans it with.
 fn one_change_of_every_kind() -> Vec<Change> {
@@ -149,6 +154,14 @@ fn one_change_of_every_kind() -> Vec<Change> {
         is_logging: true,
     };
     let bob = || "bob".to_owned();
+    let credential = super::super::CredentialFacts {
+        kind: crate::state::CredentialType::ServiceCredential,
+        id: "ACCA12345ABCDEXAMPLE".into(),
+        status: super::super::CredentialStatus::Active,
+        created: at("2024-01-10T00:00:00Z"),
+        service: Some("codecommit.amazonaws.com".into()),
+        inactive_since: None,
+    };
     let kinds = [
         (
             Rule::PasswordPolicy,
@@ -275,6 +288,58 @@ fn one_change_of_every_kind() -> Vec<Change> {
                 key_id: id("AKIA2"),
                 record: RotationRecord::Pending {
                     since: at("2026-03-01T00:00:00Z"),
+                },
+            },
+        ),
+        (
+            Rule::ServiceCredentialsMaxAge,
+            ChangeKind::DeactivateCredential {
+                user: bob(),
+                credential: credential.clone(),
+                delete_on: Some(at("2026-04-01T00:00:00Z")),
+            },
+        ),
+        (
+            Rule::ServiceCredentialsDeleteInactive,
+            ChangeKind::DeleteCredential {
+                user: bob(),
+                credential: super::super::CredentialFacts {
+                    status: super::super::CredentialStatus::Expired,
+                    inactive_since: Some(at("2026-02-01T00:00:00Z")),
+                    ..credential.clone()
+                },
+            },
+        ),
+        (
+            Rule::SshKeysDeleteInactive,
+            ChangeKind::RecordInactiveCredential {
+                user: bob(),
+                credential: super::super::CredentialFacts {
+                    kind: crate::state::CredentialType::SshKey,
+                    id: "APKAEIBAERJR2EXAMPLE".into(),
+                    status: super::super::CredentialStatus::Inactive,
+                    service: None,
+                    ..credential
+                },
+                delete_on: at("2026-04-01T00:00:00Z"),
+            },
+        ),
+        (
+            Rule::SshKeysDeleteInactive,
+            ChangeKind::ForgetInactiveCredential {
+                user: bob(),
+                kind: crate::state::CredentialType::SshKey,
+                id: "APKAEIBAERJR2EXAMPLE".into(),
+                since: at("2026-01-01T00:00:00Z"),
+            },
+        ),
+        (
+            Rule::ServerCertificatesDeleteExpired,
+            ChangeKind::DeleteServerCertificate {
+                certificate: super::super::ServerCertificateFacts {
+                    name: "www.example.com".into(),
+                    id: "ASCAEXAMPLE123".into(),
+                    expires: at("2026-01-01T00:00:00Z"),
                 },
             },
         ),

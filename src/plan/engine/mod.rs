@@ -15,6 +15,8 @@ mod console;
 mod credentials;
 mod output;
 mod rotation;
+mod server_certificates;
+mod user_credentials;
 
 use chrono::{DateTime, Utc};
 
@@ -104,6 +106,7 @@ pub(crate) fn plan_account_provisional(
     if rules.require_cloudtrail || rules.cloudtrail_create.is_some() {
         account::plan_cloudtrail(rules, live, &mut out);
     }
+    ctx.plan_server_certificates(&mut out);
     out.findings.extend(super::compliance::account_findings(
         &rules.compliance,
         live,
@@ -161,6 +164,7 @@ impl Context<'_> {
         let keeps_console = self.plan_login_profile(user, user_rule, out);
         self.plan_deny_policy(user, keeps_console, out);
         self.plan_access_keys(user, out);
+        self.plan_user_credentials(user, out);
         for (rule, message) in super::compliance::user_findings(&self.rules.compliance, user) {
             out.finding(Address::User(user.name.clone()), rule, message);
         }
