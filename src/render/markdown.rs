@@ -193,7 +193,10 @@ fn render_account(
     if !account.findings.is_empty() {
         let mut table = String::new();
         if explained_findings {
-            let _ = writeln!(table, "| address | finding | rule | controls | changed by |");
+            let _ = writeln!(
+                table,
+                "| address | finding | rule | controls | changed by |"
+            );
             let _ = writeln!(table, "|---|---|---|---|---|");
         } else {
             let _ = writeln!(table, "| address | finding | rule | controls |");

@@ -55,15 +55,20 @@ fn every_iam_control_is_listed_by_number_with_its_rules_or_why_not() {
     let expected: Vec<String> = (1..=28).map(|n| format!("IAM.{n}")).collect();
     assert_eq!(hub_ids, expected);
     let hub_by_id = |id: &str| hub.iter().find(|c| c["id"] == id).unwrap();
-    assert_eq!(hub_by_id("IAM.19")["rules"], serde_json::json!(["users.mfa.all_users"]));
+    assert_eq!(
+        hub_by_id("IAM.19")["rules"],
+        serde_json::json!(["users.mfa.all_users"])
+    );
     assert_eq!(
         hub_by_id("IAM.26")["rules"],
         serde_json::json!(["server_certificates.delete_expired_after_days"])
     );
     assert_eq!(hub_by_id("IAM.20")["retired"], true);
-    assert!(markdown.contains(
-        "| IAM.19 | MFA should be enabled for all IAM users | `users.mfa.all_users` |"
-    ));
+    assert!(
+        markdown.contains(
+            "| IAM.19 | MFA should be enabled for all IAM users | `users.mfa.all_users` |"
+        )
+    );
     assert!(markdown.contains(
         "| 1.14 | 1.13 | Ensure access keys are rotated every 90 days or less | `users.access_keys.max_age_days`, `users.access_keys.rotation` |"
     ));

@@ -316,6 +316,33 @@ async fn every_credential_kind_goes_through_the_lifecycle_plan_apply_and_forecas
         assert!(!text.contains(secret), "{secret} in the plan");
     }
 
+    // An event of one kind (`UploadSSHPublicKey` for dev) plans that user alone, read
+    // directly: its other credentials too, nothing of svc or of the server certificates.
+    let mut event: Value = serde_json::from_str(include_str!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/events/create-login-profile.json"
+    )))
+    .unwrap();
+    event["account"] = account.id.clone().into();
+    event["detail"]["recipientAccountId"] = account.id.clone().into();
+    event["detail"]["eventName"] = "UploadSSHPublicKey".into();
+    event["detail"]["requestParameters"] = serde_json::json!({"userName": "dev"});
+    let event_file = dir.path().join("event.json");
+    std::fs::write(&event_file, event.to_string()).unwrap();
+    let targeted = plan_json(
+        &account,
+        &config,
+        &["--event", event_file.to_str().unwrap()],
+    );
+    let full_of_dev: Vec<_> = changes(&plan)
+        .into_iter()
+        .filter(|(address, _, _)| address.starts_with("user.dev."))
+        .collect();
+    assert_eq!(changes(&targeted), full_of_dev, "{targeted:#}");
+    let used = account.requests();
+    assert_eq!(used.get("iam:ListSSHPublicKeys"), Some(&1), "{used:?}");
+    assert_eq!(used.get("iam:GetCredentialReport"), None, "{used:?}");
+
     // Apply: exactly those changes, each with its kind's own call.
     let out = run(
         &account,
