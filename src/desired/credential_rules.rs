@@ -81,6 +81,35 @@ pub struct InventoryRules {
     pub exceptions: Vec<UserException>,
 }
 
+impl InventoryRules {
+    /// Whether a name or glob of `allowed` lists `user` (case-insensitively, as IAM names
+    /// are unique regardless of case; a malformed glob, which `validate` refuses, lists none).
+    pub fn allows(&self, user: &str) -> bool {
+        self.allowed.iter().any(|pattern| {
+            globset::GlobBuilder::new(pattern)
+                .case_insensitive(true)
+                .build()
+                .is_ok_and(|glob| glob.compile_matcher().is_match(user))
+        })
+    }
+
+    /// The exception of `user`, if one is written.
+    pub fn exception(&self, user: &str) -> Option<&UserException> {
+        self.exceptions
+            .iter()
+            .find(|e| e.name.eq_ignore_ascii_case(user))
+    }
+}
+
+impl UserException {
+    /// When it stops holding: the start of the day after `expires` (UTC).
+    pub fn ends(&self) -> chrono::DateTime<chrono::Utc> {
+        (self.expires + chrono::Days::new(1))
+            .and_time(chrono::NaiveTime::MIN)
+            .and_utc()
+    }
+}
+
 /// One `[[users.exception]]`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UserException {
@@ -126,6 +155,16 @@ pub struct AccountControlRules {
     pub forbid_service_wildcards: bool,
     /// `[organization] require_root_credentials_management`.
     pub require_root_credentials_management: bool,
+}
+
+impl PopulationRules {
+    /// Whether a rule of the population reads the users.
+    pub fn concerns_users(&self) -> bool {
+        self.inventory.is_some()
+            || !self.break_glass.users.is_empty()
+            || !self.require_tags.is_empty()
+            || self.forbid_setup_keys
+    }
 }
 
 impl CredentialRules {

@@ -199,6 +199,8 @@ impl Rules {
             || !self.rotate_now.is_empty()
             || self.compliance.reads_user_policies()
             || self.credentials.concerns_users()
+            || self.population.concerns_users()
+            || self.account_controls.forbid_cloudshell_full_access
             || matches!(&self.password_policy, Some(PolicyRule::Present(_)) if self.console.reset_on_policy_tightening)
     }
 }

@@ -87,6 +87,13 @@ impl Facts {
         if rules.access_keys != Default::default() {
             facts |= Facts::KEYS;
         }
+        let population = &rules.population;
+        if population.inventory.is_some() {
+            facts |= Facts::PROFILE | Facts::KEYS;
+        }
+        if population.forbid_setup_keys {
+            facts |= Facts::PROFILE | Facts::KEYS;
+        }
         facts
     }
 
@@ -121,7 +128,18 @@ impl Facts {
             | Rule::AuditForbidFullAdmin
             | Rule::AuditRequireSupportRole => Facts::NONE,
             // Read as the console MFA rule reads it (the report, or ListMFADevices).
-            Rule::MfaAllUsers => Facts::MFA,
+            Rule::MfaAllUsers | Rule::BreakGlassMfa => Facts::MFA,
+            // Disabling deletes the password and deactivates the keys: both confirmed.
+            Rule::UsersInventory => Facts::PROFILE | Facts::KEYS,
+            Rule::BreakGlassAccessKey | Rule::KeysForbidSetupKeys => Facts::KEYS,
+            Rule::BreakGlassUsed => Facts::PASSWORD_LAST_USED,
+            // From the authorization details, the tags and the account's own reads.
+            Rule::UsersException
+            | Rule::BreakGlassPolicies
+            | Rule::UsersRequireTags
+            | Rule::AuditSecurityContact
+            | Rule::AuditAccessAnalyzer
+            | Rule::AuditForbidCloudShell => Facts::NONE,
             // The other credential kinds are read by their own lists, never from the report
             // (`live/credentials.rs`): nothing is left to confirm.
             Rule::ServiceCredentialsMaxAge

@@ -247,6 +247,17 @@ pub enum ChangeKind {
         id: String,
         since: DateTime<Utc>,
     },
+    /// Record that the user was first found outside `[users.inventory]` now
+    /// ([`super::records::UNLISTED_SINCE_TAG`]): `on_unlisted = "disable"` acts on `due`.
+    RecordUnlisted {
+        user: String,
+        due: DateTime<Utc>,
+    },
+    /// Remove that record: the user is listed (or excepted) again.
+    ForgetUnlisted {
+        user: String,
+        since: DateTime<Utc>,
+    },
     /// `DeleteServerCertificate` of one expired longer than `delete_expired_after_days`.
     DeleteServerCertificate {
         certificate: ServerCertificateFacts,
@@ -276,6 +287,7 @@ impl ChangeKind {
             ChangeKind::RecordInactiveCredential { delete_on, .. } => {
                 *delete_on = DateTime::UNIX_EPOCH
             }
+            ChangeKind::RecordUnlisted { due, .. } => *due = DateTime::UNIX_EPOCH,
             ChangeKind::CreatePasswordPolicy { .. }
             | ChangeKind::UpdatePasswordPolicy { .. }
             | ChangeKind::DeletePasswordPolicy { .. }
@@ -292,6 +304,7 @@ impl ChangeKind {
             | ChangeKind::ForgetRotation { .. }
             | ChangeKind::DeleteCredential { .. }
             | ChangeKind::ForgetInactiveCredential { .. }
+            | ChangeKind::ForgetUnlisted { .. }
             | ChangeKind::DeleteServerCertificate { .. } => {}
         }
         kind
@@ -301,10 +314,12 @@ impl ChangeKind {
         match self {
             ChangeKind::RecordInactiveKey { .. }
             | ChangeKind::RecordRotation { .. }
-            | ChangeKind::RecordInactiveCredential { .. } => Action::Tag,
+            | ChangeKind::RecordInactiveCredential { .. }
+            | ChangeKind::RecordUnlisted { .. } => Action::Tag,
             ChangeKind::ForgetInactiveKey { .. }
             | ChangeKind::ForgetRotation { .. }
-            | ChangeKind::ForgetInactiveCredential { .. } => Action::Untag,
+            | ChangeKind::ForgetInactiveCredential { .. }
+            | ChangeKind::ForgetUnlisted { .. } => Action::Untag,
             ChangeKind::RotateAccessKey { .. } => Action::Rotate,
             ChangeKind::CreatePasswordPolicy { .. }
             | ChangeKind::CreateLoginProfile { .. }
@@ -373,6 +388,9 @@ impl ChangeKind {
             ChangeKind::DeleteServerCertificate { certificate } => {
                 Address::ServerCertificate(certificate.name.clone())
             }
+            ChangeKind::RecordUnlisted { user, .. } | ChangeKind::ForgetUnlisted { user, .. } => {
+                Address::User(user.clone())
+            }
         }
     }
 
@@ -394,7 +412,9 @@ impl ChangeKind {
             | ChangeKind::DeactivateCredential { user, .. }
             | ChangeKind::DeleteCredential { user, .. }
             | ChangeKind::RecordInactiveCredential { user, .. }
-            | ChangeKind::ForgetInactiveCredential { user, .. } => Some(user),
+            | ChangeKind::ForgetInactiveCredential { user, .. }
+            | ChangeKind::RecordUnlisted { user, .. }
+            | ChangeKind::ForgetUnlisted { user, .. } => Some(user),
             ChangeKind::CreatePasswordPolicy { .. }
             | ChangeKind::UpdatePasswordPolicy { .. }
             | ChangeKind::DeletePasswordPolicy { .. }
@@ -430,6 +450,8 @@ impl ChangeKind {
             | ChangeKind::DeleteCredential { .. }
             | ChangeKind::RecordInactiveCredential { .. }
             | ChangeKind::ForgetInactiveCredential { .. }
+            | ChangeKind::RecordUnlisted { .. }
+            | ChangeKind::ForgetUnlisted { .. }
             | ChangeKind::DeleteServerCertificate { .. } => false,
         }
     }
@@ -460,6 +482,8 @@ impl ChangeKind {
             | ChangeKind::DeleteCredential { .. }
             | ChangeKind::RecordInactiveCredential { .. }
             | ChangeKind::ForgetInactiveCredential { .. }
+            | ChangeKind::RecordUnlisted { .. }
+            | ChangeKind::ForgetUnlisted { .. }
             | ChangeKind::DeleteServerCertificate { .. } => None,
         }
     }

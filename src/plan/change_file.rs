@@ -13,7 +13,8 @@ use super::change::{
     ServerCertificateFacts,
 };
 use super::records::{
-    RotationRecord, credential_inactive_since_tag, inactive_since_tag, rotation_tag,
+    RotationRecord, UNLISTED_SINCE_TAG, credential_inactive_since_tag, inactive_since_tag,
+    rotation_tag,
 };
 use super::rule::Rule;
 use crate::state::AccessKeyId;
@@ -143,6 +144,14 @@ fn before_after(kind: &ChangeKind) -> (Value, Value) {
             Value::Null,
         ),
         ChangeKind::DeleteServerCertificate { certificate } => (to_json(certificate), Value::Null),
+        ChangeKind::RecordUnlisted { due, .. } => (
+            Value::Null,
+            json!({"tag": UNLISTED_SINCE_TAG, "due": due}),
+        ),
+        ChangeKind::ForgetUnlisted { since, .. } => (
+            json!({"tag": UNLISTED_SINCE_TAG, "unlisted_since": since}),
+            Value::Null,
+        ),
     }
 }
 
@@ -480,10 +489,42 @@ impl TryFrom<ChangeSrc> for Change {
                 | Action::Untag
                 | Action::Rotate,
             ) => return Err(not_planned(&src)),
+            (Address::User(user), Action::Tag) => match reading {
+                RuleReading::UnlistedRecords => ChangeKind::RecordUnlisted {
+                    user: user.clone(),
+                    due: facts(&src.after["due"], "after", &src)?,
+                },
+                RuleReading::KeyStillUnused
+                | RuleReading::ResetWithTightening
+                | RuleReading::RotationRecords
+                | RuleReading::InactiveRecords
+                | RuleReading::Nothing => return Err(no_record(&src)),
+            },
+            (Address::User(user), Action::Untag) => match reading {
+                RuleReading::UnlistedRecords => ChangeKind::ForgetUnlisted {
+                    user: user.clone(),
+                    since: facts(&src.before["unlisted_since"], "before", &src)?,
+                },
+                RuleReading::KeyStillUnused
+                | RuleReading::ResetWithTightening
+                | RuleReading::RotationRecords
+                | RuleReading::InactiveRecords
+                | RuleReading::Nothing => return Err(no_record(&src)),
+            },
+            (
+                Address::User(_),
+                Action::Create
+                | Action::Update
+                | Action::Delete
+                | Action::Deactivate
+                | Action::Attach
+                | Action::Detach
+                | Action::ResetPassword
+                | Action::Rotate,
+            ) => return Err(not_planned(&src)),
             // Findings' addresses: iamctl changes nothing there.
             (
-                Address::User(_)
-                | Address::Root
+                Address::Root
                 | Address::Account
                 | Address::Group(_)
                 | Address::Role(_),
@@ -522,6 +563,8 @@ enum RuleReading {
     RotationRecords,
     /// A tag on a key is its inactive-since record ([`super::INACTIVE_SINCE_TAG`]).
     InactiveRecords,
+    /// A tag on a user is its unlisted-since record ([`super::UNLISTED_SINCE_TAG`]).
+    UnlistedRecords,
     /// Nothing beyond the address and the action.
     Nothing,
 }
@@ -530,6 +573,7 @@ impl RuleReading {
     fn of(rule: Rule) -> Self {
         match rule {
             Rule::KeysMaxUnused => RuleReading::KeyStillUnused,
+            Rule::UsersInventory => RuleReading::UnlistedRecords,
             Rule::ConsoleResetOnTightening => RuleReading::ResetWithTightening,
             Rule::KeysRotation => RuleReading::RotationRecords,
             Rule::KeysDeleteInactive
@@ -559,7 +603,17 @@ impl RuleReading {
             | Rule::SshKeysMaxAge
             | Rule::SigningCertificatesForbid
             | Rule::MfaAllUsers
-            | Rule::ServerCertificatesDeleteExpired => RuleReading::Nothing,
+            | Rule::ServerCertificatesDeleteExpired
+            | Rule::UsersException
+            | Rule::BreakGlassMfa
+            | Rule::BreakGlassAccessKey
+            | Rule::BreakGlassPolicies
+            | Rule::BreakGlassUsed
+            | Rule::UsersRequireTags
+            | Rule::KeysForbidSetupKeys
+            | Rule::AuditSecurityContact
+            | Rule::AuditAccessAnalyzer
+            | Rule::AuditForbidCloudShell => RuleReading::Nothing,
         }
     }
 }

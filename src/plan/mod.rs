@@ -28,7 +28,7 @@ pub use engine::{plan_account, policy_tightens};
 pub use model::*;
 pub use outline::{AccountLine, PlanOutline};
 pub use records::{
-    INACTIVE_SINCE_TAG, ROTATION_TAG, Record, RotationRecord, UserRecords,
+    INACTIVE_SINCE_TAG, ROTATION_TAG, Record, RotationRecord, UNLISTED_SINCE_TAG, UserRecords,
     credential_inactive_since_tag, inactive_since_tag, rotation_tag,
 };
 pub use rule::{Rule, UnknownRule};

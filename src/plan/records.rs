@@ -8,6 +8,8 @@
 //! - `iamctl:inactive-since:KIND:ID` = RFC 3339 time: the same for a service-specific
 //!   credential or an SSH public key (`KIND` is `service_credential` or `ssh_key`, as in its
 //!   address), so that no record of one kind is taken for another's.
+//! - `iamctl:unlisted-since` = RFC 3339 time: when a run first found the user outside
+//!   `[users.inventory]` (`on_unlisted = "disable"` acts `notice_days` after it).
 //! - `iamctl:rotation:OLDKEY` = `pending@TIME`, then `NEWKEY@TIME`: a key rotation's progress
 //!   (see `plan::rotation`). One tag whose value moves in one `TagUser`, so a killed run leaves
 //!   one state or the other, never both.
@@ -39,6 +41,9 @@ pub fn credential_inactive_since_tag(kind: CredentialType, id: &str) -> String {
     format!("{INACTIVE_SINCE_TAG}{kind}:{id}")
 }
 
+/// The tag recording since when a user is outside `[users.inventory]`.
+pub const UNLISTED_SINCE_TAG: &str = "iamctl:unlisted-since";
+
 /// The tag recording the rotation of `key`.
 pub fn rotation_tag(key: &AccessKeyId) -> String {
     format!("{ROTATION_TAG}{key}")
@@ -63,6 +68,8 @@ pub enum Record {
         id: String,
         since: DateTime<Utc>,
     },
+    /// The user has been outside `[users.inventory]` since `since`.
+    UnlistedSince { since: DateTime<Utc> },
     /// Where the rotation of key `key` stands.
     Rotation {
         key: AccessKeyId,
@@ -73,6 +80,11 @@ pub enum Record {
 impl Record {
     /// The record a tag holds; `None` for a tag that is not iamctl's or does not parse.
     pub fn parse(tag: &str, value: &str) -> Option<Record> {
+        if tag == UNLISTED_SINCE_TAG {
+            return Some(Record::UnlistedSince {
+                since: value.parse().ok()?,
+            });
+        }
         if let Some(rest) = tag.strip_prefix(INACTIVE_SINCE_TAG) {
             // An access key id holds no `:`, so a kind's segment before one is another kind's.
             if let Some((segment, id)) = rest.split_once(':') {
@@ -107,6 +119,7 @@ impl Record {
             Record::CredentialInactiveSince { kind, id, .. } => {
                 credential_inactive_since_tag(*kind, id)
             }
+            Record::UnlistedSince { .. } => UNLISTED_SINCE_TAG.to_owned(),
             Record::Rotation { key, .. } => rotation_tag(key),
         }
     }
@@ -114,9 +127,9 @@ impl Record {
     /// The tag's value.
     pub fn value(&self) -> String {
         match self {
-            Record::InactiveSince { since, .. } | Record::CredentialInactiveSince { since, .. } => {
-                stamp(since)
-            }
+            Record::InactiveSince { since, .. }
+            | Record::CredentialInactiveSince { since, .. }
+            | Record::UnlistedSince { since } => stamp(since),
             Record::Rotation { record, .. } => record.to_string(),
         }
     }
@@ -132,6 +145,8 @@ pub struct UserRecords {
     /// When each credential of another kind became inactive
     /// (`iamctl:inactive-since:KIND:ID`).
     pub credentials_inactive_since: BTreeMap<(CredentialType, String), DateTime<Utc>>,
+    /// Since when the user is outside `[users.inventory]` (`iamctl:unlisted-since`).
+    pub unlisted_since: Option<DateTime<Utc>>,
 }
 
 impl UserRecords {
@@ -149,6 +164,7 @@ impl UserRecords {
                 Some(Record::CredentialInactiveSince { kind, id, since }) => {
                     records.credentials_inactive_since.insert((kind, id), since);
                 }
+                Some(Record::UnlistedSince { since }) => records.unlisted_since = Some(since),
                 None => {}
             }
         }
@@ -252,6 +268,9 @@ mod tests {
                 id: "APKAEIBAERJR2EXAMPLE".into(),
                 since: at("2026-03-02T00:00:00Z"),
             },
+            Record::UnlistedSince {
+                since: at("2026-03-03T00:00:00Z"),
+            },
         ];
         let written: Vec<(String, String)> = records.iter().map(|r| (r.tag(), r.value())).collect();
         assert_eq!(
@@ -272,6 +291,10 @@ mod tests {
                 (
                     "iamctl:inactive-since:ssh_key:APKAEIBAERJR2EXAMPLE".into(),
                     "2026-03-02T00:00:00Z".into()
+                ),
+                (
+                    "iamctl:unlisted-since".into(),
+                    "2026-03-03T00:00:00Z".into()
                 ),
             ]
         );

@@ -108,6 +108,30 @@ rules! {
     MfaAllUsers = "users.mfa.all_users",
     /// `[server_certificates] delete_expired_after_days` (CIS 1.19).
     ServerCertificatesDeleteExpired = "server_certificates.delete_expired_after_days",
+    /// `[users.inventory]`: an IAM user no name or glob of `allowed` lists (nor an unexpired
+    /// `[[users.exception]]`), reported or, after `notice_days`, disabled (CIS 1.21).
+    UsersInventory = "users.inventory",
+    /// `[[users.exception]]`: an exception nearing its end.
+    UsersException = "users.exception",
+    /// `[[user]] break_glass`: a break-glass user's MFA is a hardware token or a FIDO key.
+    BreakGlassMfa = "users.break_glass.mfa",
+    /// `[users.break_glass] on_access_key`: a break-glass user holds no active access key.
+    BreakGlassAccessKey = "users.break_glass.on_access_key",
+    /// `[users.break_glass] allowed_policies`: no other policy on a break-glass user.
+    BreakGlassPolicies = "users.break_glass.allowed_policies",
+    /// `[users.break_glass] max_used_days`: a break-glass sign-in is an incident.
+    BreakGlassUsed = "users.break_glass.max_used_days",
+    /// `[users] require_tags`: every IAM user carries these tag keys (Security Hub IAM.25).
+    UsersRequireTags = "users.require_tags",
+    /// `[users.access_keys] forbid_setup_keys`: no key made with its console user and never
+    /// used (CIS 1.11).
+    KeysForbidSetupKeys = "users.access_keys.forbid_setup_keys",
+    /// `[audit] require_security_contact` (CIS 1.2).
+    AuditSecurityContact = "audit.require_security_contact",
+    /// `[audit] access_analyzer_regions` (CIS 1.20).
+    AuditAccessAnalyzer = "audit.access_analyzer_regions",
+    /// `[audit] forbid_cloudshell_full_access` (CIS 1.22).
+    AuditForbidCloudShell = "audit.forbid_cloudshell_full_access",
     /// `[users.access_keys.rotation]`: what follows a rotation (the old key retired once the
     /// new one is used or the overlap is over, an interrupted rotation's undelivered key
     /// deleted, its records kept), and `apply --rotate-now`.

@@ -11,9 +11,11 @@
 
 mod access_keys;
 mod account;
+mod account_controls;
 mod console;
 mod credentials;
 mod output;
+mod population;
 mod rotation;
 mod server_certificates;
 mod user_credentials;
@@ -107,6 +109,7 @@ pub(crate) fn plan_account_provisional(
         account::plan_cloudtrail(rules, live, &mut out);
     }
     ctx.plan_server_certificates(&mut out);
+    ctx.plan_account_controls(&mut out);
     out.findings.extend(super::compliance::account_findings(
         &rules.compliance,
         live,
@@ -165,15 +168,17 @@ impl Context<'_> {
         self.plan_deny_policy(user, keeps_console, out);
         self.plan_access_keys(user, out);
         self.plan_user_credentials(user, out);
+        self.plan_population(user, out);
         for (rule, message) in super::compliance::user_findings(&self.rules.compliance, user) {
             out.finding(Address::User(user.name.clone()), rule, message);
         }
         if let Some(owner) = self.rules.owners.of(user) {
+            // An item that names its own owner keeps it (an exception's asker).
             for change in &mut out.changes[changes..] {
-                change.owner = Some(owner.clone());
+                change.owner.get_or_insert_with(|| owner.clone());
             }
             for finding in &mut out.findings[findings..] {
-                finding.owner = Some(owner.clone());
+                finding.owner.get_or_insert_with(|| owner.clone());
             }
         }
     }
