@@ -171,6 +171,20 @@ fn how_to_fix(rule: Rule, action: Action) -> &'static str {
         Rule::SigningCertificatesForbid => {
             "To fix: delete the signing certificate; sign requests with Signature Version 4 instead."
         }
+        Rule::UsersInventory | Rule::UsersException => {
+            "To fix: add the user to [users.inventory] (or renew its exception) if it must stay; otherwise move its workload off it before the date above."
+        }
+        Rule::BreakGlassMfa => "To fix: enroll a hardware token or a FIDO security key for the user.",
+        Rule::BreakGlassAccessKey => "To fix: delete the break-glass user's access key.",
+        Rule::BreakGlassUsed => {
+            "To fix: confirm the sign-in was a drill, or treat it as an incident."
+        }
+        Rule::BreakGlassPolicies
+        | Rule::UsersRequireTags
+        | Rule::KeysForbidSetupKeys
+        | Rule::AuditSecurityContact
+        | Rule::AuditAccessAnalyzer
+        | Rule::AuditForbidCloudShell => "See the plan for what to change.",
         Rule::ServerCertificatesDeleteExpired => {
             "To fix: make sure nothing serves the certificate, and delete it (or it is deleted on the date above)."
         }

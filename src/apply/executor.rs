@@ -19,7 +19,8 @@ use crate::permissions::{
 };
 use crate::plan::{
     AccountPlan, Address, Change, ChangeKind, CredentialFacts, CredentialStatus, KeyFacts, Record,
-    RotationRecord, credential_inactive_since_tag, inactive_since_tag, rotation_tag,
+    RotationRecord, UNLISTED_SINCE_TAG, credential_inactive_since_tag, inactive_since_tag,
+    rotation_tag,
 };
 use crate::state::PasswordPolicy;
 use crate::state::{AccessKeyId, CredentialType};
@@ -329,6 +330,14 @@ impl<'a> Executor<'a> {
                     vec![credential_inactive_since_tag(*kind, id)],
                 )
                 .await,
+            ),
+            ChangeKind::RecordUnlisted { user, .. } => done_or_failed(
+                self.record(address, user, Record::UnlistedSince { since: Utc::now() })
+                    .await,
+            ),
+            ChangeKind::ForgetUnlisted { user, .. } => done_or_failed(
+                self.untag(address, user, vec![UNLISTED_SINCE_TAG.to_owned()])
+                    .await,
             ),
             ChangeKind::DeleteServerCertificate { certificate } => {
                 self.trace(address, DELETE_SERVER_CERTIFICATE.action);

@@ -1,25 +1,16 @@
-//! The tables of issue 22 that the desired state accepts and the engine does not enforce yet
-//! (issue 21's credential tables are enforced: `plan/engine/user_credentials.rs`,
-//! `server_certificates.rs`). A table that parses and then does nothing would be the false assurance those
+//! The keys that the desired state accepts and the engine does not enforce yet:
+//! `[audit] forbid_service_wildcards` and `[organization] require_root_credentials_management`
+//! (the other tables of issues 21 and 22 are enforced by `plan/engine/`). A table that parses and then does nothing would be the false assurance those
 //! issues are about, so `validate`, `plan`, `apply` and `watch` refuse them, each located at its
 //! key; `snapshot` accepts them and reads what they ask for. The engine work removes each
 //! entry of [`NOT_YET_ENFORCED`] as it enforces the table.
 
 use super::load::{ConfigProblem, Desired, LoadError};
-use super::model::{AccessKeysSpec, AuditSpec, DesiredDoc, UsersSpec};
+use super::model::{AuditSpec, DesiredDoc};
 
 /// The keys not enforced yet, as written in a desired state (paths within a target's tables;
 /// `organization.…` at the top level only).
 pub const NOT_YET_ENFORCED: &[&str] = &[
-    "users.inventory",
-    "users.exception",
-    "users.break_glass",
-    "users.require_tags",
-    "users.access_keys.forbid_setup_keys",
-    "user[].break_glass",
-    "audit.require_security_contact",
-    "audit.access_analyzer_regions",
-    "audit.forbid_cloudshell_full_access",
     "audit.forbid_service_wildcards",
     "organization.require_root_credentials_management",
 ];
@@ -87,74 +78,14 @@ fn nearest_location<'a>(desired: &'a Desired, path: &str) -> Option<&'a super::K
 /// The key paths of the merged document that write a key not enforced yet, in document order.
 fn written(doc: &DesiredDoc) -> Vec<String> {
     let mut paths = Vec::new();
-    let mut target = |prefix: &str,
-                      users: Option<&UsersSpec>,
-                      user: &[super::model::UserSpec],
-                      audit: Option<&AuditSpec>| {
-        if let Some(users) = users {
-            let UsersSpec {
-                inventory,
-                exception,
-                break_glass,
-                require_tags,
-                access_keys,
-                ..
-            } = users;
-            for (key, set) in [
-                ("inventory", inventory.is_some()),
-                ("exception", exception.is_some()),
-                ("break_glass", break_glass.is_some()),
-                ("require_tags", require_tags.is_some()),
-            ] {
-                if set {
-                    paths.push(format!("{prefix}users.{key}"));
-                }
-            }
-            if access_keys
-                .as_ref()
-                .is_some_and(|k: &AccessKeysSpec| k.forbid_setup_keys.is_some())
-            {
-                paths.push(format!("{prefix}users.access_keys.forbid_setup_keys"));
-            }
-        }
-        for (i, spec) in user.iter().enumerate() {
-            if spec.break_glass.is_some() {
-                paths.push(format!("{prefix}user[{i}].break_glass"));
-            }
-        }
-        if let Some(audit) = audit {
-            for (key, set) in [
-                (
-                    "require_security_contact",
-                    audit.require_security_contact.is_some(),
-                ),
-                (
-                    "access_analyzer_regions",
-                    audit.access_analyzer_regions.is_some(),
-                ),
-                (
-                    "forbid_cloudshell_full_access",
-                    audit.forbid_cloudshell_full_access.is_some(),
-                ),
-                (
-                    "forbid_service_wildcards",
-                    audit.forbid_service_wildcards.is_some(),
-                ),
-            ] {
-                if set {
-                    paths.push(format!("{prefix}audit.{key}"));
-                }
-            }
+    let mut target = |prefix: &str, audit: Option<&AuditSpec>| {
+        if audit.is_some_and(|a| a.forbid_service_wildcards.is_some()) {
+            paths.push(format!("{prefix}audit.forbid_service_wildcards"));
         }
     };
-    target("", doc.users.as_ref(), &doc.user, doc.audit.as_ref());
+    target("", doc.audit.as_ref());
     for (i, account) in doc.account.iter().enumerate() {
-        target(
-            &format!("account[{i}]."),
-            account.users.as_ref(),
-            &account.user,
-            account.audit.as_ref(),
-        );
+        target(&format!("account[{i}]."), account.audit.as_ref());
     }
     if doc
         .organization
@@ -193,50 +124,39 @@ mod tests {
             refused("[users.access_keys]\nmax_age_days = 90\n[[user]]\nname = \"a\"\n"),
             Vec::<String>::new()
         );
-        // Issue 21's credential tables are enforced.
+        // Issue 21's credential tables and issue 22's population are enforced.
         assert_eq!(
             refused(
                 "[users.ssh_keys]\nmax_age_days = 365\n[users.mfa]\nall_users = true\n\
-                 [server_certificates]\ndelete_expired_after_days = 30\n"
+                 [server_certificates]\ndelete_expired_after_days = 30\n\
+                 [users.inventory]\nallowed = [\"svc-*\"]\n[users.break_glass]\nmax_used_days = 1\n\
+                 [audit]\nrequire_security_contact = true\n"
             ),
             Vec::<String>::new()
         );
     }
 
     #[test]
-    fn each_new_table_is_refused_at_its_key() {
+    fn each_key_not_enforced_yet_is_refused_at_its_key() {
         let text = "\
-[users.inventory]
-allowed = [\"svc-*\"]
+[audit]
+forbid_service_wildcards = true
 
-[users.access_keys]
-forbid_setup_keys = true
-
-[[user]]
-name = \"break-glass-1\"
-break_glass = true
-
-[users.break_glass]
-max_used_days = 1
+[organization]
+role_name = \"OrganizationAccountAccessRole\"
+require_root_credentials_management = true
 
 [[account]]
 name = \"prod\"
 [account.audit]
-access_analyzer_regions = [\"us-east-1\"]
+forbid_service_wildcards = true
 ";
         let problems = refused(text);
-        assert_eq!(problems.len(), 5, "{problems:#?}");
-        assert!(
-            problems[0].starts_with(
-                "d.toml:1:8: users.inventory: [users.inventory] is not enforced yet: "
-            ),
-            "{problems:#?}"
-        );
+        assert_eq!(problems.len(), 3, "{problems:#?}");
         for expected in [
-            "d.toml:5:1: users.access_keys.forbid_setup_keys: `users.access_keys.forbid_setup_keys` is not enforced yet",
-            "d.toml:9:1: user[0].break_glass: `user[0].break_glass` is not enforced yet",
-            "d.toml:11:8: users.break_glass: [users.break_glass] is not enforced yet",
-            "d.toml:17:1: account[0].audit.access_analyzer_regions: `account[0].audit.access_analyzer_regions` is not enforced yet",
+            "d.toml:2:1: audit.forbid_service_wildcards: `audit.forbid_service_wildcards` is not enforced yet",
+            "d.toml:6:1: organization.require_root_credentials_management: `organization.require_root_credentials_management` is not enforced yet",
+            "d.toml:11:1: account[0].audit.forbid_service_wildcards: `account[0].audit.forbid_service_wildcards` is not enforced yet",
         ] {
             assert!(
                 problems.iter().any(|p| p.starts_with(expected)),

@@ -180,7 +180,18 @@ pub(crate) fn query(address: &Address, rule: Rule) -> Option<Query> {
         | Rule::SshKeysDeleteInactive
         | Rule::SigningCertificatesForbid
         | Rule::MfaAllUsers
-        | Rule::ServerCertificatesDeleteExpired => LOGIN_PROFILE,
+        | Rule::ServerCertificatesDeleteExpired
+        | Rule::UsersInventory
+        | Rule::UsersException
+        | Rule::BreakGlassMfa
+        | Rule::BreakGlassAccessKey
+        | Rule::BreakGlassPolicies
+        | Rule::BreakGlassUsed
+        | Rule::UsersRequireTags
+        | Rule::KeysForbidSetupKeys
+        | Rule::AuditSecurityContact
+        | Rule::AuditAccessAnalyzer
+        | Rule::AuditForbidCloudShell => LOGIN_PROFILE,
     };
     Some(match address {
         Address::PasswordPolicy => Query {
@@ -223,7 +234,18 @@ pub(crate) fn query(address: &Address, rule: Rule) -> Option<Query> {
             | Rule::ServiceCredentialsDeleteInactive
             | Rule::SshKeysMaxAge
             | Rule::SshKeysDeleteInactive
-            | Rule::ServerCertificatesDeleteExpired => user(ANY_USER_CHANGE, name),
+            | Rule::ServerCertificatesDeleteExpired
+            | Rule::UsersInventory
+            | Rule::UsersException
+            | Rule::BreakGlassMfa
+            | Rule::BreakGlassAccessKey
+            | Rule::BreakGlassPolicies
+            | Rule::BreakGlassUsed
+            | Rule::UsersRequireTags
+            | Rule::KeysForbidSetupKeys
+            | Rule::AuditSecurityContact
+            | Rule::AuditAccessAnalyzer
+            | Rule::AuditForbidCloudShell => user(ANY_USER_CHANGE, name),
         },
         // The user's own events of that kind (CloudTrail names no credential id for all).
         Address::Credential {
@@ -280,6 +302,8 @@ pub(crate) fn queries(plan: &AccountPlan) -> Vec<Option<Query>> {
             | ChangeKind::DeleteCredential { .. }
             | ChangeKind::RecordInactiveCredential { .. }
             | ChangeKind::ForgetInactiveCredential { .. }
+            | ChangeKind::RecordUnlisted { .. }
+            | ChangeKind::ForgetUnlisted { .. }
             | ChangeKind::DeleteServerCertificate { .. } => {}
         }
         Some(q)

@@ -197,6 +197,8 @@ impl Facts {
             | ChangeKind::RecordInactiveCredential { .. }
             | ChangeKind::ForgetInactiveCredential { .. }
             | ChangeKind::DeleteServerCertificate { .. } => Facts::NONE,
+            // A record of the user alone: nothing to confirm.
+            ChangeKind::RecordUnlisted { .. } | ChangeKind::ForgetUnlisted { .. } => Facts::NONE,
         }
     }
 }
@@ -334,7 +336,18 @@ pub(crate) fn add_plan_items(
                 | Rule::SshKeysDeleteInactive
                 | Rule::SigningCertificatesForbid
                 | Rule::MfaAllUsers
-                | Rule::ServerCertificatesDeleteExpired => Facts::NONE,
+                | Rule::ServerCertificatesDeleteExpired
+                | Rule::UsersInventory
+                | Rule::UsersException
+                | Rule::BreakGlassMfa
+                | Rule::BreakGlassAccessKey
+                | Rule::BreakGlassPolicies
+                | Rule::BreakGlassUsed
+                | Rule::UsersRequireTags
+                | Rule::KeysForbidSetupKeys
+                | Rule::AuditSecurityContact
+                | Rule::AuditAccessAnalyzer
+                | Rule::AuditForbidCloudShell => Facts::NONE,
             },
             // Findings elsewhere name what the report or the account reads already showed.
             Address::PasswordPolicy
@@ -399,6 +412,17 @@ fn measures_password_unuse(rule: Rule) -> bool {
         | Rule::SigningCertificatesForbid
         | Rule::MfaAllUsers
         | Rule::ServerCertificatesDeleteExpired
+        | Rule::UsersInventory
+        | Rule::UsersException
+        | Rule::BreakGlassMfa
+        | Rule::BreakGlassAccessKey
+        | Rule::BreakGlassPolicies
+        | Rule::BreakGlassUsed
+        | Rule::UsersRequireTags
+        | Rule::KeysForbidSetupKeys
+        | Rule::AuditSecurityContact
+        | Rule::AuditAccessAnalyzer
+        | Rule::AuditForbidCloudShell
         | Rule::AuditForbidFullAdmin
         | Rule::AuditRequireSupportRole
         | Rule::KeysRotation => false,

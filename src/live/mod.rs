@@ -126,11 +126,18 @@ pub async fn read_account(
         // report.
         ReadScope::Rules(rules) => {
             let compliance = &rules.compliance;
+            // `forbid_cloudshell_full_access` looks at every user's, group's and role's
+            // attached policies; break-glass users' policies are read with the users.
+            let cloudshell = rules.account_controls.forbid_cloudshell_full_access;
+            let break_glass = !rules.population.break_glass.users.is_empty();
             (
                 directory::Want {
                     users: rules.concerns_users(),
-                    policies: compliance.reads_user_policies() || compliance.reads_groups(),
-                    roles: compliance.reads_roles(),
+                    policies: compliance.reads_user_policies()
+                        || compliance.reads_groups()
+                        || cloudshell
+                        || break_glass,
+                    roles: compliance.reads_roles() || cloudshell,
                 },
                 !Facts::read_by_user_rules(rules).is_empty()
                     || compliance.root_max_used_days.is_some()

@@ -319,6 +319,7 @@ impl TryFrom<ChangeSrc> for Change {
                 },
                 RuleReading::KeyStillUnused
                 | RuleReading::ResetWithTightening
+                | RuleReading::UnlistedRecords
                 | RuleReading::Nothing => return Err(no_record(&src)),
             },
             (Address::AccessKey { user, key_id }, Action::Untag) => match reading {
@@ -334,6 +335,7 @@ impl TryFrom<ChangeSrc> for Change {
                 },
                 RuleReading::KeyStillUnused
                 | RuleReading::ResetWithTightening
+                | RuleReading::UnlistedRecords
                 | RuleReading::Nothing => return Err(no_record(&src)),
             },
             (Address::AccessKey { user, key_id }, Action::Rotate) => {
@@ -444,6 +446,7 @@ impl TryFrom<ChangeSrc> for Change {
                 RuleReading::KeyStillUnused
                 | RuleReading::ResetWithTightening
                 | RuleReading::RotationRecords
+                | RuleReading::UnlistedRecords
                 | RuleReading::Nothing => return Err(no_record(&src)),
             },
             (Address::Credential { user, kind, id }, Action::Untag) => match reading {
@@ -456,6 +459,7 @@ impl TryFrom<ChangeSrc> for Change {
                 RuleReading::KeyStillUnused
                 | RuleReading::ResetWithTightening
                 | RuleReading::RotationRecords
+                | RuleReading::UnlistedRecords
                 | RuleReading::Nothing => return Err(no_record(&src)),
             },
             (

@@ -55,11 +55,10 @@ pub const CONTROLS: &[Control] = &[
         "Maintain current contact details",
         "the account's contact details are not IAM: the Account Management console or API",
     ),
-    not_covered(
+    covered(
         "1.2",
-        Some("1.2"),
+        "1.2",
         "Ensure security contact information is registered",
-        "alternate contacts are read with account:GetAlternateContact, outside IAM",
     ),
     not_covered(
         "1.3",
@@ -102,11 +101,10 @@ pub const CONTROLS: &[Control] = &[
         "1.9",
         "Ensure multi-factor authentication (MFA) is enabled for all IAM users that have a console password",
     ),
-    not_covered(
+    covered(
         "1.11",
-        Some("1.10"),
+        "1.10",
         "Do not setup access keys during initial user setup for all IAM users that have a console password",
-        "a manual control: whether a key was made with the user is a matter of process; keys never used are reported by users.access_keys.max_unused_days",
     ),
     covered(
         "1.12",
@@ -149,23 +147,20 @@ pub const CONTROLS: &[Control] = &[
         "1.18",
         "Ensure that all the expired SSL/TLS certificates stored in AWS IAM are removed",
     ),
-    not_covered(
+    covered(
         "1.20",
-        Some("1.19"),
+        "1.19",
         "Ensure that IAM Access analyzer is enabled for all regions",
-        "IAM Access Analyzer is a regional service iamctl does not read",
     ),
-    not_covered(
+    covered(
         "1.21",
-        Some("1.20"),
+        "1.20",
         "Ensure IAM users are managed centrally via identity federation or AWS Organizations for multi-account environments",
-        "a manual, organisational control",
     ),
-    not_covered(
+    covered(
         "1.22",
-        Some("1.21"),
+        "1.21",
         "Ensure access to AWSCloudShellFullAccess is restricted",
-        "not implemented (it could be judged by ARN from the authorization details, as 1.16 is)",
     ),
     covered("3.1", "3.1", "Ensure CloudTrail is enabled in all regions"),
 ];
@@ -189,6 +184,18 @@ pub fn controls_of(rule: Rule) -> &'static [&'static str] {
         Rule::AuditForbidFullAdmin => &["1.16"],
         Rule::AuditRequireSupportRole => &["1.17"],
         Rule::ServerCertificatesDeleteExpired => &["1.19"],
+        Rule::AuditSecurityContact => &["1.2"],
+        Rule::KeysForbidSetupKeys => &["1.11"],
+        Rule::AuditAccessAnalyzer => &["1.20"],
+        // Console users outside the inventory are what 1.21 asks to move to federation.
+        Rule::UsersInventory => &["1.21"],
+        Rule::AuditForbidCloudShell => &["1.22"],
+        Rule::UsersException
+        | Rule::BreakGlassMfa
+        | Rule::BreakGlassAccessKey
+        | Rule::BreakGlassPolicies
+        | Rule::BreakGlassUsed
+        | Rule::UsersRequireTags => &[],
         // CIS names access keys and passwords only; the other kinds' rules serve no control
         // of it (1.14 is about access keys).
         Rule::ServiceCredentialsMaxAge
@@ -325,24 +332,21 @@ pub const SECURITY_HUB_CONTROLS: &[HubControl] = &[
         "IAM roles should be tagged",
         "roles are not a population iamctl governs",
     ),
-    hub_not_covered(
+    hub(
         "IAM.25",
         "IAM users should be tagged",
-        "not enforced yet (users.require_tags)",
     ),
     hub(
         "IAM.26",
         "Expired SSL/TLS certificates managed in IAM should be removed",
     ),
-    hub_not_covered(
+    hub(
         "IAM.27",
         "IAM identities should not have the AWSCloudShellFullAccess policy attached",
-        "not enforced yet (audit.forbid_cloudshell_full_access)",
     ),
-    hub_not_covered(
+    hub(
         "IAM.28",
         "IAM Access Analyzer external access analyzer should be enabled",
-        "not enforced yet (audit.access_analyzer_regions)",
     ),
 ];
 
@@ -364,6 +368,17 @@ pub fn security_hub_of(rule: Rule) -> &'static [&'static str] {
         Rule::AuditRequireSupportRole => &["IAM.18"],
         Rule::MfaAllUsers => &["IAM.19"],
         Rule::ServerCertificatesDeleteExpired => &["IAM.26"],
+        Rule::UsersRequireTags => &["IAM.25"],
+        Rule::AuditForbidCloudShell => &["IAM.27"],
+        Rule::AuditAccessAnalyzer => &["IAM.28"],
+        Rule::UsersInventory
+        | Rule::UsersException
+        | Rule::BreakGlassMfa
+        | Rule::BreakGlassAccessKey
+        | Rule::BreakGlassPolicies
+        | Rule::BreakGlassUsed
+        | Rule::KeysForbidSetupKeys
+        | Rule::AuditSecurityContact => &[],
         Rule::PasswordPolicyAbsent
         | Rule::ConsoleResetOnTightening
         | Rule::KeysDeleteInactive

@@ -84,6 +84,23 @@ pub fn description(rule: Rule) -> &'static str {
         Rule::ServerCertificatesDeleteExpired => {
             "Expired server certificates must be deleted after delete_expired_after_days"
         }
+        Rule::UsersInventory => "IAM users must be listed in [users.inventory] or excepted",
+        Rule::UsersException => "An exception to [users.inventory] must be renewed before it ends",
+        Rule::BreakGlassMfa => "Break-glass users must have a hardware or FIDO MFA device",
+        Rule::BreakGlassAccessKey => "Break-glass users must have no active access key",
+        Rule::BreakGlassPolicies => "Break-glass users must hold only the allowed policies",
+        Rule::BreakGlassUsed => "A break-glass user's sign-in must be accounted for",
+        Rule::UsersRequireTags => "IAM users must carry the required tag keys",
+        Rule::KeysForbidSetupKeys => {
+            "No access key may be created with its console user and left unused"
+        }
+        Rule::AuditSecurityContact => "The account must have a security contact registered",
+        Rule::AuditAccessAnalyzer => {
+            "IAM Access Analyzer must be enabled in every listed region"
+        }
+        Rule::AuditForbidCloudShell => {
+            "No user, group or role may have AWSCloudShellFullAccess attached"
+        }
         Rule::KeysRotation => {
             "A rotated key must be retired once its successor is used or the overlap has passed"
         }
@@ -324,6 +341,14 @@ pub(crate) fn change_detail(change: &Change) -> Option<String> {
         }
         ChangeKind::ForgetInactiveCredential { since, .. } => vec![format!(
             "active again or gone: its record of inactivity since {} goes",
+            date(*since)
+        )],
+        ChangeKind::RecordUnlisted { due, .. } => vec![
+            "first found outside [users.inventory]: recorded now".to_owned(),
+            format!("disabled on {} if still unlisted", date(*due)),
+        ],
+        ChangeKind::ForgetUnlisted { since, .. } => vec![format!(
+            "listed again: its record of being unlisted since {} goes",
             date(*since)
         )],
         ChangeKind::DeleteServerCertificate { certificate } => vec![

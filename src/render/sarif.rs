@@ -526,7 +526,19 @@ fn key_of(rule: Rule) -> Key {
         | Rule::SshKeysDeleteInactive
         | Rule::SigningCertificatesForbid
         | Rule::MfaAllUsers
-        | Rule::ServerCertificatesDeleteExpired => Key::Path(rule.as_str()),
+        | Rule::ServerCertificatesDeleteExpired
+        | Rule::UsersInventory
+        | Rule::UsersRequireTags
+        | Rule::KeysForbidSetupKeys
+        | Rule::AuditSecurityContact
+        | Rule::AuditAccessAnalyzer
+        | Rule::AuditForbidCloudShell => Key::Path(rule.as_str()),
+        Rule::UsersException => Key::Path("users.exception"),
+        // The `[[user]]` entry that says so, or `[users.break_glass]`'s key.
+        Rule::BreakGlassMfa => Key::UserEntry(Some("break_glass")),
+        Rule::BreakGlassAccessKey | Rule::BreakGlassPolicies | Rule::BreakGlassUsed => {
+            Key::Path(rule.as_str())
+        }
     }
 }
 

@@ -102,5 +102,15 @@ pub fn area_of(rule: Rule) -> Area {
         | Rule::SshKeysDeleteInactive
         | Rule::SigningCertificatesForbid
         | Rule::ServerCertificatesDeleteExpired => Area::OtherCredentials,
+        Rule::UsersInventory
+        | Rule::UsersException
+        | Rule::UsersRequireTags
+        | Rule::BreakGlassUsed
+        | Rule::BreakGlassPolicies => Area::Console,
+        Rule::BreakGlassMfa => Area::Mfa,
+        Rule::BreakGlassAccessKey | Rule::KeysForbidSetupKeys => Area::AccessKeys,
+        Rule::AuditSecurityContact | Rule::AuditAccessAnalyzer | Rule::AuditForbidCloudShell => {
+            Area::Policies
+        }
     }
 }

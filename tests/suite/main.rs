@@ -38,6 +38,7 @@ mod layers;
 mod live;
 mod notify;
 mod permissions;
+mod population;
 mod proptest_loaders;
 mod reliability_crash;
 mod reliability_faults;

@@ -126,9 +126,11 @@ fn kind_index(kind: &ChangeKind) -> usize {
         ChangeKind::RecordInactiveCredential { .. } => 19,
         ChangeKind::ForgetInactiveCredential { .. } => 20,
         ChangeKind::DeleteServerCertificate { .. } => 21,
+        ChangeKind::RecordUnlisted { .. } => 22,
+        ChangeKind::ForgetUnlisted { .. } => 23,
     }
 }
-const KINDS: usize = 22;
+const KINDS: usize = 24;
 
 /// One change of every kind, each under a rule the engine plans it with.
 fn one_change_of_every_kind() -> Vec<Change> {
@@ -331,6 +333,20 @@ fn one_change_of_every_kind() -> Vec<Change> {
                 kind: crate::state::CredentialType::SshKey,
                 id: "APKAEIBAERJR2EXAMPLE".into(),
                 since: at("2026-01-01T00:00:00Z"),
+            },
+        ),
+        (
+            Rule::UsersInventory,
+            ChangeKind::RecordUnlisted {
+                user: bob(),
+                due: at("2026-04-01T00:00:00Z"),
+            },
+        ),
+        (
+            Rule::UsersInventory,
+            ChangeKind::ForgetUnlisted {
+                user: bob(),
+                since: at("2026-03-01T00:00:00Z"),
             },
         ),
         (

@@ -11,8 +11,9 @@
 
 use chrono::Duration;
 
-use super::{Context, Output, day};
-use crate::desired::{CredentialAction, InventoryRules, OnUnlisted};
+use super::{Context, Output, Unaddressed, day};
+use crate::desired::model::OnUnlisted;
+use crate::desired::{CredentialAction, InventoryRules};
 use crate::plan::address::{Action, Address};
 use crate::plan::change::{ChangeKind, KeyFacts, ProfileFacts};
 use crate::plan::lifecycle::within_notice;
@@ -48,24 +49,33 @@ impl Context<'_> {
         }
         if population.forbid_setup_keys && user.login_profile.is_some() {
             for key in &user.access_keys {
-                let (Some(id), None) = (key.id.iam(), key.last_used) else {
-                    continue;
-                };
                 let after_user = key.created - user.created;
-                if after_user >= Duration::zero()
-                    && after_user <= Duration::minutes(SETUP_WINDOW_MINUTES)
+                if key.last_used.is_some()
+                    || after_user < Duration::zero()
+                    || after_user > Duration::minutes(SETUP_WINDOW_MINUTES)
                 {
-                    out.finding(
+                    continue;
+                }
+                let message = format!(
+                    "created with its console user ({} minutes after it) and never used",
+                    after_user.num_minutes()
+                );
+                match key.id.iam() {
+                    Some(id) => out.finding(
                         Address::AccessKey {
                             user: user.name.clone(),
                             key_id: id.clone(),
                         },
                         Rule::KeysForbidSetupKeys,
-                        format!(
-                            "created with its console user ({} minutes after it) and never used",
-                            after_user.num_minutes()
-                        ),
-                    );
+                        message,
+                    ),
+                    // Known by report slot: its id is read, and the user planned again.
+                    None => out.unaddressed.push(Unaddressed {
+                        user: user.name.clone(),
+                        rule: Rule::KeysForbidSetupKeys,
+                        is_change: false,
+                        message,
+                    }),
                 }
             }
         }
@@ -212,7 +222,17 @@ impl Context<'_> {
         let records = UserRecords::of(&user.tags);
         let mut acted = false;
         for key in &user.access_keys {
-            let (Some(id), KeyStatus::Active) = (key.id.iam(), key.status) else {
+            if key.status != KeyStatus::Active {
+                continue;
+            }
+            let Some(id) = key.id.iam() else {
+                // Known by report slot: its id and use are read, and the user planned again.
+                out.unaddressed.push(Unaddressed {
+                    user: user.name.clone(),
+                    rule,
+                    is_change: true,
+                    message: format!("{why}: an active access key"),
+                });
                 continue;
             };
             let address = Address::AccessKey {
@@ -276,16 +296,23 @@ impl Context<'_> {
         }
         match glass.on_access_key {
             CredentialAction::Report => {
-                for key in &user.access_keys {
-                    if let (Some(id), KeyStatus::Active) = (key.id.iam(), key.status) {
-                        out.finding(
+                let message = || "an active access key on a break-glass user".to_owned();
+                for key in user.access_keys.iter().filter(|k| k.status == KeyStatus::Active) {
+                    match key.id.iam() {
+                        Some(id) => out.finding(
                             Address::AccessKey {
                                 user: user.name.clone(),
                                 key_id: id.clone(),
                             },
                             Rule::BreakGlassAccessKey,
-                            "an active access key on a break-glass user".into(),
-                        );
+                            message(),
+                        ),
+                        None => out.unaddressed.push(Unaddressed {
+                            user: user.name.clone(),
+                            rule: Rule::BreakGlassAccessKey,
+                            is_change: false,
+                            message: message(),
+                        }),
                     }
                 }
             }

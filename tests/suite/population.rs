@@ -1,0 +1,238 @@
+//! Issue 22 end to end on moto: IAM users as audited exceptions. An account with two allowed
+//! users, an unlisted console user, an exception ending within `notice_days`, an expired
+//! exception and a break-glass user with a virtual MFA device and an access key gets each
+//! finding from one plan; `on_unlisted = "disable"` past its notice removes the unlisted user's
+//! console password and deactivates its keys, and nothing else.
+
+use crate::support;
+
+use std::collections::BTreeMap;
+
+use aws_sdk_iam::types::StatusType;
+use chrono::{Duration, Utc};
+use serde_json::Value;
+use support::cli::{desired, run};
+use support::{Account, SeedUser, enable_virtual_mfa, fresh_account, seed_user};
+
+fn plan_json(account: &Account, config: &std::path::Path) -> Value {
+    let out = run(
+        account,
+        &["plan", "--format", "json", "-c", config.to_str().unwrap()],
+    );
+    assert_eq!(out.code, 0, "plan failed: {}", out.stderr);
+    serde_json::from_str(&out.stdout).unwrap()
+}
+
+fn items(plan: &Value, kind: &str) -> Vec<String> {
+    let mut out: Vec<String> = plan["accounts"][0][kind]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|item| {
+            let action = item["action"].as_str().unwrap_or("finding");
+            format!(
+                "{} {action} {}",
+                item["address"].as_str().unwrap(),
+                item["rule"].as_str().unwrap()
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+fn desired_text(on_unlisted: &str) -> String {
+    let today = Utc::now().date_naive();
+    format!(
+        r#"
+[users.inventory]
+allowed = ["break-glass-*", "svc-*"]
+on_unlisted = "{on_unlisted}"
+notice_days = 14
+
+[[users.exception]]
+name = "legacy-etl"
+owner = "data-platform@example.com"
+reason = "ETL job moving to IRSA"
+expires = {soon}
+
+[[users.exception]]
+name = "old-etl"
+owner = "data-platform@example.com"
+reason = "was moving to IRSA"
+expires = {past}
+
+[[user]]
+name = "break-glass-1"
+break_glass = true
+
+[users.break_glass]
+on_access_key = "report"
+"#,
+        soon = today + Duration::days(3),
+        past = today - Duration::days(20),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn unlisted_users_exceptions_and_break_glass_users_from_plan_to_disable() {
+    let account = fresh_account().await;
+    let iam = account.iam().await;
+    let console = SeedUser {
+        console: true,
+        ..Default::default()
+    };
+    let keyed = SeedUser {
+        active_keys: 1,
+        ..Default::default()
+    };
+    let svc = seed_user(&iam, "svc-a", keyed).await.active.remove(0);
+    seed_user(&iam, "svc-b", SeedUser::default()).await;
+    let glass_key = seed_user(
+        &iam,
+        "break-glass-1",
+        SeedUser {
+            console: true,
+            active_keys: 1,
+            ..Default::default()
+        },
+    )
+    .await
+    .active
+    .remove(0);
+    enable_virtual_mfa(&iam, "break-glass-1").await;
+    // Found unlisted 20 days ago: its notice (14 days) has passed.
+    let found = (Utc::now() - Duration::days(20)).to_rfc3339();
+    let intruder_key = seed_user(
+        &iam,
+        "intruder",
+        SeedUser {
+            console: true,
+            active_keys: 1,
+            tags: &[("iamctl:unlisted-since", &found)],
+            ..Default::default()
+        },
+    )
+    .await
+    .active
+    .remove(0);
+    seed_user(&iam, "legacy-etl", console).await;
+    let old_key = seed_user(&iam, "old-etl", keyed).await.active.remove(0);
+    account.requests();
+
+    // Report: each finding from one plan, nothing changed.
+    let dir = tempfile::tempdir().unwrap();
+    let config = desired(dir.path(), &desired_text("report"));
+    let plan = plan_json(&account, &config);
+    assert_eq!(items(&plan, "changes"), Vec::<String>::new(), "{plan:#}");
+    assert_eq!(
+        items(&plan, "findings"),
+        [
+            "user.break-glass-1 finding users.break_glass.mfa".to_owned(),
+            format!("user.break-glass-1.access_key.{glass_key} finding users.break_glass.on_access_key"),
+            "user.intruder finding users.inventory".to_owned(),
+            "user.legacy-etl finding users.exception".to_owned(),
+            "user.old-etl finding users.inventory".to_owned(),
+        ],
+        "{plan:#}"
+    );
+    let findings = plan["accounts"][0]["findings"].as_array().unwrap();
+    let exception = findings
+        .iter()
+        .find(|f| f["rule"] == "users.exception")
+        .unwrap();
+    assert_eq!(exception["owner"], "data-platform@example.com");
+    let intruder = findings
+        .iter()
+        .find(|f| f["address"] == "user.intruder")
+        .unwrap();
+    assert_eq!(intruder["controls"], serde_json::json!(["1.21"]));
+
+    // Disable: the intruder's notice has passed (recorded 20 days ago), old-etl's exception
+    // ended 19 days ago; legacy-etl is announced; nothing else is touched.
+    let config = desired(dir.path(), &desired_text("disable"));
+    let plan = plan_json(&account, &config);
+    assert_eq!(
+        items(&plan, "changes"),
+        [
+            format!("user.intruder.access_key.{intruder_key} deactivate users.inventory"),
+            "user.intruder.login_profile delete users.inventory".to_owned(),
+            format!("user.old-etl.access_key.{old_key} deactivate users.inventory"),
+        ],
+        "{plan:#}"
+    );
+    let legacy = plan["accounts"][0]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["address"] == "user.legacy-etl")
+        .unwrap()
+        .clone();
+    assert_eq!(legacy["rule"], "users.exception.notice", "{legacy:#}");
+    account.requests();
+    let out = run(
+        &account,
+        &["apply", "--auto-approve", "-c", config.to_str().unwrap()],
+    );
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    let writes: BTreeMap<String, u64> = account
+        .requests()
+        .into_iter()
+        .filter(|(op, _)| {
+            let action = op.split(':').nth(1).unwrap_or_default();
+            !["Get", "List", "Generate"]
+                .iter()
+                .any(|read| action.starts_with(read))
+        })
+        .collect();
+    assert_eq!(
+        writes,
+        // A deactivated key's record of since when (`iamctl:inactive-since:AKID`), as every
+        // deactivation writes it.
+        BTreeMap::from([
+            ("iam:DeleteLoginProfile".to_owned(), 1),
+            ("iam:TagUser".to_owned(), 2),
+            ("iam:UpdateAccessKey".to_owned(), 2),
+        ])
+    );
+    let status = |user: &'static str| {
+        let iam = iam.clone();
+        async move {
+            iam.list_access_keys()
+                .user_name(user)
+                .send()
+                .await
+                .unwrap()
+                .access_key_metadata()[0]
+                .status()
+                .cloned()
+                .unwrap()
+        }
+    };
+    assert_eq!(status("intruder").await, StatusType::Inactive);
+    assert_eq!(status("old-etl").await, StatusType::Inactive);
+    assert_eq!(status("svc-a").await, StatusType::Active);
+    assert_eq!(status("break-glass-1").await, StatusType::Active);
+    assert!(
+        iam.get_login_profile()
+            .user_name("intruder")
+            .send()
+            .await
+            .is_err()
+    );
+    assert!(
+        iam.get_login_profile()
+            .user_name("legacy-etl")
+            .send()
+            .await
+            .is_ok()
+    );
+    // The users themselves stay.
+    for user in ["intruder", "old-etl"] {
+        iam.get_user().user_name(user).send().await.unwrap();
+    }
+    let _ = svc;
+    // And the plan after it has nothing left to change.
+    let after = plan_json(&account, &config);
+    assert_eq!(items(&after, "changes"), Vec::<String>::new(), "{after:#}");
+}
