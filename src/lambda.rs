@@ -207,6 +207,7 @@ impl Handler {
                 "accounts": report.accounts,
                 "changes": report.changes,
                 "notes": report.notes,
+                "alerts": report.alerts,
             })),
             BatchOutcome::Failed(why) => Err(HandlerError::Failed(why.clone())),
         }
@@ -365,8 +366,8 @@ fn is_sqs_batch(payload: &Value) -> bool {
 
 /// One line per invocation to CloudWatch Logs, as `watch` prints per batch.
 fn log(report: &BatchReport, calls: &ApiCalls) {
-    for note in &report.notes {
-        eprintln!("  {note}");
+    for line in report.notes.iter().chain(&report.alerts) {
+        eprintln!("  {line}");
     }
     eprintln!("{report}; api calls: {}", calls.total());
 }

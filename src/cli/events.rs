@@ -81,6 +81,9 @@ impl WatchUi for Lines {
         for note in &report.notes {
             self.0.detail(&format!("  {note}"));
         }
+        for alert in &report.alerts {
+            eprintln!("  {alert}");
+        }
         eprintln!("{report}");
     }
 }

@@ -11,7 +11,7 @@ use std::fmt;
 
 use serde_json::{Value, json};
 
-use crate::explain::events::{API_CALL, Envelope};
+use crate::explain::events::{API_CALL, CONSOLE_SIGN_IN, Envelope};
 use crate::plan::Address;
 
 /// The services whose events iamctl handles.
@@ -109,21 +109,69 @@ pub fn handled(source: &str, name: &str) -> Option<&'static Handled> {
         .find(|h| h.name == name && h.service.event_source() == source)
 }
 
-/// The EventBridge rule pattern that selects the events of [`HANDLED`] that succeeded.
-/// IAM's events reach EventBridge only on us-east-1's default bus; CloudTrail's in the
-/// trail's region.
+/// A console sign-in (`ConsoleLogin`): no change to reconcile, but a break-glass user's is an
+/// incident to tell at once (`watch`, the Lambda handler). Its EventBridge source, its
+/// CloudTrail event source, and its name.
+pub const SIGN_IN_SOURCE: &str = "aws.signin";
+pub const SIGN_IN_EVENT_SOURCE: &str = "signin.amazonaws.com";
+pub const SIGN_IN_EVENT: &str = "ConsoleLogin";
+
+/// The EventBridge rule pattern that selects the events of [`HANDLED`] that succeeded, and
+/// IAM users' console sign-ins. IAM's events (sign-ins included) reach EventBridge only on
+/// us-east-1's default bus; CloudTrail's in the trail's region.
 pub fn rule_pattern() -> Value {
     let services: BTreeSet<Service> = HANDLED.iter().map(|h| h.service).collect();
     let names: Vec<&str> = HANDLED.iter().map(|h| h.name).collect();
     json!({
-        "source": services.iter().map(|s| s.eventbridge_source()).collect::<Vec<_>>(),
-        "detail-type": [API_CALL],
+        "source": services
+            .iter()
+            .map(|s| s.eventbridge_source())
+            .chain([SIGN_IN_SOURCE])
+            .collect::<Vec<_>>(),
+        "detail-type": [API_CALL, CONSOLE_SIGN_IN],
         "detail": {
-            "eventSource": services.iter().map(|s| s.event_source()).collect::<Vec<_>>(),
-            "eventName": names,
+            "eventSource": services
+                .iter()
+                .map(|s| s.event_source())
+                .chain([SIGN_IN_EVENT_SOURCE])
+                .collect::<Vec<_>>(),
+            "eventName": names.into_iter().chain([SIGN_IN_EVENT]).collect::<Vec<_>>(),
             "errorCode": [{"exists": false}],
         },
     })
+}
+
+/// An IAM user's console sign-in, from the events: who, where, when.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignIn {
+    pub account_id: String,
+    pub user: String,
+    pub at: chrono::DateTime<chrono::Utc>,
+    pub source_ip: Option<String>,
+    pub event_id: String,
+}
+
+/// The IAM users' console sign-ins among `envelopes` (the root user's and failed ones are not
+/// an IAM user's sign-in). Pure.
+pub fn sign_ins(envelopes: &[Envelope]) -> Vec<SignIn> {
+    envelopes
+        .iter()
+        .filter(|e| {
+            e.event.event_name == SIGN_IN_EVENT
+                && e.event.event_source == SIGN_IN_EVENT_SOURCE
+                && !e.event.failed
+                && e.event.principal_arn.contains(":user/")
+        })
+        .filter_map(|e| {
+            Some(SignIn {
+                account_id: e.event.account_id.clone()?,
+                user: e.event.user_name.clone()?,
+                at: e.event.event_time,
+                source_ip: e.event.source_ip.clone(),
+                event_id: e.event.event_id.clone(),
+            })
+        })
+        .collect()
 }
 
 /// A target account as far as events are concerned.
@@ -171,6 +219,9 @@ impl fmt::Display for Ignored {
         };
         write!(f, "ignored {}{id}: ", self.event_name)?;
         match &self.reason {
+            Ignore::NotAnApiCall(kind) if kind == CONSOLE_SIGN_IN => {
+                f.write_str("a console sign-in: nothing to reconcile (a break-glass user's is told)")
+            }
             Ignore::NotAnApiCall(kind) => write!(f, "a {kind:?} event, not an API call"),
             Ignore::NotHandled => f.write_str("not a change iamctl reacts to"),
             Ignore::Failed => f.write_str("the call failed (errorCode), so it changed nothing"),

@@ -71,6 +71,9 @@ pub struct BatchReport {
     pub outcome: BatchOutcome,
     /// What the events' mapping ignored, and why messages were malformed.
     pub notes: Vec<String>,
+    /// What must be seen whatever the flags: break-glass sign-ins told, and why one could
+    /// not be.
+    pub alerts: Vec<String>,
 }
 
 impl std::fmt::Display for BatchReport {
@@ -330,6 +333,12 @@ pub async fn reconcile(
     let mapping = ui.mapping.into_inner().unwrap_or_else(|e| e.into_inner());
     let mapping = mapping.unwrap_or_default();
     notes.extend(mapping.ignored.iter().map(ToString::to_string));
+    // Break-glass sign-ins: told at once, nothing changed (`--dry-run` tells nobody).
+    let alerts = if options.dry_run {
+        Vec::new()
+    } else {
+        tell_break_glass_sign_ins(doc, calls, &events).await
+    };
 
     // A message is done when none of its events is for an account that failed, and the batch
     // as a whole did not fail before reaching the accounts.
@@ -377,8 +386,84 @@ pub async fn reconcile(
         left: 0,
         outcome,
         notes,
+        alerts,
     };
     (report, to_delete)
+}
+
+/// A break-glass user's console sign-in is an incident until someone says it was a drill:
+/// one SNS message per sign-in, to the `[notify]` topic with the user's owner (the desired
+/// state's `default_owner`: a sign-in is told without reading the account), published with the
+/// identity iamctl starts from. Returns what was told, or why not.
+async fn tell_break_glass_sign_ins(
+    doc: &DesiredDoc,
+    calls: &ApiCalls,
+    events: &[Envelope],
+) -> Vec<String> {
+    let mut notes = Vec::new();
+    let mut messages = Vec::new();
+    for sign_in in super::sign_ins(events) {
+        // The `[[account]]` whose role is in that account, else the top-level tables.
+        let spec = doc.account.iter().find(|a| {
+            a.role_arn
+                .as_deref()
+                .and_then(|arn| arn.split(':').nth(4))
+                .is_some_and(|id| id == sign_in.account_id)
+        });
+        let rules = doc.rules_for(spec);
+        if !rules.population.break_glass.users.contains(&sign_in.user) {
+            continue;
+        }
+        let owner = rules
+            .owners
+            .of(&crate::state::User::new(&sign_in.user, sign_in.at))
+            .unwrap_or_else(|| crate::notify::UNOWNED.to_owned());
+        let account = spec.map_or_else(|| sign_in.account_id.clone(), |a| a.name.clone());
+        notes.push(format!(
+            "break-glass sign-in: {} in {} at {}",
+            sign_in.user,
+            sign_in.account_id,
+            sign_in.at.to_rfc3339()
+        ));
+        messages.push(crate::notify::Message {
+            owner,
+            account,
+            account_id: sign_in.account_id.clone(),
+            subject: format!(
+                "iamctl: break-glass user {} signed in to {}",
+                sign_in.user, sign_in.account_id
+            ),
+            body: format!(
+                "The break-glass user {} signed in to the AWS console of account {} at {}{}.\n\
+                 A break-glass sign-in is an incident until someone says it was a drill.\n\
+                 iamctl changed nothing (CloudTrail event {}).",
+                sign_in.user,
+                sign_in.account_id,
+                sign_in.at.to_rfc3339(),
+                sign_in
+                    .source_ip
+                    .as_deref()
+                    .map(|ip| format!(" from {ip}"))
+                    .unwrap_or_default(),
+                sign_in.event_id
+            ),
+        });
+    }
+    if messages.is_empty() {
+        return notes;
+    }
+    match doc.notify.as_ref().and_then(|n| n.sns_topic_arn.as_deref()) {
+        Some(topic) => {
+            let factory = ClientFactory::new(calls.clone()).await;
+            let failures = crate::notify::publish(&factory, topic, &messages).await;
+            notes.extend(failures.into_iter().map(|f| format!("warning: {f}")));
+        }
+        None => notes.push(
+            "warning: break-glass sign-ins are told through [notify] sns_topic_arn, which is not set"
+                .into(),
+        ),
+    }
+    notes
 }
 
 /// Accounts that could not be read, or where a change failed.

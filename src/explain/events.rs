@@ -241,6 +241,9 @@ fn from_item(value: &Value) -> Result<Envelope, String> {
 /// EventBridge's `detail-type` for CloudTrail's records of API calls.
 pub const API_CALL: &str = "AWS API Call via CloudTrail";
 
+/// EventBridge's `detail-type` of a console sign-in (`ConsoleLogin`, source `aws.signin`).
+pub const CONSOLE_SIGN_IN: &str = "AWS Console Sign In via CloudTrail";
+
 /// An EventBridge event that carries no CloudTrail API record: what its envelope says.
 fn from_envelope_only(value: &Value) -> Result<Event, String> {
     let time = text(value, &["time"]).unwrap_or_default();

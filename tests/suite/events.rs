@@ -583,7 +583,7 @@ async fn a_saved_targeted_plan_is_applied_and_checked_with_its_targets() {
 }
 
 /// A queue in `account` holding `bodies`, as an EventBridge rule's target would.
-async fn queue_with(
+pub(crate) async fn queue_with(
     account: &Account,
     name: &str,
     bodies: &[String],

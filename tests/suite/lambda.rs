@@ -89,7 +89,7 @@ rusty_fork_test! {
                 .unwrap();
             assert_eq!(
                 answer,
-                json!({"events": 1, "reconciled": 1, "accounts": 1, "changes": 1, "notes": []})
+                json!({"events": 1, "reconciled": 1, "accounts": 1, "changes": 1, "notes": [], "alerts": []})
             );
             assert!(!profile("bob").await);
             assert!(profile("carol").await);

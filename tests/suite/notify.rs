@@ -11,7 +11,7 @@ use support::cli::{desired, run};
 use support::{Account, Backdate, SeedUser, fresh_account, seed_user};
 
 /// A topic and a queue subscribed to it; returns the topic's ARN and the queue's URL.
-async fn topic_with_queue(account: &Account) -> (String, String) {
+pub(crate) async fn topic_with_queue(account: &Account) -> (String, String) {
     let config = account.sdk_config();
     let sns = aws_sdk_sns::Client::new(&config);
     let sqs = aws_sdk_sqs::Client::new(&config);
@@ -44,14 +44,14 @@ async fn topic_with_queue(account: &Account) -> (String, String) {
 
 /// One SNS message as the queue received it.
 #[derive(Debug)]
-struct Received {
-    subject: String,
-    body: String,
-    attributes: BTreeMap<String, String>,
+pub(crate) struct Received {
+    pub(crate) subject: String,
+    pub(crate) body: String,
+    pub(crate) attributes: BTreeMap<String, String>,
 }
 
 /// Every message waiting on the queue, removed from it.
-async fn drain(account: &Account, queue: &str) -> Vec<Received> {
+pub(crate) async fn drain(account: &Account, queue: &str) -> Vec<Received> {
     let sqs = aws_sdk_sqs::Client::new(&account.sdk_config());
     let mut out = Vec::new();
     loop {

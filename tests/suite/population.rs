@@ -236,3 +236,124 @@ async fn unlisted_users_exceptions_and_break_glass_users_from_plan_to_disable() 
     let after = plan_json(&account, &config);
     assert_eq!(items(&after, "changes"), Vec::<String>::new(), "{after:#}");
 }
+
+/// A console sign-in of a break-glass user, as EventBridge delivers it (`aws.signin`).
+fn console_login(account_id: &str, user: &str) -> String {
+    serde_json::json!({
+        "version": "0",
+        "id": "6f0ab5f4-0000-4000-8000-000000000001",
+        "detail-type": "AWS Console Sign In via CloudTrail",
+        "source": "aws.signin",
+        "account": account_id,
+        "time": "2026-12-07T03:12:00Z",
+        "region": "us-east-1",
+        "resources": [],
+        "detail": {
+            "eventVersion": "1.09",
+            "userIdentity": {
+                "type": "IAMUser",
+                "principalId": "AIDAEXAMPLE",
+                "arn": format!("arn:aws:iam::{account_id}:user/{user}"),
+                "accountId": account_id,
+                "userName": user
+            },
+            "eventTime": "2026-12-07T03:12:00Z",
+            "eventSource": "signin.amazonaws.com",
+            "eventName": "ConsoleLogin",
+            "awsRegion": "us-east-1",
+            "sourceIPAddress": "198.51.100.23",
+            "userAgent": "Mozilla/5.0",
+            "requestParameters": null,
+            "responseElements": {"ConsoleLogin": "Success"},
+            "additionalEventData": {"MFAUsed": "Yes"},
+            "eventID": "3f0b7a59-0000-4000-8000-000000000002",
+            "readOnly": false,
+            "eventType": "AwsConsoleSignIn",
+            "managementEvent": true,
+            "recipientAccountId": account_id,
+            "eventCategory": "Management"
+        }
+    })
+    .to_string()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_break_glass_sign_in_through_watch_is_told_at_once_and_changes_nothing() {
+    let account = fresh_account().await;
+    let iam = account.iam().await;
+    let keyed = SeedUser {
+        console: true,
+        active_keys: 1,
+        ..Default::default()
+    };
+    seed_user(&iam, "break-glass-1", keyed).await;
+    seed_user(&iam, "alice", keyed).await;
+    let (topic, owners) = crate::notify::topic_with_queue(&account).await;
+    let (_sqs, url) = crate::events::queue_with(
+        &account,
+        "iamctl-events",
+        &[
+            console_login(&account.id, "break-glass-1"),
+            // An ordinary user's sign-in is no incident.
+            console_login(&account.id, "alice"),
+        ],
+    )
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = desired(
+        dir.path(),
+        &format!(
+            "[users]\ndefault_owner = \"secops@example.com\"\n\
+             [users.console]\nrequire_mfa = true\nwithout_mfa = \"disable-console\"\n\
+             [[user]]\nname = \"break-glass-1\"\nbreak_glass = true\n\
+             [notify]\nsns_topic_arn = \"{topic}\"\n"
+        ),
+    );
+    account.requests();
+    let watched = run(
+        &account,
+        &[
+            "watch",
+            "-c",
+            config.to_str().unwrap(),
+            "--queue-url",
+            &url,
+            "--until-idle",
+            "--wait-seconds",
+            "0",
+        ],
+    );
+    assert_eq!(watched.code, 0, "{watched:?}");
+    assert!(
+        watched
+            .stderr
+            .contains("break-glass sign-in: break-glass-1 in "),
+        "{}",
+        watched.stderr
+    );
+    // One message, to the topic, with its owner; nothing changed in the account.
+    let told = crate::notify::drain(&account, &owners).await;
+    assert_eq!(told.len(), 1, "{told:?}");
+    assert!(
+        told[0].subject.contains("break-glass user break-glass-1 signed in"),
+        "{told:?}"
+    );
+    assert!(told[0].body.contains("198.51.100.23"), "{told:?}");
+    assert_eq!(told[0].attributes["owner"], "secops@example.com");
+    let used = account.requests();
+    let writes: Vec<&String> = used
+        .keys()
+        .filter(|op| {
+            op.starts_with("iam:")
+                && !["Get", "List", "Generate"]
+                    .iter()
+                    .any(|read| op["iam:".len()..].starts_with(read))
+        })
+        .collect();
+    assert!(writes.is_empty(), "{used:?}");
+    // Both users keep their console passwords (alice has no MFA: only a plan of her would
+    // touch it, and a sign-in plans nothing).
+    for user in ["break-glass-1", "alice"] {
+        iam.get_login_profile().user_name(user).send().await.unwrap();
+    }
+}
