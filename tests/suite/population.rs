@@ -357,3 +357,87 @@ async fn a_break_glass_sign_in_through_watch_is_told_at_once_and_changes_nothing
         iam.get_login_profile().user_name(user).send().await.unwrap();
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_account_controls_an_api_can_judge_are_findings_with_their_controls() {
+    let account = fresh_account().await;
+    let iam = account.iam().await;
+    account.load_aws_managed_policies();
+    // A console user whose key was made with it and never used (CIS 1.11), and no owner tag.
+    let setup = seed_user(
+        &iam,
+        "newbie",
+        SeedUser {
+            console: true,
+            active_keys: 1,
+            ..Default::default()
+        },
+    )
+    .await
+    .active
+    .remove(0);
+    seed_user(
+        &iam,
+        "tagged",
+        SeedUser {
+            tags: &[("owner", "team@example.com")],
+            ..Default::default()
+        },
+    )
+    .await;
+    iam.create_role()
+        .role_name("ops")
+        .assume_role_policy_document(
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#,
+        )
+        .send()
+        .await
+        .unwrap();
+    iam.attach_role_policy()
+        .role_name("ops")
+        .policy_arn("arn:aws:iam::aws:policy/AWSCloudShellFullAccess")
+        .send()
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let config = desired(
+        dir.path(),
+        "[users]\nrequire_tags = [\"owner\"]\n\
+         [users.access_keys]\nforbid_setup_keys = true\n\
+         [audit]\nrequire_security_contact = true\naccess_analyzer_regions = [\"us-east-1\"]\n\
+         forbid_cloudshell_full_access = true\n",
+    );
+    let plan = plan_json(&account, &config);
+    assert_eq!(items(&plan, "changes"), Vec::<String>::new(), "{plan:#}");
+    assert_eq!(
+        items(&plan, "findings"),
+        [
+            "account finding audit.access_analyzer_regions".to_owned(),
+            "account finding audit.require_security_contact".to_owned(),
+            "role.ops finding audit.forbid_cloudshell_full_access".to_owned(),
+            "user.newbie finding users.require_tags".to_owned(),
+            format!("user.newbie.access_key.{setup} finding users.access_keys.forbid_setup_keys"),
+        ],
+        "{plan:#}"
+    );
+    let controls: BTreeMap<String, Value> = plan["accounts"][0]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (f["rule"].as_str().unwrap().to_owned(), f["controls"].clone()))
+        .collect();
+    assert_eq!(controls["audit.require_security_contact"], serde_json::json!(["1.2"]));
+    assert_eq!(
+        controls["users.access_keys.forbid_setup_keys"],
+        serde_json::json!(["1.11"])
+    );
+    assert_eq!(
+        controls["audit.access_analyzer_regions"],
+        serde_json::json!(["1.20", "IAM.28"])
+    );
+    assert_eq!(
+        controls["audit.forbid_cloudshell_full_access"],
+        serde_json::json!(["1.22", "IAM.27"])
+    );
+    assert_eq!(controls["users.require_tags"], serde_json::json!(["IAM.25"]));
+}
