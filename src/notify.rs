@@ -174,7 +174,9 @@ fn how_to_fix(rule: Rule, action: Action) -> &'static str {
         Rule::UsersInventory | Rule::UsersException => {
             "To fix: add the user to [users.inventory] (or renew its exception) if it must stay; otherwise move its workload off it before the date above."
         }
-        Rule::BreakGlassMfa => "To fix: enroll a hardware token or a FIDO security key for the user.",
+        Rule::BreakGlassMfa => {
+            "To fix: enroll a hardware token or a FIDO security key for the user."
+        }
         Rule::BreakGlassAccessKey => "To fix: delete the break-glass user's access key.",
         Rule::BreakGlassUsed => {
             "To fix: confirm the sign-in was a drill, or treat it as an incident."

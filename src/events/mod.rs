@@ -219,9 +219,9 @@ impl fmt::Display for Ignored {
         };
         write!(f, "ignored {}{id}: ", self.event_name)?;
         match &self.reason {
-            Ignore::NotAnApiCall(kind) if kind == CONSOLE_SIGN_IN => {
-                f.write_str("a console sign-in: nothing to reconcile (a break-glass user's is told)")
-            }
+            Ignore::NotAnApiCall(kind) if kind == CONSOLE_SIGN_IN => f.write_str(
+                "a console sign-in: nothing to reconcile (a break-glass user's is told)",
+            ),
             Ignore::NotAnApiCall(kind) => write!(f, "a {kind:?} event, not an API call"),
             Ignore::NotHandled => f.write_str("not a change iamctl reacts to"),
             Ignore::Failed => f.write_str("the call failed (errorCode), so it changed nothing"),

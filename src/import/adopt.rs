@@ -31,7 +31,13 @@ pub struct Adoption {
     pub key_only_users: Vec<String>,
     pub cloudtrail: CloudTrail,
     pub credentials: OtherCredentials,
+    /// Every IAM user, with its `owner` tag if it has one: `[users.inventory]` and
+    /// `[[users.exception]]` proposed from them.
+    pub users: Vec<(String, Option<String>)>,
 }
+
+/// The tag key `import` reads a user's owner from (the usual `[users] owner_tag`).
+pub const OWNER_TAG: &str = "owner";
 
 /// Issue 21's tables: what the account holds of each other credential kind, and what each
 /// table at its usual setting would flag (`None`: not read, as from an older snapshot).
@@ -227,6 +233,11 @@ pub fn adopt(state: &AccountState, as_of: DateTime<Utc>) -> Adoption {
                 None => CloudTrail::Unwatched,
             },
         },
+        users: state
+            .users
+            .iter()
+            .map(|u| (u.name.clone(), u.tags.get(OWNER_TAG).cloned()))
+            .collect(),
         credentials: OtherCredentials {
             service_credentials: service_credentials
                 .map(|(active, services)| (active, services.into_iter().collect())),

@@ -39,6 +39,7 @@ pub fn render(adoption: &Adoption, provenance: &Provenance<'_>) -> String {
     password_policy(&mut out, adoption.password_policy.as_ref());
     users(&mut out, adoption);
     other_credentials(&mut out, &adoption.credentials);
+    inventory(&mut out, &adoption.users);
     per_user(&mut out, &adoption.key_only_users);
     audit(&mut out, &adoption.cloudtrail);
     account(&mut out, provenance.target);
@@ -544,6 +545,37 @@ fn other_credentials(out: &mut Writer, credentials: &OtherCredentials) {
             None => "server certificates were not read".to_owned(),
         },
     );
+}
+
+/// `[users.inventory]`: every user that exists today is listed (met); the users with an
+/// owner tag are proposed as time-boxed exceptions instead.
+fn inventory(out: &mut Writer, users: &[(String, Option<String>)]) {
+    out.section(
+        "Which IAM users may exist: every one today is listed, so nothing is reported. Replace\n\
+         names with globs (\"svc-*\"), and move the users that should go to [[users.exception]].",
+    );
+    out.table(&["users", "inventory"], None);
+    let names: Array = users.iter().map(|(name, _)| name.as_str()).collect();
+    out.set(
+        "allowed",
+        names,
+        &format!("{} today", plural(users.len(), "IAM user", "IAM users")),
+    );
+    out.suggest(
+        "on_unlisted",
+        "report",
+        "report | disable (after notice_days)",
+    );
+    out.suggest("notice_days", 14, "");
+    for (name, owner) in users {
+        let Some(owner) = owner else { continue };
+        out.blank();
+        out.line("# [[users.exception]]");
+        out.suggest("name", name.as_str(), "");
+        out.suggest("owner", owner.as_str(), "from its owner tag");
+        out.suggest("reason", "why it is still an IAM user", "");
+        out.line("# expires = 2027-03-31");
+    }
 }
 
 fn per_user(out: &mut Writer, key_only_users: &[String]) {

@@ -144,10 +144,9 @@ fn before_after(kind: &ChangeKind) -> (Value, Value) {
             Value::Null,
         ),
         ChangeKind::DeleteServerCertificate { certificate } => (to_json(certificate), Value::Null),
-        ChangeKind::RecordUnlisted { due, .. } => (
-            Value::Null,
-            json!({"tag": UNLISTED_SINCE_TAG, "due": due}),
-        ),
+        ChangeKind::RecordUnlisted { due, .. } => {
+            (Value::Null, json!({"tag": UNLISTED_SINCE_TAG, "due": due}))
+        }
         ChangeKind::ForgetUnlisted { since, .. } => (
             json!({"tag": UNLISTED_SINCE_TAG, "unlisted_since": since}),
             Value::Null,
@@ -528,10 +527,7 @@ impl TryFrom<ChangeSrc> for Change {
             ) => return Err(not_planned(&src)),
             // Findings' addresses: iamctl changes nothing there.
             (
-                Address::Root
-                | Address::Account
-                | Address::Group(_)
-                | Address::Role(_),
+                Address::Root | Address::Account | Address::Group(_) | Address::Role(_),
                 Action::Create
                 | Action::Update
                 | Action::Delete

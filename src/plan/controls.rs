@@ -332,10 +332,7 @@ pub const SECURITY_HUB_CONTROLS: &[HubControl] = &[
         "IAM roles should be tagged",
         "roles are not a population iamctl governs",
     ),
-    hub(
-        "IAM.25",
-        "IAM users should be tagged",
-    ),
+    hub("IAM.25", "IAM users should be tagged"),
     hub(
         "IAM.26",
         "Expired SSL/TLS certificates managed in IAM should be removed",

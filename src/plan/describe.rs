@@ -95,9 +95,7 @@ pub fn description(rule: Rule) -> &'static str {
             "No access key may be created with its console user and left unused"
         }
         Rule::AuditSecurityContact => "The account must have a security contact registered",
-        Rule::AuditAccessAnalyzer => {
-            "IAM Access Analyzer must be enabled in every listed region"
-        }
+        Rule::AuditAccessAnalyzer => "IAM Access Analyzer must be enabled in every listed region",
         Rule::AuditForbidCloudShell => {
             "No user, group or role may have AWSCloudShellFullAccess attached"
         }

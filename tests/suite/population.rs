@@ -129,7 +129,9 @@ async fn unlisted_users_exceptions_and_break_glass_users_from_plan_to_disable() 
         items(&plan, "findings"),
         [
             "user.break-glass-1 finding users.break_glass.mfa".to_owned(),
-            format!("user.break-glass-1.access_key.{glass_key} finding users.break_glass.on_access_key"),
+            format!(
+                "user.break-glass-1.access_key.{glass_key} finding users.break_glass.on_access_key"
+            ),
             "user.intruder finding users.inventory".to_owned(),
             "user.legacy-etl finding users.exception".to_owned(),
             "user.old-etl finding users.inventory".to_owned(),
@@ -335,7 +337,9 @@ async fn a_break_glass_sign_in_through_watch_is_told_at_once_and_changes_nothing
     let told = crate::notify::drain(&account, &owners).await;
     assert_eq!(told.len(), 1, "{told:?}");
     assert!(
-        told[0].subject.contains("break-glass user break-glass-1 signed in"),
+        told[0]
+            .subject
+            .contains("break-glass user break-glass-1 signed in"),
         "{told:?}"
     );
     assert!(told[0].body.contains("198.51.100.23"), "{told:?}");
@@ -354,7 +358,11 @@ async fn a_break_glass_sign_in_through_watch_is_told_at_once_and_changes_nothing
     // Both users keep their console passwords (alice has no MFA: only a plan of her would
     // touch it, and a sign-in plans nothing).
     for user in ["break-glass-1", "alice"] {
-        iam.get_login_profile().user_name(user).send().await.unwrap();
+        iam.get_login_profile()
+            .user_name(user)
+            .send()
+            .await
+            .unwrap();
     }
 }
 
@@ -424,9 +432,17 @@ async fn the_account_controls_an_api_can_judge_are_findings_with_their_controls(
         .as_array()
         .unwrap()
         .iter()
-        .map(|f| (f["rule"].as_str().unwrap().to_owned(), f["controls"].clone()))
+        .map(|f| {
+            (
+                f["rule"].as_str().unwrap().to_owned(),
+                f["controls"].clone(),
+            )
+        })
         .collect();
-    assert_eq!(controls["audit.require_security_contact"], serde_json::json!(["1.2"]));
+    assert_eq!(
+        controls["audit.require_security_contact"],
+        serde_json::json!(["1.2"])
+    );
     assert_eq!(
         controls["users.access_keys.forbid_setup_keys"],
         serde_json::json!(["1.11"])
@@ -439,5 +455,8 @@ async fn the_account_controls_an_api_can_judge_are_findings_with_their_controls(
         controls["audit.forbid_cloudshell_full_access"],
         serde_json::json!(["1.22", "IAM.27"])
     );
-    assert_eq!(controls["users.require_tags"], serde_json::json!(["IAM.25"]));
+    assert_eq!(
+        controls["users.require_tags"],
+        serde_json::json!(["IAM.25"])
+    );
 }

@@ -109,9 +109,7 @@ impl Context<'_> {
                 forget(out);
                 if within_notice(self.as_of, ends, Some(notice_days)) {
                     let then = if disables {
-                        format!(
-                            "then it is unlisted and disabled {notice_days} days later"
-                        )
+                        format!("then it is unlisted and disabled {notice_days} days later")
                     } else {
                         "then it is reported as unlisted".to_owned()
                     };
@@ -126,10 +124,7 @@ impl Context<'_> {
                             Rule::UsersException,
                             format!(
                                 "the exception for {} ends after {} (owner {}: {}); {then}",
-                                user.name,
-                                exception.expires,
-                                exception.owner,
-                                exception.reason
+                                user.name, exception.expires, exception.owner, exception.reason
                             ),
                         )
                     });
@@ -297,7 +292,11 @@ impl Context<'_> {
         match glass.on_access_key {
             CredentialAction::Report => {
                 let message = || "an active access key on a break-glass user".to_owned();
-                for key in user.access_keys.iter().filter(|k| k.status == KeyStatus::Active) {
+                for key in user
+                    .access_keys
+                    .iter()
+                    .filter(|k| k.status == KeyStatus::Active)
+                {
                     match key.id.iam() {
                         Some(id) => out.finding(
                             Address::AccessKey {
