@@ -55,7 +55,7 @@ fn a_mixed_stream_keeps_the_changes_of_target_accounts_made_by_others() {
             "ignored CreateLoginProfile (event other-account-1): account 222222222222 is not a selected target",
             "ignored CreateLoginProfile (event failed-1): the call failed (errorCode), so it changed nothing",
             "ignored DeleteLoginProfile (event own-1): made by iamctl itself (arn:aws:sts::111111111111:assumed-role/iamctl/iamctl-prod)",
-            "ignored ConsoleLogin (event signin-1): a \"AWS Console Sign In via CloudTrail\" event, not an API call",
+            "ignored ConsoleLogin (event signin-1): a console sign-in: nothing to reconcile (a break-glass user's is told)",
         ]
     );
     assert_eq!(
@@ -120,14 +120,19 @@ fn the_rule_pattern_lists_every_handled_event() {
     let pattern = rule_pattern();
     assert_eq!(
         pattern["source"],
-        serde_json::json!(["aws.iam", "aws.cloudtrail"])
+        serde_json::json!(["aws.iam", "aws.cloudtrail", "aws.signin"])
     );
     assert_eq!(
         pattern["detail-type"],
-        serde_json::json!(["AWS API Call via CloudTrail"])
+        serde_json::json!([
+            "AWS API Call via CloudTrail",
+            "AWS Console Sign In via CloudTrail"
+        ])
     );
     let names = pattern["detail"]["eventName"].as_array().unwrap();
-    assert_eq!(names.len(), HANDLED.len());
+    // Every handled event, and console sign-ins (told, never reconciled).
+    assert_eq!(names.len(), HANDLED.len() + 1);
+    assert!(names.contains(&serde_json::json!(SIGN_IN_EVENT)));
     for handled in HANDLED {
         assert!(names.contains(&serde_json::json!(handled.name)));
     }
