@@ -1,19 +1,16 @@
 //! The keys that the desired state accepts and the engine does not enforce yet:
-//! `[audit] forbid_service_wildcards` and `[organization] require_root_credentials_management`
-//! (the other tables of issues 21 and 22 are enforced by `plan/engine/`). A table that parses and then does nothing would be the false assurance those
+//! `[organization] require_root_credentials_management` (the other tables of issues 21 and 22
+//! are enforced by `plan/engine/`). A table that parses and then does nothing would be the false assurance those
 //! issues are about, so `validate`, `plan`, `apply` and `watch` refuse them, each located at its
 //! key; `snapshot` accepts them and reads what they ask for. The engine work removes each
 //! entry of [`NOT_YET_ENFORCED`] as it enforces the table.
 
 use super::load::{ConfigProblem, Desired, LoadError};
-use super::model::{AuditSpec, DesiredDoc};
+use super::model::DesiredDoc;
 
 /// The keys not enforced yet, as written in a desired state (paths within a target's tables;
 /// `organization.…` at the top level only).
-pub const NOT_YET_ENFORCED: &[&str] = &[
-    "audit.forbid_service_wildcards",
-    "organization.require_root_credentials_management",
-];
+pub const NOT_YET_ENFORCED: &[&str] = &["organization.require_root_credentials_management"];
 
 /// Refuses `desired` when it writes any key of [`NOT_YET_ENFORCED`], one located problem per
 /// key written.
@@ -78,15 +75,6 @@ fn nearest_location<'a>(desired: &'a Desired, path: &str) -> Option<&'a super::K
 /// The key paths of the merged document that write a key not enforced yet, in document order.
 fn written(doc: &DesiredDoc) -> Vec<String> {
     let mut paths = Vec::new();
-    let mut target = |prefix: &str, audit: Option<&AuditSpec>| {
-        if audit.is_some_and(|a| a.forbid_service_wildcards.is_some()) {
-            paths.push(format!("{prefix}audit.forbid_service_wildcards"));
-        }
-    };
-    target("", doc.audit.as_ref());
-    for (i, account) in doc.account.iter().enumerate() {
-        target(&format!("account[{i}]."), account.audit.as_ref());
-    }
     if doc
         .organization
         .as_ref()
@@ -139,29 +127,17 @@ mod tests {
     #[test]
     fn each_key_not_enforced_yet_is_refused_at_its_key() {
         let text = "\
-[audit]
-forbid_service_wildcards = true
-
 [organization]
 role_name = \"OrganizationAccountAccessRole\"
 require_root_credentials_management = true
-
-[[account]]
-name = \"prod\"
-[account.audit]
-forbid_service_wildcards = true
 ";
         let problems = refused(text);
-        assert_eq!(problems.len(), 3, "{problems:#?}");
-        for expected in [
-            "d.toml:2:1: audit.forbid_service_wildcards: `audit.forbid_service_wildcards` is not enforced yet",
-            "d.toml:6:1: organization.require_root_credentials_management: `organization.require_root_credentials_management` is not enforced yet",
-            "d.toml:11:1: account[0].audit.forbid_service_wildcards: `account[0].audit.forbid_service_wildcards` is not enforced yet",
-        ] {
-            assert!(
-                problems.iter().any(|p| p.starts_with(expected)),
-                "{expected}\n{problems:#?}"
-            );
-        }
+        assert_eq!(problems.len(), 1, "{problems:#?}");
+        assert!(
+            problems[0].starts_with(
+                "d.toml:3:1: organization.require_root_credentials_management: `organization.require_root_credentials_management` is not enforced yet"
+            ),
+            "{problems:#?}"
+        );
     }
 }

@@ -191,7 +191,8 @@ pub(crate) fn query(address: &Address, rule: Rule) -> Option<Query> {
         | Rule::KeysForbidSetupKeys
         | Rule::AuditSecurityContact
         | Rule::AuditAccessAnalyzer
-        | Rule::AuditForbidCloudShell => LOGIN_PROFILE,
+        | Rule::AuditForbidCloudShell
+        | Rule::AuditForbidServiceWildcards => LOGIN_PROFILE,
     };
     Some(match address {
         Address::PasswordPolicy => Query {
@@ -245,7 +246,8 @@ pub(crate) fn query(address: &Address, rule: Rule) -> Option<Query> {
             | Rule::KeysForbidSetupKeys
             | Rule::AuditSecurityContact
             | Rule::AuditAccessAnalyzer
-            | Rule::AuditForbidCloudShell => user(ANY_USER_CHANGE, name),
+            | Rule::AuditForbidCloudShell
+            | Rule::AuditForbidServiceWildcards => user(ANY_USER_CHANGE, name),
         },
         // The user's own events of that kind (CloudTrail names no credential id for all).
         Address::Credential {

@@ -139,7 +139,8 @@ impl Facts {
             | Rule::UsersRequireTags
             | Rule::AuditSecurityContact
             | Rule::AuditAccessAnalyzer
-            | Rule::AuditForbidCloudShell => Facts::NONE,
+            | Rule::AuditForbidCloudShell
+            | Rule::AuditForbidServiceWildcards => Facts::NONE,
             // The other credential kinds are read by their own lists, never from the report
             // (`live/credentials.rs`): nothing is left to confirm.
             Rule::ServiceCredentialsMaxAge
@@ -347,7 +348,8 @@ pub(crate) fn add_plan_items(
                 | Rule::KeysForbidSetupKeys
                 | Rule::AuditSecurityContact
                 | Rule::AuditAccessAnalyzer
-                | Rule::AuditForbidCloudShell => Facts::NONE,
+                | Rule::AuditForbidCloudShell
+                | Rule::AuditForbidServiceWildcards => Facts::NONE,
             },
             // Findings elsewhere name what the report or the account reads already showed.
             Address::PasswordPolicy
@@ -423,6 +425,7 @@ fn measures_password_unuse(rule: Rule) -> bool {
         | Rule::AuditSecurityContact
         | Rule::AuditAccessAnalyzer
         | Rule::AuditForbidCloudShell
+        | Rule::AuditForbidServiceWildcards
         | Rule::AuditForbidFullAdmin
         | Rule::AuditRequireSupportRole
         | Rule::KeysRotation => false,

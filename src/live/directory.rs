@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use aws_sdk_iam::types::{AttachedPolicy, EntityType, PolicyDetail};
 
-use super::grants::{allows_everything, is_full_admin_aws_policy};
+use super::grants::{allows_everything, allows_service_wildcard, is_full_admin_aws_policy};
 use super::to_utc;
 use crate::aws::{AccountClients, AwsError, call};
 use crate::permissions::GET_ACCOUNT_AUTHORIZATION_DETAILS;
@@ -39,6 +39,9 @@ pub(crate) struct Directory {
     pub users: Vec<User>,
     pub groups: Option<Vec<Grantee>>,
     pub roles: Option<Vec<Grantee>>,
+    /// Customer-managed policies whose default version allows every action of a service
+    /// (`"s3:*"`), by name; `None` when policies were not read.
+    pub service_wildcard_policies: Option<Vec<String>>,
 }
 
 /// A principal's policies before the customer-managed ones are judged.
@@ -76,6 +79,7 @@ pub(crate) async fn read(clients: &AccountClients, want: Want) -> Result<Directo
     let mut roles = Vec::new();
     // Customer-managed policies (by ARN) whose default version allows everything.
     let mut full_admin_local: BTreeSet<String> = BTreeSet::new();
+    let mut service_wildcards: BTreeSet<String> = BTreeSet::new();
     while let Some(page) = call(
         &clients.target,
         GET_ACCOUNT_AUTHORIZATION_DETAILS,
@@ -132,6 +136,14 @@ pub(crate) async fn read(clients: &AccountClients, want: Want) -> Result<Directo
                 if allows_everything(document) {
                     full_admin_local.insert(arn.to_owned());
                 }
+                if allows_service_wildcard(document) {
+                    // The name, or the ARN's last part (moto's details leave `PolicyName` out).
+                    let name = policy
+                        .policy_name()
+                        .or_else(|| arn.rsplit('/').next())
+                        .unwrap_or(arn);
+                    service_wildcards.insert(name.to_owned());
+                }
             }
         }
     }
@@ -179,6 +191,9 @@ pub(crate) async fn read(clients: &AccountClients, want: Want) -> Result<Directo
         users,
         groups: want.policies.then(|| grantees(groups)),
         roles: (want.policies || want.roles).then(|| grantees(roles)),
+        service_wildcard_policies: want
+            .policies
+            .then(|| service_wildcards.into_iter().collect()),
     })
 }
 

@@ -50,6 +50,38 @@ pub fn allows_everything(document: &str) -> bool {
     })
 }
 
+/// A policy document allows every action of some service (`"s3:*"`, Security Hub IAM.21): a
+/// statement with `"Effect": "Allow"` whose `"Action"` is, or lists, `SERVICE:*`. Parsed as
+/// [`allows_everything`] parses.
+pub fn allows_service_wildcard(document: &str) -> bool {
+    let decoded = percent_encoding::percent_decode_str(document).decode_utf8_lossy();
+    let parsed: Value = match serde_json::from_str(&decoded) {
+        Ok(value) => value,
+        Err(_) => match serde_json::from_str(document) {
+            Ok(value) => value,
+            Err(_) => return false,
+        },
+    };
+    let statements = match &parsed["Statement"] {
+        Value::Array(list) => list.iter().collect(),
+        statement @ Value::Object(_) => vec![statement],
+        _ => Vec::new(),
+    };
+    let service_wildcard = |action: &Value| {
+        action.as_str().is_some_and(|a| {
+            a.strip_suffix(":*")
+                .is_some_and(|service| !service.is_empty() && !service.contains('*'))
+        })
+    };
+    statements.into_iter().any(|statement| {
+        statement["Effect"] == "Allow"
+            && match &statement["Action"] {
+                Value::Array(list) => list.iter().any(service_wildcard),
+                action => service_wildcard(action),
+            }
+    })
+}
+
 /// `"*"`, or a list holding `"*"`.
 fn is_star(value: &Value) -> bool {
     match value {
@@ -62,6 +94,38 @@ fn is_star(value: &Value) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn service_wildcards_are_actions_of_a_whole_service() {
+        for (document, expected) in [
+            (
+                r#"{"Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}"#,
+                true,
+            ),
+            (
+                r#"{"Statement":{"Effect":"Allow","Action":["ec2:Describe*","iam:*"],"Resource":"arn:aws:iam::1:user/x"}}"#,
+                true,
+            ),
+            (
+                r#"{"Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}"#,
+                false,
+            ),
+            (
+                r#"{"Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#,
+                false,
+            ),
+            (
+                r#"{"Statement":[{"Effect":"Deny","Action":"s3:*","Resource":"*"}]}"#,
+                false,
+            ),
+            (
+                "%7B%22Statement%22%3A%7B%22Effect%22%3A%22Allow%22%2C%22Action%22%3A%22kms%3A%2A%22%7D%7D",
+                true,
+            ),
+        ] {
+            assert_eq!(allows_service_wildcard(document), expected, "{document}");
+        }
+    }
 
     #[test]
     fn star_on_star_is_full_admin_in_every_spelling() {

@@ -136,7 +136,8 @@ pub async fn read_account(
                     policies: compliance.reads_user_policies()
                         || compliance.reads_groups()
                         || cloudshell
-                        || break_glass,
+                        || break_glass
+                        || rules.account_controls.forbid_service_wildcards,
                     roles: compliance.reads_roles() || cloudshell,
                 },
                 !Facts::read_by_user_rules(rules).is_empty()
@@ -196,6 +197,7 @@ pub async fn read_account(
         mut users,
         groups,
         roles,
+        service_wildcard_policies,
     } = directory;
     let root = root.map(|mut root| {
         root.usage = report.as_ref().and_then(|r| r.root.clone());
@@ -215,6 +217,7 @@ pub async fn read_account(
         root,
         groups,
         roles,
+        service_wildcard_policies,
         ..AccountState::default()
     };
 

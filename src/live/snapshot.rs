@@ -85,6 +85,8 @@ struct NamedAccountFields {
     access_analyzers: Option<AnalyzersByRegion>,
     #[serde(default)]
     organization_features: Option<OrganizationFeatures>,
+    #[serde(default)]
+    service_wildcard_policies: Option<Vec<String>>,
 }
 
 impl From<NamedAccountFields> for NamedAccount {
@@ -105,6 +107,7 @@ impl From<NamedAccountFields> for NamedAccount {
                 security_contact_registered: f.security_contact_registered,
                 access_analyzers: f.access_analyzers,
                 organization_features: f.organization_features,
+                service_wildcard_policies: f.service_wildcard_policies,
             },
         }
     }

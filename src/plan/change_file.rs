@@ -613,7 +613,8 @@ impl RuleReading {
             | Rule::KeysForbidSetupKeys
             | Rule::AuditSecurityContact
             | Rule::AuditAccessAnalyzer
-            | Rule::AuditForbidCloudShell => RuleReading::Nothing,
+            | Rule::AuditForbidCloudShell
+            | Rule::AuditForbidServiceWildcards => RuleReading::Nothing,
         }
     }
 }

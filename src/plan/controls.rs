@@ -190,6 +190,7 @@ pub fn controls_of(rule: Rule) -> &'static [&'static str] {
         // Console users outside the inventory are what 1.21 asks to move to federation.
         Rule::UsersInventory => &["1.21"],
         Rule::AuditForbidCloudShell => &["1.22"],
+        Rule::AuditForbidServiceWildcards => &[],
         Rule::UsersException
         | Rule::BreakGlassMfa
         | Rule::BreakGlassAccessKey
@@ -313,10 +314,9 @@ pub const SECURITY_HUB_CONTROLS: &[HubControl] = &[
         retired: true,
         not_covered: None,
     },
-    hub_not_covered(
+    hub(
         "IAM.21",
         "IAM customer managed policies that you create should not allow wildcard actions for services",
-        "not enforced yet (audit.forbid_service_wildcards)",
     ),
     hub(
         "IAM.22",
@@ -367,6 +367,7 @@ pub fn security_hub_of(rule: Rule) -> &'static [&'static str] {
         Rule::ServerCertificatesDeleteExpired => &["IAM.26"],
         Rule::UsersRequireTags => &["IAM.25"],
         Rule::AuditForbidCloudShell => &["IAM.27"],
+        Rule::AuditForbidServiceWildcards => &["IAM.21"],
         Rule::AuditAccessAnalyzer => &["IAM.28"],
         Rule::UsersInventory
         | Rule::UsersException

@@ -132,6 +132,9 @@ rules! {
     AuditAccessAnalyzer = "audit.access_analyzer_regions",
     /// `[audit] forbid_cloudshell_full_access` (CIS 1.22).
     AuditForbidCloudShell = "audit.forbid_cloudshell_full_access",
+    /// `[audit] forbid_service_wildcards`: no customer-managed policy allows `SERVICE:*`
+    /// (Security Hub IAM.21).
+    AuditForbidServiceWildcards = "audit.forbid_service_wildcards",
     /// `[users.access_keys.rotation]`: what follows a rotation (the old key retired once the
     /// new one is used or the overlap is over, an interrupted rotation's undelivered key
     /// deleted, its records kept), and `apply --rotate-now`.

@@ -109,8 +109,9 @@ pub fn area_of(rule: Rule) -> Area {
         | Rule::BreakGlassPolicies => Area::Console,
         Rule::BreakGlassMfa => Area::Mfa,
         Rule::BreakGlassAccessKey | Rule::KeysForbidSetupKeys => Area::AccessKeys,
-        Rule::AuditSecurityContact | Rule::AuditAccessAnalyzer | Rule::AuditForbidCloudShell => {
-            Area::Policies
-        }
+        Rule::AuditSecurityContact
+        | Rule::AuditAccessAnalyzer
+        | Rule::AuditForbidCloudShell
+        | Rule::AuditForbidServiceWildcards => Area::Policies,
     }
 }

@@ -448,6 +448,10 @@ pub struct AccountState {
     /// `None`: not read (no `[organization] require_root_credentials_management`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub organization_features: Option<OrganizationFeatures>,
+    /// Customer-managed policies allowing every action of a service (`"s3:*"`, Security Hub
+    /// IAM.21), by name. `None`: not read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_wildcard_policies: Option<Vec<String>>,
 }
 
 impl AccountState {
@@ -468,6 +472,7 @@ impl AccountState {
             security_contact_registered: None,
             access_analyzers: None,
             organization_features: None,
+            service_wildcard_policies: None,
         }
     }
 

@@ -393,6 +393,14 @@ async fn the_account_controls_an_api_can_judge_are_findings_with_their_controls(
         },
     )
     .await;
+    iam.create_policy()
+        .policy_name("s3-everything")
+        .policy_document(
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}"#,
+        )
+        .send()
+        .await
+        .unwrap();
     iam.create_role()
         .role_name("ops")
         .assume_role_policy_document(
@@ -413,7 +421,7 @@ async fn the_account_controls_an_api_can_judge_are_findings_with_their_controls(
         "[users]\nrequire_tags = [\"owner\"]\n\
          [users.access_keys]\nforbid_setup_keys = true\n\
          [audit]\nrequire_security_contact = true\naccess_analyzer_regions = [\"us-east-1\"]\n\
-         forbid_cloudshell_full_access = true\n",
+         forbid_cloudshell_full_access = true\nforbid_service_wildcards = true\n",
     );
     let plan = plan_json(&account, &config);
     assert_eq!(items(&plan, "changes"), Vec::<String>::new(), "{plan:#}");
@@ -421,6 +429,7 @@ async fn the_account_controls_an_api_can_judge_are_findings_with_their_controls(
         items(&plan, "findings"),
         [
             "account finding audit.access_analyzer_regions".to_owned(),
+            "account finding audit.forbid_service_wildcards".to_owned(),
             "account finding audit.require_security_contact".to_owned(),
             "role.ops finding audit.forbid_cloudshell_full_access".to_owned(),
             "user.newbie finding users.require_tags".to_owned(),
@@ -458,5 +467,9 @@ async fn the_account_controls_an_api_can_judge_are_findings_with_their_controls(
     assert_eq!(
         controls["users.require_tags"],
         serde_json::json!(["IAM.25"])
+    );
+    assert_eq!(
+        controls["audit.forbid_service_wildcards"],
+        serde_json::json!(["IAM.21"])
     );
 }

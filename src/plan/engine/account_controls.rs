@@ -1,6 +1,7 @@
 //! The account-level controls of `[audit]` that an API can judge: a security contact
-//! registered (CIS 1.2), IAM Access Analyzer in the regions listed (CIS 1.20), and
-//! `AWSCloudShellFullAccess` attached to no user, group or role (CIS 1.22). Findings only: each
+//! registered (CIS 1.2), IAM Access Analyzer in the regions listed (CIS 1.20),
+//! `AWSCloudShellFullAccess` attached to no user, group or role (CIS 1.22), and no
+//! customer-managed policy allowing `SERVICE:*` (Security Hub IAM.21). Findings only: each
 //! is fixed by a decision iamctl does not take for the account.
 
 use super::{Context, Output};
@@ -31,6 +32,17 @@ impl Context<'_> {
                         format!("no active IAM Access Analyzer analyzer in {region}"),
                     );
                 }
+            }
+        }
+        if controls.forbid_service_wildcards {
+            for policy in self.live.service_wildcard_policies.iter().flatten() {
+                out.finding(
+                    Address::Account,
+                    Rule::AuditForbidServiceWildcards,
+                    format!(
+                        "the customer-managed policy {policy} allows every action of a service (SERVICE:*)"
+                    ),
+                );
             }
         }
         if controls.forbid_cloudshell_full_access {
