@@ -187,7 +187,8 @@ fn how_to_fix(rule: Rule, action: Action) -> &'static str {
         | Rule::AuditSecurityContact
         | Rule::AuditAccessAnalyzer
         | Rule::AuditForbidCloudShell
-        | Rule::AuditForbidServiceWildcards => "See the plan for what to change.",
+        | Rule::AuditForbidServiceWildcards
+        | Rule::OrganizationRootAccess => "See the plan for what to change.",
         Rule::ServerCertificatesDeleteExpired => {
             "To fix: make sure nothing serves the certificate, and delete it (or it is deleted on the date above)."
         }

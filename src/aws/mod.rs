@@ -306,6 +306,12 @@ impl ClientFactory {
         aws_sdk_s3::Client::from_conf(config)
     }
 
+    /// Clients of the identity iamctl starts from (the ambient credentials), named `target`:
+    /// for what is read once per run rather than per account.
+    pub fn base_clients(&self, target: &str) -> AccountClients {
+        self.clients(target, self.ambient.clone())
+    }
+
     /// Clients on an explicit configuration (tests build one per emulated account, since
     /// the process environment is shared by tests running in parallel).
     pub fn clients_from_config(&self, target: &str, config: SdkConfig) -> AccountClients {

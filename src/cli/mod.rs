@@ -20,8 +20,8 @@ pub use printer::Printer;
 pub use shared::ExitStatus;
 // What the commands share, named here so each command's `use super::…` reads as before.
 use shared::{
-    Focused, load_desired, load_desired_to_read, load_targets, notify_topic, report_notices,
-    report_security_hub, scope, write_atomically, write_atomically_with,
+    Focused, load_desired, load_targets, notify_topic, report_notices, report_security_hub, scope,
+    write_atomically, write_atomically_with,
 };
 
 use crate::desired;

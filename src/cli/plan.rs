@@ -141,7 +141,7 @@ pub(super) async fn snapshot(
     printer: &Printer,
     args: &SnapshotArgs,
 ) -> Result<ExitStatus> {
-    let desired = super::load_desired_to_read(global)?;
+    let desired = super::load_desired(global)?;
     let calls = ApiCalls::default();
     let progress = Progress::new(*printer, "reading");
     let run = ops::snapshot::take_snapshot(&desired.doc, &calls, &scope(global), &progress).await?;

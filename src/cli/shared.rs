@@ -122,17 +122,8 @@ pub(super) fn report_security_hub(printer: &Printer, report: &crate::security_hu
     ));
 }
 
-/// The desired state of a command that enforces it (`validate`, `plan`, `apply`, `import`,
-/// `watch`): tables the engine does not enforce yet are refused (`desired::not_yet_enforced`).
+/// The desired state (`-c`), loaded and validated.
 pub(super) fn load_desired(global: &GlobalArgs) -> Result<Desired> {
-    let desired = load_desired_to_read(global)?;
-    desired::not_yet_enforced(&desired).map_err(miette::Report::new)?;
-    Ok(desired)
-}
-
-/// The desired state of `snapshot`, which only reads: the tables not enforced yet are
-/// accepted, and choose which credentials and account controls are read.
-pub(super) fn load_desired_to_read(global: &GlobalArgs) -> Result<Desired> {
     desired::load(&global.config).map_err(miette::Report::new)
 }
 

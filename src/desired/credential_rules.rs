@@ -1,7 +1,6 @@
-//! The resolved values of issue 21's credential tables (enforced by `plan/engine/`) and issue
-//! 22's population and account controls, which [`super::not_yet_enforced`] refuses in
-//! `validate`, `plan` and `apply` until the engine enforces them (`snapshot` reads what they
-//! ask for, `live::ReadSelection`).
+//! The resolved values of the other credential kinds' tables (issue 21) and of the IAM-user
+//! population and account controls (issue 22), which `plan/engine/` enforces and
+//! `live::ReadSelection` reads for.
 
 use chrono::NaiveDate;
 

@@ -76,25 +76,6 @@ pub struct ConfigProblem {
     span: Option<SourceSpan>,
 }
 
-impl ConfigProblem {
-    /// A problem at a key whose place `Desired.locations` knows (no source excerpt: the
-    /// text is not kept after loading).
-    pub(super) fn at_location(location: Option<&KeyLocation>, key: &str, message: String) -> Self {
-        let (file, line, column) = location.map_or((String::new(), 0, 0), |l| {
-            (l.file.clone(), l.line, l.column)
-        });
-        ConfigProblem {
-            file,
-            line,
-            column,
-            key: key.to_owned(),
-            message,
-            source_code: None,
-            span: None,
-        }
-    }
-}
-
 /// Loads `path`: a single file, or every `*.toml` in a folder, merged.
 pub fn load(path: &Path) -> Result<Desired, LoadError> {
     let io_error = |source| LoadError::Io {

@@ -4,7 +4,6 @@
 mod credential_rules;
 mod load;
 pub mod model;
-mod not_yet;
 mod rules;
 mod validate;
 
@@ -17,7 +16,6 @@ pub use load::{
     load_sources_located,
 };
 pub use model::DesiredDoc;
-pub use not_yet::{NOT_YET_ENFORCED, not_yet_enforced};
 pub use rules::{
     AccessKeyRules, ComplianceRules, ConsoleRules, Exemptions, Owners, PolicyRule, RotationRules,
     Rules, UserRule,

@@ -137,12 +137,11 @@ pub struct Rules {
     /// `apply --rotate-now user.NAME.access_key.AKID`: keys to rotate whatever their age. Not
     /// desired state: set for one run by the command.
     pub rotate_now: BTreeSet<(String, AccessKeyId)>,
-    /// Issue 21's credential tables (not enforced yet: see `desired::not_yet_enforced`).
+    /// Issue 21's credential tables.
     pub credentials: CredentialRules,
-    /// Issue 22's inventory, exceptions, break-glass users, required tags, setup keys (not
-    /// enforced yet).
+    /// Issue 22's inventory, exceptions, break-glass users, required tags, setup keys.
     pub population: PopulationRules,
-    /// Issue 22's account controls (not enforced yet).
+    /// Issue 22's account controls, and `[organization]`'s root-access rule.
     pub account_controls: AccountControlRules,
 }
 

@@ -192,7 +192,8 @@ pub(crate) fn query(address: &Address, rule: Rule) -> Option<Query> {
         | Rule::AuditSecurityContact
         | Rule::AuditAccessAnalyzer
         | Rule::AuditForbidCloudShell
-        | Rule::AuditForbidServiceWildcards => LOGIN_PROFILE,
+        | Rule::AuditForbidServiceWildcards
+        | Rule::OrganizationRootAccess => LOGIN_PROFILE,
     };
     Some(match address {
         Address::PasswordPolicy => Query {
@@ -247,7 +248,8 @@ pub(crate) fn query(address: &Address, rule: Rule) -> Option<Query> {
             | Rule::AuditSecurityContact
             | Rule::AuditAccessAnalyzer
             | Rule::AuditForbidCloudShell
-            | Rule::AuditForbidServiceWildcards => user(ANY_USER_CHANGE, name),
+            | Rule::AuditForbidServiceWildcards
+            | Rule::OrganizationRootAccess => user(ANY_USER_CHANGE, name),
         },
         // The user's own events of that kind (CloudTrail names no credential id for all).
         Address::Credential {
@@ -270,6 +272,7 @@ pub(crate) fn query(address: &Address, rule: Rule) -> Option<Query> {
         | Address::Account
         | Address::Group(_)
         | Address::Role(_)
+        | Address::Organization
         | Address::ServerCertificate(_) => return None,
     })
 }

@@ -136,7 +136,11 @@ async fn analyzers(
         .collect())
 }
 
-async fn organization_features(clients: &AccountClients) -> Result<OrganizationFeatures, AwsError> {
+/// `iam:ListOrganizationsFeatures` with `clients`' identity (the base identity, once per run,
+/// for `plan`; each target's, for `snapshot`).
+pub async fn organization_features(
+    clients: &AccountClients,
+) -> Result<OrganizationFeatures, AwsError> {
     let request = clients.iam.list_organizations_features().send();
     match call(&clients.target, LIST_ORGANIZATIONS_FEATURES, request).await {
         Ok(out) => {

@@ -140,7 +140,8 @@ impl Facts {
             | Rule::AuditSecurityContact
             | Rule::AuditAccessAnalyzer
             | Rule::AuditForbidCloudShell
-            | Rule::AuditForbidServiceWildcards => Facts::NONE,
+            | Rule::AuditForbidServiceWildcards
+            | Rule::OrganizationRootAccess => Facts::NONE,
             // The other credential kinds are read by their own lists, never from the report
             // (`live/credentials.rs`): nothing is left to confirm.
             Rule::ServiceCredentialsMaxAge
@@ -349,7 +350,8 @@ pub(crate) fn add_plan_items(
                 | Rule::AuditSecurityContact
                 | Rule::AuditAccessAnalyzer
                 | Rule::AuditForbidCloudShell
-                | Rule::AuditForbidServiceWildcards => Facts::NONE,
+                | Rule::AuditForbidServiceWildcards
+                | Rule::OrganizationRootAccess => Facts::NONE,
             },
             // Findings elsewhere name what the report or the account reads already showed.
             Address::PasswordPolicy
@@ -361,6 +363,7 @@ pub(crate) fn add_plan_items(
             | Address::Group(_)
             | Address::Role(_)
             | Address::Credential { .. }
+            | Address::Organization
             | Address::ServerCertificate(_) => Facts::NONE,
         };
         Some((f.address.user()?, facts))
@@ -426,6 +429,7 @@ fn measures_password_unuse(rule: Rule) -> bool {
         | Rule::AuditAccessAnalyzer
         | Rule::AuditForbidCloudShell
         | Rule::AuditForbidServiceWildcards
+        | Rule::OrganizationRootAccess
         | Rule::AuditForbidFullAdmin
         | Rule::AuditRequireSupportRole
         | Rule::KeysRotation => false,

@@ -61,6 +61,7 @@ use user_reads::{LastUsedPolicy, Reader, UserRequest};
 use sdk_time::to_utc;
 
 pub use account::{Identity, read_identity};
+pub use account_controls::organization_features;
 pub use credential_report::PLACEHOLDER_MFA_SERIAL;
 pub use credentials::CREDENTIAL_SERVICES;
 pub use selection::ReadSelection;

@@ -52,7 +52,9 @@ impl ReadSelection {
                 .is_some(),
             security_contact: controls.require_security_contact,
             access_analyzer_regions: controls.access_analyzer_regions.clone(),
-            organization_features: controls.require_root_credentials_management,
+            // Read once per run with the identity iamctl starts from (`ops::plan`), not per
+            // account; a snapshot records each account's answer.
+            organization_features: false,
         }
     }
 
@@ -74,6 +76,8 @@ impl ReadSelection {
     pub fn for_snapshot(rules: &Rules) -> Self {
         let mut selection = Self::of(rules);
         selection.signing_certificate_ids = selection.signing_certificates;
+        selection.organization_features =
+            rules.account_controls.require_root_credentials_management;
         selection
     }
 
@@ -166,6 +170,8 @@ mod tests {
         let org = rules(
             "[organization]\nrole_name = \"r\"\nrequire_root_credentials_management = true\n",
         );
-        assert!(ReadSelection::of(&org).organization_features);
+        // Read once per run by `plan` (with the base identity), per account by `snapshot`.
+        assert!(!ReadSelection::of(&org).organization_features);
+        assert!(ReadSelection::for_snapshot(&org).organization_features);
     }
 }

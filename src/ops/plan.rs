@@ -478,6 +478,20 @@ pub async fn run(request: PlanRequest<'_>, observer: &dyn Observer) -> Result<Pl
         }
     };
     let steps = for_each_account(selected, &request.scope, request.as_of, observer, step).await;
+    // `[organization] require_root_credentials_management`: read once per run, with the
+    // identity iamctl starts from, as a section of its own after the accounts (the first shard
+    // only, and not for a focused plan, which is about its addresses).
+    if let (Some(factory), true) = (&factory, organization_check(&request)) {
+        let plan = organization_plan(factory).await;
+        if let Err(error) =
+            spill
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(steps.len(), &plan, None)
+        {
+            return Err(PlanError::Spill(error));
+        }
+    }
 
     let mut explained = request.explain.map(|source| ExplainReport {
         events_read: match source {
@@ -514,6 +528,45 @@ pub async fn run(request: PlanRequest<'_>, observer: &dyn Observer) -> Result<Pl
         security_hub: hub,
         notify: told,
     })
+}
+
+/// Whether this run judges the organization's root access.
+fn organization_check(request: &PlanRequest<'_>) -> bool {
+    let wanted = request
+        .doc
+        .organization
+        .as_ref()
+        .is_some_and(|o| o.require_root_credentials_management == Some(true));
+    let first_shard = request.scope.shard.is_none_or(|s| s.index() == 1);
+    wanted && first_shard && matches!(request.focus, Focus::All(None))
+}
+
+/// The name of the plan section that holds the organization's findings.
+pub const ORGANIZATION_SECTION: &str = "organization";
+
+/// The organization's section: its findings, or why it could not be read.
+async fn organization_plan(factory: &ClientFactory) -> crate::plan::AccountPlan {
+    let clients = factory.base_clients(ORGANIZATION_SECTION);
+    let (account_id, findings, error) = match live::organization_features(&clients).await {
+        Ok(features) => {
+            let id = match &features {
+                crate::state::OrganizationFeatures::Read {
+                    organization_id, ..
+                } => organization_id.clone(),
+                _ => String::new(),
+            };
+            (id, crate::plan::organization_findings(&features), None)
+        }
+        Err(err) => (String::new(), Vec::new(), Some(err.to_string())),
+    };
+    crate::plan::AccountPlan {
+        name: ORGANIZATION_SECTION.to_owned(),
+        account_id,
+        changes: Vec::new(),
+        findings,
+        credential_report_generated_at: None,
+        error,
+    }
 }
 
 /// What the steps after planning one account came to.

@@ -42,6 +42,8 @@ pub enum Address {
     Root,
     /// The account as a whole (a role it lacks).
     Account,
+    /// The AWS organization (`[organization]`): its centralized root access.
+    Organization,
     Group(String),
     Role(String),
 }
@@ -54,6 +56,7 @@ impl Address {
             | Address::CloudTrail
             | Address::Root
             | Address::Account
+            | Address::Organization
             | Address::Group(_)
             | Address::Role(_)
             | Address::ServerCertificate(_) => None,
@@ -79,6 +82,7 @@ impl fmt::Display for Address {
             Address::ServerCertificate(name) => write!(f, "server_certificate.{name}"),
             Address::Root => f.write_str("root"),
             Address::Account => f.write_str("account"),
+            Address::Organization => f.write_str("organization"),
             Address::Group(group) => write!(f, "group.{group}"),
             Address::Role(role) => write!(f, "role.{role}"),
         }
@@ -102,6 +106,7 @@ impl FromStr for Address {
             "cloudtrail" => return Ok(Address::CloudTrail),
             "root" => return Ok(Address::Root),
             "account" => return Ok(Address::Account),
+            "organization" => return Ok(Address::Organization),
             _ => {}
         }
         // Group and role names may contain dots too: the rest is the name.
@@ -286,6 +291,7 @@ mod tests {
             },
             Address::Root,
             Address::Account,
+            Address::Organization,
             Address::Group("admins".into()),
             Address::Group("ops.on-call".into()),
             Address::Role("OrganizationAccountAccessRole".into()),

@@ -527,7 +527,11 @@ impl TryFrom<ChangeSrc> for Change {
             ) => return Err(not_planned(&src)),
             // Findings' addresses: iamctl changes nothing there.
             (
-                Address::Root | Address::Account | Address::Group(_) | Address::Role(_),
+                Address::Organization
+                | Address::Root
+                | Address::Account
+                | Address::Group(_)
+                | Address::Role(_),
                 Action::Create
                 | Action::Update
                 | Action::Delete
@@ -614,7 +618,8 @@ impl RuleReading {
             | Rule::AuditSecurityContact
             | Rule::AuditAccessAnalyzer
             | Rule::AuditForbidCloudShell
-            | Rule::AuditForbidServiceWildcards => RuleReading::Nothing,
+            | Rule::AuditForbidServiceWildcards
+            | Rule::OrganizationRootAccess => RuleReading::Nothing,
         }
     }
 }

@@ -9,7 +9,7 @@ use super::change::DENY_WITHOUT_MFA_POLICY;
 use super::model::Finding;
 use super::rule::Rule;
 use crate::desired::ComplianceRules;
-use crate::state::{AccountState, Grantee, RootUser, User};
+use crate::state::{AccountState, Grantee, OrganizationFeatures, RootUser, User};
 
 /// The AWS-managed policy a support role carries (CIS 1.17).
 pub const SUPPORT_POLICY: &str = "AWSSupportAccess";
@@ -212,6 +212,51 @@ fn full_admin_message(policies: &[String]) -> String {
 
 fn count(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// `[organization] require_root_credentials_management`: the organization's centralized root
+/// access (`RootCredentialsManagement` and `RootSessions`), as `ListOrganizationsFeatures`
+/// answered the identity iamctl starts from, once per run. A finding at `organization` when
+/// either is off, or when it could not be judged (and why).
+pub fn organization_findings(features: &OrganizationFeatures) -> Vec<Finding> {
+    let message = match features {
+        OrganizationFeatures::Read {
+            root_credentials_management: true,
+            root_sessions: true,
+            ..
+        } => return Vec::new(),
+        OrganizationFeatures::Read {
+            organization_id,
+            root_credentials_management,
+            root_sessions,
+        } => {
+            let off: Vec<&str> = [
+                (!root_credentials_management).then_some("RootCredentialsManagement"),
+                (!root_sessions).then_some("RootSessions"),
+            ]
+            .into_iter()
+            .flatten()
+            .collect();
+            format!(
+                "centralized root access is not enabled in {organization_id}: {} off (IAM console: Root access management)",
+                off.join(" and ")
+            )
+        }
+        OrganizationFeatures::ServiceAccessNotEnabled => {
+            "trusted access for IAM is not enabled in the organization: no root-access feature can be on".to_owned()
+        }
+        OrganizationFeatures::NotManagementAccount => {
+            "not judged: the identity iamctl starts from is not in the management account or a delegated administrator for IAM".to_owned()
+        }
+        OrganizationFeatures::NoOrganization => {
+            "not judged: the identity iamctl starts from belongs to no organization".to_owned()
+        }
+    };
+    vec![Finding::new(
+        Address::Organization,
+        Rule::OrganizationRootAccess,
+        message,
+    )]
 }
 
 #[cfg(test)]

@@ -190,7 +190,7 @@ pub fn controls_of(rule: Rule) -> &'static [&'static str] {
         // Console users outside the inventory are what 1.21 asks to move to federation.
         Rule::UsersInventory => &["1.21"],
         Rule::AuditForbidCloudShell => &["1.22"],
-        Rule::AuditForbidServiceWildcards => &[],
+        Rule::AuditForbidServiceWildcards | Rule::OrganizationRootAccess => &[],
         Rule::UsersException
         | Rule::BreakGlassMfa
         | Rule::BreakGlassAccessKey
@@ -368,6 +368,7 @@ pub fn security_hub_of(rule: Rule) -> &'static [&'static str] {
         Rule::UsersRequireTags => &["IAM.25"],
         Rule::AuditForbidCloudShell => &["IAM.27"],
         Rule::AuditForbidServiceWildcards => &["IAM.21"],
+        Rule::OrganizationRootAccess => &[],
         Rule::AuditAccessAnalyzer => &["IAM.28"],
         Rule::UsersInventory
         | Rule::UsersException

@@ -96,6 +96,9 @@ pub fn description(rule: Rule) -> &'static str {
         }
         Rule::AuditSecurityContact => "The account must have a security contact registered",
         Rule::AuditAccessAnalyzer => "IAM Access Analyzer must be enabled in every listed region",
+        Rule::OrganizationRootAccess => {
+            "The organization must manage its members' root access centrally"
+        }
         Rule::AuditForbidServiceWildcards => {
             "No customer-managed policy may allow every action of a service"
         }

@@ -22,7 +22,7 @@ pub use change::{
     NewTrail, ProfileFacts, SecretTarget, ServerCertificateFacts, TrailSettings,
 };
 pub use change_file::ChangeSrc;
-pub use compliance::SUPPORT_POLICY;
+pub use compliance::{SUPPORT_POLICY, organization_findings};
 pub(crate) use engine::{KeyEnforcement, Unaddressed, plan_account_provisional};
 pub use engine::{plan_account, policy_tightens};
 pub use model::*;

@@ -135,6 +135,9 @@ rules! {
     /// `[audit] forbid_service_wildcards`: no customer-managed policy allows `SERVICE:*`
     /// (Security Hub IAM.21).
     AuditForbidServiceWildcards = "audit.forbid_service_wildcards",
+    /// `[organization] require_root_credentials_management`: centralized root access
+    /// (`RootCredentialsManagement`, `RootSessions`) is enabled.
+    OrganizationRootAccess = "organization.require_root_credentials_management",
     /// `[users.access_keys.rotation]`: what follows a rotation (the old key retired once the
     /// new one is used or the overlap is over, an interrupted rotation's undelivered key
     /// deleted, its records kept), and `apply --rotate-now`.

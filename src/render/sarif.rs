@@ -533,7 +533,8 @@ fn key_of(rule: Rule) -> Key {
         | Rule::AuditSecurityContact
         | Rule::AuditAccessAnalyzer
         | Rule::AuditForbidCloudShell
-        | Rule::AuditForbidServiceWildcards => Key::Path(rule.as_str()),
+        | Rule::AuditForbidServiceWildcards
+        | Rule::OrganizationRootAccess => Key::Path(rule.as_str()),
         Rule::UsersException => Key::Path("users.exception"),
         // The `[[user]]` entry that says so, or `[users.break_glass]`'s key.
         Rule::BreakGlassMfa => Key::UserEntry(Some("break_glass")),

@@ -112,6 +112,7 @@ pub fn area_of(rule: Rule) -> Area {
         Rule::AuditSecurityContact
         | Rule::AuditAccessAnalyzer
         | Rule::AuditForbidCloudShell
-        | Rule::AuditForbidServiceWildcards => Area::Policies,
+        | Rule::AuditForbidServiceWildcards
+        | Rule::OrganizationRootAccess => Area::Policies,
     }
 }

@@ -209,12 +209,14 @@ fn resource(
                     .unwrap_or_else(|| format!("arn:{partition}:iam::{account_id}:user/{user}")),
             }
         }
-        Address::PasswordPolicy | Address::CloudTrail | Address::Root | Address::Account => {
-            HubResource {
-                kind: "AwsAccount",
-                id: format!("AWS::::Account:{account_id}"),
-            }
-        }
+        Address::PasswordPolicy
+        | Address::CloudTrail
+        | Address::Root
+        | Address::Account
+        | Address::Organization => HubResource {
+            kind: "AwsAccount",
+            id: format!("AWS::::Account:{account_id}"),
+        },
         Address::ServerCertificate(name) => HubResource {
             kind: "Other",
             id: format!("arn:{partition}:iam::{account_id}:server-certificate/{name}"),

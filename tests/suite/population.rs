@@ -473,3 +473,73 @@ async fn the_account_controls_an_api_can_judge_are_findings_with_their_controls(
         serde_json::json!(["IAM.21"])
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_organizations_root_access_is_judged_once_per_run_with_the_base_identity() {
+    let base = fresh_account().await;
+    let (_, _ids) = support::create_organization(&base, &["member-a", "member-b"]).await;
+    base.iam()
+        .await
+        .enable_organizations_root_credentials_management()
+        .send()
+        .await
+        .unwrap();
+    base.requests();
+    let dir = tempfile::tempdir().unwrap();
+    let config = desired(
+        dir.path(),
+        "[organization]\nrole_name = \"OrganizationAccountAccessRole\"\n\
+         require_root_credentials_management = true\n",
+    );
+    let plan = plan_json(&base, &config);
+    // One read, with the base identity's key, whatever the number of accounts.
+    let used = base.requests();
+    assert_eq!(
+        used.get("iam:ListOrganizationsFeatures"),
+        Some(&1),
+        "{used:?}"
+    );
+    let accounts = plan["accounts"].as_array().unwrap();
+    let organization = accounts
+        .iter()
+        .find(|a| a["name"] == "organization")
+        .unwrap_or_else(|| panic!("{plan:#}"));
+    assert_eq!(accounts.last(), Some(organization), "after the accounts");
+    let findings = organization["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), 1, "{plan:#}");
+    assert_eq!(findings[0]["address"], "organization");
+    assert_eq!(
+        findings[0]["rule"],
+        "organization.require_root_credentials_management"
+    );
+    let message = findings[0]["message"].as_str().unwrap();
+    assert!(message.contains("RootSessions off"), "{message}");
+    assert!(!message.contains("RootCredentialsManagement"), "{message}");
+    // No account's own plan holds it.
+    for account in accounts.iter().filter(|a| a["name"] != "organization") {
+        assert!(
+            account["findings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|f| f["address"] != "organization"),
+            "{account:#}"
+        );
+    }
+    // Once both are on, nothing is said.
+    base.iam()
+        .await
+        .enable_organizations_root_sessions()
+        .send()
+        .await
+        .unwrap();
+    let plan = plan_json(&base, &config);
+    let organization = plan["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["name"] == "organization")
+        .unwrap()
+        .clone();
+    assert_eq!(organization["findings"], serde_json::json!([]), "{plan:#}");
+}
