@@ -1040,6 +1040,32 @@ def serve(app, http: str) -> int:
     return server.effective_port
 
 
+def route_short_json_targets() -> None:
+    """Routes a JSON-protocol request whose `X-Amz-Target` names the service by its short
+    shape name, as the Rust SDK does (`CloudTrail_20131101.DescribeTrails`, aws-sdk-cloudtrail
+    1.81), when botocore's model gives the service's full id as its `targetPrefix`
+    (`com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101`, botocore 1.44.18). Moto routes
+    by the model's prefix alone and answered such a request 404 with no body, which the SDK
+    reports as an unhandled error: every plan with `require_cloudtrail` failed on moto 5.2.6
+    with botocore 1.44.18. CloudTrail answers both forms."""
+    from moto.core.routing import JSONRouter
+
+    match = JSONRouter._match
+
+    def _match(self, request):
+        operation, params = match(self, request)
+        if operation is None:
+            target = request.headers.get("X-Amz-Target", "")
+            prefix, _, name = target.rpartition(".")
+            for full, model in self._operations_by_target.items():
+                full_prefix, _, full_name = full.rpartition(".")
+                if name == full_name and full_prefix.rpartition(".")[2] == prefix:
+                    return model, params
+        return operation, params
+
+    JSONRouter._match = _match
+
+
 def index_access_keys() -> None:
     """Finds the account of a request's access key in a dictionary, not by a scan.
 
@@ -1095,6 +1121,7 @@ def main() -> None:
 
     patch_moto()
     patch_extensions()
+    route_short_json_targets()
     index_access_keys()
     # What moto.server.ThreadedMotoServer does, with the test fixtures around
     # moto's app (ThreadedMotoServer has no way to wrap it).
