@@ -17,8 +17,9 @@
 /// log, DNS, the SDK's own.
 pub const RESERVED_FDS: u64 = 64;
 /// The memory one account in flight may take at its peak, with room: an account of a few
-/// thousand users (its live state and plan), its clients, and its connections' buffers. A
-/// fleet of 20-user accounts on moto measured about 0.3 MB per account in flight (BENCHMARKS.md).
+/// thousand users (its live state and plan), its clients, and its connections' buffers.
+/// Measured on moto (peak RSS against `--parallelism` over one fleet, debug build;
+/// BENCHMARKS.md): 1.2-1.4 MB per 20-user account in flight, 3.4 MB per 1,000-user account.
 pub const MEMORY_PER_ACCOUNT: u64 = 8 << 20;
 /// The most accounts `auto` runs at once: beyond it the base identity's own calls (STS,
 /// Organizations) and the one process's CPU, not the accounts, set the pace.

@@ -1056,6 +1056,74 @@ def serve(app, http: str) -> int:
     return server.effective_port
 
 
+def route_short_json_targets() -> None:
+    """Routes a JSON-protocol request whose `X-Amz-Target` names the service by its short
+    shape name, as the Rust SDK does (`CloudTrail_20131101.DescribeTrails`, aws-sdk-cloudtrail
+    1.81), when botocore's model gives the service's full id as its `targetPrefix`
+    (`com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101`, botocore 1.44.18). Moto routes
+    by the model's prefix alone and answered such a request 404 with no body, which the SDK
+    reports as an unhandled error: every plan with `require_cloudtrail` failed on moto 5.2.6
+    with botocore 1.44.18. CloudTrail answers both forms."""
+    from moto.core.routing import JSONRouter
+
+    match = JSONRouter._match
+
+    def _match(self, request):
+        operation, params = match(self, request)
+        if operation is None:
+            target = request.headers.get("X-Amz-Target", "")
+            prefix, _, name = target.rpartition(".")
+            for full, model in self._operations_by_target.items():
+                full_prefix, _, full_name = full.rpartition(".")
+                if name == full_name and full_prefix.rpartition(".")[2] == prefix:
+                    return model, params
+        return operation, params
+
+    JSONRouter._match = _match
+
+
+def index_access_keys() -> None:
+    """Finds the account of a request's access key in a dictionary, not by a scan.
+
+    Moto finds the account of every request by looking for its access key id in
+    each account's IAM backend in turn, six partitions each
+    (`moto.iam.models.get_account_id_from`): the cost of a request grows with the
+    accounts moto holds. Measured with bare boto3 (`ListUsers`, 8 threads) on a
+    server holding 1,000 assumed-role accounts: 3.1 ms of moto CPU per request in
+    the first account made, 8.7 ms in the 501st, 13.3 ms in the 1,000th
+    (BENCHMARKS.md, issue 24). Here each key's account is remembered once found,
+    and checked on every use (a deleted key is looked for again); a key no
+    account holds is remembered as moto's default account, as the scan answers:
+    moto makes key ids at random, so an unknown id (the ambient `testing`) never
+    becomes an account's. Like `serve`, it changes no answer, only what each
+    request costs. IAMCTL_MOTO_ACCOUNT_SCAN=1 brings back moto's scan, to compare.
+    """
+    if os.environ.get("IAMCTL_MOTO_ACCOUNT_SCAN") == "1":
+        return
+    import moto.iam.models as iam_models
+
+    scan = iam_models.get_account_id_from
+    default = iam_models.DEFAULT_ACCOUNT_ID
+    known = {}  # access key id -> account id
+
+    def holds(account_id: str, access_key: str) -> bool:
+        # dict.get and dict.values: neither makes a backend, as indexing would.
+        account = dict.get(iam_models.iam_backends, account_id)
+        return account is not None and any(
+            access_key in backend.access_keys for backend in list(dict.values(account))
+        )
+
+    def get_account_id_from(access_key: str) -> str:
+        account_id = known.get(access_key)
+        if account_id is not None and (account_id == default or holds(account_id, access_key)):
+            return account_id
+        account_id = scan(access_key)
+        known[access_key] = account_id
+        return account_id
+
+    iam_models.get_account_id_from = get_account_id_from
+
+
 def main() -> None:
     # An ambient MOTO_ACCOUNT_ID would route every request to one account and
     # break the per-test account isolation the harness relies on.
@@ -1069,6 +1137,8 @@ def main() -> None:
 
     patch_moto()
     patch_extensions()
+    route_short_json_targets()
+    index_access_keys()
     # What moto.server.ThreadedMotoServer does, with the test fixtures around
     # moto's app (ThreadedMotoServer has no way to wrap it).
     app = request_log(
