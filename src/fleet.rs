@@ -227,7 +227,7 @@ fn target_of(spec: &AccountSpec) -> Target {
 }
 
 /// The account id of `arn:PARTITION:iam::ACCOUNT_ID:role/NAME`.
-fn role_arn_account(arn: &str) -> Option<String> {
+pub(crate) fn role_arn_account(arn: &str) -> Option<String> {
     let account = arn.split(':').nth(4)?;
     (account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit())).then(|| account.to_owned())
 }

@@ -407,7 +407,7 @@ async fn tell_break_glass_sign_ins(
         let spec = doc.account.iter().find(|a| {
             a.role_arn
                 .as_deref()
-                .and_then(|arn| arn.split(':').nth(4))
+                .and_then(crate::fleet::role_arn_account)
                 .is_some_and(|id| id == sign_in.account_id)
         });
         let rules = doc.rules_for(spec);

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use aws_sdk_iam::types::{AttachedPolicy, EntityType, PolicyDetail};
 
-use super::grants::{allows_everything, allows_service_wildcard, is_full_admin_aws_policy};
+use super::grants::{allows_everything, grants, is_full_admin_aws_policy};
 use super::to_utc;
 use crate::aws::{AccountClients, AwsError, call};
 use crate::permissions::GET_ACCOUNT_AUTHORIZATION_DETAILS;
@@ -133,10 +133,11 @@ pub(crate) async fn read(clients: &AccountClients, want: Want) -> Result<Directo
                 .find(|v| v.is_default_version());
             if let (Some(arn), Some(document)) = (policy.arn(), default.and_then(|v| v.document()))
             {
-                if allows_everything(document) {
+                let grants = grants(document);
+                if grants.everything {
                     full_admin_local.insert(arn.to_owned());
                 }
-                if allows_service_wildcard(document) {
+                if grants.service_wildcard {
                     // The name, or the ARN's last part (moto's details leave `PolicyName` out).
                     let name = policy
                         .policy_name()

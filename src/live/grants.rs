@@ -24,62 +24,56 @@ pub fn is_full_admin_aws_policy(arn: &str) -> bool {
     arn.starts_with("arn:") && FULL_ADMIN_AWS_POLICIES.contains(&name)
 }
 
-/// A policy document as IAM returns it (URL-encoded JSON, or plain JSON) allows some action
-/// on some resource without limit: a statement with `"Effect": "Allow"`, `"Action"` `"*"` (or
-/// a list holding it) and `"Resource"` `"*"` (or a list holding it). Conditions do not make it
-/// less of an administrator policy: CIS counts it all the same. A document that does not
-/// parse allows nothing iamctl can tell.
-pub fn allows_everything(document: &str) -> bool {
-    let decoded = percent_encoding::percent_decode_str(document).decode_utf8_lossy();
-    let parsed: Value = match serde_json::from_str(&decoded) {
-        Ok(value) => value,
-        Err(_) => match serde_json::from_str(document) {
-            Ok(value) => value,
-            Err(_) => return false,
-        },
-    };
-    let statements = match &parsed["Statement"] {
-        Value::Array(list) => list.iter().collect(),
-        statement @ Value::Object(_) => vec![statement],
-        _ => Vec::new(),
-    };
-    statements.into_iter().any(|statement| {
-        statement["Effect"] == "Allow"
-            && is_star(&statement["Action"])
-            && is_star(&statement["Resource"])
-    })
+/// What a policy document allows, as the policy rules judge it, from one parse.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Grants {
+    /// Some action on some resource without limit (`"*"` on `"*"`, CIS 1.16).
+    pub everything: bool,
+    /// Every action of some service (`"s3:*"`, Security Hub IAM.21).
+    pub service_wildcard: bool,
 }
 
-/// A policy document allows every action of some service (`"s3:*"`, Security Hub IAM.21): a
-/// statement with `"Effect": "Allow"` whose `"Action"` is, or lists, `SERVICE:*`. Parsed as
-/// [`allows_everything`] parses.
-pub fn allows_service_wildcard(document: &str) -> bool {
+/// What a policy document as IAM returns it (URL-encoded JSON, or plain JSON) allows. Only
+/// statements with `"Effect": "Allow"` count:
+/// - `everything`: `"Action"` `"*"` (or a list holding it) and `"Resource"` `"*"` (or a list
+///   holding it). Conditions do not make it less of an administrator policy: CIS counts it all
+///   the same.
+/// - `service_wildcard`: `"Action"` is, or lists, `SERVICE:*`.
+///
+/// A document that does not parse allows nothing iamctl can tell.
+pub fn grants(document: &str) -> Grants {
     let decoded = percent_encoding::percent_decode_str(document).decode_utf8_lossy();
     let parsed: Value = match serde_json::from_str(&decoded) {
         Ok(value) => value,
         Err(_) => match serde_json::from_str(document) {
             Ok(value) => value,
-            Err(_) => return false,
+            Err(_) => return Grants::default(),
         },
     };
-    let statements = match &parsed["Statement"] {
+    let statements: Vec<&Value> = match &parsed["Statement"] {
         Value::Array(list) => list.iter().collect(),
         statement @ Value::Object(_) => vec![statement],
         _ => Vec::new(),
     };
+    let allowing = || statements.iter().filter(|s| s["Effect"] == "Allow");
     let service_wildcard = |action: &Value| {
         action.as_str().is_some_and(|a| {
             a.strip_suffix(":*")
                 .is_some_and(|service| !service.is_empty() && !service.contains('*'))
         })
     };
-    statements.into_iter().any(|statement| {
-        statement["Effect"] == "Allow"
-            && match &statement["Action"] {
-                Value::Array(list) => list.iter().any(service_wildcard),
-                action => service_wildcard(action),
-            }
-    })
+    Grants {
+        everything: allowing().any(|s| is_star(&s["Action"]) && is_star(&s["Resource"])),
+        service_wildcard: allowing().any(|s| match &s["Action"] {
+            Value::Array(list) => list.iter().any(service_wildcard),
+            action => service_wildcard(action),
+        }),
+    }
+}
+
+/// Whether a policy document allows `"*"` on `"*"` ([`grants`]).
+pub fn allows_everything(document: &str) -> bool {
+    grants(document).everything
 }
 
 /// `"*"`, or a list holding `"*"`.
@@ -123,7 +117,7 @@ mod tests {
                 true,
             ),
         ] {
-            assert_eq!(allows_service_wildcard(document), expected, "{document}");
+            assert_eq!(grants(document).service_wildcard, expected, "{document}");
         }
     }
 

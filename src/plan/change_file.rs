@@ -222,6 +222,13 @@ impl TryFrom<ChangeSrc> for Change {
                 )),
             }
         };
+        // When a deactivated key or credential will be deleted (`delete_inactive`), if said.
+        let delete_on = |src: &ChangeSrc| -> Result<Option<DateTime<Utc>>, String> {
+            src.after
+                .get("delete_on")
+                .map(|date| facts(date, "after", src))
+                .transpose()
+        };
         let not_planned = |src: &ChangeSrc| {
             format!(
                 "iamctl makes no {} change at {}: this plan was not written by iamctl",
@@ -284,10 +291,7 @@ impl TryFrom<ChangeSrc> for Change {
                     user: user.clone(),
                     key: key(&src, key_id)?,
                     if_still_unused: reading == RuleReading::KeyStillUnused,
-                    delete_on: match src.after.get("delete_on") {
-                        Some(date) => Some(facts(date, "after", &src)?),
-                        None => None,
-                    },
+                    delete_on: delete_on(&src)?,
                 }
             }
             (Address::AccessKey { user, key_id }, Action::Delete) => ChangeKind::DeleteAccessKey {
@@ -426,10 +430,7 @@ impl TryFrom<ChangeSrc> for Change {
                 ChangeKind::DeactivateCredential {
                     user: user.clone(),
                     credential: credential(&src)?,
-                    delete_on: match src.after.get("delete_on") {
-                        Some(date) => Some(facts(date, "after", &src)?),
-                        None => None,
-                    },
+                    delete_on: delete_on(&src)?,
                 }
             }
             (Address::Credential { user, .. }, Action::Delete) => ChangeKind::DeleteCredential {

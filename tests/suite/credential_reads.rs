@@ -6,13 +6,13 @@ use crate::support;
 
 use std::collections::BTreeMap;
 
-use crate::support::{SeedUser, enable_virtual_mfa, fresh_account, seed_user};
+use crate::support::{
+    SeedUser, create_service_credential, enable_virtual_mfa, fresh_account, seed_user,
+    upload_server_certificate, upload_signing_certificate, upload_ssh_key,
+};
 use aws_sdk_iam::types::StatusType;
 use iamctl::live::Snapshot;
 use iamctl::state::{CertificateId, KeyStatus, MfaKind, ServiceCredentialStatus, User};
-
-const SIGNING_CERT: &str = include_str!("../fixtures/credential_reads/signing.pem");
-const SSH_KEY: &str = include_str!("../fixtures/credential_reads/ssh.pub");
 
 const TABLES: &str = r#"
 [users.service_credentials]
@@ -93,24 +93,9 @@ async fn a_snapshot_reads_every_credential_kind_and_account_control_its_tables_a
 
     // dev: an old CodeCommit credential, a Bedrock key expiring in 30 days, an inactive
     // Keyspaces credential, an SSH key and a signing certificate.
-    let create = |service: &'static str, days: Option<i32>| {
-        let iam = iam.clone();
-        async move {
-            iam.create_service_specific_credential()
-                .user_name("dev")
-                .service_name(service)
-                .set_credential_age_days(days)
-                .send()
-                .await
-                .unwrap()
-                .service_specific_credential
-                .unwrap()
-                .service_specific_credential_id
-        }
-    };
-    let codecommit = create("codecommit.amazonaws.com", None).await;
-    let bedrock = create("bedrock.amazonaws.com", Some(30)).await;
-    let keyspaces = create("cassandra.amazonaws.com", None).await;
+    let codecommit = create_service_credential(&iam, "dev", "codecommit.amazonaws.com", None).await;
+    let bedrock = create_service_credential(&iam, "dev", "bedrock.amazonaws.com", Some(30)).await;
+    let keyspaces = create_service_credential(&iam, "dev", "cassandra.amazonaws.com", None).await;
     iam.update_service_specific_credential()
         .user_name("dev")
         .service_specific_credential_id(&keyspaces)
@@ -121,34 +106,10 @@ async fn a_snapshot_reads_every_credential_kind_and_account_control_its_tables_a
     account.credential_dates(&format!(
         "\"user\":\"dev\",\"service_specific_credential_id\":\"{codecommit}\",\"created_days_ago\":200"
     ));
-    let ssh = iam
-        .upload_ssh_public_key()
-        .user_name("dev")
-        .ssh_public_key_body(SSH_KEY.trim())
-        .send()
-        .await
-        .unwrap()
-        .ssh_public_key
-        .unwrap()
-        .ssh_public_key_id;
-    let cert = iam
-        .upload_signing_certificate()
-        .user_name("dev")
-        .certificate_body(SIGNING_CERT)
-        .send()
-        .await
-        .unwrap()
-        .certificate
-        .unwrap()
-        .certificate_id;
+    let ssh = upload_ssh_key(&iam, "dev").await;
+    let cert = upload_signing_certificate(&iam, "dev").await;
     // An expired server certificate.
-    iam.upload_server_certificate()
-        .server_certificate_name("old-web")
-        .certificate_body(SIGNING_CERT)
-        .private_key("not read")
-        .send()
-        .await
-        .unwrap();
+    upload_server_certificate(&iam, "old-web").await;
     account.credential_dates(
         "\"server_certificate\":\"old-web\",\"uploaded_days_ago\":400,\"expires_days_ago\":10",
     );

@@ -14,10 +14,10 @@ use aws_sdk_iam::types::StatusType;
 use chrono::{Duration, Utc};
 use serde_json::Value;
 use support::cli::{desired, run};
-use support::{Account, SeedUser, fresh_account, seed_user};
-
-const SIGNING_CERT: &str = include_str!("../fixtures/credential_reads/signing.pem");
-const SSH_KEY: &str = include_str!("../fixtures/credential_reads/ssh.pub");
+use support::{
+    Account, SeedUser, create_service_credential, fresh_account, seed_user,
+    upload_server_certificate, upload_signing_certificate, upload_ssh_key,
+};
 
 const DESIRED: &str = r#"
 [users.service_credentials]
@@ -65,23 +65,9 @@ async fn seed(account: &Account) -> Seeded {
         },
     )
     .await;
-    let create = |service: &'static str| {
-        let iam = iam.clone();
-        async move {
-            iam.create_service_specific_credential()
-                .user_name("dev")
-                .service_name(service)
-                .send()
-                .await
-                .unwrap()
-                .service_specific_credential
-                .unwrap()
-                .service_specific_credential_id
-        }
-    };
-    let codecommit = create("codecommit.amazonaws.com").await;
-    let bedrock = create("bedrock.amazonaws.com").await;
-    let keyspaces = create("cassandra.amazonaws.com").await;
+    let codecommit = create_service_credential(&iam, "dev", "codecommit.amazonaws.com", None).await;
+    let bedrock = create_service_credential(&iam, "dev", "bedrock.amazonaws.com", None).await;
+    let keyspaces = create_service_credential(&iam, "dev", "cassandra.amazonaws.com", None).await;
     iam.update_service_specific_credential()
         .user_name("dev")
         .service_specific_credential_id(&keyspaces)
@@ -96,37 +82,13 @@ async fn seed(account: &Account) -> Seeded {
     account.credential_dates(&format!(
         "\"user\":\"dev\",\"service_specific_credential_id\":\"{bedrock}\",\"created_days_ago\":25"
     ));
-    let ssh = iam
-        .upload_ssh_public_key()
-        .user_name("dev")
-        .ssh_public_key_body(SSH_KEY.trim())
-        .send()
-        .await
-        .unwrap()
-        .ssh_public_key
-        .unwrap()
-        .ssh_public_key_id;
+    let ssh = upload_ssh_key(&iam, "dev").await;
     account.credential_dates(&format!(
         "\"user\":\"dev\",\"ssh_public_key_id\":\"{ssh}\",\"uploaded_days_ago\":400"
     ));
-    let cert = iam
-        .upload_signing_certificate()
-        .user_name("dev")
-        .certificate_body(SIGNING_CERT)
-        .send()
-        .await
-        .unwrap()
-        .certificate
-        .unwrap()
-        .certificate_id;
+    let cert = upload_signing_certificate(&iam, "dev").await;
     for (name, expired_days_ago) in [("old-web", 40), ("new-web", 10)] {
-        iam.upload_server_certificate()
-            .server_certificate_name(name)
-            .certificate_body(SIGNING_CERT)
-            .private_key("not read")
-            .send()
-            .await
-            .unwrap();
+        upload_server_certificate(&iam, name).await;
         account.credential_dates(&format!(
             "\"server_certificate\":\"{name}\",\"uploaded_days_ago\":400,\"expires_days_ago\":{expired_days_ago}"
         ));

@@ -23,7 +23,10 @@ use iamctl::permissions::{
     APPLY, BASE, GET_USER, LIST_ACCESS_KEYS, NO_PERMISSION_NEEDED, Permission, READ, SECURITY_HUB,
 };
 use support::cli::{desired, offline_cmd, output};
-use support::{Account, Backdate, SeedUser, fresh_account, seed_user};
+use support::{
+    Account, Backdate, SeedUser, create_service_credential, fresh_account, seed_user,
+    upload_server_certificate, upload_signing_certificate, upload_ssh_key,
+};
 
 fn actions(list: &[iamctl::permissions::Permission]) -> BTreeSet<String> {
     list.iter().map(|p| p.action.to_owned()).collect()
@@ -141,9 +144,6 @@ forbid = true
 delete_expired_after_days = 30
 "#;
 
-const SIGNING_CERT: &str = include_str!("../fixtures/credential_reads/signing.pem");
-const SSH_KEY: &str = include_str!("../fixtures/credential_reads/ssh.pub");
-
 async fn one_key(iam: &aws_sdk_iam::Client, name: &str) -> String {
     let spec = SeedUser {
         active_keys: 1,
@@ -249,14 +249,9 @@ async fn every_action_a_run_uses_is_granted_and_every_granted_action_is_used() {
     );
     assert_eq!(code, 0, "{out}");
     used_within(&account, "snapshot", &read_only(), &mut all_used);
-    // A snapshot with the credential and account-control tables (refused by `plan` until
-    // the engine enforces them): their reads, a signing certificate's id among them.
-    iam.upload_signing_certificate()
-        .user_name("newhire")
-        .certificate_body(include_str!("../fixtures/credential_reads/signing.pem"))
-        .send()
-        .await
-        .unwrap();
+    // A snapshot with the credential and account-control tables: their reads, a signing
+    // certificate's id among them.
+    upload_signing_certificate(&iam, "newhire").await;
     account.requests();
     let tables = dir.path().join("tables.toml");
     std::fs::write(
@@ -419,45 +414,16 @@ async fn every_action_a_run_uses_is_granted_and_every_granted_action_is_used() {
     }
 
     // The other credential kinds: each deactivated, then deleted, with its own calls.
-    let cred = iam
-        .create_service_specific_credential()
-        .user_name("newhire")
-        .service_name("codecommit.amazonaws.com")
-        .send()
-        .await
-        .unwrap()
-        .service_specific_credential
-        .unwrap()
-        .service_specific_credential_id;
+    let cred = create_service_credential(&iam, "newhire", "codecommit.amazonaws.com", None).await;
     account.credential_dates(&format!(
         "\"user\":\"newhire\",\"service_specific_credential_id\":\"{cred}\",\"created_days_ago\":200"
     ));
-    let ssh = iam
-        .upload_ssh_public_key()
-        .user_name("newhire")
-        .ssh_public_key_body(SSH_KEY.trim())
-        .send()
-        .await
-        .unwrap()
-        .ssh_public_key
-        .unwrap()
-        .ssh_public_key_id;
+    let ssh = upload_ssh_key(&iam, "newhire").await;
     account.credential_dates(&format!(
         "\"user\":\"newhire\",\"ssh_public_key_id\":\"{ssh}\",\"uploaded_days_ago\":400"
     ));
-    iam.upload_signing_certificate()
-        .user_name("newhire")
-        .certificate_body(SIGNING_CERT)
-        .send()
-        .await
-        .unwrap();
-    iam.upload_server_certificate()
-        .server_certificate_name("old-web")
-        .certificate_body(SIGNING_CERT)
-        .private_key("not read")
-        .send()
-        .await
-        .unwrap();
+    upload_signing_certificate(&iam, "newhire").await;
+    upload_server_certificate(&iam, "old-web").await;
     account.credential_dates(
         "\"server_certificate\":\"old-web\",\"uploaded_days_ago\":400,\"expires_days_ago\":40",
     );
@@ -488,12 +454,7 @@ async fn every_action_a_run_uses_is_granted_and_every_granted_action_is_used() {
         assert!(used.contains_key(expected), "{expected} not used:\n{out}");
     }
     // With no grace, what is inactive now goes; a new certificate is deleted at once.
-    iam.upload_signing_certificate()
-        .user_name("bob")
-        .certificate_body(SIGNING_CERT)
-        .send()
-        .await
-        .unwrap();
+    upload_signing_certificate(&iam, "bob").await;
     account.requests();
     std::fs::write(&fourth, kinds("delete")).unwrap();
     let (code, out) = run(

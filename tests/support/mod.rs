@@ -551,6 +551,84 @@ pub async fn create_organization<'n>(
     (org, ids)
 }
 
+/// A signing certificate's body (a self-signed X.509 certificate, also used as a server
+/// certificate's) and an SSH public key, for seeding the other credential kinds.
+pub const SIGNING_CERT: &str = include_str!("../fixtures/credential_reads/signing.pem");
+pub const SSH_KEY: &str = include_str!("../fixtures/credential_reads/ssh.pub");
+
+/// Creates a service-specific credential of `user` for `service` (`age_days`: a Bedrock API
+/// key's expiry); returns its id.
+pub async fn create_service_credential(
+    iam: &aws_sdk_iam::Client,
+    user: &str,
+    service: &str,
+    age_days: Option<i32>,
+) -> String {
+    iam.create_service_specific_credential()
+        .user_name(user)
+        .service_name(service)
+        .set_credential_age_days(age_days)
+        .send()
+        .await
+        .unwrap_or_else(|e| {
+            panic!(
+                "CreateServiceSpecificCredential {user}: {}",
+                DisplayErrorContext(&e)
+            )
+        })
+        .service_specific_credential
+        .expect("the new credential")
+        .service_specific_credential_id
+}
+
+/// Uploads [`SSH_KEY`] for `user`; returns its id.
+pub async fn upload_ssh_key(iam: &aws_sdk_iam::Client, user: &str) -> String {
+    iam.upload_ssh_public_key()
+        .user_name(user)
+        .ssh_public_key_body(SSH_KEY.trim())
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("UploadSSHPublicKey {user}: {}", DisplayErrorContext(&e)))
+        .ssh_public_key
+        .expect("the new key")
+        .ssh_public_key_id
+}
+
+/// Uploads [`SIGNING_CERT`] as a signing certificate of `user`; returns its id.
+pub async fn upload_signing_certificate(iam: &aws_sdk_iam::Client, user: &str) -> String {
+    iam.upload_signing_certificate()
+        .user_name(user)
+        .certificate_body(SIGNING_CERT)
+        .send()
+        .await
+        .unwrap_or_else(|e| {
+            panic!(
+                "UploadSigningCertificate {user}: {}",
+                DisplayErrorContext(&e)
+            )
+        })
+        .certificate
+        .expect("the new certificate")
+        .certificate_id
+}
+
+/// Uploads [`SIGNING_CERT`] as the server certificate `name` (its dates are set with
+/// [`Account::credential_dates`]).
+pub async fn upload_server_certificate(iam: &aws_sdk_iam::Client, name: &str) {
+    iam.upload_server_certificate()
+        .server_certificate_name(name)
+        .certificate_body(SIGNING_CERT)
+        .private_key("not read")
+        .send()
+        .await
+        .unwrap_or_else(|e| {
+            panic!(
+                "UploadServerCertificate {name}: {}",
+                DisplayErrorContext(&e)
+            )
+        });
+}
+
 /// Gives `name` an enabled virtual MFA device named after the user.
 pub async fn enable_virtual_mfa(iam: &aws_sdk_iam::Client, name: &str) {
     let fail = |step: &str, e: &dyn std::error::Error| -> ! {

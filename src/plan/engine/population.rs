@@ -11,11 +11,12 @@
 
 use chrono::Duration;
 
+use super::access_keys::key_facts;
 use super::{Context, Output, Unaddressed, day};
 use crate::desired::model::OnUnlisted;
 use crate::desired::{CredentialAction, InventoryRules};
 use crate::plan::address::{Action, Address};
-use crate::plan::change::{ChangeKind, KeyFacts, ProfileFacts};
+use crate::plan::change::{ChangeKind, ProfileFacts};
 use crate::plan::lifecycle::within_notice;
 use crate::plan::model::{Finding, Notice};
 use crate::plan::records::UserRecords;
@@ -220,7 +221,8 @@ impl Context<'_> {
             if key.status != KeyStatus::Active {
                 continue;
             }
-            let Some(id) = key.id.iam() else {
+            // The key's facts as every key rule sees them (`access_keys::key_facts`).
+            let Some(facts) = key_facts(key, &records) else {
                 // Known by report slot: its id and use are read, and the user planned again.
                 out.unaddressed.push(Unaddressed {
                     user: user.name.clone(),
@@ -232,7 +234,7 @@ impl Context<'_> {
             };
             let address = Address::AccessKey {
                 user: user.name.clone(),
-                key_id: id.clone(),
+                key_id: facts.id.clone(),
             };
             if self.is_caller_key(key) {
                 out.finding(
@@ -249,14 +251,7 @@ impl Context<'_> {
                 rule,
                 ChangeKind::DeactivateAccessKey {
                     user: user.name.clone(),
-                    key: KeyFacts {
-                        id: id.clone(),
-                        status: key.status,
-                        created: key.created,
-                        last_used: key.last_used,
-                        inactive_since: None,
-                        rotation: records.rotations.get(id).cloned(),
-                    },
+                    key: facts,
                     if_still_unused: false,
                     delete_on: None,
                 },

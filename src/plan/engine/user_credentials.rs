@@ -64,6 +64,7 @@ impl CredentialKind for SigningCertificates {
 }
 
 /// What a rule of the kind's own (not a lifecycle limit) says of an active credential.
+#[derive(Clone)]
 struct Flag {
     rule: Rule,
     action: CredentialAction,
@@ -421,11 +422,7 @@ impl Context<'_> {
                             message: breach.message,
                         })
                         .collect();
-                    flags.extend(item.flags.iter().map(|flag| Flag {
-                        rule: flag.rule,
-                        action: flag.action,
-                        message: flag.message.clone(),
-                    }));
+                    flags.extend(item.flags.iter().cloned());
                     // The strongest action wins; of equals, the first rule.
                     let strongest =
                         flags
