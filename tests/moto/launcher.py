@@ -235,7 +235,23 @@ def patch_moto() -> None:
     if not hasattr(AccountSummary(None), "_account_mfa_enabled"):
         raise RuntimeError("moto's AccountSummary no longer has _account_mfa_enabled")
 
+    # GetAccessKeyLastUsed: moto looks for the key in every account by iterating
+    # the live dictionary of accounts, which another request thread grows when a
+    # test makes its account ("RuntimeError: dictionary changed size during
+    # iteration", seen once in CI). The same scan over a copy, as moto's own
+    # get_account_id_from does (moto issue #5881). Not a behaviour change.
+    from moto.iam.models import iam_backends
+
+    def get_all_access_keys_for_all_users(self):
+        keys = []
+        for account in list(dict.values(iam_backends)):
+            backend = account[self.partition]
+            for user in list(backend.users.values()):
+                keys += user.get_all_access_keys()
+        return keys
+
     for cls, name, new in [
+        (IAMBackend, "get_all_access_keys_for_all_users", get_all_access_keys_for_all_users),
         (IamResponse, "create_login_profile", create_login_profile),
         (IamResponse, "get_login_profile", get_login_profile),
         (IAMBackend, "update_login_profile", update_login_profile),
