@@ -106,13 +106,34 @@ pub fn area_of(rule: Rule) -> Area {
         | Rule::UsersException
         | Rule::UsersRequireTags
         | Rule::BreakGlassUsed
-        | Rule::BreakGlassPolicies => Area::Console,
+        | Rule::BreakGlassPolicies => Area::Users,
         Rule::BreakGlassMfa => Area::Mfa,
         Rule::BreakGlassAccessKey | Rule::KeysForbidSetupKeys => Area::AccessKeys,
-        Rule::AuditSecurityContact
-        | Rule::AuditAccessAnalyzer
-        | Rule::AuditForbidCloudShell
-        | Rule::AuditForbidServiceWildcards
-        | Rule::OrganizationRootAccess => Area::Policies,
+        Rule::AuditForbidCloudShell | Rule::AuditForbidServiceWildcards => Area::Policies,
+        Rule::AuditSecurityContact | Rule::AuditAccessAnalyzer | Rule::OrganizationRootAccess => {
+            Area::Account
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_area_has_a_rule_and_population_and_account_rules_have_their_own_columns() {
+        let rules = Rule::ALL;
+        for area in Area::ALL {
+            assert!(
+                rules.iter().any(|rule| area_of(*rule) == area),
+                "no rule fills the {} column",
+                area.title()
+            );
+        }
+        assert_eq!(area_of(Rule::UsersInventory), Area::Users);
+        assert_eq!(area_of(Rule::BreakGlassUsed), Area::Users);
+        assert_eq!(area_of(Rule::OrganizationRootAccess), Area::Account);
+        assert_eq!(area_of(Rule::AuditSecurityContact), Area::Account);
+        assert_eq!(area_of(Rule::AuditForbidServiceWildcards), Area::Policies);
     }
 }

@@ -20,11 +20,16 @@ pub enum Area {
     Root,
     Policies,
     CloudTrail,
+    /// The IAM users as a population: who may exist, exceptions, tags, break-glass use.
+    Users,
+    /// Settings of the account or organization itself: security contact, Access Analyzer,
+    /// centralized root access.
+    Account,
 }
 
 impl Area {
     /// Every area, in the matrix's column order.
-    pub const ALL: [Area; 8] = [
+    pub const ALL: [Area; 10] = [
         Area::PasswordPolicy,
         Area::Console,
         Area::Mfa,
@@ -33,6 +38,8 @@ impl Area {
         Area::Root,
         Area::Policies,
         Area::CloudTrail,
+        Area::Users,
+        Area::Account,
     ];
 
     pub fn title(self) -> &'static str {
@@ -45,6 +52,8 @@ impl Area {
             Area::Root => "Root",
             Area::Policies => "Policies",
             Area::CloudTrail => "CloudTrail",
+            Area::Users => "Users",
+            Area::Account => "Account",
         }
     }
 
@@ -59,6 +68,8 @@ impl Area {
             Area::Root => "root",
             Area::Policies => "policies",
             Area::CloudTrail => "cloudtrail",
+            Area::Users => "users",
+            Area::Account => "account",
         }
     }
 }
