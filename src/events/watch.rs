@@ -14,14 +14,15 @@ use std::sync::Mutex;
 use tokio::sync::watch as signal;
 
 use super::{Mapping, classify};
-use crate::aws::{ApiCalls, AwsError, ClientFactory, call};
-use crate::desired::DesiredDoc;
+use crate::aws::{AccountClients, ApiCalls, AwsError, ClientFactory, call};
+use crate::desired::{DesiredDoc, Owners};
 use crate::explain::events::{Envelope, parse_envelopes};
+use crate::fleet::TargetPlanInput;
 use crate::ops::apply::{self, ApplyError, ApplyRequest, ApplyUi};
 use crate::ops::spill::SpilledPlan;
 use crate::ops::{self, Focus, Observer, Scope};
 use crate::outcome::OutcomeStatus;
-use crate::permissions::{DELETE_MESSAGE, RECEIVE_MESSAGE};
+use crate::permissions::{DELETE_MESSAGE, GET_USER, RECEIVE_MESSAGE};
 use crate::plan::PlanOutline;
 
 /// What `watch` is asked to do.
@@ -392,9 +393,10 @@ pub async fn reconcile(
 }
 
 /// A break-glass user's console sign-in is an incident until someone says it was a drill:
-/// one SNS message per sign-in, to the `[notify]` topic with the user's owner (the desired
-/// state's `default_owner`: a sign-in is told without reading the account), published with the
-/// identity iamctl starts from. Returns what was told, or why not.
+/// one SNS message per sign-in, to the `[notify]` topic with the user's owner (see
+/// [`break_glass_owner`]), published with the identity iamctl starts from. Whether a sign-in
+/// is a break-glass user's is decided from the desired state alone: an ordinary user's
+/// sign-in costs no call. Returns what was told, or why not.
 async fn tell_break_glass_sign_ins(
     doc: &DesiredDoc,
     calls: &ApiCalls,
@@ -402,8 +404,10 @@ async fn tell_break_glass_sign_ins(
 ) -> Vec<String> {
     let mut notes = Vec::new();
     let mut messages = Vec::new();
+    let mut accounts = SignInAccounts::default();
     for sign_in in super::sign_ins(events) {
-        // The `[[account]]` whose role is in that account, else the top-level tables.
+        // The `[[account]]` whose role is in that account, else the top-level tables (the
+        // rules of an `[organization]`'s accounts and of the implicit `default` target).
         let spec = doc.account.iter().find(|a| {
             a.role_arn
                 .as_deref()
@@ -414,9 +418,22 @@ async fn tell_break_glass_sign_ins(
         if !rules.population.break_glass.users.contains(&sign_in.user) {
             continue;
         }
-        let owner = rules
-            .owners
-            .of(&crate::state::User::new(&sign_in.user, sign_in.at))
+        let owner = break_glass_owner(doc, calls, &rules.owners, &sign_in, &mut accounts)
+            .await
+            .unwrap_or_else(|why| {
+                notes.push(format!(
+                    "warning: the owner tag of break-glass user {} in {} was not read ({why}); \
+                     told to {}",
+                    sign_in.user,
+                    sign_in.account_id,
+                    rules
+                        .owners
+                        .default
+                        .as_deref()
+                        .unwrap_or(crate::notify::UNOWNED)
+                ));
+                rules.owners.default.clone()
+            })
             .unwrap_or_else(|| crate::notify::UNOWNED.to_owned());
         let account = spec.map_or_else(|| sign_in.account_id.clone(), |a| a.name.clone());
         notes.push(format!(
@@ -464,6 +481,90 @@ async fn tell_break_glass_sign_ins(
         ),
     }
     notes
+}
+
+/// The owner of a break-glass user who signed in: with `[users] owner_tag`, that tag of the
+/// user as one `GetUser` in the sign-in's account reads it (the account reached as a plan
+/// reaches it: its `[[account]]` role, an `[organization]` member's `role_name`, or the
+/// identity iamctl starts from when that is the account), else `default_owner`. `Err`: the
+/// tag could not be read, and why (the incident is told to `default_owner` all the same).
+async fn break_glass_owner(
+    doc: &DesiredDoc,
+    calls: &ApiCalls,
+    owners: &Owners,
+    sign_in: &super::SignIn,
+    accounts: &mut SignInAccounts,
+) -> Result<Option<String>, String> {
+    if owners.tag.is_none() {
+        return Ok(owners.default.clone());
+    }
+    let clients = accounts.clients_of(doc, calls, &sign_in.account_id).await?;
+    let user = call(
+        &clients.target,
+        GET_USER,
+        clients.iam.get_user().user_name(&sign_in.user).send(),
+    )
+    .await
+    .map_err(|e| e.to_string())?;
+    let tags = user
+        .user()
+        .map(|u| u.tags())
+        .unwrap_or_default()
+        .iter()
+        .map(|t| (t.key().to_owned(), t.value().to_owned()))
+        .collect();
+    let user = crate::state::User {
+        tags,
+        ..crate::state::User::new(&sign_in.user, sign_in.at)
+    };
+    Ok(owners.of(&user))
+}
+
+/// The targets of a batch's break-glass sign-ins, resolved once per batch and only when one
+/// needs its owner read (with an `[organization]` that lists its accounts).
+#[derive(Default)]
+struct SignInAccounts {
+    factory: Option<ClientFactory>,
+    targets: Option<Vec<TargetPlanInput>>,
+}
+
+impl SignInAccounts {
+    async fn clients_of(
+        &mut self,
+        doc: &DesiredDoc,
+        calls: &ApiCalls,
+        account_id: &str,
+    ) -> Result<AccountClients, String> {
+        if self.factory.is_none() {
+            self.factory = Some(ClientFactory::new(calls.clone()).await);
+        }
+        let factory = self.factory.as_ref().expect("made above");
+        if self.targets.is_none() {
+            let mut targets = crate::fleet::resolve_targets(doc, factory, &[])
+                .await
+                .map_err(|e| e.to_string())?;
+            // A target whose account is only known by asking (the implicit `default`, a
+            // `profile`) is asked once.
+            for unknown in targets.iter_mut().filter(|t| t.account_id.is_none()) {
+                let clients = factory.for_target(&unknown.target).await;
+                let identity = crate::live::read_identity(&clients)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                unknown.account_id = Some(identity.account_id);
+            }
+            self.targets = Some(targets);
+        }
+        let targets = self.targets.as_deref().unwrap_or_default();
+        if let Some(known) = targets
+            .iter()
+            .find(|t| t.account_id.as_deref() == Some(account_id))
+        {
+            return Ok(factory.for_target(&known.target).await);
+        }
+        Err(format!(
+            "account {account_id} is no target of the desired state"
+        ))
+    }
 }
 
 /// Accounts that could not be read, or where a change failed.

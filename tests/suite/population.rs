@@ -288,7 +288,15 @@ async fn a_break_glass_sign_in_through_watch_is_told_at_once_and_changes_nothing
         active_keys: 1,
         ..Default::default()
     };
-    seed_user(&iam, "break-glass-1", keyed).await;
+    seed_user(
+        &iam,
+        "break-glass-1",
+        SeedUser {
+            tags: &[("owner", "platform-oncall@example.com")],
+            ..keyed
+        },
+    )
+    .await;
     seed_user(&iam, "alice", keyed).await;
     let (topic, owners) = crate::notify::topic_with_queue(&account).await;
     let (_sqs, url) = crate::events::queue_with(
@@ -298,6 +306,9 @@ async fn a_break_glass_sign_in_through_watch_is_told_at_once_and_changes_nothing
             console_login(&account.id, "break-glass-1"),
             // An ordinary user's sign-in is no incident.
             console_login(&account.id, "alice"),
+            // A break-glass name signing in to an account no target reaches: told, to the
+            // default owner, with a warning that its tag was not read.
+            console_login("999999999999", "break-glass-1"),
         ],
     )
     .await;
@@ -305,7 +316,7 @@ async fn a_break_glass_sign_in_through_watch_is_told_at_once_and_changes_nothing
     let config = desired(
         dir.path(),
         &format!(
-            "[users]\ndefault_owner = \"secops@example.com\"\n\
+            "[users]\nowner_tag = \"owner\"\ndefault_owner = \"secops@example.com\"\n\
              [users.console]\nrequire_mfa = true\nwithout_mfa = \"disable-console\"\n\
              [[user]]\nname = \"break-glass-1\"\nbreak_glass = true\n\
              [notify]\nsns_topic_arn = \"{topic}\"\n"
@@ -333,9 +344,20 @@ async fn a_break_glass_sign_in_through_watch_is_told_at_once_and_changes_nothing
         "{}",
         watched.stderr
     );
-    // One message, to the topic, with its owner; nothing changed in the account.
-    let told = crate::notify::drain(&account, &owners).await;
-    assert_eq!(told.len(), 1, "{told:?}");
+    assert!(
+        watched.stderr.contains(
+            "the owner tag of break-glass user break-glass-1 in 999999999999 was not read \
+             (account 999999999999 is no target of the desired state); told to secops@example.com"
+        ),
+        "{}",
+        watched.stderr
+    );
+    // One message per break-glass sign-in, to the topic, with its owner; nothing changed in
+    // the account.
+    let mut told = crate::notify::drain(&account, &owners).await;
+    assert_eq!(told.len(), 2, "{told:?}");
+    told.sort_by_key(|m| m.body.contains("999999999999"));
+    assert_eq!(told[1].attributes["owner"], "secops@example.com");
     assert!(
         told[0]
             .subject
@@ -343,8 +365,11 @@ async fn a_break_glass_sign_in_through_watch_is_told_at_once_and_changes_nothing
         "{told:?}"
     );
     assert!(told[0].body.contains("198.51.100.23"), "{told:?}");
-    assert_eq!(told[0].attributes["owner"], "secops@example.com");
+    // Its owner from its owner tag: one GetUser in the account of the sign-in (the implicit
+    // default target, whose identity says it is that account).
+    assert_eq!(told[0].attributes["owner"], "platform-oncall@example.com");
     let used = account.requests();
+    assert_eq!(used.get("iam:GetUser"), Some(&1), "{used:?}");
     let writes: Vec<&String> = used
         .keys()
         .filter(|op| {
