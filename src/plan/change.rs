@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use super::address::{Action, Address, Attribution};
 use super::records::RotationRecord;
 use super::rule::Rule;
-use crate::state::{AccessKeyId, CredentialType, KeyStatus, PasswordPolicy};
+use crate::state::{AccessKeyId, CredentialType, KeyStatus, LoginProfile, PasswordPolicy, User};
 
 /// The customer-managed policy that `without_mfa = "deny-until-mfa"` attaches.
 pub const DENY_WITHOUT_MFA_POLICY: &str = "iamctl-deny-without-mfa";
@@ -94,6 +94,17 @@ pub struct ProfileFacts {
     /// `None`: never used.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub password_last_used: Option<DateTime<Utc>>,
+}
+
+impl ProfileFacts {
+    /// `user`'s login profile `profile` as a plan records it.
+    pub fn of(user: &User, profile: &LoginProfile) -> Self {
+        Self {
+            created: profile.created,
+            password_reset_required: profile.password_reset_required,
+            password_last_used: user.password_last_used,
+        }
+    }
 }
 
 /// The trail `[audit.cloudtrail] create` makes: multi-region, delivering to an existing bucket.

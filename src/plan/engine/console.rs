@@ -187,11 +187,7 @@ impl Context<'_> {
                     rule,
                     ChangeKind::DeleteLoginProfile {
                         user: user.name.clone(),
-                        before: ProfileFacts {
-                            created: profile.created,
-                            password_reset_required: profile.password_reset_required,
-                            password_last_used: user.password_last_used,
-                        },
+                        before: ProfileFacts::of(user, profile),
                     },
                 );
                 return false;

@@ -9,6 +9,7 @@ use crate::plan::change::Change;
 use crate::plan::change::ChangeKind;
 use crate::plan::model::{Finding, Notice};
 use crate::plan::rule::Rule;
+use crate::state::AccessKey;
 
 /// A plan item about an access key known only from the credential report (a
 /// [`crate::state::KeyId::ReportSlot`]): it cannot be addressed until the user's keys are listed. `live/`
@@ -37,6 +38,27 @@ impl Output {
 
     pub(super) fn finding(&mut self, address: Address, rule: Rule, message: String) {
         self.findings.push(Finding::new(address, rule, message));
+    }
+
+    /// A finding about `key` of `user`: at the key's address, or, for a key known only by
+    /// report slot, set apart until its id is read (`live/` plans the user again).
+    pub(super) fn key_finding(&mut self, user: &str, key: &AccessKey, rule: Rule, message: String) {
+        match key.id.iam() {
+            Some(id) => self.finding(
+                Address::AccessKey {
+                    user: user.to_owned(),
+                    key_id: id.clone(),
+                },
+                rule,
+                message,
+            ),
+            None => self.unaddressed.push(Unaddressed {
+                user: user.to_owned(),
+                rule,
+                is_change: false,
+                message,
+            }),
+        }
     }
 
     /// A finding announcing what `rule` will do on `due`.

@@ -61,23 +61,7 @@ impl Context<'_> {
                     "created with its console user ({} minutes after it) and never used",
                     after_user.num_minutes()
                 );
-                match key.id.iam() {
-                    Some(id) => out.finding(
-                        Address::AccessKey {
-                            user: user.name.clone(),
-                            key_id: id.clone(),
-                        },
-                        Rule::KeysForbidSetupKeys,
-                        message,
-                    ),
-                    // Known by report slot: its id is read, and the user planned again.
-                    None => out.unaddressed.push(Unaddressed {
-                        user: user.name.clone(),
-                        rule: Rule::KeysForbidSetupKeys,
-                        is_change: false,
-                        message,
-                    }),
-                }
+                out.key_finding(&user.name, key, Rule::KeysForbidSetupKeys, message);
             }
         }
     }
@@ -104,7 +88,8 @@ impl Context<'_> {
         let disables = inventory.on_unlisted == OnUnlisted::Disable;
         // Until when an exception holds, and since when an expired one left its user unlisted.
         let mut since = None;
-        if let Some(exception) = inventory.exception(&user.name) {
+        let exception = inventory.exception(&user.name);
+        if let Some(exception) = exception {
             let ends = exception.ends();
             if self.as_of < ends {
                 forget(out);
@@ -137,7 +122,7 @@ impl Context<'_> {
         let holds = holdings(user);
         let what = format!(
             "an IAM user outside [users.inventory] ({holds}){}",
-            match inventory.exception(&user.name) {
+            match exception {
                 Some(e) => format!("; its exception ended after {}", e.expires),
                 None => String::new(),
             }
@@ -198,11 +183,7 @@ impl Context<'_> {
                     rule,
                     ChangeKind::DeleteLoginProfile {
                         user: user.name.clone(),
-                        before: ProfileFacts {
-                            created: profile.created,
-                            password_reset_required: profile.password_reset_required,
-                            password_last_used: user.password_last_used,
-                        },
+                        before: ProfileFacts::of(user, profile),
                     },
                 );
                 acted = true;
@@ -286,28 +267,17 @@ impl Context<'_> {
         }
         match glass.on_access_key {
             CredentialAction::Report => {
-                let message = || "an active access key on a break-glass user".to_owned();
                 for key in user
                     .access_keys
                     .iter()
                     .filter(|k| k.status == KeyStatus::Active)
                 {
-                    match key.id.iam() {
-                        Some(id) => out.finding(
-                            Address::AccessKey {
-                                user: user.name.clone(),
-                                key_id: id.clone(),
-                            },
-                            Rule::BreakGlassAccessKey,
-                            message(),
-                        ),
-                        None => out.unaddressed.push(Unaddressed {
-                            user: user.name.clone(),
-                            rule: Rule::BreakGlassAccessKey,
-                            is_change: false,
-                            message: message(),
-                        }),
-                    }
+                    out.key_finding(
+                        &user.name,
+                        key,
+                        Rule::BreakGlassAccessKey,
+                        "an active access key on a break-glass user".to_owned(),
+                    );
                 }
             }
             CredentialAction::Deactivate | CredentialAction::Delete => {
