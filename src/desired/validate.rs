@@ -118,6 +118,7 @@ pub fn warnings(doc: &DesiredDoc) -> Vec<Problem> {
             warn_no_grace(
                 &mut warnings,
                 format!("{prefix}service_credentials"),
+                "credentials",
                 deactivates && creds.delete_inactive == Some(true),
                 creds.delete_inactive_after_days,
             );
@@ -126,40 +127,43 @@ pub fn warnings(doc: &DesiredDoc) -> Vec<Problem> {
             warn_no_grace(
                 &mut warnings,
                 format!("{prefix}ssh_keys"),
+                "credentials",
                 ssh.on_expired == Some(KeyAction::Deactivate) && ssh.delete_inactive == Some(true),
                 ssh.delete_inactive_after_days,
             );
         }
-        let Some(keys) = users.and_then(|u| u.access_keys.as_ref()) else {
-            continue;
-        };
-        let deactivates = [keys.on_expired, keys.on_unused].contains(&Some(KeyAction::Deactivate));
-        if deactivates
-            && keys.delete_inactive == Some(true)
-            && keys.delete_inactive_after_days.unwrap_or(0) == 0
-        {
-            warnings.push(Problem {
-                path: format!("{at}.delete_inactive_after_days"),
-                message: "keys that apply deactivates are deleted by the next run: \
-                          delete_inactive with no grace leaves no time to undo a deactivation; \
-                          set delete_inactive_after_days"
-                    .into(),
-            });
+        if let Some(keys) = users.and_then(|u| u.access_keys.as_ref()) {
+            let deactivates =
+                [keys.on_expired, keys.on_unused].contains(&Some(KeyAction::Deactivate));
+            warn_no_grace(
+                &mut warnings,
+                at,
+                "keys",
+                deactivates && keys.delete_inactive == Some(true),
+                keys.delete_inactive_after_days,
+            );
         }
     }
     warnings
 }
 
 /// A table that deactivates and deletes what is inactive with no grace: the next run deletes
-/// what this one deactivated.
-fn warn_no_grace(warnings: &mut Vec<Problem>, at: String, deactivates: bool, grace: Option<i64>) {
+/// what this one deactivated (`what`: the table's credentials, as the warning names them).
+fn warn_no_grace(
+    warnings: &mut Vec<Problem>,
+    at: String,
+    what: &str,
+    deactivates: bool,
+    grace: Option<i64>,
+) {
     if deactivates && grace.unwrap_or(0) == 0 {
         warnings.push(Problem {
             path: format!("{at}.delete_inactive_after_days"),
-            message: "credentials that apply deactivates are deleted by the next run: \
-                      delete_inactive with no grace leaves no time to undo a deactivation; \
-                      set delete_inactive_after_days"
-                .into(),
+            message: format!(
+                "{what} that apply deactivates are deleted by the next run: \
+                 delete_inactive with no grace leaves no time to undo a deactivation; \
+                 set delete_inactive_after_days"
+            ),
         });
     }
 }
