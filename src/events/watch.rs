@@ -404,7 +404,8 @@ async fn tell_break_glass_sign_ins(
 ) -> Vec<String> {
     let mut notes = Vec::new();
     let mut messages = Vec::new();
-    let mut accounts = SignInAccounts::default();
+    // Made at the first break-glass sign-in: an ordinary user's sign-in costs nothing.
+    let mut accounts: Option<SignInAccounts> = None;
     for sign_in in super::sign_ins(events) {
         // The `[[account]]` whose role is in that account, else the top-level tables (the
         // rules of an `[organization]`'s accounts and of the implicit `default` target).
@@ -418,7 +419,11 @@ async fn tell_break_glass_sign_ins(
         if !rules.population.break_glass.users.contains(&sign_in.user) {
             continue;
         }
-        let owner = break_glass_owner(doc, calls, &rules.owners, &sign_in, &mut accounts)
+        let accounts = match &mut accounts {
+            Some(accounts) => accounts,
+            None => accounts.insert(SignInAccounts::new(calls).await),
+        };
+        let owner = break_glass_owner(doc, &rules.owners, &sign_in, accounts)
             .await
             .unwrap_or_else(|why| {
                 notes.push(format!(
@@ -466,13 +471,12 @@ async fn tell_break_glass_sign_ins(
             ),
         });
     }
-    if messages.is_empty() {
+    let Some(accounts) = accounts else {
         return notes;
-    }
+    };
     match doc.notify.as_ref().and_then(|n| n.sns_topic_arn.as_deref()) {
         Some(topic) => {
-            let factory = ClientFactory::new(calls.clone()).await;
-            let failures = crate::notify::publish(&factory, topic, &messages).await;
+            let failures = crate::notify::publish(&accounts.factory, topic, &messages).await;
             notes.extend(failures.into_iter().map(|f| format!("warning: {f}")));
         }
         None => notes.push(
@@ -490,7 +494,6 @@ async fn tell_break_glass_sign_ins(
 /// tag could not be read, and why (the incident is told to `default_owner` all the same).
 async fn break_glass_owner(
     doc: &DesiredDoc,
-    calls: &ApiCalls,
     owners: &Owners,
     sign_in: &super::SignIn,
     accounts: &mut SignInAccounts,
@@ -498,7 +501,7 @@ async fn break_glass_owner(
     if owners.tag.is_none() {
         return Ok(owners.default.clone());
     }
-    let clients = accounts.clients_of(doc, calls, &sign_in.account_id).await?;
+    let clients = accounts.clients_of(doc, &sign_in.account_id).await?;
     let user = call(
         &clients.target,
         GET_USER,
@@ -520,25 +523,28 @@ async fn break_glass_owner(
     Ok(owners.of(&user))
 }
 
-/// The targets of a batch's break-glass sign-ins, resolved once per batch and only when one
-/// needs its owner read (with an `[organization]` that lists its accounts).
-#[derive(Default)]
+/// The clients of a batch's break-glass sign-ins: one client factory per batch, and the
+/// targets, resolved once per batch and only when a sign-in needs its owner read (with an
+/// `[organization]`, that lists its accounts).
 struct SignInAccounts {
-    factory: Option<ClientFactory>,
+    factory: ClientFactory,
     targets: Option<Vec<TargetPlanInput>>,
 }
 
 impl SignInAccounts {
+    async fn new(calls: &ApiCalls) -> Self {
+        Self {
+            factory: ClientFactory::new(calls.clone()).await,
+            targets: None,
+        }
+    }
+
     async fn clients_of(
         &mut self,
         doc: &DesiredDoc,
-        calls: &ApiCalls,
         account_id: &str,
     ) -> Result<AccountClients, String> {
-        if self.factory.is_none() {
-            self.factory = Some(ClientFactory::new(calls.clone()).await);
-        }
-        let factory = self.factory.as_ref().expect("made above");
+        let factory = &self.factory;
         if self.targets.is_none() {
             let mut targets = crate::fleet::resolve_targets(doc, factory, &[])
                 .await
