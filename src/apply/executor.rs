@@ -37,6 +37,17 @@ fn skipped(reason: impl Into<String>) -> OutcomeStatus {
     }
 }
 
+/// A deactivation done, then its record written: a record that could not be written fails
+/// the change, and the next run writes it (so the deletion grace only grows).
+fn recorded_after_deactivation(recorded: Result<(), AwsError>) -> OutcomeStatus {
+    match recorded {
+        Ok(()) => OutcomeStatus::Done,
+        Err(err) => failed(format!(
+            "deactivated, but recording since when failed: {err}; the next run records it (the deletion grace then counts from that run)"
+        )),
+    }
+}
+
 fn done_or_failed<T>(result: Result<T, AwsError>) -> OutcomeStatus {
     match result {
         Ok(_) => OutcomeStatus::Done,
@@ -204,12 +215,7 @@ impl<'a> Executor<'a> {
                 }
                 // Deactivated first, recorded second: a run killed in between leaves a key
                 // with no record, which the next run records then, so the grace only grows.
-                match self.record_inactive(address, user, &key.id).await {
-                    Ok(()) => OutcomeStatus::Done,
-                    Err(err) => failed(format!(
-                        "deactivated, but recording since when failed: {err}; the next run records it (the deletion grace then counts from that run)"
-                    )),
-                }
+                recorded_after_deactivation(self.record_inactive(address, user, &key.id).await)
             }
             ChangeKind::DeleteAccessKey {
                 user,
@@ -227,14 +233,8 @@ impl<'a> Executor<'a> {
                 if key.rotation.is_some() {
                     records.push(rotation_tag(&key.id));
                 }
-                if status.is_done() && !records.is_empty() {
-                    if let Err(err) = self.untag(address, user, records).await {
-                        return failed(format!(
-                            "deleted, but removing its record failed: {err}; the next run removes it"
-                        ));
-                    }
-                }
-                status
+                self.forget_after_deletion(address, user, status, records)
+                    .await
             }
             ChangeKind::RecordInactiveKey { user, key, .. } => {
                 done_or_failed(self.record_inactive(address, user, &key.id).await)
@@ -287,42 +287,27 @@ impl<'a> Executor<'a> {
                     return status;
                 }
                 // As for a key: deactivated first, recorded second.
-                let record = Record::CredentialInactiveSince {
-                    kind: credential.kind,
-                    id: credential.id.clone(),
-                    since: Utc::now(),
-                };
-                match self.record(address, user, record).await {
-                    Ok(()) => OutcomeStatus::Done,
-                    Err(err) => failed(format!(
-                        "deactivated, but recording since when failed: {err}; the next run records it (the deletion grace then counts from that run)"
-                    )),
-                }
+                recorded_after_deactivation(
+                    self.record_inactive_credential(address, user, credential)
+                        .await,
+                )
             }
             ChangeKind::DeleteCredential { user, credential } => {
                 let status = self
                     .credential(address, user, credential, KeyOperation::Delete)
                     .await;
-                if status.is_done() && credential.inactive_since.is_some() {
-                    let tag = credential_inactive_since_tag(credential.kind, &credential.id);
-                    if let Err(err) = self.untag(address, user, vec![tag]).await {
-                        return failed(format!(
-                            "deleted, but removing its record failed: {err}; the next run removes it"
-                        ));
-                    }
-                }
-                status
+                let records = credential
+                    .inactive_since
+                    .map(|_| credential_inactive_since_tag(credential.kind, &credential.id));
+                self.forget_after_deletion(address, user, status, records.into_iter().collect())
+                    .await
             }
             ChangeKind::RecordInactiveCredential {
                 user, credential, ..
-            } => {
-                let record = Record::CredentialInactiveSince {
-                    kind: credential.kind,
-                    id: credential.id.clone(),
-                    since: Utc::now(),
-                };
-                done_or_failed(self.record(address, user, record).await)
-            }
+            } => done_or_failed(
+                self.record_inactive_credential(address, user, credential)
+                    .await,
+            ),
             ChangeKind::ForgetInactiveCredential { user, kind, id, .. } => done_or_failed(
                 self.untag(
                     address,
@@ -702,6 +687,40 @@ impl<'a> Executor<'a> {
             since: Utc::now(),
         };
         self.record(address, user, record).await
+    }
+
+    async fn record_inactive_credential(
+        &self,
+        address: &Address,
+        user: &str,
+        credential: &CredentialFacts,
+    ) -> Result<(), AwsError> {
+        let record = Record::CredentialInactiveSince {
+            kind: credential.kind,
+            id: credential.id.clone(),
+            since: Utc::now(),
+        };
+        self.record(address, user, record).await
+    }
+
+    /// A deletion's outcome, once the records that went with what it deleted (its user tags)
+    /// are removed: a deletion done whose records stay is failed, and the next run removes
+    /// them.
+    async fn forget_after_deletion(
+        &self,
+        address: &Address,
+        user: &str,
+        status: OutcomeStatus,
+        records: Vec<String>,
+    ) -> OutcomeStatus {
+        if status.is_done() && !records.is_empty() {
+            if let Err(err) = self.untag(address, user, records).await {
+                return failed(format!(
+                    "deleted, but removing its record failed: {err}; the next run removes it"
+                ));
+            }
+        }
+        status
     }
 
     /// Writes one record in a user tag.
