@@ -99,7 +99,7 @@ pub const DESCRIBE_SECRET: Permission = on("secretsmanager:DescribeSecret", Scop
 // `[root]` (live/root.rs): the root user's keys and MFA, and whether that MFA is virtual.
 pub const GET_ACCOUNT_SUMMARY: Permission = any("iam:GetAccountSummary");
 pub const LIST_VIRTUAL_MFA_DEVICES: Permission = any("iam:ListVirtualMFADevices");
-// Issue 21's credentials and issue 22's account controls (live/credentials.rs,
+// The other credential kinds and the account controls (live/credentials.rs,
 // live/account_controls.rs), each read only when a table asks (`live::ReadSelection`).
 pub const LIST_SERVICE_SPECIFIC_CREDENTIALS: Permission = any("iam:ListServiceSpecificCredentials");
 pub const LIST_SSH_PUBLIC_KEYS: Permission = any("iam:ListSSHPublicKeys");

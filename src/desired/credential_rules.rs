@@ -1,5 +1,5 @@
-//! The resolved values of the other credential kinds' tables (issue 21) and of the IAM-user
-//! population and account controls (issue 22), which `plan/engine/` enforces and
+//! The resolved values of the other credential kinds' tables and of the IAM-user population
+//! and account controls, which `plan/engine/` enforces and
 //! `live::ReadSelection` reads for.
 
 use chrono::NaiveDate;

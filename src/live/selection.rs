@@ -1,4 +1,4 @@
-//! Which of issue 21's credentials and issue 22's account controls a read covers: a plain
+//! Which of the other credential kinds and account controls a read covers: a plain
 //! selector made from the resolved rules, so that nothing is read (no call at all) when no
 //! table asks for it.
 

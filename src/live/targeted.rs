@@ -11,7 +11,7 @@
 //! console user for the resets that go with it: the account's users and the credential report
 //! are read in bulk then (3 calls more), and users the report does not know yet directly.
 //!
-//! With issue 21's tables, the users' other credentials are read as a full read reads them
+//! With their tables set, the users' other credentials are read as a full read reads them
 //! (`live/credentials.rs`: service-specific credentials in one bulk call per service, SSH keys
 //! and signing certificates per user read here) and the server certificates in one call.
 //!

@@ -14,8 +14,9 @@ pub struct SnapshotRun {
     pub failures: Vec<AwsError>,
 }
 
-/// Reads every selected target in full, with what its tables ask of issue 21's credentials
-/// and issue 22's account controls ([`ReadScope::Snapshot`]).
+/// Reads every selected target in full, with what its tables ask of the users' other
+/// credentials (service-specific, SSH, signing and server certificates) and of the account
+/// controls ([`ReadScope::Snapshot`]).
 pub async fn take_snapshot(
     doc: &DesiredDoc,
     calls: &ApiCalls,
