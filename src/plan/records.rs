@@ -150,6 +150,17 @@ pub struct UserRecords {
 }
 
 impl UserRecords {
+    /// Since when the credential `kind` `id` is recorded inactive, if it is.
+    pub fn credential_inactive_since(
+        &self,
+        kind: CredentialType,
+        id: &str,
+    ) -> Option<DateTime<Utc>> {
+        self.credentials_inactive_since
+            .get(&(kind, id.to_owned()))
+            .copied()
+    }
+
     /// Every record among `tags`; tags that are not iamctl's, or do not parse, are left out.
     pub fn of<'a>(tags: impl IntoIterator<Item = (&'a String, &'a String)>) -> UserRecords {
         let mut records = UserRecords::default();

@@ -7,7 +7,9 @@
 //! changes, findings and notices for every kind. Also `[users.mfa] all_users`.
 
 use super::{Context, Output, day};
-use crate::desired::{CredentialAction, ServiceCredentialRules};
+use crate::desired::{
+    CredentialAction, ServiceCredentialRules, SigningCertificateRules, SshKeyRules,
+};
 use crate::plan::address::{Action, Address};
 use crate::plan::change::{ChangeKind, CredentialFacts, CredentialStatus};
 use crate::plan::lifecycle::{
@@ -16,7 +18,10 @@ use crate::plan::lifecycle::{
 };
 use crate::plan::records::UserRecords;
 use crate::plan::rule::Rule;
-use crate::state::{CredentialType, KeyStatus, ServiceCredentialStatus, User};
+use crate::state::{
+    CredentialType, KeyStatus, ServiceCredential, ServiceCredentialStatus, SigningCertificate,
+    SshPublicKey, User,
+};
 
 /// The service whose credentials are API keys that can expire (`require_expiry_days`).
 pub(crate) const BEDROCK_SERVICE: &str = "bedrock.amazonaws.com";
@@ -119,164 +124,20 @@ impl Context<'_> {
     /// nothing to say: its table is not written.
     pub(super) fn plan_user_credentials(&self, user: &User, out: &mut Output) {
         let records = UserRecords::of(&user.tags);
-        let inactive_since = |kind: CredentialType, id: &str| {
-            records
-                .credentials_inactive_since
-                .get(&(kind, id.to_owned()))
-                .copied()
-        };
         let credentials = &self.rules.credentials;
         if let (Some(rules), Some(held)) =
             (&credentials.service_credentials, &user.service_credentials)
         {
-            let lifecycle = Lifecycle::<ServiceCredentials>::new(
-                policy(
-                    rules
-                        .max_age_days
-                        .map(|days| (Rule::ServiceCredentialsMaxAge, days, rules.on_expired)),
-                    rules.delete_inactive.then_some((
-                        Rule::ServiceCredentialsDeleteInactive,
-                        rules.delete_inactive_after_days,
-                    )),
-                    rules.notice_days,
-                ),
-                self.as_of,
-            );
-            let items = held
-                .iter()
-                .filter(|c| CredentialType::is_id(&c.id))
-                .map(|c| {
-                    let facts = CredentialFacts {
-                        kind: CredentialType::ServiceCredential,
-                        id: c.id.clone(),
-                        status: match c.status {
-                            ServiceCredentialStatus::Active => CredentialStatus::Active,
-                            ServiceCredentialStatus::Inactive => CredentialStatus::Inactive,
-                            ServiceCredentialStatus::Expired => CredentialStatus::Expired,
-                        },
-                        created: c.created,
-                        service: Some(c.service.clone()),
-                        inactive_since: inactive_since(CredentialType::ServiceCredential, &c.id),
-                    };
-                    let (flags, own_lifecycle) = self.service_credential_flags(rules, c);
-                    Held {
-                        label: format!("{} ({})", c.id, c.service),
-                        facts,
-                        flags,
-                        own_lifecycle,
-                    }
-                })
-                .collect();
-            self.plan_held(
-                user,
-                CredentialType::ServiceCredential,
-                lifecycle,
-                items,
-                &records,
-                out,
-            );
+            self.plan_service_credentials(user, rules, held, &records, out);
         }
         if let (Some(rules), Some(held)) = (&credentials.ssh_keys, &user.ssh_public_keys) {
-            let lifecycle = Lifecycle::<SshKeys>::new(
-                policy(
-                    rules
-                        .max_age_days
-                        .map(|days| (Rule::SshKeysMaxAge, days, rules.on_expired)),
-                    rules.delete_inactive.then_some((
-                        Rule::SshKeysDeleteInactive,
-                        rules.delete_inactive_after_days,
-                    )),
-                    rules.notice_days,
-                ),
-                self.as_of,
-            );
-            let items = held
-                .iter()
-                .filter(|k| CredentialType::is_id(&k.id))
-                .map(|k| Held {
-                    label: k.id.clone(),
-                    facts: CredentialFacts {
-                        kind: CredentialType::SshKey,
-                        id: k.id.clone(),
-                        status: key_status(k.status),
-                        created: k.uploaded,
-                        service: None,
-                        inactive_since: inactive_since(CredentialType::SshKey, &k.id),
-                    },
-                    flags: Vec::new(),
-                    own_lifecycle: None,
-                })
-                .collect();
-            self.plan_held(
-                user,
-                CredentialType::SshKey,
-                lifecycle,
-                items,
-                &records,
-                out,
-            );
+            self.plan_ssh_keys(user, rules, held, &records, out);
         }
         if let (Some(rules), Some(held)) = (
             &credentials.signing_certificates,
             &user.signing_certificates,
         ) {
-            // Certificates have no age or inactivity rules: `forbid` is all.
-            let lifecycle =
-                Lifecycle::<SigningCertificates>::new(policy(None, None, None), self.as_of);
-            let mut items = Vec::new();
-            for cert in held {
-                let Some(id) = cert.id.iam() else {
-                    // Known only by the report's slot (the user was not listed): what the rule
-                    // asks waits for its id, and is said so rather than dropped.
-                    if rules.forbid && cert.status == KeyStatus::Active {
-                        out.finding(
-                            Address::User(user.name.clone()),
-                            Rule::SigningCertificatesForbid,
-                            format!(
-                                "an active signing certificate uploaded {} (known only from the credential report: its id was not read, so nothing is done about it)",
-                                day(cert.uploaded)
-                            ),
-                        );
-                    }
-                    continue;
-                };
-                if !CredentialType::is_id(id) {
-                    continue;
-                }
-                let flags = if rules.forbid && cert.status == KeyStatus::Active {
-                    vec![Flag {
-                        rule: Rule::SigningCertificatesForbid,
-                        action: rules.on_forbidden,
-                        message: format!(
-                            "active signing certificate uploaded {}: signing certificates are forbidden",
-                            day(cert.uploaded)
-                        ),
-                    }]
-                } else {
-                    Vec::new()
-                };
-                items.push(Held {
-                    label: id.to_owned(),
-                    facts: CredentialFacts {
-                        kind: CredentialType::SigningCertificate,
-                        id: id.to_owned(),
-                        status: key_status(cert.status),
-                        created: cert.uploaded,
-                        service: None,
-                        inactive_since: None,
-                    },
-                    flags,
-                    own_lifecycle: None,
-                });
-            }
-            self.plan_held(
-                user,
-                CredentialType::SigningCertificate,
-                lifecycle,
-                items,
-                &records,
-                out,
-            );
+            self.plan_signing_certificates(user, rules, held, &records, out);
         }
         if credentials.mfa_all_users && user.mfa_devices.is_empty() {
             let has = match (&user.login_profile, user.access_keys.is_empty()) {
@@ -291,6 +152,171 @@ impl Context<'_> {
                 format!("no MFA device ({has}); every IAM user must have MFA"),
             );
         }
+    }
+
+    fn plan_service_credentials(
+        &self,
+        user: &User,
+        rules: &ServiceCredentialRules,
+        held: &[ServiceCredential],
+        records: &UserRecords,
+        out: &mut Output,
+    ) {
+        let lifecycle = Lifecycle::<ServiceCredentials>::new(
+            policy(
+                rules
+                    .max_age_days
+                    .map(|days| (Rule::ServiceCredentialsMaxAge, days, rules.on_expired)),
+                rules.delete_inactive.then_some((
+                    Rule::ServiceCredentialsDeleteInactive,
+                    rules.delete_inactive_after_days,
+                )),
+                rules.notice_days,
+            ),
+            self.as_of,
+        );
+        let items = held
+            .iter()
+            .filter(|c| CredentialType::is_id(&c.id))
+            .map(|c| {
+                let facts = CredentialFacts {
+                    kind: CredentialType::ServiceCredential,
+                    id: c.id.clone(),
+                    status: match c.status {
+                        ServiceCredentialStatus::Active => CredentialStatus::Active,
+                        ServiceCredentialStatus::Inactive => CredentialStatus::Inactive,
+                        ServiceCredentialStatus::Expired => CredentialStatus::Expired,
+                    },
+                    created: c.created,
+                    service: Some(c.service.clone()),
+                    inactive_since: records
+                        .credential_inactive_since(CredentialType::ServiceCredential, &c.id),
+                };
+                let (flags, own_lifecycle) = self.service_credential_flags(rules, c);
+                Held {
+                    label: format!("{} ({})", c.id, c.service),
+                    facts,
+                    flags,
+                    own_lifecycle,
+                }
+            })
+            .collect();
+        self.plan_held(
+            user,
+            CredentialType::ServiceCredential,
+            lifecycle,
+            items,
+            records,
+            out,
+        );
+    }
+
+    fn plan_ssh_keys(
+        &self,
+        user: &User,
+        rules: &SshKeyRules,
+        held: &[SshPublicKey],
+        records: &UserRecords,
+        out: &mut Output,
+    ) {
+        let lifecycle = Lifecycle::<SshKeys>::new(
+            policy(
+                rules
+                    .max_age_days
+                    .map(|days| (Rule::SshKeysMaxAge, days, rules.on_expired)),
+                rules.delete_inactive.then_some((
+                    Rule::SshKeysDeleteInactive,
+                    rules.delete_inactive_after_days,
+                )),
+                rules.notice_days,
+            ),
+            self.as_of,
+        );
+        let items = held
+            .iter()
+            .filter(|k| CredentialType::is_id(&k.id))
+            .map(|k| Held {
+                label: k.id.clone(),
+                facts: CredentialFacts {
+                    kind: CredentialType::SshKey,
+                    id: k.id.clone(),
+                    status: key_status(k.status),
+                    created: k.uploaded,
+                    service: None,
+                    inactive_since: records
+                        .credential_inactive_since(CredentialType::SshKey, &k.id),
+                },
+                flags: Vec::new(),
+                own_lifecycle: None,
+            })
+            .collect();
+        self.plan_held(user, CredentialType::SshKey, lifecycle, items, records, out);
+    }
+
+    fn plan_signing_certificates(
+        &self,
+        user: &User,
+        rules: &SigningCertificateRules,
+        held: &[SigningCertificate],
+        records: &UserRecords,
+        out: &mut Output,
+    ) {
+        // Certificates have no age or inactivity rules: `forbid` is all.
+        let lifecycle = Lifecycle::<SigningCertificates>::new(policy(None, None, None), self.as_of);
+        let mut items = Vec::new();
+        for cert in held {
+            let Some(id) = cert.id.iam() else {
+                // Known only by the report's slot (the user was not listed): what the rule
+                // asks waits for its id, and is said so rather than dropped.
+                if rules.forbid && cert.status == KeyStatus::Active {
+                    out.finding(
+                        Address::User(user.name.clone()),
+                        Rule::SigningCertificatesForbid,
+                        format!(
+                            "an active signing certificate uploaded {} (known only from the credential report: its id was not read, so nothing is done about it)",
+                            day(cert.uploaded)
+                        ),
+                    );
+                }
+                continue;
+            };
+            if !CredentialType::is_id(id) {
+                continue;
+            }
+            let flags = if rules.forbid && cert.status == KeyStatus::Active {
+                vec![Flag {
+                    rule: Rule::SigningCertificatesForbid,
+                    action: rules.on_forbidden,
+                    message: format!(
+                        "active signing certificate uploaded {}: signing certificates are forbidden",
+                        day(cert.uploaded)
+                    ),
+                }]
+            } else {
+                Vec::new()
+            };
+            items.push(Held {
+                label: id.to_owned(),
+                facts: CredentialFacts {
+                    kind: CredentialType::SigningCertificate,
+                    id: id.to_owned(),
+                    status: key_status(cert.status),
+                    created: cert.uploaded,
+                    service: None,
+                    inactive_since: None,
+                },
+                flags,
+                own_lifecycle: None,
+            });
+        }
+        self.plan_held(
+            user,
+            CredentialType::SigningCertificate,
+            lifecycle,
+            items,
+            records,
+            out,
+        );
     }
 
     /// What only service credentials are held to: an allowed service, and a Bedrock API key's
